@@ -8,3 +8,5 @@ require (
 	github.com/santhosh-tekuri/jsonschema/v5 v5.3.1
 	gopkg.in/yaml.v3 v3.0.1
 )
+
+require github.com/stretchr/testify v1.12.1 // indirect

@@ -75,8 +75,8 @@ func emitRows(f *jen.File) {
 
 // func score(v ID, class, variant, dn) int: -1 excludes the row; higher fits better.
 func emitScore(f *jen.File) {
-	comment(f, "score ranks row v for an event on class and DN type dn with the given variant: -1 excludes\n" +
-		"it; a row restricted to dn beats an unrestricted row, which beats a row restricted to DN\n" +
+	comment(f, "score ranks row v for an event on class and DN type dn with the given variant: -1 excludes\n"+
+		"it; a row restricted to dn beats an unrestricted row, which beats a row restricted to DN\n"+
 		"types when dn is unknown; among equals a row without variant wins.")
 	f.Func().Id("score").Params(id("v").Id("ID"), id("class").Add(objClass()), id("variant").String(), id("dn").Add(objDN())).Int().Block(
 		jen.If(jen.Op("!").Id("v").Dot("Sources").Call().Dot("Has").Call(id("class")).Op("||").Parens(id("variant").Op("!=").Lit("").Op("&&").Id("v").Dot("Variant").Call().Op("!=").Id("variant"))).Block(jen.Return(jen.Lit(-1))),
@@ -97,10 +97,10 @@ func emitScore(f *jen.File) {
 
 // func Lookup(name string, class object.SourceClass, variant string, dn object.DNType) (ID, error)
 func emitLookupFunc(f *jen.File) {
-	comment(f, "Lookup resolves an event's action name on a source class. variant (the seed's qualifier,\n" +
-		"e.g. \"Virtual Queues\") is optional and wins when given; dn, the type of the source DN when\n" +
-		"known (DNNone otherwise), selects rows restricted to DN types. A name that extends a family\n" +
-		"name (CallObserved...) resolves to the family. Errors wrap ErrUnknown, ErrNotApplicable,\n" +
+	comment(f, "Lookup resolves an event's action name on a source class. variant (the seed's qualifier,\n"+
+		"e.g. \"Virtual Queues\") is optional and wins when given; dn, the type of the source DN when\n"+
+		"known (DNNone otherwise), selects rows restricted to DN types. A name that extends a family\n"+
+		"name (CallObserved...) resolves to the family. Errors wrap ErrUnknown, ErrNotApplicable,\n"+
 		"ErrUnknownVariant or ErrAmbiguous. Lookup does not allocate on success.")
 	f.Func().Id("Lookup").Params(id("name").String(), id("class").Add(objClass()), id("variant").String(), id("dn").Add(objDN())).Params(jen.Id("ID"), jen.Error()).Block(
 		id("ids").Op(":=").Id("rows").Call(id("name")),
@@ -148,7 +148,7 @@ func emitLookupError(f *jen.File) {
 
 // func ParseID(s string) (ID, error): exact text form, or a name with a single row.
 func emitParseID(f *jen.File) {
-	comment(f, "ParseID returns the action whose text form is s (\"Name\" or \"Name (Variant)\"). A bare\n" +
+	comment(f, "ParseID returns the action whose text form is s (\"Name\" or \"Name (Variant)\"). A bare\n"+
 		"name of several rows is ambiguous unless exactly one of them has no variant.")
 	f.Func().Id("ParseID").Params(id("s").String()).Params(jen.Id("ID"), jen.Error()).Block(
 		jen.For(jen.List(id("i"), id("t")).Op(":=").Range().Id(textTable("ID"))).Block(

@@ -138,13 +138,13 @@ func compiledSchema(p string) (*jsonschema.Schema, error) {
 
 // describeAction names the action an instance location in actions.yaml points into.
 func describeAction(doc *yaml.Node) yamlpos.Describer {
-	return func(pointer string) string {
+	return func(pointer string) (string, int) {
 		var i int
 		if _, err := fmt.Sscanf(pointer, "/actions/%d", &i); err != nil {
-			return ""
+			return "", 0
 		}
 		item := yamlpos.Locate(doc, fmt.Sprintf("/actions/%d", i))
-		return actionLabel(item)
+		return actionLabel(item), 2
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
@@ -27,8 +28,9 @@ func CompileSchema(url string, schema []byte) (*jsonschema.Schema, error) {
 }
 
 // Describer names the entity at a JSON pointer for error messages, e.g.
-// `action "AgentLogin" (Regular DNs)`; it returns "" when nothing useful applies.
-type Describer func(pointer string) string
+// `action "AgentLogin" (Regular DNs)`, and says how many leading pointer tokens the name
+// stands for (they are left out of the field path); it returns "", 0 when nothing applies.
+type Describer func(pointer string) (label string, tokens int)
 
 // Validate checks value (from ToValue of root) against schema and returns one positioned
 // error per failing leaf of the validation tree.
@@ -45,13 +47,15 @@ func Validate(s *jsonschema.Schema, file string, root *yaml.Node, value any, des
 	for _, leaf := range leaves(ve) {
 		n := Locate(root, leaf.InstanceLocation)
 		msg := leaf.Message
-		if field := fieldOf(leaf.InstanceLocation); field != "" {
+		label, skip := "", 0
+		if describe != nil {
+			label, skip = describe(leaf.InstanceLocation)
+		}
+		if field := FieldPath(leaf.InstanceLocation, skip); field != "" {
 			msg = field + ": " + msg
 		}
-		if describe != nil {
-			if d := describe(leaf.InstanceLocation); d != "" {
-				msg = d + ": " + msg
-			}
+		if label != "" {
+			msg = label + ": " + msg
 		}
 		out = append(out, Errorf(file, n, "%s", msg))
 	}
@@ -71,16 +75,24 @@ func leaves(ve *jsonschema.ValidationError) []*jsonschema.ValidationError {
 	return out
 }
 
-// fieldOf returns the last token of a pointer when it is a field name, for messages such
-// as `kind: value must be one of ...`.
-func fieldOf(pointer string) string {
-	i := strings.LastIndexByte(pointer, '/')
-	if i < 0 {
+// FieldPath renders a JSON pointer, without its first skip tokens, as a field path such as
+// `sources[0]` or `tables[1].statuses[3]`.
+func FieldPath(pointer string, skip int) string {
+	toks := strings.Split(strings.TrimPrefix(pointer, "/"), "/")
+	if pointer == "" || skip >= len(toks) {
 		return ""
 	}
-	tok := pointer[i+1:]
-	if tok == "" || (tok[0] >= '0' && tok[0] <= '9') {
-		return ""
+	var b strings.Builder
+	for _, t := range toks[skip:] {
+		t = strings.NewReplacer("~1", "/", "~0", "~").Replace(t)
+		if _, err := strconv.Atoi(t); err == nil {
+			b.WriteString("[" + t + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(t)
 	}
-	return tok
+	return b.String()
 }

@@ -1,0 +1,113 @@
+// Package event defines statkit's action events and their NDJSON wire format.
+//
+// One event is one occurrence of an action on a source object: the start or end of a
+// durable action, or a momentary or retrospective action. Decoding resolves the action
+// name against the generated action table for the event's source class and validates the
+// event's shape; every rejected line is reported with its line number and a reason and
+// never stops the stream.
+package event
+
+import (
+	"time"
+
+	"github.com/statkit/statkit/generated/action"
+	"github.com/statkit/statkit/generated/object"
+)
+
+// Time is an event time in milliseconds since the Unix epoch (UTC). statkit keeps
+// millisecond precision; durations derived from two Times are in milliseconds too.
+type Time int64
+
+// TimeOf converts a time.Time to a Time, truncating below the millisecond.
+func TimeOf(t time.Time) Time { return Time(t.UnixMilli()) }
+
+// Std converts t to a time.Time in UTC.
+func (t Time) Std() time.Time { return time.UnixMilli(int64(t)).UTC() }
+
+// String formats t as RFC 3339 with milliseconds, in UTC.
+func (t Time) String() string { return t.Std().Format("2006-01-02T15:04:05.000Z07:00") }
+
+// Phase is the phase of a durable action: its start or its end. Instantaneous
+// (momentary and retrospective) actions have no phase.
+type Phase uint8
+
+// Phases.
+const (
+	PhaseNone Phase = iota
+	PhaseStart
+	PhaseEnd
+)
+
+// String returns "start", "end" or "".
+func (p Phase) String() string {
+	switch p {
+	case PhaseStart:
+		return "start"
+	case PhaseEnd:
+		return "end"
+	}
+	return ""
+}
+
+// Source is the object an action occurs on: a DN, media channel owner, staging area,
+// tenant or workbin, named by its class and id.
+type Source struct {
+	Class object.SourceClass
+	ID    string
+}
+
+// Pair is one key-value pair of attached data.
+type Pair struct {
+	Key   string
+	Value string
+}
+
+// Data is the attached data of an event (UserData / reasons), in the order received.
+// Values are strings; numbers in the wire format keep their literal text.
+type Data []Pair
+
+// Get returns the value of key and whether it is present (the first one if repeated).
+func (d Data) Get(key string) (string, bool) {
+	for _, p := range d {
+		if p.Key == key {
+			return p.Value, true
+		}
+	}
+	return "", false
+}
+
+// Event is one decoded, validated action occurrence.
+type Event struct {
+	// Time is when the action started, ended or happened (event time, not receipt time).
+	Time Time
+	// Action is the resolved action row.
+	Action action.ID
+	// Phase is PhaseStart or PhaseEnd for durable actions, PhaseNone otherwise.
+	Phase Phase
+	// Source is the object the action occurs on.
+	Source Source
+	// Interaction is the interaction (call, chat…) id; it keys durable instances together
+	// with the source and the action, and it may be empty for non-interaction actions.
+	Interaction string
+	// Media is the media type ("voice", "chat", "email"…), empty when not given.
+	Media string
+	// Agent names the agent explicitly (e.g. on LoggedIn, or on media-channel actions).
+	Agent string
+	// Place names the place explicitly (media-channel actions).
+	Place string
+	// Duration is the duration in milliseconds that a retrospective action reports; 0 for
+	// other kinds.
+	Duration int64
+	// Data is the attached data.
+	Data Data
+	// Line is the 1-based line of the event in its NDJSON input, 0 when not from a stream.
+	Line int
+}
+
+// Rejection is a line that was not accepted, with the reason.
+type Rejection struct {
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+	// Code classifies the reason for metrics (e.g. "unknown_action", "bad_time").
+	Code string `json:"code"`
+}
