@@ -25,15 +25,17 @@ type roleRule struct {
 	doc        string
 }
 
-// roleRules are the runtime meanings an action can carry (see spec/actions.yaml roles).
-var roleRules = map[string]roleRule{
-	"login":         {true, "the agent login on a regular DN (LoggedIn)"},
-	"loggedOut":     {true, "the status of an agent logged in nowhere"},
-	"hold":          {true, "a call on hold, which hides its call-type action from status"},
-	"callType":      {false, "an established call of some type, hidden while on hold"},
-	"ready":         {false, "the agent is ready for the next call"},
-	"notReady":      {false, "the agent is not ready"},
-	"afterCallWork": {false, "the agent is in after-call work"},
+// roleRules returns the runtime meanings an action can carry (see spec/actions.yaml roles).
+func roleRules() map[string]roleRule {
+	return map[string]roleRule{
+		"login":         {true, "the agent login on a regular DN (LoggedIn)"},
+		"loggedOut":     {true, "the status of an agent logged in nowhere"},
+		"hold":          {true, "a call on hold, which hides its call-type action from status"},
+		"callType":      {false, "an established call of some type, hidden while on hold"},
+		"ready":         {false, "the agent is ready for the next call"},
+		"notReady":      {false, "the agent is not ready"},
+		"afterCallWork": {false, "the agent is in after-call work"},
+	}
 }
 
 // actions resolves actions.yaml.
@@ -119,8 +121,9 @@ func (b *builder) action(e entry, label string, r rawAction) *Action {
 // checkRoles enforces roleRules over the whole table.
 func (b *builder) checkRoles(p *parsed, withRole map[string][]*Action) {
 	at := entry{file: p.name, node: p.root}
-	for _, role := range sortedKeys(roleRules) {
-		rule := roleRules[role]
+	rules := roleRules()
+	for _, role := range sortedKeys(rules) {
+		rule := rules[role]
 		n := len(withRole[role])
 		switch {
 		case rule.exactlyOne && n == 0:

@@ -8,11 +8,12 @@ import (
 	"github.com/dave/jennifer/jen"
 )
 
-// kindConsts and roleNames fix the order of the Kind and Role enums.
-var (
-	kindNames = []string{"durable", "momentary", "retrospective"}
-	roleNames = []string{"login", "loggedOut", "hold", "callType", "ready", "notReady", "afterCallWork"}
-)
+// kindNames and roleNames fix the order of the Kind and Role enums.
+func kindNames() []string { return []string{"durable", "momentary", "retrospective"} }
+
+func roleNames() []string {
+	return []string{"login", "loggedOut", "hold", "callType", "ready", "notReady", "afterCallWork"}
+}
 
 // emitAction writes generated/action: one ID per action row, its attributes, roles,
 // applicability and lookup by name within a source class.
@@ -32,20 +33,20 @@ func emitAction(m *Model) (*jen.File, error) {
 }
 
 func emitKindRole(f *jen.File) {
-	kinds := make([]enumValue, len(kindNames))
+	kinds := make([]enumValue, len(kindNames()))
 	kindDocs := map[string]string{
 		"durable":       "lasts from a start to an end and has a duration",
 		"momentary":     "happens at an instant and has no duration",
 		"retrospective": "is reported once at its completion, with the duration of a period already elapsed",
 	}
-	for i, k := range kindNames {
+	for i, k := range kindNames() {
 		kinds[i] = enumValue{"Kind" + goIdent(k), k, fmt.Sprintf("Kind%s: the action %s.", goIdent(k), kindDocs[k])}
 	}
 	emitEnum(f, enumSpec{Type: "Kind", Underlying: jen.Uint8(), None: "KindNone", Noun: "action kind",
 		Doc: "Kind says how an action extends in time.", Values: kinds, Parse: "ParseKind"})
-	roles := make([]enumValue, len(roleNames))
-	for i, r := range roleNames {
-		roles[i] = enumValue{"Role" + goIdent(r), r, fmt.Sprintf("Role%s marks %s.", goIdent(r), roleRules[r].doc)}
+	roles := make([]enumValue, len(roleNames()))
+	for i, r := range roleNames() {
+		roles[i] = enumValue{"Role" + goIdent(r), r, fmt.Sprintf("Role%s marks %s.", goIdent(r), roleRules()[r].doc)}
 	}
 	emitEnum(f, enumSpec{Type: "Role", Underlying: jen.Uint8(), None: "RoleNone", Noun: "action role",
 		Doc:    "Role is a special meaning the runtime gives an action, named in the spec instead of in code.",
@@ -137,7 +138,7 @@ func dnList(ds []*DNType) jen.Code {
 //	func (r Role) Actions() []ID { ... copy ... }
 func emitRoleTable(f *jen.File, m *Model) {
 	rows := []jen.Code{jen.Nil()}
-	for _, r := range roleNames {
+	for _, r := range roleNames() {
 		var ids []jen.Code
 		for _, a := range m.Actions {
 			if contains(a.Roles, r) {

@@ -6,11 +6,12 @@ import (
 	"github.com/dave/jennifer/jen"
 )
 
-var (
-	categoryKinds  = []string{"historical", "current", "other"}
-	categoryUnits  = []string{"seconds", "count", "percent", "ratio", "rate", "custom", "structured"}
-	categoryStates = []string{"implemented", "planned", "unsupported"}
-)
+// The value sets of the category classification, in enum order.
+func categoryKinds() []string { return []string{"historical", "current", "other"} }
+func categoryUnits() []string {
+	return []string{"seconds", "count", "percent", "ratio", "rate", "custom", "structured"}
+}
+func categoryStates() []string { return []string{"implemented", "planned", "unsupported"} }
 
 // emitCategory writes generated/category: the categories in library order with their
 // classification, and the subjects with the object types they apply to.
@@ -18,9 +19,9 @@ func emitCategory(m *Model) (*jen.File, error) {
 	f := newFile("category", "Package category holds the statistical categories and subjects from\n"+
 		"spec/categories.yaml, with each category's classification: historical or current, unit,\n"+
 		"use of RelMask, a time range or a formula, and whether statkit computes it.")
-	emitSmallEnum(f, "Kind", "KindNone", "category kind", "Kind says whether a category is computed over the time-profile interval (historical) or\nfrom what is in progress now (current).", categoryKinds)
-	emitSmallEnum(f, "Unit", "UnitNone", "category unit", "Unit is what a category's value measures.", categoryUnits)
-	emitSmallEnum(f, "Support", "SupportNone", "support level", "Support says whether statkit computes a category.", categoryStates)
+	emitSmallEnum(f, "Kind", "KindNone", "category kind", "Kind says whether a category is computed over the time-profile interval (historical) or\nfrom what is in progress now (current).", categoryKinds())
+	emitSmallEnum(f, "Unit", "UnitNone", "category unit", "Unit is what a category's value measures.", categoryUnits())
+	emitSmallEnum(f, "Support", "SupportNone", "support level", "Support says whether statkit computes a category.", categoryStates())
 	emitCategories(f, m)
 	emitSubjects(f, m)
 	return f, nil

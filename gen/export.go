@@ -10,21 +10,25 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// tsvColumns are the columns of the TSV export, in the seed table's order.
-var tsvColumns = [...]string{"action", "variant", "regular_dn", "media_channel", "mediation_dn",
-	"staging_area", "tenant", "ixn_related", "durable", "momentary", "retrospective"}
+// TSVColumns returns the columns of the TSV export, in the seed table's order.
+func TSVColumns() []string {
+	return []string{"action", "variant", "regular_dn", "media_channel", "mediation_dn",
+		"staging_area", "tenant", "ixn_related", "durable", "momentary", "retrospective"}
+}
 
-// seedSourceColumns are the source classes that have a column in the seed, in its order.
-var seedSourceColumns = [...]string{"regular_dn", "media_channel", "mediation_dn", "staging_area", "tenant"}
+// seedSourceColumns returns the source classes that have a column in the seed, in its order.
+func seedSourceColumns() []string {
+	return []string{"regular_dn", "media_channel", "mediation_dn", "staging_area", "tenant"}
+}
 
 // ExportTSV writes the action table in the seed's column order, with a header line and
 // 0/1 cells, one row per action in spec order.
 func ExportTSV(w io.Writer, m *Model) error {
 	bw := bufio.NewWriter(w)
-	bw.WriteString(strings.Join(tsvColumns[:], "\t") + "\n")
+	bw.WriteString(strings.Join(TSVColumns(), "\t") + "\n")
 	for _, a := range m.Actions {
 		cells := []string{a.Name, a.Variant}
-		for _, c := range seedSourceColumns {
+		for _, c := range seedSourceColumns() {
 			cells = append(cells, bit(hasClass(a, c)))
 		}
 		cells = append(cells, bit(a.Interaction), bit(a.Kind == "durable"), bit(a.Kind == "momentary"), bit(a.Kind == "retrospective"))

@@ -25,8 +25,8 @@ type Result struct {
 // Stale reports whether anything differed.
 func (r Result) Stale() bool { return len(r.Changed) > 0 || len(r.Orphans) > 0 }
 
-// outputDirs are the directories generated files live in; orphans are looked for there.
-var outputDirs = [...]string{"generated", "docs"}
+// outputDirs returns the directories generated files live in; orphans are looked for there.
+func outputDirs() []string { return []string{"generated", "docs"} }
 
 // Sync compares outputs with the files under root. With write set it writes the changed
 // files and deletes orphans; otherwise it only reports.
@@ -76,7 +76,7 @@ func Sync(root string, outs []Output, write bool) (Result, error) {
 // but are not among the wanted outputs.
 func findOrphans(root string, want map[string]bool) ([]string, error) {
 	var out []string
-	for _, dir := range outputDirs {
+	for _, dir := range outputDirs() {
 		err := filepath.WalkDir(filepath.Join(root, dir), func(p string, d fs.DirEntry, err error) error {
 			if errors.Is(err, fs.ErrNotExist) {
 				return filepath.SkipDir
