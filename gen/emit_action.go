@@ -90,7 +90,10 @@ func emitActionTables(f *jen.File, m *Model) {
 		variants = append(variants, jen.Lit(a.Variant))
 		seed := a.SeedName
 		if seed == "" {
-			seed = a.Key()
+			seed = a.Name
+		}
+		if a.Variant != "" {
+			seed += " (" + a.Variant + ")"
 		}
 		seeds = append(seeds, jen.Lit(seed))
 		kinds = append(kinds, jen.Id("Kind"+goIdent(a.Kind)))

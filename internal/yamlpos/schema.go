@@ -47,6 +47,11 @@ func Validate(s *jsonschema.Schema, file string, root *yaml.Node, value any, des
 	for _, leaf := range leaves(ve) {
 		n := Locate(root, leaf.InstanceLocation)
 		msg := leaf.Message
+		if name, ok := unknownProperty(msg); ok {
+			if k := KeyNode(n, name); k != nil {
+				n, msg = k, fmt.Sprintf("unknown field %q", name)
+			}
+		}
 		label, skip := "", 0
 		if describe != nil {
 			label, skip = describe(leaf.InstanceLocation)
@@ -95,4 +100,15 @@ func FieldPath(pointer string, skip int) string {
 		b.WriteString(t)
 	}
 	return b.String()
+}
+
+// unknownProperty extracts the property name of jsonschema's
+// "additionalProperties 'x' not allowed" message (the first name when several).
+func unknownProperty(msg string) (string, bool) {
+	rest, ok := strings.CutPrefix(msg, "additionalProperties '")
+	if !ok {
+		return "", false
+	}
+	name, _, ok := strings.Cut(rest, "'")
+	return name, ok
 }

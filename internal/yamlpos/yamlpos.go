@@ -156,6 +156,11 @@ func syntaxError(file string, err error) Error {
 		if num, tail, ok := strings.Cut(rest, ":"); ok {
 			if n, convErr := strconv.Atoi(num); convErr == nil {
 				e.Line, e.Col, e.Msg = n, 1, strings.TrimSpace(tail)
+				// yaml.v3 reports parser errors (unlike scanner errors) at the 0-based line
+				// of the construct they are about, e.g. the line of an unclosed '['.
+				if strings.HasPrefix(e.Msg, "did not find expected") {
+					e.Line++
+				}
 			}
 		}
 	}
