@@ -1,9 +1,3 @@
-// Package config reads statkit's YAML configuration: the topology (DNs, places, agents,
-// groups, staging areas, tenants), stat types, time profiles, time ranges, filters and the
-// statistics to open. Loading validates the file against a JSON Schema and then checks
-// every reference against the generated tables (action applicability, compatibility
-// groups, categories, subjects) and the topology; each problem is a config.yaml:LINE:COL
-// error, all reported together.
 package config
 
 import (
@@ -25,13 +19,20 @@ type Config struct {
 	TimeRanges   []*TimeRange
 	Filters      []*Filter
 	Statistics   []*Statistic
+
+	// Lookups by name, built at load.
+	statTypes  map[string]*StatType
+	profiles   map[string]*TimeProfile
+	ranges     map[string]*TimeRange
+	filters    map[string]*Filter
+	statistics map[string]*Statistic
 }
 
 // Topology names the objects actions occur on and statistics are computed for.
 type Topology struct {
 	// Tenant is the default tenant of every object that names none.
 	Tenant       string
-	Tenants      []string // every tenant named anywhere, Tenant first
+	Tenants      []string // Tenant, then the tenants topology.tenants declares
 	DNs          []*DN
 	Places       []*Place
 	Agents       []*Agent
@@ -41,6 +42,8 @@ type Topology struct {
 	AgentGroups []*Group
 	PlaceGroups []*Group
 	QueueGroups []*Group
+
+	idx topoIndex // lookups, built at load
 }
 
 // Object is a plain topology object with an id and a tenant.

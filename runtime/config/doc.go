@@ -1,0 +1,99 @@
+// Package config reads statkit's YAML configuration: the topology (DNs, places, agents,
+// groups, staging areas, workbins, tenants), stat types, time profiles, time ranges,
+// filters and the statistics to open.
+//
+// Loading parses the document (refusing documents over 8 MiB and alias bombs), validates
+// it against a JSON Schema (see Schema), then checks every name against the generated
+// tables (object types and compatibility groups, categories, subjects, action
+// applicability) and the topology. Each problem is a name:LINE:COL: message error; all are
+// reported together, sorted, as a yamlpos.List. When the document's shape is wrong
+// (schema errors), only those are reported.
+//
+// A Config is read-only after loading and safe for concurrent readers.
+//
+// # Example
+//
+// This is testdata/example.yaml:
+//
+//	# A small contact center: two agents, two places, a queue and a routing point.
+//	topology:
+//	  tenant: default                    # tenant of every object that names none
+//	  dns:                               # type: Extension, ACDPosition, VoIP, Chat, Email, ACDQueue, VirtualQueue, RoutingPoint
+//	    - {id: "7001", type: Extension, place: P1}
+//	    - {id: "7002", type: Extension, place: P2}
+//	    - {id: "Support@SW1", type: ACDQueue}
+//	    - {id: "Main@SW1", type: RoutingPoint}
+//	  places: [{id: P1}, {id: P2}]
+//	  agents: [{id: "1001", name: "Ann Lee"}, {id: "1002", name: "Bo Chen"}]
+//	  stagingAreas: [{id: Email_Inbound}]
+//	  groups:
+//	    agents: {Sales: ["1001", "1002"]}
+//	    places: {Floor1: [P1, P2]}
+//	    queues: {AllQueues: ["Support@SW1", "Main@SW1"]}
+//	statTypes:
+//	  CallsAnswered: {objects: [Queue, GroupQueues], category: TotalNumber, subject: DNAction, mainMask: [CallDistributed]}
+//	  AgentsReady: {objects: [GroupAgents], category: CurrentNumber, subject: AgentStatus, mainMask: [WaitForNextCall]}
+//	  ServiceLevel:
+//	    objects: [Queue, GroupQueues]
+//	    category: ServiceFactor1
+//	    subject: DNAction
+//	    mainMask: [CallDistributed]
+//	    relMask: [CallAbandoned]
+//	    description: Calls distributed within the range over distributed plus abandoned after it.
+//	  TalkTime: {objects: [Agent, GroupAgents], category: TotalTime, subject: DNAction, mainMask: [CallInbound, CallOutbound, CallInternal]}
+//	  AgentState: {objects: [Agent], category: CurrentState, subject: AgentStatus, mainMask: ["*"]}
+//	timeProfiles:
+//	  Default: {type: Growing, reset: ["00:00"], timezone: UTC}
+//	  Last15: {type: Sliding, window: 900, step: 60}
+//	  Last10: {type: Selection, count: 10}
+//	  Shift: {type: SinceLogin}
+//	  Quarter: {type: Growing, reset: ["00:00"], period: 900, timezone: Europe/Paris}
+//	timeRanges: {SL20: "0-20"}
+//	filters: {Gold: 'PairExists("Segment","Gold") && media == "voice"'}
+//	statistics:
+//	  - {id: q-answered, statType: CallsAnswered, object: {type: Queue, id: "Support@SW1"}, profile: Default}
+//	  - {id: sl, statType: ServiceLevel, object: {type: Queue, id: "Support@SW1"}, profile: Last15, timeRange: SL20, filter: Gold, notification: {mode: changes, insensitivity: 5}}
+//	  - {id: q-answered-quarter, statType: CallsAnswered, object: {type: GroupQueues, id: AllQueues}, profile: Quarter, notification: {mode: reset}}
+//	  - {id: sales-ready, statType: AgentsReady, object: {type: GroupAgents, id: Sales}, notification: {mode: none}}
+//	  - {id: ann-talk, statType: TalkTime, object: {type: Agent, id: "1001"}, profile: Shift, notification: {mode: periodical, period: 10}}
+//	  - {id: sales-talk-last10, statType: TalkTime, object: {type: GroupAgents, id: Sales}, profile: Last10}
+//	  - {id: ann-state, statType: AgentState, object: {type: Agent, id: "1001"}}
+//
+// # Keys
+//
+// topology: tenant (default "default") is the tenant of objects that name none; tenants
+// lists further tenants, which objects name with tenant: ID. dns are {id, type, place,
+// tenant}; only regular DNs (Extension, ACDPosition, VoIP, Chat, Email) have a place.
+// places, stagingAreas and workbins are {id, tenant}; agents are {id, name, tenant},
+// identified by employee id. groups.agents, groups.places and groups.queues map a group
+// id to its members (agent ids, place ids, queue and routing point DN ids), written as a
+// list or as {members: [...], tenant: T}. Ids are strings; a plain integer is taken as
+// written. Ids of one kind are unique; an agent id may not also be a place or workbin id.
+//
+// statTypes: name → {objects, category, subject, mainMask, relMask, mediaType, formula,
+// description}. objects are object types of one compatibility group; the subject must
+// apply to each (Action is accepted for DNAction). A mask lists action names (every row
+// of the name), "Name (Variant)" (one row), "*" (every action; quote it in YAML) and
+// "~Name" (exclude); exclusions apply after inclusions, and a mask keeps only the rows
+// that reach one of the objects (durable rows only for status subjects). relMask is
+// refused for categories that do not read one and required by those that compare Main
+// with Rel (Relative*); formula is required exactly by the custom-value categories.
+//
+// timeProfiles: name → {type, ...}. Growing: reset ["HH:MM", ...] (local times; 00:00
+// when neither reset nor period is given), period (seconds, ≤ 86400: reset every period
+// from the first reset time), timezone (IANA name, default UTC). Sliding: window and step
+// in seconds, the window a multiple of the step and at most 10,000 steps. Selection:
+// count (1 to 100,000) last completed instances. SinceLogin: no parameters; Agent
+// objects only. Without a Default profile the built-in one (Growing, 00:00 UTC) is added.
+//
+// timeRanges: name → "lo-hi" in seconds, up to three decimals, 0 ≤ lo ≤ hi. A statistic
+// whose category takes a range and names none gets the range named Default, else 0-20.
+//
+// filters: name → expression over the action's data and attributes; Options.CompileFilter
+// checks it at load.
+//
+// statistics: {id, statType, object: {type, id}, profile (default Default), timeRange,
+// filter, notification}. notification is {mode, insensitivity, period}: mode changes
+// (default; insensitivity in percent, 0 = every change), periodical (period in seconds,
+// required), reset (Growing profiles and historical categories only) or none.
+package config

@@ -1,0 +1,125 @@
+package config
+
+import (
+	_ "embed" // the config schema
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	_ "time/tzdata" // time zones work on machines without zoneinfo
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+	"gopkg.in/yaml.v3"
+
+	"github.com/statkit/statkit/internal/yamlpos"
+)
+
+//go:embed schema/config.schema.json
+var schemaText string
+
+// Schema returns the JSON Schema (draft 2020-12) that a config document must satisfy
+// before its semantic checks, for editors and tools (a new slice each call).
+func Schema() []byte { return []byte(schemaText) }
+
+// schemaURL names the schema in $ref resolution and errors.
+const schemaURL = "https://statkit.dev/schema/config.schema.json"
+
+// Options adjust loading.
+type Options struct {
+	// CompileFilter, when set, checks each filter expression; an error is reported at the
+	// filter's line:col. The engine uses it to compile expressions once, at load.
+	CompileFilter func(expr string) error
+	// CompileFormula, when set, checks each stat type formula the same way.
+	CompileFormula func(formula string) error
+	// Limits bound the document's size and alias expansion; zero values use yamlpos's
+	// defaults (8 MiB, 1,000,000 nodes).
+	Limits yamlpos.Limits
+}
+
+// LoadFile reads and validates the config file at path; errors name the path.
+func LoadFile(path string) (*Config, error) {
+	return LoadFileWith(path, Options{})
+}
+
+// LoadFileWith is LoadFile with options.
+func LoadFileWith(path string, opts Options) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	return LoadWith(path, f, opts)
+}
+
+// Load reads and validates a config document; name identifies it in errors. On failure
+// the error is a yamlpos.List holding every problem found as name:LINE:COL: message,
+// sorted by position. Schema problems are reported first: when the document's shape is
+// wrong, the reference checks do not run.
+func Load(name string, r io.Reader) (*Config, error) {
+	return LoadWith(name, r, Options{})
+}
+
+// LoadWith is Load with options.
+func LoadWith(name string, r io.Reader, opts Options) (*Config, error) {
+	doc, err := yamlpos.Parse(name, r, opts.Limits)
+	if err != nil {
+		return nil, asList(name, err)
+	}
+	val, err := yamlpos.ToValue(name, doc, opts.Limits)
+	if err != nil {
+		return nil, asList(name, err)
+	}
+	schema, err := compileSchema()
+	if err != nil {
+		return nil, asList(name, err)
+	}
+	if errs := yamlpos.Validate(schema, name, doc, val, nil); len(errs) > 0 {
+		return nil, errs
+	}
+	l := &loader{file: name, opts: opts, cfg: newConfig()}
+	l.load(yamlpos.Root(doc))
+	if err := l.errs.Err(); err != nil {
+		return nil, err
+	}
+	return l.cfg, nil
+}
+
+// compileSchema compiles the embedded schema once, on first use; a compiled schema is
+// read-only and safe for concurrent validation.
+var compileSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
+	return yamlpos.CompileSchema(schemaURL, []byte(schemaText))
+})
+
+// asList turns a parse error into a one-element yamlpos.List.
+func asList(name string, err error) yamlpos.List {
+	var pe yamlpos.Error
+	if errors.As(err, &pe) {
+		return yamlpos.List{pe}
+	}
+	return yamlpos.List{{File: name, Msg: err.Error()}}
+}
+
+// loader builds a Config from a validated document, collecting every problem.
+type loader struct {
+	file string
+	opts Options
+	cfg  *Config
+	errs yamlpos.List
+}
+
+// errorf records a problem at node n.
+func (l *loader) errorf(n *yaml.Node, format string, args ...any) {
+	l.errs = append(l.errs, yamlpos.Errorf(l.file, n, format, args...))
+}
+
+// load resolves the sections in dependency order: topology; profiles, ranges and filters;
+// stat types; statistics.
+func (l *loader) load(root *yaml.Node) {
+	l.topology(value(root, "topology"))
+	l.timeProfiles(value(root, "timeProfiles"))
+	l.timeRanges(value(root, "timeRanges"))
+	l.filters(value(root, "filters"))
+	l.statTypes(value(root, "statTypes"))
+	l.statistics(value(root, "statistics"))
+}
