@@ -4,6 +4,7 @@ type rawClass struct {
 	Name       string   `yaml:"name"`
 	Title      string   `yaml:"title"`
 	SeedColumn string   `yaml:"seedColumn"`
+	Variants   []string `yaml:"variants"`
 	Reaches    []string `yaml:"reaches"`
 	Summary    string   `yaml:"summary"`
 }
@@ -51,7 +52,7 @@ func (b *builder) sourceClasses(p *parsed) {
 		if !b.decode(e, &r) || !b.once(seen, e, "source class", r.Name) {
 			continue
 		}
-		c := &Class{Name: r.Name, Title: r.Title, SeedColumn: r.SeedColumn, Summary: r.Summary}
+		c := &Class{Name: r.Name, Title: r.Title, SeedColumn: r.SeedColumn, Summary: r.Summary, Variants: r.Variants}
 		c.Reaches = b.resolveTypes(e, "reaches", "source class "+r.Name, r.Reaches)
 		b.classes[r.Name] = c
 		b.m.Classes = append(b.m.Classes, c)

@@ -105,6 +105,9 @@ func emitLookupFunc(f *jen.File) {
 	f.Func().Id("Lookup").Params(id("name").String(), id("class").Add(objClass()), id("variant").String(), id("dn").Add(objDN())).Params(jen.Id("ID"), jen.Error()).Block(
 		id("ids").Op(":=").Id("rows").Call(id("name")),
 		jen.If(jen.Len(id("ids")).Op("==").Lit(0)).Block(jen.Return(jen.Id("None"), errorf(jen.Lit("%w %q"), id("ErrUnknown"), id("name")))),
+		jen.If(id("variant").Op("!=").Lit("").Op("&&").Id("namesClass").Call(id("variant"), id("class")).Op("&&").Op("!").Id("hasVariant").Call(id("ids"), id("class"), id("variant"))).Block(
+			id("variant").Op("=").Lit(""),
+		),
 		jen.List(id("best"), id("bestScore"), id("ties")).Op(":=").List(jen.Id("None"), jen.Lit(-1), jen.Lit(0)),
 		jen.For(jen.List(jen.Id("_"), id("v")).Op(":=").Range().Id("ids")).Block(
 			id("s").Op(":=").Id("score").Call(id("v"), id("class"), id("variant"), id("dn")),
@@ -118,8 +121,23 @@ func emitLookupFunc(f *jen.File) {
 	)
 }
 
-// lookupError explains why no row fits; variantsOn lists the variants of rows on a class.
+// lookupError explains why no row fits; variantsOn lists the variants of rows on a class;
+// namesClass and hasVariant support ignoring a variant that only names the class.
 func emitLookupError(f *jen.File) {
+	comment(f, "namesClass reports whether variant is one of the class's own qualifiers.")
+	f.Func().Id("namesClass").Params(id("variant").String(), id("class").Add(objClass())).Bool().Block(
+		jen.For(jen.List(jen.Id("_"), id("v")).Op(":=").Range().Id("class").Dot("Variants").Call()).Block(
+			jen.If(id("v").Op("==").Id("variant")).Block(jen.Return(jen.True())),
+		),
+		jen.Return(jen.False()),
+	)
+	comment(f, "hasVariant reports whether a row of ids on class has the variant.")
+	f.Func().Id("hasVariant").Params(id("ids").Index().Id("ID"), id("class").Add(objClass()), id("variant").String()).Bool().Block(
+		jen.For(jen.List(jen.Id("_"), id("v")).Op(":=").Range().Id("ids")).Block(
+			jen.If(id("v").Dot("Sources").Call().Dot("Has").Call(id("class")).Op("&&").Id("v").Dot("Variant").Call().Op("==").Id("variant")).Block(jen.Return(jen.True())),
+		),
+		jen.Return(jen.False()),
+	)
 	comment(f, "lookupError explains why no row of ids fits the event.")
 	f.Func().Id("lookupError").Params(id("name").String(), id("ids").Index().Id("ID"), id("class").Add(objClass()), id("variant").String(), id("dn").Add(objDN())).Error().Block(
 		jen.Var().Id("on").Qual(objectPkg, "ClassSet"),

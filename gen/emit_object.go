@@ -55,13 +55,18 @@ func bitSet(pkg, set string, n int, name func(int) string) jen.Code {
 
 func emitClasses(f *jen.File, m *Model) {
 	vals := make([]enumValue, len(m.Classes))
-	var titles, summaries, columns, reaches []jen.Code
+	var titles, summaries, columns, reaches, variants []jen.Code
 	for i, c := range m.Classes {
 		vals[i] = enumValue{classConst(c), c.Name, docLines(fmt.Sprintf("%s is the %s source class (%s). %s", classConst(c), c.Name, c.Title, c.Summary))}
 		titles = append(titles, jen.Lit(c.Title))
 		summaries = append(summaries, jen.Lit(c.Summary))
 		columns = append(columns, jen.Lit(c.SeedColumn))
 		reaches = append(reaches, typeSet(c.Reaches))
+		if len(c.Variants) == 0 {
+			variants = append(variants, jen.Nil())
+		} else {
+			variants = append(variants, jen.Index().String().Values(lits(c.Variants)...))
+		}
 	}
 	emitEnum(f, enumSpec{Type: "SourceClass", Underlying: jen.Uint8(), None: "ClassNone", Noun: "source class",
 		Doc:    "SourceClass is where actions are generated: a column of the Stat Server action table.",
@@ -69,6 +74,7 @@ func emitClasses(f *jen.File, m *Model) {
 	emitTable(f, "SourceClass", "Title", "Title is the human-readable name of the class.", jen.String(), jen.Lit(""), titles)
 	emitTable(f, "SourceClass", "Summary", "Summary describes the class in one sentence.", jen.String(), jen.Lit(""), summaries)
 	emitTable(f, "SourceClass", "SeedColumn", "SeedColumn is the heading of the class's column in the seed table (empty when it has none).", jen.String(), jen.Lit(""), columns)
+	emitTable(f, "SourceClass", "Variants", "Variants lists the seed's row qualifiers that name the class (e.g. \"Regular DNs\").", jen.Index().String(), jen.Nil(), variants)
 	emitTable(f, "SourceClass", "Reaches", "Reaches is the set of object types that actions of this class propagate to.", jen.Id("TypeSet"), jen.Id("TypeSet").Call(jen.Lit(0)), reaches)
 }
 

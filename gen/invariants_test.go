@@ -463,3 +463,16 @@ func TestErrorsAreDistinct(t *testing.T) {
 		}
 	}
 }
+
+// A variant that only names the class (as the DESIGN.md example sends "Mediation DNs" for
+// CallAbandoned) is ignored for an action with no such row; one naming another class, or a
+// typo, is still refused.
+func TestLookupIgnoresAVariantThatNamesTheClass(t *testing.T) {
+	id, err := action.Lookup("CallAbandoned", object.ClassMediationDN, "Mediation DNs", object.DNACDQueue)
+	require.NoError(t, err)
+	assert.Equal(t, action.CallAbandoned, id)
+	_, err = action.Lookup("CallAbandoned", object.ClassMediationDN, "Mediatoin DNs", object.DNACDQueue)
+	assert.ErrorIs(t, err, action.ErrUnknownVariant)
+	_, err = action.Lookup("CallAnswered", object.ClassMediationDN, "Regular DNs", object.DNNone)
+	assert.ErrorIs(t, err, action.ErrUnknownVariant)
+}

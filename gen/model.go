@@ -21,7 +21,8 @@ type Model struct {
 type Class struct {
 	Name       string // e.g. regular_dn
 	Title      string
-	SeedColumn string // the seed's column heading; empty when the seed has none
+	SeedColumn string   // the seed's column heading; empty when the seed has none
+	Variants   []string // the seed's row qualifiers that name the class ("Regular DNs")
 	Summary    string
 	Reaches    []*ObjectType
 }

@@ -1519,6 +1519,9 @@ func Lookup(name string, class object.SourceClass, variant string, dn object.DNT
 	if len(ids) == 0 {
 		return None, fmt.Errorf("%w %q", ErrUnknown, name)
 	}
+	if variant != "" && namesClass(variant, class) && !hasVariant(ids, class, variant) {
+		variant = ""
+	}
 	best, bestScore, ties := None, -1, 0
 	for _, v := range ids {
 		s := score(v, class, variant, dn)
@@ -1535,6 +1538,26 @@ func Lookup(name string, class object.SourceClass, variant string, dn object.DNT
 		return None, fmt.Errorf("%w: %q on %s needs a variant (one of %s)", ErrAmbiguous, name, class, variantsOn(ids, class))
 	}
 	return best, nil
+}
+
+// namesClass reports whether variant is one of the class's own qualifiers.
+func namesClass(variant string, class object.SourceClass) bool {
+	for _, v := range class.Variants() {
+		if v == variant {
+			return true
+		}
+	}
+	return false
+}
+
+// hasVariant reports whether a row of ids on class has the variant.
+func hasVariant(ids []ID, class object.SourceClass, variant string) bool {
+	for _, v := range ids {
+		if v.Sources().Has(class) && v.Variant() == variant {
+			return true
+		}
+	}
+	return false
 }
 
 // lookupError explains why no row of ids fits the event.

@@ -114,6 +114,16 @@ func (v SourceClass) SeedColumn() string {
 	return ""
 }
 
+var _SourceClass_variants = [...][]string{nil, []string{"Regular DNs"}, []string{"MediaChannels"}, []string{"Mediation DNs", "Virtual Queues"}, []string{"StagingAreas"}, []string{"Tenants"}, []string{"Agent Workbin"}}
+
+// Variants lists the seed's row qualifiers that name the class (e.g. "Regular DNs").
+func (v SourceClass) Variants() []string {
+	if v.Valid() {
+		return _SourceClass_variants[v]
+	}
+	return nil
+}
+
 var _SourceClass_reaches = [...]TypeSet{TypeSet(0), TypeSet(1<<TypeRegDN | 1<<TypePlace | 1<<TypeAgent | 1<<TypeGroupPlaces | 1<<TypeGroupAgents | 1<<TypeTenant), TypeSet(1<<TypeAgent | 1<<TypePlace | 1<<TypeGroupAgents | 1<<TypeGroupPlaces | 1<<TypeTenant), TypeSet(1<<TypeQueue | 1<<TypeRoutePoint | 1<<TypeGroupQueues | 1<<TypeTenant), TypeSet(1<<TypeStagingArea | 1<<TypeTenant), TypeSet(1 << TypeTenant), TypeSet(1<<TypeWorkbin | 1<<TypeAgent | 1<<TypeGroupAgents | 1<<TypeTenant)}
 
 // Reaches is the set of object types that actions of this class propagate to.

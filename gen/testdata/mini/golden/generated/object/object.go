@@ -102,6 +102,16 @@ func (v SourceClass) SeedColumn() string {
 	return ""
 }
 
+var _SourceClass_variants = [...][]string{nil, nil, nil, nil}
+
+// Variants lists the seed's row qualifiers that name the class (e.g. "Regular DNs").
+func (v SourceClass) Variants() []string {
+	if v.Valid() {
+		return _SourceClass_variants[v]
+	}
+	return nil
+}
+
 var _SourceClass_reaches = [...]TypeSet{TypeSet(0), TypeSet(1<<TypeRegDN | 1<<TypeAgent | 1<<TypeTenant), TypeSet(1<<TypeQueue | 1<<TypeTenant), TypeSet(1 << TypeTenant)}
 
 // Reaches is the set of object types that actions of this class propagate to.
