@@ -212,21 +212,21 @@ type Category uint8
 const (
 	// None is the zero Category, not a valid category.
 	None Category = iota
-	// TotalTime (ordinal 0, historical, planned): Sum of the overlap with I of mask instances,
-	// [start, end) for completed durable ones and [t - d, t] for retrospective ones; in-progress
-	// durable actions add nothing, but for status subjects an in-progress status adds its elapsed
-	// overlap.
+	// TotalTime (ordinal 0, historical, implemented): Sum of the overlap with I of mask
+	// instances, [start, end) for completed durable ones and [t - d, t] for retrospective ones;
+	// in-progress durable actions add nothing, but for status subjects an in-progress status adds
+	// its elapsed overlap.
 	TotalTime
-	// TotalNumber (ordinal 1, historical, planned): Number of mask actions completing in I;
+	// TotalNumber (ordinal 1, historical, implemented): Number of mask actions completing in I;
 	// in-progress durable actions are not counted until they end.
 	TotalNumber
-	// AverageTime (ordinal 2, historical, planned): TotalTime / TotalNumber over the same
+	// AverageTime (ordinal 2, historical, implemented): TotalTime / TotalNumber over the same
 	// MainMask and interval, 0 when no instance completed.
 	AverageTime
-	// MaxTime (ordinal 3, historical, planned): Longest full duration among mask instances
+	// MaxTime (ordinal 3, historical, implemented): Longest full duration among mask instances
 	// completing in I, 0 when none completed.
 	MaxTime
-	// MinTime (ordinal 4, historical, planned): Shortest full duration among mask instances
+	// MinTime (ordinal 4, historical, implemented): Shortest full duration among mask instances
 	// completing in I, 0 when none completed.
 	MinTime
 	// ElapsedTimePercentage (ordinal 5, historical, planned): 100 x TotalTime(Main) / the length
@@ -246,25 +246,25 @@ const (
 	// TotalNumberInTimeRange(Main) / TotalNumber(Rel), or / TotalNumber(Main) when the stat type
 	// has no RelMask.
 	TotalNumberInTimeRangePercentage
-	// CurrentState (ordinal 10, current, planned): The object's current status as a structure
+	// CurrentState (ordinal 10, current, implemented): The object's current status as a structure
 	// with status, since, reason (data key ReasonCode) and children down the propagation tree
 	// (agent, place, DNs).
 	CurrentState
-	// CurrentTime (ordinal 11, current, planned): Sum of the elapsed times of durable mask
+	// CurrentTime (ordinal 11, current, implemented): Sum of the elapsed times of durable mask
 	// instances in progress now (instantaneous actions ignored); for status subjects, of members
 	// whose status is in the mask.
 	CurrentTime
-	// CurrentNumber (ordinal 12, current, planned): Number of durable mask instances in progress
-	// now (instantaneous actions ignored); for status subjects, number of members whose status is
-	// in the mask.
+	// CurrentNumber (ordinal 12, current, implemented): Number of durable mask instances in
+	// progress now (instantaneous actions ignored); for status subjects, number of members whose
+	// status is in the mask.
 	CurrentNumber
-	// CurrentMaxTime (ordinal 13, current, planned): Longest elapsed time among durable mask
+	// CurrentMaxTime (ordinal 13, current, implemented): Longest elapsed time among durable mask
 	// instances (or member statuses) in progress now, 0 when none is.
 	CurrentMaxTime
-	// CurrentMinTime (ordinal 14, current, planned): Shortest elapsed time among durable mask
+	// CurrentMinTime (ordinal 14, current, implemented): Shortest elapsed time among durable mask
 	// instances (or member statuses) in progress now, 0 when none is.
 	CurrentMinTime
-	// CurrentAverageTime (ordinal 15, current, planned): CurrentTime / CurrentNumber over the
+	// CurrentAverageTime (ordinal 15, current, implemented): CurrentTime / CurrentNumber over the
 	// same mask, 0 when nothing is in progress.
 	CurrentAverageTime
 	// CurrentRelativeTimePercentage (ordinal 16, current, planned): 100 x CurrentTime(Main) /
@@ -342,11 +342,11 @@ const (
 	// AverageOfCurrentTime (ordinal 38, historical, planned): Time-weighted mean of CurrentTime
 	// over the part of I elapsed so far.
 	AverageOfCurrentTime
-	// TotalAdjustedTime (ordinal 39, historical, planned): TotalTime plus the elapsed overlap
+	// TotalAdjustedTime (ordinal 39, historical, implemented): TotalTime plus the elapsed overlap
 	// with I of durable mask instances still in progress.
 	TotalAdjustedTime
-	// TotalAdjustedNumber (ordinal 40, historical, planned): TotalNumber plus the durable mask
-	// instances still in progress, each counting 1.
+	// TotalAdjustedNumber (ordinal 40, historical, implemented): TotalNumber plus the durable
+	// mask instances still in progress, each counting 1.
 	TotalAdjustedNumber
 	// CurrentStateReasons (ordinal 41, current, planned): CurrentState together with the reason
 	// codes of WaitForNextCall, NotReadyForNextCall and AfterCallWork; the reason may change
@@ -371,12 +371,12 @@ const (
 	MinNumber
 	// MaxNumber (ordinal 47, historical, planned): Largest value CurrentNumber took over I.
 	MaxNumber
-	// CurrentDistinctNumber (ordinal 48, current, planned): Number of distinct interactions among
-	// the durable mask instances in progress now.
+	// CurrentDistinctNumber (ordinal 48, current, implemented): Number of distinct interactions
+	// among the durable mask instances in progress now.
 	CurrentDistinctNumber
-	// CurrentContinuousTime (ordinal 49, current, planned): Time since the object last went from
-	// no mask instance in progress to at least one (one mask action replacing another does not
-	// restart it); 0 while none is in progress.
+	// CurrentContinuousTime (ordinal 49, current, implemented): Time since the object last went
+	// from no mask instance in progress to at least one (one mask action replacing another does
+	// not restart it); 0 while none is in progress.
 	CurrentContinuousTime
 	// Formula (ordinal 50, other, unsupported): Per its name, a value computed by an expression
 	// over other statistics; the exact semantics are not public.
@@ -485,7 +485,7 @@ func (v Category) UsesFormula() bool {
 	return false
 }
 
-var _Category_support = [...]Support{SupportNone, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportUnsupported, SupportPlanned, SupportUnsupported, SupportUnsupported, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportUnsupported, SupportUnsupported, SupportPlanned, SupportUnsupported, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportUnsupported, SupportUnsupported, SupportUnsupported, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportUnsupported, SupportUnsupported}
+var _Category_support = [...]Support{SupportNone, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportUnsupported, SupportPlanned, SupportUnsupported, SupportUnsupported, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportUnsupported, SupportUnsupported, SupportPlanned, SupportUnsupported, SupportPlanned, SupportPlanned, SupportImplemented, SupportImplemented, SupportPlanned, SupportUnsupported, SupportUnsupported, SupportUnsupported, SupportPlanned, SupportPlanned, SupportPlanned, SupportImplemented, SupportImplemented, SupportUnsupported, SupportUnsupported}
 
 // Support says whether statkit computes the category.
 func (v Category) Support() Support {

@@ -1,12 +1,265 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/statkit/statkit/runtime/config"
+	"github.com/statkit/statkit/runtime/engine"
+	"github.com/statkit/statkit/runtime/event"
 )
 
-// runReplay is implemented with the engine (issue 4).
+// atFlags collects repeated --at instants.
+type atFlags []event.Time
+
+func (a *atFlags) String() string {
+	s := make([]string, len(*a))
+	for i, t := range *a {
+		s[i] = t.String()
+	}
+	return strings.Join(s, ",")
+}
+
+func (a *atFlags) Set(v string) error {
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return fmt.Errorf("not an RFC 3339 time: %q", v)
+	}
+	*a = append(*a, event.TimeOf(t))
+	return nil
+}
+
+// replayLine is one output line: a statistic's value at one instant.
+type replayLine struct {
+	Statistic string       `json:"statistic"`
+	StatType  string       `json:"statType"`
+	Object    replayObject `json:"object"`
+	Profile   string       `json:"profile"`
+	TimeRange *string      `json:"timeRange"`
+	Filter    *string      `json:"filter"`
+	At        string       `json:"at"`
+	Value     engine.Value `json:"value"`
+}
+
+type replayObject struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
+// runReplay implements `statkit replay`: it applies an event file to a config's
+// statistics in file order and prints every statistic's value at each --at instant.
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("replay: not implemented yet")
+	fl := flag.NewFlagSet("replay", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	cfgPath := fl.String("config", "", "config file (YAML), required")
+	evPath := fl.String("events", "", "event file (NDJSON, \"-\" for standard input), required")
+	var ats atFlags
+	fl.Var(&ats, "at", "print values at this instant (RFC 3339; repeatable; default: the last event's time)")
+	format := fl.String("format", "json", "output format: json (one line per value) or table")
+	strict := fl.Bool("strict", false, "exit with status 1 if any event line is rejected")
+	fl.Usage = func() {
+		fmt.Fprintln(stderr, "usage: statkit replay --config C --events E [--at T]… [--format json|table] [--strict]\n\n"+
+			"Applies the events in file order and prints every configured statistic's value at each\n"+
+			"--at instant: the state after every event with time ≤ T. Rejected lines go to stderr.\n\nflags:")
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	switch {
+	case fl.NArg() > 0:
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fl.Arg(0))
+	case *cfgPath == "":
+		return fmt.Errorf("%w: --config is required", errUsage)
+	case *evPath == "":
+		return fmt.Errorf("%w: --events is required", errUsage)
+	case *format != "json" && *format != "table":
+		return fmt.Errorf("%w: --format must be json or table, not %q", errUsage, *format)
+	}
+
+	cfg, err := config.LoadFile(*cfgPath)
+	if err != nil {
+		return err
+	}
+	eng, err := engine.New(cfg)
+	if err != nil {
+		return fmt.Errorf("config %s: %w", *cfgPath, err)
+	}
+	var in io.Reader = os.Stdin
+	if *evPath != "-" {
+		f, err := os.Open(*evPath)
+		if err != nil {
+			return fmt.Errorf("events: %w", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	r := &replayer{eng: eng, ats: ats, name: *evPath, stderr: stderr}
+	if err := r.run(ctx, in); err != nil {
+		return err
+	}
+	lines := r.lines()
+	if *format == "table" {
+		err = writeTable(stdout, lines)
+	} else {
+		err = writeJSON(stdout, lines)
+	}
+	if err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	if *strict && r.rejected > 0 {
+		fmt.Fprintf(stderr, "statkit replay: %d line(s) rejected\n", r.rejected)
+		return exitError{code: 1}
+	}
+	return nil
+}
+
+// replayer applies events and takes snapshots at the --at instants.
+type replayer struct {
+	eng      *engine.Engine
+	ats      []event.Time // in flag order; empty: the last event's time
+	name     string
+	stderr   io.Writer
+	rejected int
+	// values[i][j] is statistic i's value at ats[j].
+	values [][]engine.Value
+}
+
+// run applies the event stream, capturing each instant once every event at or before it
+// (in file order, before the first later one) has been applied.
+func (r *replayer) run(ctx context.Context, in io.Reader) error {
+	stats := r.eng.Statistics()
+	r.values = make([][]engine.Value, len(stats))
+	for i := range r.values {
+		r.values[i] = make([]engine.Value, max(1, len(r.ats)))
+	}
+	order := make([]int, len(r.ats)) // instants by time, ties in flag order
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return int(r.ats[a] - r.ats[b]) })
+	next := 0
+	capture := func(j int, t event.Time, advance bool) {
+		if advance {
+			r.eng.Advance(t)
+		}
+		for i, s := range stats {
+			v, err := r.eng.Value(s.ID)
+			if err != nil { // cannot happen: the statistics are open
+				panic(err)
+			}
+			r.values[i][j] = v
+		}
+	}
+	dec := event.NewDecoder(in, event.Options{Resolver: r.eng})
+	started := false
+	for n := 0; ; n++ {
+		if n%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		ev, rej, err := dec.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("events %s: %w", r.name, err)
+		}
+		if rej != nil {
+			r.reject(rej.Line, rej.Reason, rej.Code)
+			continue
+		}
+		for ; next < len(order) && r.ats[order[next]] < ev.Time; next++ {
+			capture(order[next], r.ats[order[next]], started)
+		}
+		if err := r.eng.Apply(&ev); err != nil {
+			var re *engine.RejectError
+			if !errors.As(err, &re) {
+				return fmt.Errorf("events %s:%d: %w", r.name, ev.Line, err)
+			}
+			r.reject(ev.Line, re.Msg, string(re.Code))
+			continue
+		}
+		started = true
+	}
+	if len(r.ats) == 0 {
+		r.ats = []event.Time{r.eng.Now()}
+		order = []int{0}
+	}
+	for ; next < len(order); next++ {
+		capture(order[next], r.ats[order[next]], started)
+	}
+	return nil
+}
+
+func (r *replayer) reject(line int, reason, code string) {
+	r.rejected++
+	fmt.Fprintf(r.stderr, "%s:%d: %s [%s]\n", r.name, line, reason, code)
+}
+
+// lines returns the output in statistic config order, then --at order.
+func (r *replayer) lines() []replayLine {
+	var out []replayLine
+	for i, s := range r.eng.Statistics() {
+		profile := config.DefaultProfileName
+		if s.Profile != nil {
+			profile = s.Profile.Name
+		}
+		var tr, fi *string
+		if s.TimeRange != nil {
+			tr = &s.TimeRange.Name
+		}
+		if s.Filter != nil {
+			fi = &s.Filter.Name
+		}
+		for j, at := range r.ats {
+			out = append(out, replayLine{
+				Statistic: s.ID, StatType: s.StatType.Name,
+				Object:  replayObject{Type: s.Object.Type.String(), ID: s.Object.ID},
+				Profile: profile, TimeRange: tr, Filter: fi,
+				At: at.String(), Value: r.values[i][j],
+			})
+		}
+	}
+	return out
+}
+
+func writeJSON(w io.Writer, lines []replayLine) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	for i := range lines {
+		if err := enc.Encode(&lines[i]); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+func writeTable(w io.Writer, lines []replayLine) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STATISTIC\tSTAT TYPE\tOBJECT\tPROFILE\tRANGE\tFILTER\tAT\tVALUE")
+	opt := func(s *string) string {
+		if s == nil {
+			return "-"
+		}
+		return *s
+	}
+	for _, l := range lines {
+		fmt.Fprintf(tw, "%s\t%s\t%s:%s\t%s\t%s\t%s\t%s\t%s\n", l.Statistic, l.StatType, l.Object.Type, l.Object.ID,
+			l.Profile, opt(l.TimeRange), opt(l.Filter), l.At, l.Value)
+	}
+	return tw.Flush()
 }

@@ -1,0 +1,125 @@
+package engine
+
+import (
+	"math"
+	"time"
+
+	"github.com/statkit/statkit/runtime/config"
+	"github.com/statkit/statkit/runtime/event"
+)
+
+// Times before and after every event time, for intervals without a bound.
+const (
+	minTime event.Time = math.MinInt64
+	maxTime event.Time = math.MaxInt64
+)
+
+// window is the interval abstraction of a time profile: it says which interval I the
+// historical categories of a statistic cover at a given instant.
+//
+// A Growing profile is a window: I runs from the last reset up to now, and counters are
+// zeroed when I changes. Sliding, Selection and SinceLogin profiles (issue 5) will keep
+// a ring of accumulators (one per step) or a per-agent anchor instead of one accumulator;
+// they plug in here and in stat.acc without touching propagation or statuses.
+type window interface {
+	// bounds returns the interval containing t: its start (≤ t) and the instant it ends
+	// (> t), i.e. the previous and the next reset.
+	bounds(t event.Time) (start, end event.Time)
+}
+
+// growing is a Growing time profile: resets at local times of day in a location, each
+// optionally repeated every period until the end of that local day.
+type growing struct {
+	loc *time.Location
+	// offsets are the reset wall-clock times as offsets from local midnight, in [0, 24h).
+	offsets []time.Duration
+}
+
+// newGrowing compiles a Growing profile. With no reset time and no period the interval
+// never resets; a period without reset times repeats from midnight.
+func newGrowing(p *config.TimeProfile) *growing {
+	g := &growing{loc: p.Location}
+	if g.loc == nil {
+		g.loc = time.UTC
+	}
+	resets := p.Resets
+	if len(resets) == 0 && p.Period > 0 {
+		resets = []time.Duration{0}
+	}
+	const day = 24 * time.Hour
+	for _, r := range resets {
+		if r < 0 || r >= day {
+			continue
+		}
+		g.offsets = append(g.offsets, r)
+		if p.Period > 0 {
+			for o := r + p.Period; o < day; o += p.Period {
+				g.offsets = append(g.offsets, o)
+			}
+		}
+	}
+	return g
+}
+
+// bounds implements window. It looks at the reset instants of the local days before, of
+// and after t's local date.
+func (g *growing) bounds(t event.Time) (start, end event.Time) {
+	start, end = minTime, maxTime
+	if len(g.offsets) == 0 {
+		return start, end
+	}
+	y, m, d := t.Std().In(g.loc).Date()
+	for dd := -1; dd <= 1; dd++ {
+		for _, off := range g.offsets {
+			r := event.TimeOf(wallInstant(y, m, d+dd, off, g.loc))
+			if r <= t && r > start {
+				start = r
+			}
+			if r > t && r < end {
+				end = r
+			}
+		}
+	}
+	return start, end
+}
+
+// wallInstant returns the first instant at which the local clock in loc reads at least
+// the wall time off (from midnight) on the given date. On a day where that wall time does
+// not exist (clocks jump forward over it) this is the end of the gap; on a day where it
+// occurs twice (clocks fall back) it is the first occurrence.
+func wallInstant(y int, m time.Month, d int, off time.Duration, loc *time.Location) time.Time {
+	h, mi, s, ns := int(off/time.Hour), int(off%time.Hour/time.Minute), int(off%time.Minute/time.Second), int(off%time.Second)
+	t := time.Date(y, m, d, h, mi, s, ns, loc)
+	want := time.Date(y, m, d, h, mi, s, ns, time.UTC) // the wall clock asked for, as a comparable value
+	got := wallOf(t)
+	if !got.Equal(want) {
+		// A gap: time.Date normalized the wall time out of the missing hour. The reset
+		// happens when the clock jumps past it, at the boundary of the zone period.
+		zs, ze := t.ZoneBounds()
+		if got.After(want) {
+			return zs
+		}
+		return ze
+	}
+	// An overlap: the same wall time may exist earlier, under the previous offset.
+	zs, _ := t.ZoneBounds()
+	if zs.IsZero() {
+		return t
+	}
+	_, off0 := t.Zone()
+	_, offPrev := zs.Add(-time.Nanosecond).Zone()
+	if offPrev > off0 {
+		e := t.Add(-time.Duration(offPrev-off0) * time.Second)
+		if e.Before(zs) && wallOf(e).Equal(want) {
+			return e
+		}
+	}
+	return t
+}
+
+// wallOf returns t's wall clock reading in its location, as the same reading in UTC.
+func wallOf(t time.Time) time.Time {
+	y, m, d := t.Date()
+	h, mi, s := t.Clock()
+	return time.Date(y, m, d, h, mi, s, t.Nanosecond(), time.UTC)
+}
