@@ -34,8 +34,18 @@ import (
 	"github.com/statkit/statkit/runtime/event"
 )
 
-// Date returns the day the data set's times are placed on (the data set does not say).
-func Date() time.Time { return time.Date(1999, time.January, 4, 0, 0, 0, 0, time.UTC) }
+// Zone is the time zone of the data set's clock times: the bank is in Israel.
+const Zone = "Asia/Jerusalem"
+
+// Date returns local midnight of the day the data set's times are placed on (the data set
+// does not give its date).
+func Date() time.Time {
+	loc, err := time.LoadLocation(Zone)
+	if err != nil { // cannot happen: time/tzdata is embedded
+		loc = time.UTC
+	}
+	return time.Date(1999, time.January, 4, 0, 0, 0, 0, loc)
+}
 
 // Call is one row of the data set, times in seconds since midnight (0 = absent).
 type Call struct {
@@ -191,8 +201,8 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
-// Events returns the day's events in time order (ties keep a fixed order: ends before
-// instants before starts, then by call order), valid for the topology of Topology.
+// Events returns the day's events in time order (ties keep call order, then each call's
+// own order), valid for the topology of Topology.
 func (d *Day) Events() []event.Event {
 	var evs []event.Event
 	first, last := map[string]int{}, map[string]int{}
@@ -211,9 +221,9 @@ func (d *Day) Events() []event.Event {
 			event.Event{Time: at(first[a] - 60), Action: action.LoggedIn, Phase: event.PhaseStart, Source: src, Agent: a},
 			event.Event{Time: at(last[a] + 60), Action: action.LoggedIn, Phase: event.PhaseEnd, Source: src, Agent: a})
 	}
-	slices.SortStableFunc(evs, func(a, b event.Event) int {
-		return cmp.Or(cmp.Compare(a.Time, b.Time), cmp.Compare(phaseOrder(a), phaseOrder(b)))
-	})
+	// A stable sort by time keeps each call's events in causal order (a zero-length wait
+	// starts and ends at the same second).
+	slices.SortStableFunc(evs, func(a, b event.Event) int { return cmp.Compare(a.Time, b.Time) })
 	return evs
 }
 
@@ -223,16 +233,6 @@ func toSet(m map[string]int) map[string]bool {
 		out[k] = true
 	}
 	return out
-}
-
-func phaseOrder(e event.Event) int {
-	switch e.Phase {
-	case event.PhaseEnd:
-		return 0
-	case event.PhaseStart:
-		return 2
-	}
-	return 1
 }
 
 func at(sec int) event.Time { return event.TimeOf(Date().Add(time.Duration(sec) * time.Second)) }
