@@ -13,7 +13,9 @@ type Output struct {
 }
 
 // Generate renders every output of the model, in a fixed order: the Go packages under
-// generated/ and the Markdown reference under docs/. The result is deterministic.
+// generated/, the Markdown reference under docs/ and the config file's JSON Schema (in
+// docs/ for editors, and next to generated/configschema, which embeds it for the loader).
+// The result is deterministic.
 func Generate(m *Model) ([]Output, error) {
 	var out []Output
 	for _, g := range []struct {
@@ -24,6 +26,7 @@ func Generate(m *Model) ([]Output, error) {
 		{"generated/action/action.go", emitAction},
 		{"generated/status/status.go", emitStatus},
 		{"generated/category/category.go", emitCategory},
+		{"generated/configschema/configschema.go", emitConfigSchema},
 	} {
 		f, err := g.emit(m)
 		if err != nil {
@@ -43,6 +46,13 @@ func Generate(m *Model) ([]Output, error) {
 		{"docs/categories.md", CategoriesDoc},
 	} {
 		out = append(out, Output{d.path, d.render(m)})
+	}
+	schema, err := ConfigSchema(m)
+	if err != nil {
+		return nil, fmt.Errorf("config schema: %w", err)
+	}
+	for _, p := range []string{"docs/config.schema.json", "generated/configschema/" + configSchemaFile} {
+		out = append(out, Output{p, schema})
 	}
 	return out, nil
 }

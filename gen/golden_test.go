@@ -76,7 +76,7 @@ func TestGoldenMiniCompiles(t *testing.T) {
 	dir := t.TempDir()
 	_, outs := generate(t, miniFiles(t))
 	for _, o := range outs {
-		if !strings.HasSuffix(o.Path, ".go") {
+		if !strings.HasPrefix(o.Path, "generated/") { // Go files and what they embed
 			continue
 		}
 		path := filepath.Join(dir, filepath.FromSlash(o.Path))
@@ -110,7 +110,8 @@ func TestGoldenAddAction(t *testing.T) {
 	require.Len(t, after, len(before), "the same outputs")
 
 	// Outputs that do not depend on the action list are byte-identical.
-	for _, p := range []string{"generated/object/object.go", "generated/status/status.go", "generated/category/category.go", "docs/categories.md"} {
+	for _, p := range []string{"generated/object/object.go", "generated/status/status.go", "generated/category/category.go",
+		"generated/configschema/configschema.go", "docs/categories.md"} {
 		assert.Equal(t, string(before[p]), string(after[p]), "%s changed", p)
 	}
 
@@ -166,13 +167,31 @@ func TestGoldenAddAction(t *testing.T) {
 		}
 	}
 
+	// The config schema accepts the name in masks, with its summary, and excluded; only the
+	// exclusion pattern line changes, the rest are added lines.
+	schema := string(after["docs/config.schema.json"])
+	assert.Equal(t, schema, string(after["generated/configschema/config.schema.json"]))
+	for _, want := range []string{
+		"\n            \"CallWait\",\n", // the mask enum
+		"\"Lasts while a call waits at this queue to be distributed. Durable; reaches Queue, Tenant.\"",
+		"|CallWait|", // the exclusion pattern
+	} {
+		assert.True(t, strings.Contains(schema, want), "config.schema.json lacks %q", want)
+	}
+	for _, l := range removedLines(before["docs/config.schema.json"], after["docs/config.schema.json"]) {
+		if !strings.HasPrefix(strings.TrimSpace(l), `"pattern": "^~(?:`) {
+			t.Errorf("config.schema.json: unrelated line changed: %q", l)
+		}
+	}
+
 	// The output order is unchanged.
 	paths := make([]string, len(outs))
 	for i, o := range outs {
 		paths[i] = o.Path
 	}
 	assert.Equal(t, []string{"generated/object/object.go", "generated/action/action.go", "generated/status/status.go",
-		"generated/category/category.go", "docs/actions.md", "docs/categories.md"}, paths)
+		"generated/category/category.go", "generated/configschema/configschema.go", "docs/actions.md", "docs/categories.md",
+		"docs/config.schema.json", "generated/configschema/config.schema.json"}, paths)
 }
 
 // lineStarting returns the first line of text that starts with prefix.

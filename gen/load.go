@@ -1,5 +1,6 @@
 // Package gen turns statkit's spec (package spec: the Stat Server action table and the
-// object, status and category models) into Go code for generated/ and Markdown for docs/.
+// object, status and category models) into Go code for generated/, Markdown for docs/ and
+// the config file's JSON Schema (docs/config.schema.json, embedded by generated/configschema).
 //
 // The pipeline is Load (YAML with positions) → validation (JSON Schema, then semantic
 // checks) → Model → one emitter per output file. Every spec error names

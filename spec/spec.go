@@ -1,5 +1,7 @@
 // Package spec embeds statkit's source of truth: the Stat Server action table and the
-// object, status and category models as YAML, with a JSON Schema for each file.
+// object, status and category models as YAML, with a JSON Schema for each file, and the
+// handwritten base of the config file's JSON Schema (schema/config.base.schema.json), into
+// which the generator fills the names of the spec to write docs/config.schema.json.
 //
 // The generator (package gen) reads these files; nothing else should. Edit the YAML and run
 // `go generate ./...` to regenerate the Go tables in generated/ and the reference in docs/.
@@ -7,7 +9,8 @@ package spec
 
 import "embed"
 
-// Files holds the spec YAML files and their schemas (schema/*.schema.json).
+// Files holds the spec YAML files, their schemas and the config schema's base
+// (schema/*.schema.json).
 //
 //go:embed *.yaml schema/*.schema.json
 var Files embed.FS
@@ -19,6 +22,9 @@ const (
 	StatusesFile   = "statuses.yaml"
 	CategoriesFile = "categories.yaml"
 )
+
+// ConfigBaseSchema is the path in Files of the config schema's handwritten base.
+const ConfigBaseSchema = "schema/config.base.schema.json"
 
 // Names lists the spec files in load order.
 func Names() []string {

@@ -35,6 +35,13 @@ type Describer func(pointer string) (label string, tokens int)
 // Validate checks value (from ToValue of root) against schema and returns one positioned
 // error per failing leaf of the validation tree.
 func Validate(s *jsonschema.Schema, file string, root *yaml.Node, value any, describe Describer) List {
+	return ValidateExcept(s, file, root, value, describe, nil)
+}
+
+// ValidateExcept is Validate leaving out the failing leaves for which skip (when not nil)
+// returns true: checks that the caller repeats itself with clearer messages.
+func ValidateExcept(s *jsonschema.Schema, file string, root *yaml.Node, value any, describe Describer,
+	skip func(*jsonschema.ValidationError) bool) List {
 	err := s.Validate(value)
 	if err == nil {
 		return nil
@@ -45,6 +52,9 @@ func Validate(s *jsonschema.Schema, file string, root *yaml.Node, value any, des
 	}
 	var out List
 	for _, leaf := range leaves(ve) {
+		if skip != nil && skip(leaf) {
+			continue
+		}
 		n := Locate(root, leaf.InstanceLocation)
 		msg := leaf.Message
 		if name, ok := unknownProperty(msg); ok {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/santhosh-tekuri/jsonschema/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
@@ -89,6 +90,11 @@ func TestValidatePositionsAndFieldPaths(t *testing.T) {
 	require.Len(t, errs, 2)
 	assert.Equal(t, `s.yaml:3:11: items[1].kind: value must be one of "a", "b"`, errs[0].Error())
 	assert.Equal(t, `s.yaml:4:5: items[1]: unknown field "extra"`, errs[1].Error())
+
+	enums := func(e *jsonschema.ValidationError) bool { return strings.HasSuffix(e.KeywordLocation, "/enum") }
+	errs = ValidateExcept(schema, "s.yaml", doc, v, nil, enums)
+	require.Len(t, errs, 1, "the enum failure is left out")
+	assert.Equal(t, `s.yaml:4:5: items[1]: unknown field "extra"`, errs[0].Error())
 }
 
 func TestListSortsAndDedups(t *testing.T) {

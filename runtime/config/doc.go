@@ -3,11 +3,14 @@
 // filters and the statistics to open.
 //
 // Loading parses the document (refusing documents over 8 MiB and alias bombs), validates
-// it against a JSON Schema (see Schema), then checks every name against the generated
-// tables (object types and compatibility groups, categories, subjects, action
-// applicability) and the topology. Each problem is a name:LINE:COL: message error; all are
-// reported together, sorted, as a yamlpos.List. When the document's shape is wrong
-// (schema errors), only those are reported.
+// it against the JSON Schema generated from the spec (see Schema; docs/config.schema.json
+// is the same schema, for editors), then checks every name against the generated tables
+// (object types and compatibility groups, categories, subjects, action applicability) and
+// the topology. Each problem is a name:LINE:COL: message error; all are reported
+// together, sorted, as a yamlpos.List. When the document's shape is wrong (schema
+// errors), only those are reported. A name outside the schema's enums (an unknown object
+// type, DN type, category, subject or mask entry) is not a shape error: the name checks
+// report it, with a clearer message (an unsupported category, the known DN types, ...).
 //
 // A Config is read-only after loading and safe for concurrent readers.
 //

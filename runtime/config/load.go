@@ -1,29 +1,27 @@
 package config
 
 import (
-	_ "embed" // the config schema
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	_ "time/tzdata" // time zones work on machines without zoneinfo
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 	"gopkg.in/yaml.v3"
 
+	"github.com/statkit/statkit/generated/configschema"
 	"github.com/statkit/statkit/internal/yamlpos"
 )
 
-//go:embed schema/config.schema.json
-var schemaText string
-
 // Schema returns the JSON Schema (draft 2020-12) that a config document must satisfy
-// before its semantic checks, for editors and tools (a new slice each call).
-func Schema() []byte { return []byte(schemaText) }
-
-// schemaURL names the schema in $ref resolution and errors.
-const schemaURL = "https://statkit.dev/schema/config.schema.json"
+// before its semantic checks, for editors and tools (a new slice each call). It is
+// generated from the spec (package configschema; docs/config.schema.json holds the same
+// bytes), with the names of object types, DN types, categories, subjects and actions as
+// enums.
+func Schema() []byte { return configschema.JSON() }
 
 // Options adjust loading.
 type Options struct {
@@ -74,7 +72,7 @@ func LoadWith(name string, r io.Reader, opts Options) (*Config, error) {
 	if err != nil {
 		return nil, asList(name, err)
 	}
-	if errs := yamlpos.Validate(schema, name, doc, val, nil); len(errs) > 0 {
+	if errs := yamlpos.ValidateExcept(schema, name, doc, val, nil, nameCheck); len(errs) > 0 {
 		return nil, errs
 	}
 	l := &loader{file: name, opts: opts, cfg: newConfig()}
@@ -88,8 +86,37 @@ func LoadWith(name string, r io.Reader, opts Options) (*Config, error) {
 // compileSchema compiles the embedded schema once, on first use; a compiled schema is
 // read-only and safe for concurrent validation.
 var compileSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
-	return yamlpos.CompileSchema(schemaURL, []byte(schemaText))
+	return yamlpos.CompileSchema(configschema.URL, configschema.JSON())
 })
+
+// nameDefs are the schema's generated name tables ($defs) whose values the loader checks
+// itself against the generated Go tables, with clearer messages than an enum's list: it
+// tells an unknown category from an unsupported one, lists the DN types, says which
+// objects a subject or an action reaches.
+func nameDefs() []string {
+	return []string{"objectType", "dnType", "category", "subject", "maskEntry"}
+}
+
+// nameCheck reports whether a failing schema check is a name lookup in one of the
+// nameDefs (an enum or pattern inside it): Load leaves it to the semantic checks, which
+// report the same value at the same position. Type errors in those defs stay schema
+// errors.
+func nameCheck(e *jsonschema.ValidationError) bool {
+	_, ptr, _ := strings.Cut(e.AbsoluteKeywordLocation, "#")
+	toks := strings.Split(ptr, "/") // "", "$defs", name, ..., keyword
+	if len(toks) < 4 || toks[1] != "$defs" {
+		return false
+	}
+	switch toks[len(toks)-1] {
+	case "enum", "pattern":
+		for _, d := range nameDefs() {
+			if toks[2] == d {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // asList turns a parse error into a one-element yamlpos.List.
 func asList(name string, err error) yamlpos.List {

@@ -270,3 +270,54 @@ func TestSchemaIsJSON(t *testing.T) {
 	require.NoError(t, json.Unmarshal(config.Schema(), &v))
 	assert.Equal(t, "https://json-schema.org/draft/2020-12/schema", v["$schema"])
 }
+
+// TestSchemaIsTheDocsSchema checks that the loader validates with the schema editors get.
+func TestSchemaIsTheDocsSchema(t *testing.T) {
+	docs, err := os.ReadFile("../../docs/config.schema.json")
+	require.NoError(t, err)
+	assert.Equal(t, string(docs), string(config.Schema()))
+}
+
+// TestSchemaNameDefs checks that the schema's name tables the loader leaves to its own
+// checks exist and hold enums, so a renamed $defs entry cannot silently change messages.
+func TestSchemaNameDefs(t *testing.T) {
+	var v struct {
+		Defs map[string]struct {
+			Enum  []string `json:"enum"`
+			AnyOf []struct {
+				Enum []string `json:"enum"`
+			} `json:"anyOf"`
+		} `json:"$defs"`
+	}
+	require.NoError(t, json.Unmarshal(config.Schema(), &v))
+	for name, want := range map[string]string{
+		"objectType": "Queue", "dnType": "ACDQueue", "category": "TotalNumber", "subject": "Action", "maskEntry": "CallDistributed",
+	} {
+		def, ok := v.Defs[name]
+		require.True(t, ok, "$defs/%s", name)
+		enum := def.Enum
+		if len(def.AnyOf) > 0 {
+			enum = def.AnyOf[0].Enum
+		}
+		assert.Contains(t, enum, want, "$defs/%s", name)
+	}
+	assert.NotContains(t, v.Defs["category"].Enum, "EstimWaitingTime", "unsupported categories are left out")
+	assert.NotContains(t, v.Defs["subject"].Enum, "CampaignAction", "subjects that apply to nothing are left out")
+}
+
+// TestShapeErrorsHideNameErrors: an unknown name is reported by the name checks, which do
+// not run while the document's shape is wrong; a name of the wrong type is a shape error.
+func TestShapeErrorsHideNameErrors(t *testing.T) {
+	doc := `statTypes:
+  T: {objects: [Queue], category: TotalCount, subject: DNAction}
+`
+	assert.Equal(t, render(t, doc, []want{at(`{objects`, `statTypes.T: missing properties: 'mainMask'`)}),
+		loadErrors(t, doc, config.Options{}))
+	doc = `statTypes:
+  T: {objects: [Queue], category: [TotalNumber], subject: DNAction, mainMask: [7]}
+`
+	assert.Equal(t, render(t, doc, []want{
+		at(`[TotalNumber]`, `statTypes.T.category: expected string, but got array`),
+		at(`7]`, `statTypes.T.mainMask[0]: expected string, but got number`),
+	}), loadErrors(t, doc, config.Options{}))
+}
