@@ -212,10 +212,11 @@ type Category uint8
 const (
 	// None is the zero Category, not a valid category.
 	None Category = iota
-	// TotalTime (ordinal 0, historical, implemented): Sum of the overlap with I of mask
-	// instances, [start, end) for completed durable ones and [t - d, t] for retrospective ones;
-	// in-progress durable actions add nothing, but for status subjects an in-progress status adds
-	// its elapsed overlap.
+	// TotalTime (ordinal 0, historical, implemented): Sum of the overlaps with I of the Main
+	// instances completing in I, [start, end) for durable ones and [t - d, t] for retrospective
+	// ones; in-progress durable actions add nothing, but for status subjects an in-progress
+	// status adds its elapsed overlap (except under a Selection profile, which counts completed
+	// instances only, by their full durations).
 	TotalTime
 	// TotalNumber (ordinal 1, historical, implemented): Number of mask actions completing in I;
 	// in-progress durable actions are not counted until they end.
@@ -229,26 +230,28 @@ const (
 	// MinTime (ordinal 4, historical, implemented): Shortest full duration among mask instances
 	// completing in I, 0 when none completed.
 	MinTime
-	// ElapsedTimePercentage (ordinal 5, historical, planned): 100 x TotalTime(Main) / the length
-	// of I elapsed so far.
+	// ElapsedTimePercentage (ordinal 5, historical, implemented): 100 x TotalTime(Main) / the
+	// length of I elapsed so far, measured from the later of I's start and the engine's first
+	// event; 0 while that length is 0.
 	ElapsedTimePercentage
-	// RelativeTimePercentage (ordinal 6, historical, planned): 100 x TotalTime(Main) /
-	// TotalTime(Rel) over I.
+	// RelativeTimePercentage (ordinal 6, historical, implemented): 100 x TotalTime(Main) /
+	// TotalTime(Rel) over I, each as TotalTime defines it; 0 when TotalTime(Rel) is 0.
 	RelativeTimePercentage
-	// RelativeNumberPercentage (ordinal 7, historical, planned): 100 x TotalNumber(Main) /
-	// TotalNumber(Rel) over I; a time range may be attached (Stat Server compatibility) but does
-	// not change the value.
+	// RelativeNumberPercentage (ordinal 7, historical, implemented): 100 x TotalNumber(Main) /
+	// TotalNumber(Rel) over I, 0 when TotalNumber(Rel) is 0; a time range may be attached (Stat
+	// Server compatibility) but does not change the value.
 	RelativeNumberPercentage
-	// TotalNumberInTimeRange (ordinal 8, historical, planned): Number of mask actions completing
-	// in I whose full duration d lies in [lo, hi].
+	// TotalNumberInTimeRange (ordinal 8, historical, implemented): Number of Main actions
+	// completing in I whose full duration d lies in [lo, hi], both bounds included; momentary
+	// actions have no duration and are never in a range.
 	TotalNumberInTimeRange
-	// TotalNumberInTimeRangePercentage (ordinal 9, historical, planned): 100 x
+	// TotalNumberInTimeRangePercentage (ordinal 9, historical, implemented): 100 x
 	// TotalNumberInTimeRange(Main) / TotalNumber(Rel), or / TotalNumber(Main) when the stat type
-	// has no RelMask.
+	// has no RelMask; 0 when the denominator is 0.
 	TotalNumberInTimeRangePercentage
 	// CurrentState (ordinal 10, current, implemented): The object's current status as a structure
 	// with status, since, reason (data key ReasonCode) and children down the propagation tree
-	// (agent, place, DNs).
+	// (agent, place, DNs; a group's or tenant's members).
 	CurrentState
 	// CurrentTime (ordinal 11, current, implemented): Sum of the elapsed times of durable mask
 	// instances in progress now (instantaneous actions ignored); for status subjects, of members
@@ -267,29 +270,33 @@ const (
 	// CurrentAverageTime (ordinal 15, current, implemented): CurrentTime / CurrentNumber over the
 	// same mask, 0 when nothing is in progress.
 	CurrentAverageTime
-	// CurrentRelativeTimePercentage (ordinal 16, current, planned): 100 x CurrentTime(Main) /
-	// CurrentTime(Rel), both over what is in progress now.
+	// CurrentRelativeTimePercentage (ordinal 16, current, implemented): 100 x CurrentTime(Main) /
+	// CurrentTime(Rel), both over what is in progress now; 0 when CurrentTime(Rel) is 0.
 	CurrentRelativeTimePercentage
-	// CurrentRelativeNumberPercentage (ordinal 17, current, planned): 100 x CurrentNumber(Main) /
-	// CurrentNumber(Rel), both over what is in progress now.
+	// CurrentRelativeNumberPercentage (ordinal 17, current, implemented): 100 x
+	// CurrentNumber(Main) / CurrentNumber(Rel), both over what is in progress now; 0 when
+	// CurrentNumber(Rel) is 0.
 	CurrentRelativeNumberPercentage
-	// CurrentNumberInTimeRange (ordinal 18, current, planned): Number of durable mask instances
-	// in progress now whose elapsed time lies in [lo, hi].
+	// CurrentNumberInTimeRange (ordinal 18, current, implemented): Number of durable Main
+	// instances (or member statuses) in progress now whose elapsed time, since the later of their
+	// start and the statistic's open, lies in [lo, hi], both bounds included.
 	CurrentNumberInTimeRange
-	// CurrentNumberInTimeRangePercentage (ordinal 19, current, planned): 100 x
+	// CurrentNumberInTimeRangePercentage (ordinal 19, current, implemented): 100 x
 	// CurrentNumberInTimeRange(Main) / CurrentNumber(Rel), or / CurrentNumber(Main) when the stat
-	// type has no RelMask.
+	// type has no RelMask; 0 when the denominator is 0.
 	CurrentNumberInTimeRangePercentage
-	// TotalNumberPerSecond (ordinal 20, historical, planned): TotalNumber / the seconds of I
-	// elapsed so far (0 at the very start of I).
+	// TotalNumberPerSecond (ordinal 20, historical, implemented): TotalNumber / the seconds of I
+	// elapsed so far, measured from the later of I's start and the engine's first event; 0 while
+	// none has elapsed.
 	TotalNumberPerSecond
 	// EstimTimeToEndCurrentNumber (ordinal 21, current, unsupported): Per its name, an estimate
 	// of the time needed to clear the items now in progress (for example the calls now queued);
 	// the exact formula is not public.
 	EstimTimeToEndCurrentNumber
-	// ServiceFactor1 (ordinal 22, historical, planned): 100 x N(Main, d <= hi) / (N(Main) +
+	// ServiceFactor1 (ordinal 22, historical, implemented): 100 x N(Main, d <= hi) / (N(Main) +
 	// N(Rel, d > hi)), counting actions completing in I with full duration d and the time range's
-	// upper bound hi.
+	// upper bound hi; momentary actions have no duration, so they count in N(Main) only; 0 when
+	// the denominator is 0.
 	ServiceFactor1
 	// LoadBalance1 (ordinal 23, other, unsupported): Per its name, a variant of LoadBalance, a
 	// load indicator for balancing work across targets; the exact formula is not public.
@@ -297,31 +304,31 @@ const (
 	// TotalNumberErrors (ordinal 24, historical, unsupported): Per its name, the number of error
 	// occurrences for the object in I; which events count as errors is not public.
 	TotalNumberErrors
-	// TotalCustomValue (ordinal 25, historical, planned): Sum of the numeric expression evaluated
-	// on the data of each mask action completing in I (DNAction subject only).
+	// TotalCustomValue (ordinal 25, historical, implemented): Sum of the Formula, a numeric
+	// expression of an instance's data (strings converted to numbers as DOMAIN.md section 2.2
+	// says) and attributes, evaluated once for each Main action completing in I on the data of
+	// its start (DNAction subject only).
 	TotalCustomValue
-	// AverageCustomValue (ordinal 26, historical, planned): TotalCustomValue / the number of mask
-	// actions completing in I, 0 when none completed (DNAction subject only).
+	// AverageCustomValue (ordinal 26, historical, implemented): TotalCustomValue / the number of
+	// Main actions completing in I, 0 when none completed (DNAction subject only).
 	AverageCustomValue
-	// MinCustomValue (ordinal 27, historical, planned): Smallest value of the numeric expression
-	// over mask actions completing in I, 0 when none completed (DNAction subject only).
+	// MinCustomValue (ordinal 27, historical, implemented): Smallest Formula value among the Main
+	// actions completing in I, 0 when none completed (DNAction subject only).
 	MinCustomValue
-	// MaxCustomValue (ordinal 28, historical, planned): Largest value of the numeric expression
-	// over mask actions completing in I, 0 when none completed (DNAction subject only).
+	// MaxCustomValue (ordinal 28, historical, implemented): Largest Formula value among the Main
+	// actions completing in I, 0 when none completed (DNAction subject only).
 	MaxCustomValue
-	// CurrentCustomValue (ordinal 29, current, planned): Sum of the numeric expression evaluated
-	// on the data of durable mask instances in progress now (DNAction subject only).
+	// CurrentCustomValue (ordinal 29, current, implemented): Sum of the Formula evaluated on the
+	// start data of each durable Main instance in progress now (DNAction subject only).
 	CurrentCustomValue
-	// CurrentAverageCustomValue (ordinal 30, current, planned): CurrentCustomValue / the number
-	// of durable mask instances in progress now, 0 when none is (DNAction subject only).
+	// CurrentAverageCustomValue (ordinal 30, current, implemented): CurrentCustomValue / the
+	// number of durable Main instances in progress now, 0 when none is (DNAction subject only).
 	CurrentAverageCustomValue
-	// CurrentMinCustomValue (ordinal 31, current, planned): Smallest value of the numeric
-	// expression over durable mask instances in progress now, 0 when none is (DNAction subject
-	// only).
+	// CurrentMinCustomValue (ordinal 31, current, implemented): Smallest Formula value among the
+	// durable Main instances in progress now, 0 when none is (DNAction subject only).
 	CurrentMinCustomValue
-	// CurrentMaxCustomValue (ordinal 32, current, planned): Largest value of the numeric
-	// expression over durable mask instances in progress now, 0 when none is (DNAction subject
-	// only).
+	// CurrentMaxCustomValue (ordinal 32, current, implemented): Largest Formula value among the
+	// durable Main instances in progress now, 0 when none is (DNAction subject only).
 	CurrentMaxCustomValue
 	// EstimWaitingTime (ordinal 33, current, unsupported): Per its name, the expected wait of an
 	// interaction entering the object now; the exact formula is not public.
@@ -329,18 +336,22 @@ const (
 	// LoadBalance (ordinal 34, other, unsupported): Per its name, a load indicator used to
 	// balance work across routing targets; the exact formula is not public.
 	LoadBalance
-	// RelativeNumber (ordinal 35, historical, planned): TotalNumber(Main) / TotalNumber(Rel) over
-	// I, without the factor 100.
+	// RelativeNumber (ordinal 35, historical, implemented): TotalNumber(Main) / TotalNumber(Rel)
+	// over I, without the factor 100; 0 when TotalNumber(Rel) is 0.
 	RelativeNumber
 	// EstimTimeToComplete (ordinal 36, current, unsupported): Per its name, an estimate of the
 	// remaining time until the interactions in progress complete; the exact formula is not
 	// public.
 	EstimTimeToComplete
-	// AverageOfCurrentNumber (ordinal 37, historical, planned): Time-weighted mean of
-	// CurrentNumber over the part of I elapsed so far.
+	// AverageOfCurrentNumber (ordinal 37, historical, implemented): Time-weighted mean of
+	// CurrentNumber over the part of I elapsed so far, that is the integral of CurrentNumber over
+	// I divided by the length of I, measured from the later of I's start and the engine's first
+	// event.
 	AverageOfCurrentNumber
-	// AverageOfCurrentTime (ordinal 38, historical, planned): Time-weighted mean of CurrentTime
-	// over the part of I elapsed so far.
+	// AverageOfCurrentTime (ordinal 38, historical, implemented): Time-weighted mean of
+	// CurrentTime over the part of I elapsed so far, that is the integral of CurrentTime over I
+	// divided by the length of I, measured from the later of I's start and the engine's first
+	// event.
 	AverageOfCurrentTime
 	// TotalAdjustedTime (ordinal 39, historical, implemented): TotalTime plus the elapsed overlap
 	// with I of durable mask instances still in progress.
@@ -348,9 +359,10 @@ const (
 	// TotalAdjustedNumber (ordinal 40, historical, implemented): TotalNumber plus the durable
 	// mask instances still in progress, each counting 1.
 	TotalAdjustedNumber
-	// CurrentStateReasons (ordinal 41, current, planned): CurrentState together with the reason
-	// codes of WaitForNextCall, NotReadyForNextCall and AfterCallWork; the reason may change
-	// while the status stays the same.
+	// CurrentStateReasons (ordinal 41, current, implemented): CurrentState plus, on each node,
+	// the WaitForNextCall, NotReadyForNextCall and AfterCallWork instances in progress on its DNs
+	// (for groups and tenants, on their members' nodes), each with its ReasonCode data, DN and
+	// start; the reasons may change while the status stays the same.
 	CurrentStateReasons
 	// JavaCategory (ordinal 42, other, unsupported): Value computed by a Stat Server Java
 	// Extension named by JavaSubCategory; the extensions are proprietary and statkit has no such
@@ -364,12 +376,14 @@ const (
 	// TargetAdded, TargetUpdated, TargetRemoved), a stream of routing-target availability per
 	// agent or place; the structure is not public.
 	CurrentTargetState
-	// TotalTimeInTimeRange (ordinal 45, historical, planned): Sum of the full durations d of mask
-	// actions completing in I with d in [lo, hi].
+	// TotalTimeInTimeRange (ordinal 45, historical, implemented): Sum of the full durations d of
+	// the Main actions completing in I with d in [lo, hi], both bounds included.
 	TotalTimeInTimeRange
-	// MinNumber (ordinal 46, historical, planned): Smallest value CurrentNumber took over I.
+	// MinNumber (ordinal 46, historical, implemented): Smallest value CurrentNumber took over I,
+	// including its value when I began or the statistic opened.
 	MinNumber
-	// MaxNumber (ordinal 47, historical, planned): Largest value CurrentNumber took over I.
+	// MaxNumber (ordinal 47, historical, implemented): Largest value CurrentNumber took over I,
+	// including its value when I began or the statistic opened.
 	MaxNumber
 	// CurrentDistinctNumber (ordinal 48, current, implemented): Number of distinct interactions
 	// among the durable mask instances in progress now.
@@ -485,7 +499,7 @@ func (v Category) UsesFormula() bool {
 	return false
 }
 
-var _Category_support = [...]Support{SupportNone, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportUnsupported, SupportPlanned, SupportUnsupported, SupportUnsupported, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportPlanned, SupportUnsupported, SupportUnsupported, SupportPlanned, SupportUnsupported, SupportPlanned, SupportPlanned, SupportImplemented, SupportImplemented, SupportPlanned, SupportUnsupported, SupportUnsupported, SupportUnsupported, SupportPlanned, SupportPlanned, SupportPlanned, SupportImplemented, SupportImplemented, SupportUnsupported, SupportUnsupported}
+var _Category_support = [...]Support{SupportNone, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportUnsupported, SupportImplemented, SupportUnsupported, SupportUnsupported, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportUnsupported, SupportUnsupported, SupportImplemented, SupportUnsupported, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportUnsupported, SupportUnsupported, SupportUnsupported, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportUnsupported, SupportUnsupported}
 
 // Support says whether statkit computes the category.
 func (v Category) Support() Support {
@@ -495,7 +509,7 @@ func (v Category) Support() Support {
 	return SupportNone
 }
 
-var _Category_definition = [...]string{"", "Sum of the overlap with I of mask instances, [start, end) for completed durable ones and [t - d, t] for retrospective ones; in-progress durable actions add nothing, but for status subjects an in-progress status adds its elapsed overlap.", "Number of mask actions completing in I; in-progress durable actions are not counted until they end.", "TotalTime / TotalNumber over the same MainMask and interval, 0 when no instance completed.", "Longest full duration among mask instances completing in I, 0 when none completed.", "Shortest full duration among mask instances completing in I, 0 when none completed.", "100 x TotalTime(Main) / the length of I elapsed so far.", "100 x TotalTime(Main) / TotalTime(Rel) over I.", "100 x TotalNumber(Main) / TotalNumber(Rel) over I; a time range may be attached (Stat Server compatibility) but does not change the value.", "Number of mask actions completing in I whose full duration d lies in [lo, hi].", "100 x TotalNumberInTimeRange(Main) / TotalNumber(Rel), or / TotalNumber(Main) when the stat type has no RelMask.", "The object's current status as a structure with status, since, reason (data key ReasonCode) and children down the propagation tree (agent, place, DNs).", "Sum of the elapsed times of durable mask instances in progress now (instantaneous actions ignored); for status subjects, of members whose status is in the mask.", "Number of durable mask instances in progress now (instantaneous actions ignored); for status subjects, number of members whose status is in the mask.", "Longest elapsed time among durable mask instances (or member statuses) in progress now, 0 when none is.", "Shortest elapsed time among durable mask instances (or member statuses) in progress now, 0 when none is.", "CurrentTime / CurrentNumber over the same mask, 0 when nothing is in progress.", "100 x CurrentTime(Main) / CurrentTime(Rel), both over what is in progress now.", "100 x CurrentNumber(Main) / CurrentNumber(Rel), both over what is in progress now.", "Number of durable mask instances in progress now whose elapsed time lies in [lo, hi].", "100 x CurrentNumberInTimeRange(Main) / CurrentNumber(Rel), or / CurrentNumber(Main) when the stat type has no RelMask.", "TotalNumber / the seconds of I elapsed so far (0 at the very start of I).", "Per its name, an estimate of the time needed to clear the items now in progress (for example the calls now queued); the exact formula is not public.", "100 x N(Main, d <= hi) / (N(Main) + N(Rel, d > hi)), counting actions completing in I with full duration d and the time range's upper bound hi.", "Per its name, a variant of LoadBalance, a load indicator for balancing work across targets; the exact formula is not public.", "Per its name, the number of error occurrences for the object in I; which events count as errors is not public.", "Sum of the numeric expression evaluated on the data of each mask action completing in I (DNAction subject only).", "TotalCustomValue / the number of mask actions completing in I, 0 when none completed (DNAction subject only).", "Smallest value of the numeric expression over mask actions completing in I, 0 when none completed (DNAction subject only).", "Largest value of the numeric expression over mask actions completing in I, 0 when none completed (DNAction subject only).", "Sum of the numeric expression evaluated on the data of durable mask instances in progress now (DNAction subject only).", "CurrentCustomValue / the number of durable mask instances in progress now, 0 when none is (DNAction subject only).", "Smallest value of the numeric expression over durable mask instances in progress now, 0 when none is (DNAction subject only).", "Largest value of the numeric expression over durable mask instances in progress now, 0 when none is (DNAction subject only).", "Per its name, the expected wait of an interaction entering the object now; the exact formula is not public.", "Per its name, a load indicator used to balance work across routing targets; the exact formula is not public.", "TotalNumber(Main) / TotalNumber(Rel) over I, without the factor 100.", "Per its name, an estimate of the remaining time until the interactions in progress complete; the exact formula is not public.", "Time-weighted mean of CurrentNumber over the part of I elapsed so far.", "Time-weighted mean of CurrentTime over the part of I elapsed so far.", "TotalTime plus the elapsed overlap with I of durable mask instances still in progress.", "TotalNumber plus the durable mask instances still in progress, each counting 1.", "CurrentState together with the reason codes of WaitForNextCall, NotReadyForNextCall and AfterCallWork; the reason may change while the status stays the same.", "Value computed by a Stat Server Java Extension named by JavaSubCategory; the extensions are proprietary and statkit has no such mechanism.", "Per its name, the average number of Main mask occurrences per hour of Rel mask time; the exact formula is not public.", "Per its name and events (Snapshot, TargetAdded, TargetUpdated, TargetRemoved), a stream of routing-target availability per agent or place; the structure is not public.", "Sum of the full durations d of mask actions completing in I with d in [lo, hi].", "Smallest value CurrentNumber took over I.", "Largest value CurrentNumber took over I.", "Number of distinct interactions among the durable mask instances in progress now.", "Time since the object last went from no mask instance in progress to at least one (one mask action replacing another does not restart it); 0 while none is in progress.", "Per its name, a value computed by an expression over other statistics; the exact semantics are not public.", "Per its name, the time in I during which at least one mask action was in progress, overlaps counted once; the exact formula is not public."}
+var _Category_definition = [...]string{"", "Sum of the overlaps with I of the Main instances completing in I, [start, end) for durable ones and [t - d, t] for retrospective ones; in-progress durable actions add nothing, but for status subjects an in-progress status adds its elapsed overlap (except under a Selection profile, which counts completed instances only, by their full durations).", "Number of mask actions completing in I; in-progress durable actions are not counted until they end.", "TotalTime / TotalNumber over the same MainMask and interval, 0 when no instance completed.", "Longest full duration among mask instances completing in I, 0 when none completed.", "Shortest full duration among mask instances completing in I, 0 when none completed.", "100 x TotalTime(Main) / the length of I elapsed so far, measured from the later of I's start and the engine's first event; 0 while that length is 0.", "100 x TotalTime(Main) / TotalTime(Rel) over I, each as TotalTime defines it; 0 when TotalTime(Rel) is 0.", "100 x TotalNumber(Main) / TotalNumber(Rel) over I, 0 when TotalNumber(Rel) is 0; a time range may be attached (Stat Server compatibility) but does not change the value.", "Number of Main actions completing in I whose full duration d lies in [lo, hi], both bounds included; momentary actions have no duration and are never in a range.", "100 x TotalNumberInTimeRange(Main) / TotalNumber(Rel), or / TotalNumber(Main) when the stat type has no RelMask; 0 when the denominator is 0.", "The object's current status as a structure with status, since, reason (data key ReasonCode) and children down the propagation tree (agent, place, DNs; a group's or tenant's members).", "Sum of the elapsed times of durable mask instances in progress now (instantaneous actions ignored); for status subjects, of members whose status is in the mask.", "Number of durable mask instances in progress now (instantaneous actions ignored); for status subjects, number of members whose status is in the mask.", "Longest elapsed time among durable mask instances (or member statuses) in progress now, 0 when none is.", "Shortest elapsed time among durable mask instances (or member statuses) in progress now, 0 when none is.", "CurrentTime / CurrentNumber over the same mask, 0 when nothing is in progress.", "100 x CurrentTime(Main) / CurrentTime(Rel), both over what is in progress now; 0 when CurrentTime(Rel) is 0.", "100 x CurrentNumber(Main) / CurrentNumber(Rel), both over what is in progress now; 0 when CurrentNumber(Rel) is 0.", "Number of durable Main instances (or member statuses) in progress now whose elapsed time, since the later of their start and the statistic's open, lies in [lo, hi], both bounds included.", "100 x CurrentNumberInTimeRange(Main) / CurrentNumber(Rel), or / CurrentNumber(Main) when the stat type has no RelMask; 0 when the denominator is 0.", "TotalNumber / the seconds of I elapsed so far, measured from the later of I's start and the engine's first event; 0 while none has elapsed.", "Per its name, an estimate of the time needed to clear the items now in progress (for example the calls now queued); the exact formula is not public.", "100 x N(Main, d <= hi) / (N(Main) + N(Rel, d > hi)), counting actions completing in I with full duration d and the time range's upper bound hi; momentary actions have no duration, so they count in N(Main) only; 0 when the denominator is 0.", "Per its name, a variant of LoadBalance, a load indicator for balancing work across targets; the exact formula is not public.", "Per its name, the number of error occurrences for the object in I; which events count as errors is not public.", "Sum of the Formula, a numeric expression of an instance's data (strings converted to numbers as DOMAIN.md section 2.2 says) and attributes, evaluated once for each Main action completing in I on the data of its start (DNAction subject only).", "TotalCustomValue / the number of Main actions completing in I, 0 when none completed (DNAction subject only).", "Smallest Formula value among the Main actions completing in I, 0 when none completed (DNAction subject only).", "Largest Formula value among the Main actions completing in I, 0 when none completed (DNAction subject only).", "Sum of the Formula evaluated on the start data of each durable Main instance in progress now (DNAction subject only).", "CurrentCustomValue / the number of durable Main instances in progress now, 0 when none is (DNAction subject only).", "Smallest Formula value among the durable Main instances in progress now, 0 when none is (DNAction subject only).", "Largest Formula value among the durable Main instances in progress now, 0 when none is (DNAction subject only).", "Per its name, the expected wait of an interaction entering the object now; the exact formula is not public.", "Per its name, a load indicator used to balance work across routing targets; the exact formula is not public.", "TotalNumber(Main) / TotalNumber(Rel) over I, without the factor 100; 0 when TotalNumber(Rel) is 0.", "Per its name, an estimate of the remaining time until the interactions in progress complete; the exact formula is not public.", "Time-weighted mean of CurrentNumber over the part of I elapsed so far, that is the integral of CurrentNumber over I divided by the length of I, measured from the later of I's start and the engine's first event.", "Time-weighted mean of CurrentTime over the part of I elapsed so far, that is the integral of CurrentTime over I divided by the length of I, measured from the later of I's start and the engine's first event.", "TotalTime plus the elapsed overlap with I of durable mask instances still in progress.", "TotalNumber plus the durable mask instances still in progress, each counting 1.", "CurrentState plus, on each node, the WaitForNextCall, NotReadyForNextCall and AfterCallWork instances in progress on its DNs (for groups and tenants, on their members' nodes), each with its ReasonCode data, DN and start; the reasons may change while the status stays the same.", "Value computed by a Stat Server Java Extension named by JavaSubCategory; the extensions are proprietary and statkit has no such mechanism.", "Per its name, the average number of Main mask occurrences per hour of Rel mask time; the exact formula is not public.", "Per its name and events (Snapshot, TargetAdded, TargetUpdated, TargetRemoved), a stream of routing-target availability per agent or place; the structure is not public.", "Sum of the full durations d of the Main actions completing in I with d in [lo, hi], both bounds included.", "Smallest value CurrentNumber took over I, including its value when I began or the statistic opened.", "Largest value CurrentNumber took over I, including its value when I began or the statistic opened.", "Number of distinct interactions among the durable mask instances in progress now.", "Time since the object last went from no mask instance in progress to at least one (one mask action replacing another does not restart it); 0 while none is in progress.", "Per its name, a value computed by an expression over other statistics; the exact semantics are not public.", "Per its name, the time in I during which at least one mask action was in progress, overlaps counted once; the exact formula is not public."}
 
 // Definition is the category's one-line definition.
 func (v Category) Definition() string {
@@ -544,8 +558,9 @@ const (
 	// SubjectPlaceStatus: Counts place statuses, a place's status being the highest over its DNs;
 	// groups and tenants count over member places.
 	SubjectPlaceStatus
-	// SubjectGroupStatus: Counts the status of the group as a whole, derived from its members'
-	// statuses; the Genesys derivation rule is not public.
+	// SubjectGroupStatus: Counts the statuses of a group's members, each member's status computed
+	// as for its own subject; for a GroupAgents the member agents' statuses (as AgentStatus), for
+	// a GroupPlaces the member places' statuses (as PlaceStatus).
 	SubjectGroupStatus
 	// SubjectCampaignAction: Counts Campaign Server (outbound) actions on campaign objects, with
 	// filters ignored; statkit has no campaign objects yet, so no object type applies.
@@ -620,7 +635,7 @@ func (v Subject) IsStatus() bool {
 	return false
 }
 
-var _Subject_definition = [...]string{"", "Counts the actions (durable, momentary and retrospective) that reach the object by propagation; Action is an alias of this subject.", "Counts the statuses of the object's DNs, each DN's status being its highest-priority durable action in progress.", "Counts agent statuses, an agent's status being the highest over the DNs it is logged in on, LoggedOut when logged in nowhere; groups and tenants count over member agents.", "Counts place statuses, a place's status being the highest over its DNs; groups and tenants count over member places.", "Counts the status of the group as a whole, derived from its members' statuses; the Genesys derivation rule is not public.", "Counts Campaign Server (outbound) actions on campaign objects, with filters ignored; statkit has no campaign objects yet, so no object type applies."}
+var _Subject_definition = [...]string{"", "Counts the actions (durable, momentary and retrospective) that reach the object by propagation; Action is an alias of this subject.", "Counts the statuses of the object's DNs, each DN's status being its highest-priority durable action in progress.", "Counts agent statuses, an agent's status being the highest over the DNs it is logged in on, LoggedOut when logged in nowhere; groups and tenants count over member agents.", "Counts place statuses, a place's status being the highest over its DNs; groups and tenants count over member places.", "Counts the statuses of a group's members, each member's status computed as for its own subject; for a GroupAgents the member agents' statuses (as AgentStatus), for a GroupPlaces the member places' statuses (as PlaceStatus).", "Counts Campaign Server (outbound) actions on campaign objects, with filters ignored; statkit has no campaign objects yet, so no object type applies."}
 
 // Definition is the subject's one-line definition.
 func (v Subject) Definition() string {

@@ -44,10 +44,12 @@ func (e *Engine) start(ev *event.Event) error {
 	}
 	t := ev.Time
 	e.tick(t)
+	e.durables++
 	ii := e.newInst()
 	in := &e.insts[ii]
 	in.key, in.start, in.src, in.agent = key, t, src, noObj
-	in.media, in.data = ev.Media, ev.Data
+	in.at = attrs{act: ev.Action, src: ev.Source.ID, ixn: ev.Interaction, media: ev.Media, data: ev.Data}
+	in.at.agent, in.at.place = e.agentPlace(ev, src)
 	if cap(in.targets) < len(e.tg) {
 		// Slots are reused by any instance: size them for the largest fan-out at once.
 		n := max(minFanout, len(e.tg))
@@ -59,7 +61,7 @@ func (e *Engine) start(ev *event.Event) error {
 		ob := &e.objs[o]
 		in.pos = append(in.pos, int32(len(ob.inprog)))
 		ob.inprog = append(ob.inprog, ii)
-		e.deliverStart(ob, ev.Action, in.media, t)
+		e.deliverStart(ob, ev.Action, ev.Media, ii, t)
 	}
 	e.live[key] = ii
 	if src != noObj && e.objs[src].table.Priority(ev.Action) > 0 {
@@ -84,6 +86,7 @@ func (e *Engine) end(ev *event.Event) error {
 	}
 	t := ev.Time
 	e.tick(t)
+	e.durables++
 	in := &e.insts[ii]
 	if in.agent != noObj {
 		e.leave(in.agent, in.src, t)
@@ -91,16 +94,19 @@ func (e *Engine) end(ev *event.Event) error {
 	for k, o := range in.targets {
 		ob := &e.objs[o]
 		e.removeInprog(ob, o, in.pos[k])
-		e.deliverEnd(ob, key.act, in.media, in.start, t)
+		e.deliverEnd(ob, key.act, in.at.media, ii, in.start, t)
 	}
 	delete(e.live, key)
 	if in.src != noObj && e.objs[in.src].table.Priority(key.act) > 0 {
 		e.updateDN(in.src, t)
 	}
-	if in.agent != noObj {
-		e.updateAgent(in.agent, t)
+	if a := in.agent; a != noObj {
+		e.updateAgent(a, t)
+		if len(e.objs[a].logins) == 0 {
+			e.sessionEnd(a, t)
+		}
 	}
-	in.data, in.media, in.key = nil, "", instKey{}
+	in.at, in.key = attrs{}, instKey{}
 	e.freeInst = append(e.freeInst, ii)
 	return nil
 }
@@ -112,11 +118,44 @@ func (e *Engine) instant(ev *event.Event) error {
 	}
 	t := ev.Time
 	e.tick(t)
+	e.evSeq++
 	retro := ev.Action.Kind() == action.KindRetrospective
 	for _, o := range e.tg {
-		e.deliverInstant(&e.objs[o], ev.Action, ev.Media, t, ev.Duration, retro)
+		e.deliverInstant(&e.objs[o], ev, retro)
 	}
 	return nil
+}
+
+// eventAttrs returns the attributes of ev, the instantaneous event being applied, filling
+// them on the first call for the event.
+func (e *Engine) eventAttrs(ev *event.Event) *attrs {
+	if e.evAtSeq != e.evSeq {
+		e.evAtSeq = e.evSeq
+		src := noObj
+		if ev.Source.Class == object.ClassRegularDN || ev.Source.Class == object.ClassMediationDN {
+			src = e.dnByID[ev.Source.ID]
+		}
+		e.evAt = attrs{act: ev.Action, src: ev.Source.ID, ixn: ev.Interaction, media: ev.Media, data: ev.Data}
+		e.evAt.agent, e.evAt.place = e.agentPlace(ev, src)
+	}
+	return &e.evAt
+}
+
+// agentPlace returns the agent and place attributes of ev (see expr.go), after targets:
+// the agent the event names or its media channel resolves to, else the first agent logged
+// in on the source DN; the place the event names or resolves to, else the source DN's.
+func (e *Engine) agentPlace(ev *event.Event, src int32) (agent, place string) {
+	if e.tgAgent != noObj {
+		agent = e.objs[e.tgAgent].id
+	} else if src != noObj && len(e.objs[src].logged) > 0 {
+		agent = e.objs[e.objs[src].logged[0]].id
+	}
+	if e.tgPlace != noObj {
+		place = e.objs[e.tgPlace].id
+	} else if src != noObj && e.objs[src].place != noObj {
+		place = e.objs[e.objs[src].place].id
+	}
+	return agent, place
 }
 
 // minFanout is the capacity of a new instance's target list: a regular DN's action reaches
@@ -194,11 +233,13 @@ func dnClass(t object.Type) object.SourceClass {
 
 // targets collects into e.tg the objects ev reaches by propagation, keeping only object
 // types in ev.Action.Reaches(). It returns the source DN (noObj for other sources) and the
-// agent the event names (noObj when none). It changes no engine state but the scratch.
+// agent the event names (noObj when none), and sets e.tgAgent and e.tgPlace. It changes
+// no engine state but the scratch.
 func (e *Engine) targets(ev *event.Event) (src, named int32, err error) {
 	e.gen++
 	e.tg = e.tg[:0]
 	src, named = noObj, noObj
+	e.tgAgent, e.tgPlace = noObj, noObj
 	reach := ev.Action.Reaches()
 	if ev.Agent != "" {
 		a, ok := e.find(object.TypeAgent, ev.Agent)
@@ -251,6 +292,7 @@ func (e *Engine) targets(ev *event.Event) (src, named int32, err error) {
 		}
 		e.addWithGroups(named, reach)
 		e.addWithGroups(place, reach)
+		e.tgPlace = place
 		if named != noObj {
 			e.add(e.objs[named].tenant, reach)
 		} else {
@@ -267,6 +309,7 @@ func (e *Engine) targets(ev *event.Event) (src, named int32, err error) {
 	default:
 		return noObj, noObj, reject(CodeInvalidEvent, "unknown source class %v", ev.Source.Class)
 	}
+	e.tgAgent = named
 	return src, named, nil
 }
 

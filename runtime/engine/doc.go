@@ -3,10 +3,11 @@
 // (runtime/config) up to date, using the generated action, object, status and category
 // tables. It is a library first; the CLI's replay and the server drive it.
 //
-//	e, err := engine.New(cfg)  // opens cfg.Statistics under their ids
-//	err = e.Apply(ev)          // one event; a *RejectError with a Code when refused
-//	e.Advance(t)               // move the clock without an event
+//	e, err := engine.New(cfg)      // opens cfg.Statistics under their ids
+//	err = e.Apply(ev)              // one event; a *RejectError with a Code when refused
+//	e.Advance(t)                   // move the clock without an event
 //	v, err := e.Value("q-answered")
+//	ns = e.Notifications(ns[:0])   // what the statistics' notification modes send
 //
 // The engine is deterministic: it reads no wall clock, iterates no map in an order that
 // matters, and the same events give the same values byte for byte.
@@ -33,45 +34,172 @@
 // delivered to their object. DNStatus statistics count the statuses of the object's DNs
 // (a RegDN, Queue or RoutePoint itself; a place's DNs; the DNs an agent is logged in on);
 // AgentStatus the statuses of agents (the agent; a group's or tenant's agents);
-// PlaceStatus those of places. The mask of a status statistic applies to the status action.
+// PlaceStatus those of places. GroupStatus counts the statuses of a group's members:
+// on a GroupAgents exactly as AgentStatus (the member agents), on a GroupPlaces exactly as
+// PlaceStatus (the member places). The mask of a status statistic applies to the status
+// action.
 //
 // # Categories
 //
 // Values follow DESIGN.md §3 exactly, with I the profile's current interval; times are
-// seconds with millisecond precision. Choices the table leaves open:
+// seconds with millisecond precision; a ratio with a zero denominator is 0. Choices the
+// table leaves open:
 //
 //   - Clipping: a statistic accumulates from the moment it is opened. I starts at
 //     max(last reset, open time); every duration the statistic uses — full durations for
-//     MaxTime/MinTime, elapsed times for the Current categories, the continuous run — is
-//     measured from max(start, open time). Statistics opened before the first event (those
-//     of the config) are not clipped; statuses, which are unknown before the first event,
-//     hold from it.
+//     MaxTime/MinTime and the time ranges, elapsed times for the Current categories, the
+//     continuous run — is measured from max(start, open time). Statistics opened before
+//     the first event (those of the config) are not clipped; statuses, which are unknown
+//     before the first event, hold from it. Where a category divides by the length of I
+//     (ElapsedTimePercentage, TotalNumberPerSecond, AverageOfCurrent*), that length is
+//     measured from the later of I's start and the first event.
 //   - Momentary actions count in TotalNumber (and the AverageTime denominator) but have no
-//     duration, so they never set MaxTime/MinTime. A retrospective action of duration d at t
-//     covers [t−d, t].
+//     duration: they never set MaxTime/MinTime and are in no time range (so they count in
+//     N(Main) of ServiceFactor1 only). A retrospective action of duration d at t covers
+//     [t−d, t].
+//   - Time ranges [lo, hi] include both bounds. TotalNumberInTimeRange(Percentage),
+//     TotalTimeInTimeRange and ServiceFactor1 test the full duration d;
+//     CurrentNumberInTimeRange(Percentage) the elapsed time of instances in progress.
+//     A statistic whose category takes a range and has none uses 0-20 s.
+//   - RelMask categories use the RelMask with the same filter, media type and profile as
+//     the MainMask; the *InTimeRangePercentage categories and ServiceFactor1 work without
+//     one (the denominator is then over Main, resp. N(Rel, d > hi) is 0).
+//   - AverageOfCurrentNumber and AverageOfCurrentTime integrate CurrentNumber and
+//     CurrentTime over I exactly (piecewise constant, resp. linear, between changes);
+//     MaxNumber and MinNumber take the extremes of CurrentNumber over I, including its
+//     value when I began (or the statistic opened).
 //   - Status subjects: TotalTime includes the elapsed overlap of in-progress statuses, so
 //     TotalAdjustedTime equals TotalTime; TotalAdjustedNumber adds the members currently in
 //     a mask status; AverageTime is TotalTime / TotalNumber as the table says.
-//   - CurrentDistinctNumber counts distinct non-empty interaction ids and needs DNAction.
-//   - CurrentState ignores masks and subject: it is the object's status tree, computed for
-//     RegDN, Queue, RoutePoint, Place and Agent objects.
+//   - CurrentDistinctNumber counts distinct non-empty interaction ids: of the mask
+//     instances in progress (DNAction), or of the instances deciding the members' mask
+//     statuses (status subjects).
+//   - Custom values (the *CustomValue categories, DNAction only) evaluate the stat type's
+//     Formula on an instance's attributes (see Filters and formulas): historical ones once
+//     per Main action completing in I (a durable one on its start's data), current ones
+//     over the durable Main instances in progress. Attached-data strings become numbers
+//     with ParseNumber (DOMAIN.md §2.2).
+//   - CurrentState and CurrentStateReasons ignore masks, filters and profiles; see
+//     state.go for their trees (groups and tenants list their members' trees).
 //   - MediaType restricts DNAction statistics to actions of that media; status subjects
 //     ignore it.
 //
 // # Profiles
 //
-// Only Growing profiles are computed so far (Sliding, Selection, SinceLogin and filters
-// are refused by Open): counters reset at local times of day in the profile's location
-// (and every Period after each, until the end of that day); a reset time that a
-// daylight-saving change skips happens when the clock jumps past it, one that occurs
-// twice happens at its first occurrence. The window interface is where the other
-// profiles plug in.
+// A profile defines I for the historical categories; current categories are the same
+// under every profile.
+//
+//   - Growing: I = [last reset, now]. Resets happen at local times of day in the
+//     profile's location, and when a Period is set, every Period after each of them until
+//     the end of that local day (resets at 08:00 and 12:30 every 2 h: 08:00, 10:00, …,
+//     22:00 and 12:30, 14:30, …, 22:30). A reset time that a daylight-saving change skips
+//     happens when the clock jumps past it; one that occurs twice happens at its first
+//     occurrence. An action completing exactly at a reset instant belongs to the new
+//     interval (its time before the reset lies outside I).
+//   - Sliding (window W, step S, W a multiple of S, both aligned to the Unix epoch): time
+//     is cut in steps [k·S, (k+1)·S); at t, I = [⌊t/S⌋·S − W + S, t], the current step
+//     and the W/S − 1 before it (so I is between W − S and W long). An action completing
+//     at t counts in step ⌊t/S⌋: one completing exactly on a boundary k·S counts during
+//     [k·S, k·S + W), one completing 1 ms earlier leaves S sooner. A completed instance's
+//     time counts for its overlap with I: it is spread over the steps it covers, which
+//     leave I one by one. The statistic keeps a ring of W/S buckets (the config allows at
+//     most 10,000).
+//   - Selection (count N): I holds the last N completed instances counted by the
+//     statistic (matching MainMask or RelMask, its filter and media type), in completion
+//     order; with fewer than N, all of them. Instances count whole: TotalTime and
+//     AverageTime use full durations (from the open time at most), and in-progress
+//     statuses add nothing (TotalAdjusted* still add the in-progress instances). For the
+//     categories that need a time interval, I runs from the completion of the instance
+//     just before the oldest selected one (the statistic's open, or the first event,
+//     while fewer than N+1 completed) to now. The statistic keeps a ring of N records.
+//   - SinceLogin (Agent objects): I = [the agent's latest login, now], where a login is
+//     the agent going from logged in nowhere to logged in on a DN (logging in on further
+//     DNs does not restart it). While the agent is logged in nowhere every historical
+//     value is 0. The status changes a login causes are not in the new interval (the
+//     LoggedOut status ends just before it); those a logout causes are the last of the
+//     old one. A statistic opened during a session counts from its open.
+//
+// # Filters and formulas
+//
+// A filter is a boolean expr-lang (github.com/expr-lang/expr) expression, a formula a
+// numeric one, over the attributes of one action instance:
+//
+//	media        string  the media type ("" when the event gave none)
+//	interaction  string  the interaction id
+//	agent        string  the agent the event names or its media channel resolves to,
+//	                     else the first agent logged in on the source DN when the action
+//	                     started (or happened), else ""
+//	place        string  the place the event names or resolves to, else the source DN's
+//	                     place, else ""
+//	source       string  the source object id (DN, staging area, …)
+//	action       string  the action name (without variant)
+//	data         map     the attached data: key → string in filters, key → number
+//	                     (ParseNumber) in formulas; a missing key is "" or 0
+//
+// PairExists(key, value) is true when the data has key with exactly that value (the Stat
+// Server's UserData function, so `PairExists("Language","Spanish")` is DOMAIN.md §4.3's
+// SpanishLanguage filter); PairExists(key) when it has key with any value. number(s)
+// converts a string with ParseNumber. data[key] reads the first of repeated keys;
+// PairExists matches any occurrence. expr-lang's builtins are available except now, date
+// and timezone, which read the wall clock or the machine's time zone.
+//
+// Expressions are type-checked when compiled — CompileFilter and CompileFormula are the
+// config loader's hooks, so a bad expression is a config error at its line:col — and each
+// engine compiles an expression text once. A formula whose evaluation fails or is not
+// finite counts 0; a filter whose evaluation fails does not hold.
+//
+// Instance data does not change after the start, so a filter is decided once per
+// instance: a durable instance is tested on its start's data when it starts, and counts
+// (in historical and current categories alike: DESIGN.md's "durable instances count only
+// while the filter holds", which DOMAIN.md's "filters do not change how Current
+// statistics are computed" is read as compatible with — the computation is the same, over
+// fewer instances) either for its whole life or not at all; a retrospective or momentary
+// action is tested once, when it happens, however many statistics it reaches. A status
+// instance of a status subject is tested on the attributes of the action instance deciding
+// it when it began (for a DN its top instance; for a place or an agent that of its
+// highest-status DN; none for LoggedOut), and counts as a whole or not at all.
+//
+// # Notifications
+//
+// Each statistic has a notification mode (config.Notification); Notifications returns
+// what the modes send, in event time:
+//
+//   - changes: the first value is always sent; after that, a value that differs from the
+//     last one sent by more than Insensitivity percent of it, |new − last| >
+//     Insensitivity/100 · |last| (0: every change; a structured value whenever its tree
+//     differs). Values are looked at when Notifications is called, at the clock then:
+//     those whose inputs changed since the previous call (as Changed reports), those that
+//     move with the clock alone (current times, time of statuses in progress, Sliding
+//     windows, rates and time averages), those whose Growing interval reset, and
+//     CurrentState(Reasons) whenever a durable action started or ended. Several changes
+//     between two calls give at most one notification.
+//   - periodical: every Period, at the instants that are multiples of Period since the
+//     Unix epoch (statistics with one period notify together), from the first such instant
+//     after the clock starts or the statistic opens.
+//   - reset (Growing profiles): at each reset instant R, the value of the interval ending
+//     there — its final value, with everything before R and nothing at R.
+//   - none: nothing; the value is only read (Value).
+//
+// A periodical or reset notification at T is taken when the clock first reaches T — by
+// an Apply of an event at or after T, before the event, or by an Advance to T or later —
+// so it holds every event before T and none at T; a jump over several instants gives one
+// notification each, in time order, then in open order. Within one call, those come first
+// (their instants are not after the clock), then the changes at the clock, in open order.
+// The owner (the server, replay) calls Notifications after each Apply or Advance, or batch
+// of them, and fans the result out. Nothing is recorded until Notifications is first
+// called, so an owner that never calls it pays nothing; once on, they queue until drained,
+// so the owner keeps calling it. Changed works independently.
 //
 // # Performance
 //
-// Statistics are indexed by object and subject, so an event touches only the statistics
-// of the objects it reaches; historical categories keep four counters, current ones are
-// computed at read time from the object's in-progress instances or its members'
-// statuses. Instances and statistics live in slices reused through free lists, so the
-// steady state allocates nothing per action.
+// Statistics are indexed by object and subject (and MainMask and RelMask action), so an
+// event touches only the statistics of the objects it reaches. A common statistic — a
+// Growing profile, no filter, RelMask or formula, and a base category — keeps four
+// counters inline; current values are computed at read time from the object's
+// in-progress instances or its members' statuses. Other statistics carry an extension
+// (ext.go) with what they need: a time range, RelMask counters, compiled filter and
+// formula, a ring of Sliding buckets or Selection records. Instances and statistics live
+// in slices reused through free lists, and status attributes are kept only while a
+// statistic reads them, so the steady state allocates nothing per action for common
+// statistics.
 package engine

@@ -59,6 +59,7 @@ type obj struct {
 	dns    []int32 // Place: its regular DNs, in topology order
 	agents []int32 // GroupAgents, Tenant: member agents
 	places []int32 // GroupPlaces, Tenant: member places
+	queues []int32 // GroupQueues: member queues and routing points
 
 	logged []int32 // RegDN: agents logged in on it
 	logins []login // Agent: DNs it is logged in on, in login order
@@ -68,8 +69,10 @@ type obj struct {
 	// when no status action is in progress; since is when it last changed.
 	status action.ID
 	since  event.Time
-	table  status.Table
-	dnType object.DNType // DNs: the DN's type
+	// session is when an agent last went from logged in nowhere to logged in (SinceLogin).
+	session event.Time
+	table   status.Table
+	dnType  object.DNType // DNs: the DN's type
 
 	mark uint32               // de-duplication stamp of target collection
 	idx  [nSubjKinds]actIndex // open statistics on the object, by subject kind and mask action
@@ -89,12 +92,12 @@ type inst struct {
 	start event.Time
 	src   int32 // the source DN (RegDN, Queue, RoutePoint), noObj for other sources
 	agent int32 // the agent this login instance logged in, noObj otherwise
-	media string
-	data  event.Data
 	// targets are the objects the start was delivered to (the end goes to the same ones);
 	// pos[i] is the instance's index in targets[i].inprog.
 	targets []int32
 	pos     []int32
+	// at are the attributes filters and formulas read (media, data, …), with their cache.
+	at attrs
 }
 
 // Engine turns a time-ordered stream of action events into statistic values. It keeps
@@ -118,7 +121,7 @@ type Engine struct {
 	byID     map[string]int32
 	order    []int32 // open statistics in open order
 	dirty    []int32 // statistics touched since the last Changed
-	windows  map[*config.TimeProfile]window
+	windows  map[*config.TimeProfile]*growing
 	// defaultProfile is used by statistics that name no profile.
 	defaultProfile *config.TimeProfile
 
@@ -128,6 +131,29 @@ type Engine struct {
 	loggedOut action.ID // the action whose status an agent logged in nowhere has
 	tg        []int32   // scratch: targets of the event being applied
 	gen       uint32
+	// tgAgent and tgPlace are the agent and place the event being applied names or
+	// resolves to (noObj when none), for the agent and place attributes.
+	tgAgent, tgPlace int32
+	t0               event.Time // the clock's first instant
+
+	ex *exprs // compiled filters and formulas
+	// evAt are the attributes of the instantaneous event being applied, filled on first
+	// use: evAtSeq == evSeq when they are.
+	evAt           attrs
+	evSeq, evAtSeq uint64
+	// sinceLogin lists the open SinceLogin statistics of each agent.
+	sinceLogin map[int32][]int32
+	mbuf       []member            // scratch: members of a status statistic
+	seen       map[string]struct{} // scratch: distinct interactions
+	// sa[o] are the attributes of the instance that decided object o's status when it
+	// began (what filters of status subjects read). They are kept only while needSA (some
+	// open statistic reads them), and sa is nil until then. saDN and saObj hold the
+	// attributes of the status a DN, or a place or agent, is leaving.
+	sa          []attrs
+	needSA      bool
+	saDN, saObj attrs
+
+	notifier
 }
 
 // New builds an engine for cfg's topology and opens cfg.Statistics under their ids, in
@@ -139,11 +165,15 @@ func New(cfg *config.Config) (*Engine, error) {
 		return nil, errors.New("engine: nil config")
 	}
 	e := &Engine{
-		byKey:   map[objKey]int32{},
-		dnByID:  map[string]int32{},
-		live:    map[instKey]int32{},
-		byID:    map[string]int32{},
-		windows: map[*config.TimeProfile]window{},
+		byKey:      map[objKey]int32{},
+		dnByID:     map[string]int32{},
+		live:       map[instKey]int32{},
+		byID:       map[string]int32{},
+		windows:    map[*config.TimeProfile]*growing{},
+		ex:         newExprs(),
+		notifier:   notifier{nextDue: maxTime},
+		seen:       map[string]struct{}{},
+		sinceLogin: map[int32][]int32{},
 		defaultProfile: &config.TimeProfile{
 			Name: config.DefaultProfileName, Type: config.ProfileGrowing,
 			Resets: []time.Duration{0}, Location: time.UTC,
@@ -276,6 +306,8 @@ func (e *Engine) build(t *config.Topology) error {
 					e.objs[gi].agents = append(e.objs[gi].agents, mi)
 				case object.TypeGroupPlaces:
 					e.objs[gi].places = append(e.objs[gi].places, mi)
+				case object.TypeGroupQueues:
+					e.objs[gi].queues = append(e.objs[gi].queues, mi)
 				}
 			}
 		}
@@ -338,10 +370,14 @@ func (e *Engine) Advance(t event.Time) {
 	e.tick(t)
 }
 
-// tick sets the clock to t (≥ the clock), starting the engine on the first call.
+// tick sets the clock to t (≥ the clock), starting the engine on the first call and
+// firing the notification timers due by t first.
 func (e *Engine) tick(t event.Time) {
 	if !e.started {
 		e.begin(t)
+	}
+	if t >= e.nextDue {
+		e.fire(t)
 	}
 	e.clock = t
 }
@@ -349,13 +385,21 @@ func (e *Engine) tick(t event.Time) {
 // begin starts the clock at t: statuses hold since t. Statistics opened before the first
 // event are not clipped (opened = minTime): their interval starts at the last reset.
 func (e *Engine) begin(t event.Time) {
-	e.started = true
+	e.started, e.t0, e.clock = true, t, t
 	for i := range e.objs {
 		e.objs[i].since = t
 	}
 	for _, si := range e.order {
 		s := &e.stats[si]
 		s.runStart, s.end = t, minTime
+		if s.ext != nil {
+			s.ext.start(s, t, 0, 0)
+		}
+	}
+	if e.notifyOn {
+		for _, si := range e.order {
+			e.schedule(si, t)
+		}
 	}
 }
 
@@ -372,9 +416,10 @@ func (e *Engine) Statistics() []*config.Statistic {
 // previous call (an action counted by a historical statistic completed, a durable
 // instance counted by a current one started or ended, a member's status moved in or out
 // of a status statistic's mask), in the order they were first touched, and clears that
-// set. It is the hook for change notifications. Values also change without being listed
-// here: current and in-progress times grow with the clock, and Growing resets are applied
-// lazily when a statistic is next updated or read.
+// set. Values also change without being listed here: current and in-progress times grow
+// with the clock, Sliding windows move, and Growing resets are applied lazily when a
+// statistic is next updated or read. Notifications (see there) applies the statistics'
+// notification modes on top of the same changes; the two are independent.
 func (e *Engine) Changed(dst []string) []string {
 	for _, si := range e.dirty {
 		s := &e.stats[si]
@@ -393,32 +438,23 @@ func (e *Engine) touch(si int32, s *stat) {
 		s.dirty = true
 		e.dirty = append(e.dirty, si)
 	}
-}
-
-// supports reports whether the engine computes category c, and whether c accepts the
-// status subjects (DNStatus, AgentStatus, PlaceStatus) and is structured.
-func supports(c category.Category) (ok, status, structured bool) {
-	switch c {
-	case category.TotalNumber, category.TotalTime, category.TotalAdjustedNumber, category.TotalAdjustedTime,
-		category.AverageTime, category.MaxTime, category.MinTime,
-		category.CurrentNumber, category.CurrentTime, category.CurrentMaxTime, category.CurrentMinTime,
-		category.CurrentAverageTime, category.CurrentContinuousTime:
-		return true, true, false
-	case category.CurrentDistinctNumber:
-		return true, false, false
-	case category.CurrentState:
-		return true, true, true
+	if e.notifyOn {
+		e.flag(si)
 	}
-	return false, false, false
 }
 
-// stateTypes are the object types CurrentState is computed for.
-var stateTypes = object.TypeSetOf(object.TypeRegDN, object.TypeQueue, object.TypeRoutePoint, object.TypePlace, object.TypeAgent)
+// supports reports whether the engine computes category c: every category whose
+// semantics statkit defines (categories.yaml status implemented).
+func supports(c category.Category) bool {
+	return c.Valid() && c.Support() == category.SupportImplemented
+}
 
 // Open opens statistic st at the current clock; it accumulates from now on (durable
 // actions already in progress are clipped to this instant). It fails for a duplicate id,
-// an unknown object, a category, subject or object type the engine does not compute, a
-// profile other than Growing, or a filter (profiles and filters beyond Growing are planned).
+// an unknown object, a category statkit does not support (categories.yaml status
+// unsupported), a subject that does not apply to the object or category, a SinceLogin
+// profile on another object than an Agent, bad profile parameters, or a filter or formula
+// that does not compile.
 func (e *Engine) Open(st *config.Statistic) error {
 	if st == nil || st.StatType == nil {
 		return errors.New("open statistic: no stat type")
@@ -431,29 +467,51 @@ func (e *Engine) Open(st *config.Statistic) error {
 	if err != nil {
 		return fmt.Errorf("open statistic %q: %w", st.ID, err)
 	}
+	x, err := e.newExt(st)
+	if err != nil {
+		return fmt.Errorf("open statistic %q: %w", st.ID, err)
+	}
+	cat := st.StatType.Category
+	if st.StatType.Subject.IsStatus() && (st.Filter != nil || cat == category.CurrentDistinctNumber) {
+		e.needStatusAttrs()
+	}
 	si := e.newStat()
 	s := &e.stats[si]
 	*s = stat{
-		cfg: st, mask: &st.StatType.MainMask, win: w, obj: o,
-		cat: st.StatType.Category, kind: kindOf(st.StatType.Subject),
+		cfg: st, mask: &st.StatType.MainMask, win: w, obj: o, ext: x,
+		cat: cat, kind: kindOf(st.StatType.Subject, st.Object.Type),
 		hasMedia: st.StatType.MediaType != "", open: true,
-		live: st.StatType.Category.Kind() == category.KindCurrent ||
-			st.StatType.Category == category.TotalAdjustedNumber || st.StatType.Category == category.TotalAdjustedTime,
+		live: cat.Kind() == category.KindCurrent || x != nil && x.track ||
+			cat == category.TotalAdjustedNumber || cat == category.TotalAdjustedTime,
 		opened: e.clock, runStart: e.clock, end: minTime,
 		acc: acc{min: math.MaxInt64},
 	}
-	if e.started {
-		s.roll(e.clock)
-	} else {
+	if !e.started {
 		s.opened = minTime // opened before the first event (the config's): not clipped
 	}
-	s.cur = int32(e.countCurrent(s))
+	c := e.current(s, e.clock, s.mask)
+	s.cur = int32(c.n)
+	if e.started {
+		if x != nil {
+			x.start(s, e.clock, s.cur, c.sum)
+		}
+		s.roll(e.clock)
+	}
+	if x != nil && x.prof == profSinceLogin {
+		e.sinceLogin[o] = append(e.sinceLogin[o], si)
+		if ag := &e.objs[o]; e.started && len(ag.logins) > 0 {
+			x.active, s.start = true, max(ag.session, s.opened)
+		}
+	}
 	ob := &e.objs[o]
-	for _, a := range s.mask.Actions() {
+	for _, a := range s.indexed() {
 		ob.idx[s.kind].add(a, si)
 	}
 	e.byID[st.ID] = si
 	e.order = append(e.order, si)
+	if e.notifyOn {
+		e.openNote(si)
+	}
 	return nil
 }
 
@@ -466,18 +524,17 @@ func (e *Engine) check(st *config.Statistic) error {
 		return errors.New("already open")
 	}
 	t := st.StatType
-	ok, statusOK, structured := supports(t.Category)
-	if !ok {
-		return fmt.Errorf("category %v is not computed yet", t.Category)
+	if !supports(t.Category) {
+		return fmt.Errorf("category %v is not supported (see docs/categories.md)", t.Category)
 	}
 	switch t.Subject {
 	case category.SubjectDNAction:
-	case category.SubjectDNStatus, category.SubjectAgentStatus, category.SubjectPlaceStatus:
-		if !statusOK {
-			return fmt.Errorf("category %v needs subject DNAction", t.Category)
+	case category.SubjectDNStatus, category.SubjectAgentStatus, category.SubjectPlaceStatus, category.SubjectGroupStatus:
+		if t.Category.UsesFormula() {
+			return fmt.Errorf("category %v needs subject DNAction (custom values are not computed on statuses)", t.Category)
 		}
 	default:
-		return fmt.Errorf("subject %v is not computed yet", t.Subject)
+		return fmt.Errorf("subject %v applies to no statkit object", t.Subject)
 	}
 	typ := st.Object.Type
 	if !t.Subject.Objects().Has(typ) {
@@ -486,35 +543,42 @@ func (e *Engine) check(st *config.Statistic) error {
 	if t.Objects != 0 && !t.Objects.Has(typ) {
 		return fmt.Errorf("stat type %s is not defined for object type %v", t.Name, typ)
 	}
-	if structured && !stateTypes.Has(typ) {
-		return fmt.Errorf("category %v is computed for RegDN, Queue, RoutePoint, Place and Agent objects, not %v", t.Category, typ)
-	}
 	if _, ok := e.find(typ, st.Object.ID); !ok {
 		return fmt.Errorf("unknown %v %q", typ, st.Object.ID)
 	}
-	if st.Filter != nil {
-		return fmt.Errorf("filter %q: filters are not supported yet", st.Filter.Name)
+	if p := st.Profile; p != nil && p.Type == config.ProfileSinceLogin && typ != object.TypeAgent {
+		return fmt.Errorf("time profile %q: SinceLogin applies only to Agent objects, not %v", p.Name, typ)
 	}
 	return nil
 }
 
-// window returns the compiled interval of profile p (nil = the default profile).
-func (e *Engine) window(p *config.TimeProfile) (window, error) {
+// window returns the compiled Growing window of profile p (nil = the default profile);
+// other profiles have a window that never resets, their statistics' extensions keep their
+// intervals.
+func (e *Engine) window(p *config.TimeProfile) (*growing, error) {
 	if p == nil {
 		p = e.defaultProfile
 	}
 	if w, ok := e.windows[p]; ok {
 		return w, nil
 	}
-	if p.Type != config.ProfileGrowing {
-		return nil, fmt.Errorf("time profile %q is %v: only Growing profiles are supported yet", p.Name, p.Type)
+	var w *growing
+	switch p.Type {
+	case config.ProfileGrowing:
+		w = newGrowing(p)
+	case config.ProfileSliding, config.ProfileSelection, config.ProfileSinceLogin:
+		w = &growing{} // no reset: their intervals are kept by the statistic's extension
+	default:
+		return nil, fmt.Errorf("time profile %q has no type", p.Name)
 	}
-	w := newGrowing(p)
 	e.windows[p] = w
 	return w, nil
 }
 
-func kindOf(s category.Subject) subjKind {
+// kindOf is the subject kind of subject s on objects of type typ. GroupStatus counts the
+// statuses of a group's members: agents for GroupAgents (as AgentStatus), places for
+// GroupPlaces (as PlaceStatus).
+func kindOf(s category.Subject, typ object.Type) subjKind {
 	switch s {
 	case category.SubjectDNStatus:
 		return subjDN
@@ -522,6 +586,11 @@ func kindOf(s category.Subject) subjKind {
 		return subjAgent
 	case category.SubjectPlaceStatus:
 		return subjPlace
+	case category.SubjectGroupStatus:
+		if typ == object.TypeGroupPlaces {
+			return subjPlace
+		}
+		return subjAgent
 	}
 	return subjAction
 }
@@ -544,8 +613,14 @@ func (e *Engine) Close(id string) error {
 	}
 	s := &e.stats[si]
 	ob := &e.objs[s.obj]
-	for _, a := range s.mask.Actions() {
+	for _, a := range s.indexed() {
 		ob.idx[s.kind].remove(a, si)
+	}
+	if s.ext != nil && s.ext.prof == profSinceLogin {
+		e.sinceLogin[s.obj] = removeInt32(e.sinceLogin[s.obj], si)
+	}
+	if e.notifyOn {
+		e.closeNote(si)
 	}
 	e.order = removeInt32(e.order, si)
 	delete(e.byID, id)

@@ -14,18 +14,10 @@ const (
 	maxTime event.Time = math.MaxInt64
 )
 
-// window is the interval abstraction of a time profile: it says which interval I the
-// historical categories of a statistic cover at a given instant.
-//
-// A Growing profile is a window: I runs from the last reset up to now, and counters are
-// zeroed when I changes. Sliding, Selection and SinceLogin profiles (issue 5) will keep
-// a ring of accumulators (one per step) or a per-agent anchor instead of one accumulator;
-// they plug in here and in stat.acc without touching propagation or statuses.
-type window interface {
-	// bounds returns the interval containing t: its start (≤ t) and the instant it ends
-	// (> t), i.e. the previous and the next reset.
-	bounds(t event.Time) (start, end event.Time)
-}
+// Time profiles. A Growing profile is a growing window: I runs from the last reset up to
+// now, and counters are zeroed when I changes; it is shared by the statistics using the
+// profile. Sliding, Selection and SinceLogin intervals are kept by each statistic's
+// extension (ext.go): a ring of steps, a ring of instances, an agent's session.
 
 // growing is a Growing time profile: resets at local times of day in a location, each
 // optionally repeated every period until the end of that local day.
@@ -61,7 +53,9 @@ func newGrowing(p *config.TimeProfile) *growing {
 	return g
 }
 
-// bounds implements window. It looks at the reset instants of the local days before, of
+// bounds returns the interval containing t: its start (≤ t) and the instant it ends
+// (> t), i.e. the previous and the next reset (minTime and maxTime when there are none).
+// It looks at the reset instants of the local days before, of
 // and after t's local date.
 func (g *growing) bounds(t event.Time) (start, end event.Time) {
 	start, end = minTime, maxTime

@@ -30,7 +30,7 @@ func TestGrowingBounds(t *testing.T) {
 	never := newGrowing(&config.TimeProfile{Type: config.ProfileGrowing})
 	cases := []struct {
 		name       string
-		w          window
+		w          *growing
 		t          string
 		start, end string
 	}{

@@ -21,7 +21,9 @@ import (
 // valid event streams on the test topology, TotalNumber, TotalTime, CurrentNumber and
 // CurrentTime are recomputed at random instants from the whole event list, by pairing
 // starts and ends, re-deriving every event's propagation from the events before it, and
-// integrating statuses segment by segment.
+// integrating statuses segment by segment. Growing (hourly, Paris midnight) and Sliding
+// (3 and 5 steps) profiles are checked, and the extended path through an always-true
+// filter.
 
 var (
 	propRegular = []string{"7001", "7002", "7003", "7004"}
@@ -231,6 +233,10 @@ func (n *naive) reach0(i int) []string {
 
 // lastReset returns the start of the profile interval containing T.
 func (n *naive) lastReset(p *config.TimeProfile, T event.Time) event.Time {
+	if p.Type == config.ProfileSliding {
+		w, s := event.Time(p.Window.Milliseconds()), event.Time(p.Step.Milliseconds())
+		return T/s*s - w + s
+	}
 	if p.Period == time.Hour {
 		return T / 3_600_000 * 3_600_000
 	}
@@ -386,6 +392,11 @@ func TestPropertyNaive(t *testing.T) {
 	loc := paris(t)
 	hourly := &config.TimeProfile{Name: "Hourly", Type: config.ProfileGrowing, Resets: []time.Duration{0}, Period: time.Hour, Location: time.UTC}
 	midnight := &config.TimeProfile{Name: "ParisDay", Type: config.ProfileGrowing, Resets: []time.Duration{0}, Location: loc}
+	// Sliding windows of 3 and 5 steps; the stream spans about 50 minutes.
+	sliding30 := &config.TimeProfile{Name: "Last30m", Type: config.ProfileSliding, Window: 30 * time.Minute, Step: 10 * time.Minute}
+	sliding5 := &config.TimeProfile{Name: "Last5m", Type: config.ProfileSliding, Window: 5 * time.Minute, Step: time.Minute}
+	// A filter that always holds takes the extended path with the same values.
+	always := &config.Filter{Name: "Always", Expr: `true || PairExists("x")`}
 	actionObjects := []struct {
 		typ object.Type
 		id  string
@@ -406,12 +417,16 @@ func TestPropertyNaive(t *testing.T) {
 			evs := genStream(seed, 300)
 			r := rand.New(rand.NewPCG(seed, 99))
 			var stats []*config.Statistic
-			for _, p := range []*config.TimeProfile{hourly, midnight} {
+			for pi, p := range []*config.TimeProfile{hourly, midnight, sliding30, sliding5, midnight} {
+				var f *config.Filter
+				if pi == 4 {
+					f = always
+				}
 				for _, c := range cats {
 					for _, o := range actionObjects {
 						for mi, m := range [][]action.ID{propMaskA, propMaskB} {
-							s := statOf(fmt.Sprintf("%s/%v/%v:%s/m%d", p.Name, c, o.typ, o.id, mi), c, category.SubjectDNAction, o.typ, o.id, m...)
-							s.Profile = p
+							s := statOf(fmt.Sprintf("%d%s/%v/%v:%s/m%d", pi, p.Name, c, o.typ, o.id, mi), c, category.SubjectDNAction, o.typ, o.id, m...)
+							s.Profile, s.Filter = p, f
 							stats = append(stats, s)
 						}
 					}
@@ -419,8 +434,8 @@ func TestPropertyNaive(t *testing.T) {
 						continue // status instance counts depend on event order within an instant
 					}
 					for _, o := range statusObjects {
-						s := statOf(fmt.Sprintf("%s/%v/%v:%s/%v", p.Name, c, o.typ, o.id, o.subj), c, o.subj, o.typ, o.id, propStatusM...)
-						s.Profile = p
+						s := statOf(fmt.Sprintf("%d%s/%v/%v:%s/%v", pi, p.Name, c, o.typ, o.id, o.subj), c, o.subj, o.typ, o.id, propStatusM...)
+						s.Profile, s.Filter = p, f
 						stats = append(stats, s)
 					}
 				}

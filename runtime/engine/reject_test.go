@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -102,25 +103,35 @@ func TestRejectInvalidEvent(t *testing.T) {
 	checkRejected(t, mk(at("09:00:20"), action.CallInbound, event.PhaseNone, "7001", "c2"), CodeInvalidEvent)
 }
 
-// TestOpenRefusals: what Open does not compute yet is refused with a clear error.
+// TestOpenRefusals: what Open cannot compute is refused with a clear error.
 func TestOpenRefusals(t *testing.T) {
 	sliding := statOf("x", category.TotalNumber, category.SubjectDNAction, object.TypeAgent, "1001", action.CallInbound)
-	sliding.Profile = &config.TimeProfile{Name: "Last15", Type: config.ProfileSliding}
+	sliding.Profile = &config.TimeProfile{Name: "Last15", Type: config.ProfileSliding, Window: 900 * time.Second, Step: 7 * time.Second}
+	selection := statOf("x", category.TotalNumber, category.SubjectDNAction, object.TypeAgent, "1001", action.CallInbound)
+	selection.Profile = &config.TimeProfile{Name: "Last0", Type: config.ProfileSelection}
+	sinceLogin := statOf("x", category.TotalNumber, category.SubjectDNAction, object.TypePlace, "P1", action.CallInbound)
+	sinceLogin.Profile = &config.TimeProfile{Name: "Shift", Type: config.ProfileSinceLogin}
 	filtered := statOf("x", category.TotalNumber, category.SubjectDNAction, object.TypeAgent, "1001", action.CallInbound)
-	filtered.Filter = &config.Filter{Name: "Gold", Expr: `PairExists("Segment","Gold")`}
+	filtered.Filter = &config.Filter{Name: "Bad", Expr: `PairExists("Segment") && medium == "voice"`}
+	formula := statOf("x", category.TotalCustomValue, category.SubjectDNAction, object.TypeAgent, "1001", action.CallInbound)
+	formula.StatType.Formula = `data["Amount"] + "x"`
+	customStatus := statOf("x", category.TotalCustomValue, category.SubjectAgentStatus, object.TypeAgent, "1001", action.CallInbound)
+	customStatus.StatType.Formula = `1`
 	cases := []struct {
 		name string
 		st   *config.Statistic
 		msg  string
 	}{
-		{"sliding profile", sliding, `time profile "Last15" is Sliding: only Growing profiles are supported yet`},
-		{"filter", filtered, `filter "Gold": filters are not supported yet`},
+		{"sliding window not a multiple of the step", sliding, `time profile "Last15": Sliding window 15m0s is not a positive multiple of step 7s`},
+		{"selection of nothing", selection, `time profile "Last0": Selection count 0 is not positive`},
+		{"SinceLogin on a place", sinceLogin, `time profile "Shift": SinceLogin applies only to Agent objects, not Place`},
+		{"filter that does not compile", filtered, `filter "Bad": unknown name medium (column 26 of the expression)`},
+		{"formula that does not compile", formula, `formula "data[\"Amount\"] + \"x\"": invalid operation: + (mismatched types float64 and string) (column 16 of the expression)`},
+		{"custom value on statuses", customStatus, "category TotalCustomValue needs subject DNAction"},
 		{"unknown object", statOf("x", category.TotalNumber, category.SubjectDNAction, object.TypeAgent, "9", action.CallInbound), `unknown Agent "9"`},
-		{"category not computed", statOf("x", category.ServiceFactor1, category.SubjectDNAction, object.TypeQueue, "Support@SW1", action.CallDistributed), "category ServiceFactor1 is not computed yet"},
+		{"unsupported category", statOf("x", category.LoadBalance, category.SubjectDNAction, object.TypeQueue, "Support@SW1", action.CallDistributed), "category LoadBalance is not supported"},
 		{"subject not for the object", statOf("x", category.TotalTime, category.SubjectAgentStatus, object.TypePlace, "P1", action.CallInbound), "subject AgentStatus does not apply to object type Place"},
-		{"distinct on a status subject", statOf("x", category.CurrentDistinctNumber, category.SubjectDNStatus, object.TypeRegDN, "7001", action.CallInbound), "category CurrentDistinctNumber needs subject DNAction"},
-		{"CurrentState on a group", statOf("x", category.CurrentState, category.SubjectAgentStatus, object.TypeGroupAgents, "Sales"), "category CurrentState is computed for RegDN, Queue, RoutePoint, Place and Agent objects, not GroupAgents"},
-		{"GroupStatus", statOf("x", category.TotalTime, category.SubjectGroupStatus, object.TypeGroupAgents, "Sales", action.CallInbound), "subject GroupStatus is not computed yet"},
+		{"campaign subject", statOf("x", category.TotalTime, category.SubjectCampaignAction, object.TypeAgent, "1001", action.CallInbound), "subject CampaignAction applies to no statkit object"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

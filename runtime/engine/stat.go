@@ -12,7 +12,7 @@ import (
 
 // acc accumulates the instances completing in the current interval: their number, the sum
 // of their overlaps with the interval and the longest and shortest full durations (ms).
-// Sliding profiles will keep one acc per step.
+// It is the whole historical state of a common statistic; extended ones use buckets.
 type acc struct {
 	n, sum   int64
 	max, min int64 // min is math.MaxInt64 while no instance with a duration completed
@@ -26,28 +26,29 @@ func (a *acc) add(ov, d int64) {
 	a.min = min(a.min, d)
 }
 
-// stat is one open statistic. Historical categories keep counters (acc) updated as
-// actions and status changes arrive; current categories are computed when read from the
-// object's in-progress instances or its members' statuses, and keep only the continuous
-// run (cur, runStart).
+// stat is one open statistic. Historical categories keep counters (acc, or the buckets of
+// ext) updated as actions and status changes arrive; current categories are computed when
+// read from the object's in-progress instances or its members' statuses, and keep only
+// the continuous run (cur, runStart).
 type stat struct {
 	cfg  *config.Statistic
 	mask *config.Mask
-	win  window
+	win  *growing // the profile's resets (none for non-Growing profiles)
+	ext  *statExt // nil for a common statistic (see ext.go)
 	obj  int32
 	cat  category.Category
 	kind subjKind
 	// hasMedia: the stat type restricts actions to cfg.StatType.MediaType; live: the value
-	// depends on in-progress instances (current and adjusted categories), so a durable
-	// start changes it.
+	// depends on in-progress instances (current, adjusted and CurrentNumber-curve
+	// categories), so a durable start changes it.
 	hasMedia, live, open, dirty bool
 
 	// opened is when the statistic was opened; [start, now] is the interval I (start =
-	// max(last reset, opened)) and end is the next reset.
+	// max(last reset, opened)) and end is when I next moves (a reset, a Sliding step).
 	opened, start, end event.Time
 	acc
-	// cur is the number of mask instances in progress (DNAction) or of members whose
-	// status is in the mask (status subjects); runStart is when cur last left 0.
+	// cur is the number of counted mask instances in progress (DNAction) or of members
+	// whose status is in the mask (status subjects); runStart is when cur last left 0.
 	cur      int32
 	runStart event.Time
 }
@@ -58,21 +59,54 @@ func (s *stat) roll(t event.Time) {
 	if t < s.end {
 		return
 	}
+	if s.ext != nil {
+		s.ext.roll(s, t)
+		return
+	}
 	st, en := s.win.bounds(t)
 	s.start, s.end = max(st, s.opened), en
 	s.acc = acc{min: math.MaxInt64}
 }
 
-// match reports whether a DNAction statistic counts action a of media type media.
-func (s *stat) match(a action.ID, media string) bool {
-	return s.mask.Has(a) && (!s.hasMedia || media == s.cfg.StatType.MediaType)
+// indexes reports whether s is indexed under action a (its MainMask or RelMask has a).
+func (s *stat) indexes(a action.ID) bool {
+	return s.mask.Has(a) || (s.ext != nil && s.ext.rel != nil && s.ext.rel.Has(a))
 }
 
-// deliverStart passes the start of durable action a to ob's DNAction statistics.
-func (e *Engine) deliverStart(ob *obj, a action.ID, media string, t event.Time) {
+// indexed lists the actions s is indexed under: its MainMask, and its RelMask if any.
+func (s *stat) indexed() []action.ID {
+	if s.ext == nil || s.ext.rel == nil {
+		return s.mask.Actions()
+	}
+	var m config.Mask
+	for _, a := range s.mask.Actions() {
+		m.Add(a)
+	}
+	for _, a := range s.ext.rel.Actions() {
+		m.Add(a)
+	}
+	return m.Actions()
+}
+
+// match reports whether a statistic counts an instance with attributes a in mask m: the
+// action is in m, of the stat type's media type, and the filter holds.
+func (e *Engine) match(s *stat, m *config.Mask, a *attrs) bool {
+	if !m.Has(a.act) || (s.hasMedia && a.media != s.cfg.StatType.MediaType) {
+		return false
+	}
+	return s.ext == nil || e.passes(s.ext, a)
+}
+
+// deliverStart passes the start of durable instance ii, of action a and media media, to
+// ob's DNAction statistics.
+func (e *Engine) deliverStart(ob *obj, a action.ID, media string, ii int32, t event.Time) {
 	for _, si := range ob.idx[subjAction].get(a) {
 		s := &e.stats[si]
 		if s.hasMedia && media != s.cfg.StatType.MediaType {
+			continue
+		}
+		if s.ext != nil {
+			e.extStart(si, s, &e.insts[ii], t)
 			continue
 		}
 		if s.cur == 0 {
@@ -85,11 +119,16 @@ func (e *Engine) deliverStart(ob *obj, a action.ID, media string, t event.Time) 
 	}
 }
 
-// deliverEnd passes the end at t of a durable action a that started at start.
-func (e *Engine) deliverEnd(ob *obj, a action.ID, media string, start, t event.Time) {
+// deliverEnd passes the end at t of durable instance ii, of action a and media media,
+// which started at start.
+func (e *Engine) deliverEnd(ob *obj, a action.ID, media string, ii int32, start, t event.Time) {
 	for _, si := range ob.idx[subjAction].get(a) {
 		s := &e.stats[si]
 		if s.hasMedia && media != s.cfg.StatType.MediaType {
+			continue
+		}
+		if s.ext != nil {
+			e.extEnd(si, s, &e.insts[ii], t)
 			continue
 		}
 		s.roll(t)
@@ -99,16 +138,22 @@ func (e *Engine) deliverEnd(ob *obj, a action.ID, media string, start, t event.T
 	}
 }
 
-// deliverInstant passes a momentary action, or a retrospective one of duration d (ms).
-func (e *Engine) deliverInstant(ob *obj, a action.ID, media string, t event.Time, d int64, retro bool) {
-	for _, si := range ob.idx[subjAction].get(a) {
+// deliverInstant passes a momentary action, or a retrospective one (retro) whose duration
+// is ev.Duration (ms).
+func (e *Engine) deliverInstant(ob *obj, ev *event.Event, retro bool) {
+	t := ev.Time
+	for _, si := range ob.idx[subjAction].get(ev.Action) {
 		s := &e.stats[si]
-		if s.hasMedia && media != s.cfg.StatType.MediaType {
+		if s.hasMedia && ev.Media != s.cfg.StatType.MediaType {
+			continue
+		}
+		if s.ext != nil {
+			e.extInstant(si, s, ev, retro)
 			continue
 		}
 		s.roll(t)
 		if retro {
-			from := t - event.Time(d)
+			from := t - event.Time(ev.Duration)
 			s.acc.add(int64(max(0, t-max(from, s.start))), int64(max(0, t-max(from, s.opened))))
 		} else {
 			s.acc.n++ // a momentary action has no duration
@@ -117,9 +162,81 @@ func (e *Engine) deliverInstant(ob *obj, a action.ID, media string, t event.Time
 	}
 }
 
-// member is one status-bearing member of a status statistic: its status and since when
-// it counts (clipped to the agent's login for DNStatus on an agent).
+// extStart is deliverStart for an extended statistic.
+func (e *Engine) extStart(si int32, s *stat, in *inst, t event.Time) {
+	x := s.ext
+	main := s.mask.Has(in.key.act) && e.passes(x, &in.at)
+	if main {
+		s.roll(t)
+		x.integrate(s, t)
+		if s.cur == 0 {
+			s.runStart = t
+		}
+		s.cur++
+		x.ctBase += int64(max(in.start, s.opened))
+		x.counted(s.cur)
+		if s.live {
+			e.touch(si, s)
+		}
+	} else if s.live && x.rel != nil && x.rel.Has(in.key.act) && e.passes(x, &in.at) {
+		e.touch(si, s) // a current Rel value changed
+	}
+}
+
+// extEnd is deliverEnd for an extended statistic.
+func (e *Engine) extEnd(si int32, s *stat, in *inst, t event.Time) {
+	x := s.ext
+	main := s.mask.Has(in.key.act) && e.passes(x, &in.at)
+	rel := x.rel != nil && x.rel.Has(in.key.act) && e.passes(x, &in.at)
+	if !main && !rel {
+		return
+	}
+	s.roll(t)
+	x.integrate(s, t)
+	c := completion{main: main, rel: rel, from: in.start, t: t, d: int64(t - max(in.start, s.opened))}
+	if main && x.formula != nil {
+		c.cv = e.ex.value(x.formula, &in.at)
+	}
+	x.complete(s, c)
+	if main {
+		s.cur--
+		x.ctBase -= int64(max(in.start, s.opened))
+		x.counted(s.cur)
+	}
+	e.touch(si, s)
+}
+
+// extInstant is deliverInstant for an extended statistic.
+func (e *Engine) extInstant(si int32, s *stat, ev *event.Event, retro bool) {
+	x := s.ext
+	a := ev.Action
+	inMain, inRel := s.mask.Has(a), x.rel != nil && x.rel.Has(a)
+	if !inMain && !inRel {
+		return
+	}
+	if x.filter != nil && !e.ex.holds(x.filter, e.eventAttrs(ev)) {
+		return
+	}
+	t := ev.Time
+	s.roll(t)
+	x.integrate(s, t)
+	c := completion{main: inMain, rel: inRel, from: t, t: t, d: -1}
+	if retro {
+		c.from = t - event.Time(ev.Duration)
+		c.d = int64(max(0, t-max(c.from, s.opened)))
+	}
+	if inMain && x.formula != nil {
+		c.cv = e.ex.value(x.formula, e.eventAttrs(ev))
+	}
+	x.complete(s, c)
+	e.touch(si, s)
+}
+
+// member is one status-bearing member of a status statistic: the member object (a DN, a
+// place or an agent), its status and since when it counts (clipped to the agent's login
+// for DNStatus on an agent).
 type member struct {
+	o      int32
 	status action.ID
 	since  event.Time
 }
@@ -127,7 +244,7 @@ type member struct {
 // members appends the members of status statistic s to dst.
 func (e *Engine) members(s *stat, dst []member) []member {
 	ob := &e.objs[s.obj]
-	one := func(o int32) { dst = append(dst, member{e.objs[o].status, e.objs[o].since}) }
+	one := func(o int32) { dst = append(dst, member{o, e.objs[o].status, e.objs[o].since}) }
 	switch s.kind {
 	case subjDN:
 		switch ob.typ {
@@ -138,7 +255,7 @@ func (e *Engine) members(s *stat, dst []member) []member {
 		case object.TypeAgent:
 			for _, l := range ob.logins {
 				dn := &e.objs[l.dn]
-				dst = append(dst, member{dn.status, max(dn.since, l.at)})
+				dst = append(dst, member{l.dn, dn.status, max(dn.since, l.at)})
 			}
 		default:
 			one(s.obj)
@@ -159,34 +276,50 @@ func (e *Engine) members(s *stat, dst []member) []member {
 }
 
 // inProgress is the aggregate of in-progress items (mask instances or mask statuses) at now:
-// their number, the sum, max and min of their elapsed times since max(start, opened), and
-// the sum of their overlaps with the interval.
+// their number, the sum, max and min of their elapsed times since max(start, opened), the
+// sum of their overlaps with the interval, the number whose elapsed time is in the time
+// range, and their custom values.
 type inProgress struct {
-	n, sum, max, min, overlap int64
+	n, sum, max, min, overlap, in int64
+	cv, cvMin, cvMax              float64
 }
 
-// current computes s's in-progress aggregate at now.
-func (e *Engine) current(s *stat, now event.Time) inProgress {
-	c := inProgress{min: math.MaxInt64}
-	addItem := func(start event.Time) {
+// current computes s's in-progress aggregate at now over mask m (its MainMask or RelMask),
+// with its filter, media type and, for custom categories, formula.
+func (e *Engine) current(s *stat, now event.Time, m *config.Mask) inProgress {
+	c := inProgress{min: math.MaxInt64, cvMin: math.Inf(1), cvMax: math.Inf(-1)}
+	x := s.ext
+	add := func(start event.Time, a *attrs) {
 		el := int64(now - max(start, s.opened))
 		c.n++
 		c.sum += el
 		c.max = max(c.max, el)
 		c.min = min(c.min, el)
 		c.overlap += int64(now - max(start, s.start))
+		if x == nil {
+			return
+		}
+		if el >= x.lo && el <= x.hi {
+			c.in++
+		}
+		if x.formula != nil && a != nil {
+			v := e.ex.value(x.formula, a)
+			c.cv += v
+			c.cvMin, c.cvMax = min(c.cvMin, v), max(c.cvMax, v)
+		}
 	}
 	if s.kind == subjAction {
 		for _, ii := range e.objs[s.obj].inprog {
 			in := &e.insts[ii]
-			if s.match(in.key.act, in.media) {
-				addItem(in.start)
+			if e.match(s, m, &in.at) {
+				add(in.start, &in.at)
 			}
 		}
 	} else {
-		for _, m := range e.members(s, nil) {
-			if s.mask.Has(m.status) {
-				addItem(m.since)
+		e.mbuf = e.members(s, e.mbuf[:0])
+		for _, mb := range e.mbuf {
+			if m.Has(mb.status) && (x == nil || e.passes(x, e.saOf(mb.o))) {
+				add(mb.since, nil)
 			}
 		}
 	}
@@ -196,49 +329,117 @@ func (e *Engine) current(s *stat, now event.Time) inProgress {
 	return c
 }
 
-// countCurrent returns the number of in-progress items of s (its initial cur).
-func (e *Engine) countCurrent(s *stat) int64 {
-	return e.current(s, e.clock).n
-}
-
 // value computes statistic si at the clock.
-func (e *Engine) value(si int32) Value {
+func (e *Engine) value(si int32) Value { return e.valueAt(si, false) }
+
+// valueAt computes statistic si at the clock; closing computes the value of the interval
+// ending at the clock (a Growing reset instant) instead of the one starting there.
+func (e *Engine) valueAt(si int32, closing bool) Value {
 	s := &e.stats[si]
 	now := e.clock
-	if s.cat == category.CurrentState {
-		return Value{State: e.state(s.obj)}
+	switch s.cat {
+	case category.CurrentState:
+		return Value{State: e.state(s, false)}
+	case category.CurrentStateReasons:
+		return Value{State: e.state(s, true)}
 	}
 	if !e.started {
 		return Value{}
 	}
-	s.roll(now)
-	c := e.current(s, now)
+	if !closing {
+		s.roll(now)
+	}
+	x := s.ext
+	var b bucket
+	if x == nil {
+		b = bucket{n: s.acc.n, sum: s.acc.sum, max: s.acc.max, min: s.acc.min}
+	} else {
+		if x.prof == profSinceLogin && !x.active && s.cat.Kind() == category.KindHistorical {
+			return Value{} // logged out: no interval
+		}
+		x.integrate(s, now)
+		b = x.total(s, now)
+	}
+	c := e.current(s, now, s.mask)
 	status := s.kind != subjAction
-	total := s.acc.sum
-	if status {
-		total += c.overlap // an in-progress status adds its elapsed overlap
+	// total is TotalTime: an in-progress status adds its elapsed overlap with I, except for
+	// Selection, which counts completed instances only.
+	total := b.sum
+	if status && (x == nil || x.prof != profSelection) {
+		total += c.overlap
+	}
+	// length is the elapsed length of I (ms), from its start or the clock's start.
+	length := int64(now - max(s.start, e.t0))
+	var rel inProgress
+	if x != nil && x.rel != nil {
+		switch s.cat {
+		case category.RelativeTimePercentage, category.CurrentRelativeTimePercentage,
+			category.CurrentRelativeNumberPercentage, category.CurrentNumberInTimeRangePercentage:
+			rel = e.current(s, now, x.rel)
+		}
 	}
 	var ms int64
 	switch s.cat {
 	case category.TotalNumber:
-		return count(s.acc.n)
+		return count(b.n)
 	case category.TotalAdjustedNumber:
-		return count(s.acc.n + c.n)
+		return count(b.n + c.n)
 	case category.TotalTime:
 		ms = total
 	case category.TotalAdjustedTime:
-		ms = total
-		if !status {
-			ms += c.overlap
-		}
+		ms = b.sum + c.overlap
 	case category.AverageTime:
-		return avg(total, s.acc.n)
+		return avg(total, b.n)
 	case category.MaxTime:
-		ms = s.acc.max
+		ms = b.max
 	case category.MinTime:
-		if s.acc.min != math.MaxInt64 {
-			ms = s.acc.min
+		if b.min != math.MaxInt64 {
+			ms = b.min
 		}
+	case category.ElapsedTimePercentage:
+		return percent(float64(total), float64(length))
+	case category.RelativeTimePercentage:
+		relTotal := b.rsum
+		if status && x.prof != profSelection {
+			relTotal += rel.overlap
+		}
+		return percent(float64(total), float64(relTotal))
+	case category.RelativeNumberPercentage:
+		return percent(float64(b.n), float64(b.rn))
+	case category.RelativeNumber:
+		return ratio(float64(b.n), float64(b.rn))
+	case category.TotalNumberInTimeRange:
+		return count(b.in)
+	case category.TotalTimeInTimeRange:
+		ms = b.inT
+	case category.TotalNumberInTimeRangePercentage:
+		if x.rel != nil {
+			return percent(float64(b.in), float64(b.rn))
+		}
+		return percent(float64(b.in), float64(b.n))
+	case category.ServiceFactor1:
+		return percent(float64(b.le), float64(b.n+b.gt))
+	case category.TotalNumberPerSecond:
+		return ratio(float64(b.n)*1000, float64(length))
+	case category.AverageOfCurrentNumber:
+		return ratio(b.area, float64(length))
+	case category.AverageOfCurrentTime:
+		if length <= 0 {
+			return Value{}
+		}
+		return Value{Number: math.Round(b.area2/float64(length)) / 1000}
+	case category.MaxNumber:
+		return count(int64(b.nmax))
+	case category.MinNumber:
+		return count(int64(b.nmin))
+	case category.TotalCustomValue:
+		return finite(b.cv)
+	case category.AverageCustomValue:
+		return finite(ratio(b.cv, float64(b.n)).Number)
+	case category.MinCustomValue:
+		return finite(b.cvMin)
+	case category.MaxCustomValue:
+		return finite(b.cvMax)
 	case category.CurrentNumber:
 		return count(c.n)
 	case category.CurrentTime:
@@ -255,76 +456,48 @@ func (e *Engine) value(si int32) Value {
 		}
 	case category.CurrentDistinctNumber:
 		return count(e.distinct(s))
+	case category.CurrentRelativeTimePercentage:
+		return percent(float64(c.sum), float64(rel.sum))
+	case category.CurrentRelativeNumberPercentage:
+		return percent(float64(c.n), float64(rel.n))
+	case category.CurrentNumberInTimeRange:
+		return count(c.in)
+	case category.CurrentNumberInTimeRangePercentage:
+		if x.rel != nil {
+			return percent(float64(c.in), float64(rel.n))
+		}
+		return percent(float64(c.in), float64(c.n))
+	case category.CurrentCustomValue:
+		return finite(c.cv)
+	case category.CurrentAverageCustomValue:
+		return finite(ratio(c.cv, float64(c.n)).Number)
+	case category.CurrentMinCustomValue:
+		return finite(c.cvMin)
+	case category.CurrentMaxCustomValue:
+		return finite(c.cvMax)
 	}
 	return seconds(ms)
 }
 
-// distinct counts the distinct non-empty interactions among s's in-progress instances.
+// distinct counts the distinct non-empty interactions among s's in-progress items: the
+// mask instances (DNAction), or the instances deciding the members' mask statuses.
 func (e *Engine) distinct(s *stat) int64 {
-	seen := map[string]struct{}{}
-	for _, ii := range e.objs[s.obj].inprog {
-		in := &e.insts[ii]
-		if in.key.ixn != "" && s.match(in.key.act, in.media) {
-			seen[in.key.ixn] = struct{}{}
-		}
-	}
-	return int64(len(seen))
-}
-
-// state builds the CurrentState tree of object o.
-func (e *Engine) state(o int32) *State {
-	ob := &e.objs[o]
-	st := &State{Type: ob.typ, ID: ob.id, Status: ob.status, Since: ob.since, Children: []State{}}
-	switch ob.typ {
-	case object.TypeRegDN, object.TypeQueue, object.TypeRoutePoint:
-		st.Reason = e.reason(ob)
-	case object.TypePlace:
-		st.Reason = e.topReason(ob.dns)
-		for _, d := range ob.dns {
-			st.Children = append(st.Children, *e.state(d))
-		}
-	case object.TypeAgent:
-		dns := make([]int32, 0, len(ob.logins))
-		seen := map[int32]bool{}
-		for _, l := range ob.logins {
-			dns = append(dns, l.dn)
-			p := e.objs[l.dn].place
-			switch {
-			case p == noObj:
-				st.Children = append(st.Children, *e.state(l.dn))
-			case !seen[p]:
-				seen[p] = true
-				st.Children = append(st.Children, *e.state(p))
+	clear(e.seen)
+	if s.kind == subjAction {
+		for _, ii := range e.objs[s.obj].inprog {
+			in := &e.insts[ii]
+			if in.key.ixn != "" && e.match(s, s.mask, &in.at) {
+				e.seen[in.key.ixn] = struct{}{}
 			}
 		}
-		st.Reason = e.topReason(dns)
-	}
-	return st
-}
-
-// topReason returns the reason of the highest-status DN among dns (the first on ties).
-func (e *Engine) topReason(dns []int32) string {
-	best := noObj
-	for _, d := range dns {
-		if best == noObj || higher(e.objs[best].status, e.objs[d].status) != e.objs[best].status {
-			best = d
+	} else {
+		e.mbuf = e.members(s, e.mbuf[:0])
+		for _, mb := range e.mbuf {
+			sa := e.saOf(mb.o) // kept: Open turned them on for this statistic
+			if sa.ixn != "" && s.mask.Has(mb.status) && (s.ext == nil || e.passes(s.ext, sa)) {
+				e.seen[sa.ixn] = struct{}{}
+			}
 		}
 	}
-	if best == noObj {
-		return ""
-	}
-	return e.reason(&e.objs[best])
-}
-
-// reasonKey is the data key of a status's reason code.
-const reasonKey = "ReasonCode"
-
-// reason returns the ReasonCode of the instance deciding DN ob's status.
-func (e *Engine) reason(ob *obj) string {
-	_, top := e.dnTop(ob)
-	if top < 0 {
-		return ""
-	}
-	r, _ := e.insts[top].data.Get(reasonKey)
-	return r
+	return int64(len(e.seen))
 }

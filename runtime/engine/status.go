@@ -2,6 +2,7 @@ package engine
 
 import (
 	"github.com/statkit/statkit/generated/action"
+	"github.com/statkit/statkit/generated/object"
 	"github.com/statkit/statkit/generated/status"
 	"github.com/statkit/statkit/runtime/event"
 )
@@ -21,6 +22,12 @@ import (
 // when the status changes. Instances of zero length (several changes at one instant) are
 // not counted. For DNStatus on an agent, the agent's DNs are members only while it is
 // logged in on them, so a DN's status instance is clipped to the login.
+//
+// A status instance's attributes (what filters read) are those of the action instance
+// deciding it when it began: for a DN its top instance, for a place or an agent the top
+// instance of its highest-status DN (the first in DN or login order on ties), none for
+// LoggedOut. They do not change while the status lasts, even if another instance of the
+// same action takes over.
 
 // dnTop returns the status of DN object ob and the instance that decides it (-1 when no
 // status action is in progress).
@@ -68,20 +75,25 @@ func higher(a, b action.ID) action.ID {
 // updates the place's and the agents' statuses.
 func (e *Engine) updateDN(d int32, t event.Time) {
 	dn := &e.objs[d]
-	ns, _ := e.dnTop(dn)
+	ns, top := e.dnTop(dn)
 	if ns == dn.status {
 		return
 	}
 	old, since := dn.status, dn.since
 	dn.status, dn.since = ns, t
-	e.transition(&dn.idx[subjDN], old, since, ns, t)
+	var oa, na *attrs // nil unless status attributes are kept
+	if e.needSA {
+		e.saDN, oa = e.sa[d], &e.saDN
+		e.sa[d], na = e.topAttrs(top), &e.sa[d]
+	}
+	e.transition(&dn.idx[subjDN], old, since, oa, ns, na, t)
 	if p := dn.place; p != noObj {
-		e.transition(&e.objs[p].idx[subjDN], old, since, ns, t)
+		e.transition(&e.objs[p].idx[subjDN], old, since, oa, ns, na, t)
 		e.updatePlace(p, t)
 	}
 	for _, a := range dn.logged {
 		ag := &e.objs[a]
-		e.transition(&ag.idx[subjDN], old, max(since, loginAt(ag, d)), ns, t)
+		e.transition(&ag.idx[subjDN], old, max(since, loginAt(ag, d)), oa, ns, na, t)
 		e.updateAgent(a, t)
 	}
 }
@@ -100,51 +112,132 @@ func loginAt(ag *obj, d int32) event.Time {
 // statistics of the place, its groups and its tenant.
 func (e *Engine) updatePlace(p int32, t event.Time) {
 	pl := &e.objs[p]
-	ns := action.None
+	ns, by := action.None, noObj
 	for _, d := range pl.dns {
-		ns = higher(ns, e.objs[d].status)
+		if h := higher(ns, e.objs[d].status); h != ns || by == noObj {
+			ns, by = h, d
+		}
 	}
-	e.setStatus(p, ns, subjPlace, t)
+	e.setStatus(p, ns, by, subjPlace, t)
 }
 
 // updateAgent recomputes agent a's status and passes a change to the AgentStatus
 // statistics of the agent, its groups and its tenant.
 func (e *Engine) updateAgent(a int32, t event.Time) {
 	ag := &e.objs[a]
-	ns := e.loggedOut
+	ns, by := e.loggedOut, noObj
 	if len(ag.logins) > 0 {
 		ns = action.None
 		for _, l := range ag.logins {
-			ns = higher(ns, e.objs[l.dn].status)
+			if h := higher(ns, e.objs[l.dn].status); h != ns || by == noObj {
+				ns, by = h, l.dn
+			}
 		}
 	}
-	e.setStatus(a, ns, subjAgent, t)
+	e.setStatus(a, ns, by, subjAgent, t)
 }
 
-// setStatus sets the status of place or agent o and passes a change to the statistics of
-// subject kind k on o, its groups and its tenant.
-func (e *Engine) setStatus(o int32, ns action.ID, k subjKind, t event.Time) {
+// setStatus sets the status of place or agent o, decided by DN by (noObj: none), and
+// passes a change to the statistics of subject kind k on o, its groups and its tenant.
+func (e *Engine) setStatus(o int32, ns action.ID, by int32, k subjKind, t event.Time) {
 	ob := &e.objs[o]
 	if ns == ob.status {
 		return
 	}
 	old, since := ob.status, ob.since
 	ob.status, ob.since = ns, t
-	e.transition(&ob.idx[k], old, since, ns, t)
-	for _, g := range ob.groups {
-		e.transition(&e.objs[g].idx[k], old, since, ns, t)
+	var oa, na *attrs // nil unless status attributes are kept
+	if e.needSA {
+		e.saObj, oa = e.sa[o], &e.saObj
+		e.sa[o], na = e.byAttrs(ns, by), &e.sa[o]
 	}
-	e.transition(&e.objs[ob.tenant].idx[k], old, since, ns, t)
+	e.transition(&ob.idx[k], old, since, oa, ns, na, t)
+	for _, g := range ob.groups {
+		e.transition(&e.objs[g].idx[k], old, since, oa, ns, na, t)
+	}
+	e.transition(&e.objs[ob.tenant].idx[k], old, since, oa, ns, na, t)
+}
+
+// saOf returns the status attributes of object o, nil when they are not kept.
+func (e *Engine) saOf(o int32) *attrs {
+	if !e.needSA {
+		return nil
+	}
+	return &e.sa[o]
+}
+
+// topAttrs are the status attributes given by a DN's top instance top (-1: none).
+func (e *Engine) topAttrs(top int32) attrs {
+	if top < 0 {
+		return attrs{}
+	}
+	return e.insts[top].at
+}
+
+// byAttrs are the status attributes of a place or agent with status ns decided by DN by
+// (noObj: none, e.g. LoggedOut).
+func (e *Engine) byAttrs(ns action.ID, by int32) attrs {
+	if by == noObj {
+		return attrs{act: ns}
+	}
+	return e.sa[by]
+}
+
+// needStatusAttrs turns on the upkeep of status attributes (e.sa), which only status
+// statistics with a filter and CurrentDistinctNumber read, setting them from the current
+// statuses: a status already in progress gets the attributes of the instance deciding it
+// now.
+func (e *Engine) needStatusAttrs() {
+	if e.needSA {
+		return
+	}
+	e.needSA = true
+	e.sa = make([]attrs, len(e.objs))
+	for i := range e.objs {
+		if ob := &e.objs[i]; ob.table.Valid() && ob.typ != object.TypePlace && ob.typ != object.TypeAgent {
+			_, top := e.dnTop(ob)
+			e.sa[i] = e.topAttrs(top)
+		}
+	}
+	for i := range e.objs {
+		switch ob := &e.objs[i]; ob.typ {
+		case object.TypePlace:
+			by := noObj
+			ns := action.None
+			for _, d := range ob.dns {
+				if h := higher(ns, e.objs[d].status); h != ns || by == noObj {
+					ns, by = h, d
+				}
+			}
+			e.sa[i] = e.byAttrs(ob.status, by)
+		case object.TypeAgent:
+			by := noObj
+			if len(ob.logins) > 0 {
+				ns := action.None
+				for _, l := range ob.logins {
+					if h := higher(ns, e.objs[l.dn].status); h != ns || by == noObj {
+						ns, by = h, l.dn
+					}
+				}
+			}
+			e.sa[i] = e.byAttrs(ob.status, by)
+		}
+	}
 }
 
 // join logs agent a in on DN d at t: the DN becomes a member of the agent's DNStatus
 // statistics, and the agent's status is updated.
 func (e *Engine) join(a, d int32, t event.Time) {
 	ag, dn := &e.objs[a], &e.objs[d]
+	first := len(ag.logins) == 0
 	ag.logins = append(ag.logins, login{dn: d, at: t})
 	dn.logged = append(dn.logged, a)
-	e.transition(&ag.idx[subjDN], action.None, t, dn.status, t)
+	e.transition(&ag.idx[subjDN], action.None, t, nil, dn.status, e.saOf(d), t)
 	e.updateAgent(a, t)
+	if first {
+		e.objs[a].session = t
+		e.sessionStart(a, t)
+	}
 }
 
 // leave logs agent a out of DN d at t: the DN's status instance, as a member of the
@@ -159,17 +252,22 @@ func (e *Engine) leave(a, d int32, t event.Time) {
 		}
 	}
 	dn.logged = removeInt32(dn.logged, a)
-	e.transition(&ag.idx[subjDN], dn.status, max(dn.since, at), action.None, t)
+	e.transition(&ag.idx[subjDN], dn.status, max(dn.since, at), e.saOf(d), action.None, nil, t)
 }
 
-// transition passes one member's status change at t, from old (held since oldSince) to
-// nw, to the status statistics of index x whose mask has old or nw.
-func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, nw action.ID, t event.Time) {
+// transition passes one member's status change at t, from old (held since oldSince, with
+// attributes oa) to nw (attributes na), to the status statistics of index x whose masks
+// have old or nw.
+func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa *attrs, nw action.ID, na *attrs, t event.Time) {
 	if len(x.acts) == 0 || old == nw {
 		return
 	}
 	for _, si := range x.get(old) {
 		s := &e.stats[si]
+		if s.ext != nil {
+			e.extTransition(si, s, old, oldSince, oa, nw, na, t)
+			continue
+		}
 		s.roll(t)
 		if t > oldSince {
 			s.acc.add(int64(t-max(oldSince, s.start)), int64(t-max(oldSince, s.opened)))
@@ -182,13 +280,82 @@ func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, nw 
 	}
 	for _, si := range x.get(nw) {
 		s := &e.stats[si]
-		if s.mask.Has(old) {
+		if s.indexes(old) {
 			continue // done above
+		}
+		if s.ext != nil {
+			e.extTransition(si, s, old, oldSince, oa, nw, na, t)
+			continue
 		}
 		if s.cur == 0 {
 			s.runStart = t
 		}
 		s.cur++
+		e.touch(si, s)
+	}
+}
+
+// extTransition is transition for an extended statistic: the filter is tested on the
+// attributes of each status instance (nil attributes: no status).
+func (e *Engine) extTransition(si int32, s *stat, old action.ID, oldSince event.Time, oa *attrs, nw action.ID, na *attrs, t event.Time) {
+	x := s.ext
+	wasM, isM := s.mask.Has(old) && e.passes(x, oa), s.mask.Has(nw) && e.passes(x, na)
+	wasR, isR := x.rel != nil && x.rel.Has(old) && e.passes(x, oa), x.rel != nil && x.rel.Has(nw) && e.passes(x, na)
+	if !wasM && !isM && !wasR && !isR {
+		return
+	}
+	s.roll(t)
+	x.integrate(s, t)
+	if (wasM || wasR) && t > oldSince {
+		x.complete(s, completion{main: wasM, rel: wasR, from: oldSince, t: t, d: int64(t - max(oldSince, s.opened))})
+	}
+	if wasM {
+		s.cur--
+		x.ctBase -= int64(max(oldSince, s.opened))
+	}
+	if isM {
+		if s.cur == 0 && !wasM {
+			s.runStart = t
+		}
+		s.cur++
+		x.ctBase += int64(max(t, s.opened))
+	}
+	if wasM != isM {
+		x.counted(s.cur)
+	}
+	e.touch(si, s)
+}
+
+// passes reports whether the filter of extended statistic x holds on a (true without a
+// filter; false for no attributes).
+func (e *Engine) passes(x *statExt, a *attrs) bool {
+	if x.filter == nil {
+		return true
+	}
+	return a != nil && e.ex.holds(x.filter, a)
+}
+
+// sessionStart starts the SinceLogin intervals of agent a, which logged in at t after
+// being logged in nowhere.
+func (e *Engine) sessionStart(a int32, t event.Time) {
+	for _, si := range e.sinceLogin[a] {
+		s := &e.stats[si]
+		x := s.ext
+		x.integrate(s, t)
+		x.active, s.start = true, max(t, s.opened)
+		x.b.reset(s.cur)
+		x.last = t
+		e.touch(si, s)
+	}
+}
+
+// sessionEnd ends the SinceLogin intervals of agent a, logged out everywhere at t.
+func (e *Engine) sessionEnd(a int32, t event.Time) {
+	for _, si := range e.sinceLogin[a] {
+		s := &e.stats[si]
+		x := s.ext
+		x.active = false
+		x.b.reset(s.cur)
 		e.touch(si, s)
 	}
 }

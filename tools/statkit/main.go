@@ -8,6 +8,8 @@
 //	statkit spec docs                        print the Markdown action reference
 //	statkit replay --config C --events E [--at T]… [--format json|table] [--strict]
 //	statkit simulate [--agents N --rate R --duration D --seed S …]
+//	statkit serve (--config C | --demo [--agents N --speed X --seed S]) [--addr :8080]
+//	statkit bench [--workloads S,M,L] [--cpu 1,2] [--markdown FILE]
 package main
 
 import (
@@ -33,6 +35,8 @@ func commands() map[string]command {
 		"spec":     {"validate, export or document the action spec", runSpec},
 		"replay":   {"apply an event file to a config and print statistic values", runReplay},
 		"simulate": {"print a simulated contact-center event stream as NDJSON", runSimulate},
+		"serve":    {"serve the statistics API, live stream and wallboard over HTTP", runServe},
+		"bench":    {"measure the benchmark workloads and report them (docs/performance.md)", runBench},
 	}
 }
 

@@ -56,8 +56,20 @@ type replayObject struct {
 	ID   string `json:"id"`
 }
 
+// replayOptions are the config loader's hooks: filters and formulas are compiled by the
+// engine at load, so a bad expression is a config error at its line:col.
+var replayOptions = config.Options{CompileFilter: engine.CompileFilter, CompileFormula: engine.CompileFormula}
+
+// notificationLine is one line of --notifications output.
+type notificationLine struct {
+	At        string       `json:"at"`
+	Statistic string       `json:"statistic"`
+	Value     engine.Value `json:"value"`
+}
+
 // runReplay implements `statkit replay`: it applies an event file to a config's
-// statistics in file order and prints every statistic's value at each --at instant.
+// statistics in file order and prints every statistic's value at each --at instant, or
+// with --notifications the notification stream.
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fl.SetOutput(stderr)
@@ -67,10 +79,13 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fl.Var(&ats, "at", "print values at this instant (RFC 3339; repeatable; default: the last event's time)")
 	format := fl.String("format", "json", "output format: json (one line per value) or table")
 	strict := fl.Bool("strict", false, "exit with status 1 if any event line is rejected")
+	notifications := fl.Bool("notifications", false, "print the notification stream instead of values, one JSON line each: {at, statistic, value}")
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: statkit replay --config C --events E [--at T]… [--format json|table] [--strict]\n\n"+
+		fmt.Fprintln(stderr, "usage: statkit replay --config C --events E [--at T]… [--format json|table] [--strict] [--notifications]\n\n"+
 			"Applies the events in file order and prints every configured statistic's value at each\n"+
-			"--at instant: the state after every event with time ≤ T. Rejected lines go to stderr.\n\nflags:")
+			"--at instant: the state after every event with time ≤ T. Rejected lines go to stderr.\n"+
+			"With --notifications it prints instead the notifications of the statistics' modes, taken\n"+
+			"after every event and at each --at instant (the clock advanced to it), in order.\n\nflags:")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -88,9 +103,11 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%w: --events is required", errUsage)
 	case *format != "json" && *format != "table":
 		return fmt.Errorf("%w: --format must be json or table, not %q", errUsage, *format)
+	case *notifications && *format != "json":
+		return fmt.Errorf("%w: --notifications prints JSON lines; --format does not apply", errUsage)
 	}
 
-	cfg, err := config.LoadFile(*cfgPath)
+	cfg, err := config.LoadFileWith(*cfgPath, replayOptions)
 	if err != nil {
 		return err
 	}
@@ -108,17 +125,30 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		in = f
 	}
 	r := &replayer{eng: eng, ats: ats, name: *evPath, stderr: stderr}
-	if err := r.run(ctx, in); err != nil {
-		return err
-	}
-	lines := r.lines()
-	if *format == "table" {
-		err = writeTable(stdout, lines)
+	if *notifications {
+		bw := bufio.NewWriter(stdout)
+		r.notify = json.NewEncoder(bw)
+		r.notify.SetEscapeHTML(false)
+		eng.Notifications(nil) // turn notifications on before the first event
+		if err := r.run(ctx, in); err != nil {
+			return err
+		}
+		if err := bw.Flush(); err != nil {
+			return fmt.Errorf("write output: %w", err)
+		}
 	} else {
-		err = writeJSON(stdout, lines)
-	}
-	if err != nil {
-		return fmt.Errorf("write output: %w", err)
+		if err := r.run(ctx, in); err != nil {
+			return err
+		}
+		lines := r.lines()
+		if *format == "table" {
+			err = writeTable(stdout, lines)
+		} else {
+			err = writeJSON(stdout, lines)
+		}
+		if err != nil {
+			return fmt.Errorf("write output: %w", err)
+		}
 	}
 	if *strict && r.rejected > 0 {
 		fmt.Fprintf(stderr, "statkit replay: %d line(s) rejected\n", r.rejected)
@@ -136,6 +166,21 @@ type replayer struct {
 	rejected int
 	// values[i][j] is statistic i's value at ats[j].
 	values [][]engine.Value
+	// notify, when set, receives the notifications after each event and --at instant
+	// instead of values being captured.
+	notify *json.Encoder
+	nbuf   []engine.Notification
+	err    error // the first write error of notify
+}
+
+// drain writes the notifications pending in the engine.
+func (r *replayer) drain() {
+	r.nbuf = r.eng.Notifications(r.nbuf[:0])
+	for _, n := range r.nbuf {
+		if r.err == nil {
+			r.err = r.notify.Encode(notificationLine{At: n.At.String(), Statistic: n.Statistic, Value: n.Value})
+		}
+	}
 }
 
 // run applies the event stream, capturing each instant once every event at or before it
@@ -155,6 +200,12 @@ func (r *replayer) run(ctx context.Context, in io.Reader) error {
 	capture := func(j int, t event.Time, advance bool) {
 		if advance {
 			r.eng.Advance(t)
+		}
+		if r.notify != nil {
+			if advance {
+				r.drain()
+			}
+			return
 		}
 		for i, s := range stats {
 			v, err := r.eng.Value(s.ID)
@@ -193,6 +244,9 @@ func (r *replayer) run(ctx context.Context, in io.Reader) error {
 			continue
 		}
 		started = true
+		if r.notify != nil {
+			r.drain()
+		}
 	}
 	if len(r.ats) == 0 {
 		r.ats = []event.Time{r.eng.Now()}
@@ -200,6 +254,9 @@ func (r *replayer) run(ctx context.Context, in io.Reader) error {
 	}
 	for ; next < len(order); next++ {
 		capture(order[next], r.ats[order[next]], started)
+	}
+	if r.err != nil {
+		return fmt.Errorf("write output: %w", r.err)
 	}
 	return nil
 }

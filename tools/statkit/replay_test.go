@@ -109,3 +109,122 @@ func TestReplayUsage(t *testing.T) {
 		t.Errorf("missing events file: got %v", err)
 	}
 }
+
+var (
+	exampleConfig = filepath.Join("..", "..", "runtime", "config", "testdata", "example.yaml")
+	exampleEvents = filepath.Join("testdata", "example", "events.ndjson")
+)
+
+// TestReplayExample replays the config loader's example (every profile type, a time
+// range, a filter and every notification mode) and compares with values worked out by
+// hand, at 09:05:00:
+//
+//   - q-answered: c1, c2 and c5 were distributed: 3.
+//   - sl (ServiceFactor1, filter Gold = Segment Gold and voice, range 0-20, Last15): Main
+//     c1 (12 s ≤ 20) and c2 (25 s); Rel c3 (30 s > 20); c4 is chat and c5 not Gold:
+//     100 × 1 / (2 + 1).
+//   - q-answered-quarter (Quarter, Paris): 10:00-10:15 Paris is 09:00-09:15 UTC: 3.
+//   - sales-ready: both agents ready: 2.
+//   - ann-talk (SinceLogin): c1 09:00:20 → 09:02:20: 120.
+//   - sales-talk-last10 (Selection 10): the one completed call: 120.
+//   - ann-state: ready since 09:02:20.
+func TestReplayExample(t *testing.T) {
+	want, err := os.ReadFile(filepath.Join("testdata", "example", "want.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, err := replayOut(t, "--config", exampleConfig, "--events", exampleEvents, "--at", "2026-11-26T09:05:00Z", "--strict")
+	if err != nil {
+		t.Fatalf("replay: %v\n%s", err, stderr)
+	}
+	if stdout != string(want) {
+		t.Errorf("stdout:\n%s\nwant:\n%s", stdout, want)
+	}
+	for _, v := range []string{`"statistic":"q-answered",`, `"statistic":"sl",`, `"statistic":"ann-talk",`} {
+		if !strings.Contains(stdout, v) {
+			t.Errorf("no %s line", v)
+		}
+	}
+	for _, line := range []string{
+		`"statistic":"sl","statType":"ServiceLevel","object":{"type":"Queue","id":"Support@SW1"},"profile":"Last15","timeRange":"SL20","filter":"Gold","at":"2026-11-26T09:05:00.000Z","value":33.333333333333336}`,
+		`"statistic":"q-answered-quarter","statType":"CallsAnswered","object":{"type":"GroupQueues","id":"AllQueues"},"profile":"Quarter","timeRange":null,"filter":null,"at":"2026-11-26T09:05:00.000Z","value":3}`,
+		`"profile":"Shift","timeRange":null,"filter":null,"at":"2026-11-26T09:05:00.000Z","value":120}`,
+		`"profile":"Last10","timeRange":null,"filter":null,"at":"2026-11-26T09:05:00.000Z","value":120}`,
+	} {
+		if !strings.Contains(stdout, line) {
+			t.Errorf("stdout lacks %s", line)
+		}
+	}
+}
+
+// TestReplayNotifications: --notifications prints the stream of the example's modes, the
+// same bytes every run. Worked out by hand, among others:
+//
+//   - the first drain (after the first event, 09:00:00) sends every changes-mode value;
+//     sales-ready (mode none) never appears, ann-talk (periodical 10 s) from 09:00:10 on,
+//     with the value before each instant (0 at 09:02:20, when c1 ends; 120 at 09:02:30);
+//   - sl (insensitivity 5 %) sends 100 at 09:00:17, 50 at 09:00:30, 33.33… at 09:00:40;
+//     c4 and c5 do not pass the filter, so nothing at 09:00:45 and 09:00:50; at 09:16,
+//     the 15-minute window has left every call: 0;
+//   - q-answered-quarter (mode reset) sends 3 at 09:15:00, the end of its quarter.
+func TestReplayNotifications(t *testing.T) {
+	want, err := os.ReadFile(filepath.Join("testdata", "example", "want_notifications.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--config", exampleConfig, "--events", exampleEvents, "--at", "2026-11-26T09:16:00Z", "--notifications"}
+	stdout, stderr, err := replayOut(t, args...)
+	if err != nil {
+		t.Fatalf("replay: %v\n%s", err, stderr)
+	}
+	if stdout != string(want) {
+		t.Errorf("stdout:\n%s\nwant:\n%s", stdout, want)
+	}
+	for _, line := range []string{
+		`{"at":"2026-11-26T09:00:00.000Z","statistic":"q-answered","value":0}`,
+		`{"at":"2026-11-26T09:00:10.000Z","statistic":"ann-talk","value":0}`,
+		`{"at":"2026-11-26T09:00:17.000Z","statistic":"sl","value":100}`,
+		`{"at":"2026-11-26T09:00:30.000Z","statistic":"sl","value":50}`,
+		`{"at":"2026-11-26T09:00:40.000Z","statistic":"sl","value":33.333333333333336}`,
+		`{"at":"2026-11-26T09:02:20.000Z","statistic":"ann-talk","value":0}`,
+		`{"at":"2026-11-26T09:02:30.000Z","statistic":"ann-talk","value":120}`,
+		`{"at":"2026-11-26T09:15:00.000Z","statistic":"q-answered-quarter","value":3}`,
+		`{"at":"2026-11-26T09:16:00.000Z","statistic":"sl","value":0}`,
+	} {
+		if !strings.Contains(stdout, line+"\n") {
+			t.Errorf("stdout lacks %s", line)
+		}
+	}
+	for _, absent := range []string{`"sales-ready"`, `"at":"2026-11-26T09:00:45.000Z","statistic":"sl"`, `"at":"2026-11-26T09:00:50.000Z","statistic":"sl"`} {
+		if strings.Contains(stdout, absent) {
+			t.Errorf("stdout has %s", absent)
+		}
+	}
+	again, _, _ := replayOut(t, args...)
+	if again != stdout {
+		t.Error("a second replay printed a different stream")
+	}
+	if _, _, err := replayOut(t, append(args, "--format", "table")...); !errors.Is(err, errUsage) {
+		t.Errorf("--notifications with --format table: want a usage error, got %v", err)
+	}
+}
+
+// TestReplayConfigErrors: filters and formulas are compiled at load, so a bad expression
+// is a config error at its line:col, like a bad time range or an unknown profile.
+func TestReplayConfigErrors(t *testing.T) {
+	cfg := filepath.Join("testdata", "bad", "config.yaml")
+	_, _, err := replayOut(t, "--config", cfg, "--events", exampleEvents)
+	if err == nil {
+		t.Fatal("want a config error")
+	}
+	for _, want := range []string{
+		cfg + `:11:14: formula: invalid operation: * (mismatched types float64 and string) (column 16 of the expression)`,
+		cfg + `:12:19: time range "Bad": lower bound 20 is above upper bound 10`,
+		cfg + `:14:9: filter "Gold": unknown name medium (column 34 of the expression)`,
+		cfg + `:16:98: unknown time profile "Nope"`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}

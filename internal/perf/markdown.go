@@ -1,0 +1,154 @@
+package perf
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Markdown writes the report as docs/performance.md: method, machine, the figures, the
+// ratios, the targets with what bounds each, and the commands that produced it. The file
+// is measured output, not generated code: it carries no generated-code header.
+func (r *Report) Markdown(w io.Writer) error {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	m := r.Machine
+	p("# statkit performance\n\n")
+	p("Measured by `%s` on %s UTC (%s). Regenerate on a quiet machine with the same command.\n",
+		r.Command, r.Started.UTC().Format("2006-01-02 15:04"), r.Duration.Round(time.Second))
+	p("Every figure below comes from that one run; nothing here is edited by hand.\n")
+	if r.Revision != "" {
+		p("Source: %s.\n", r.Revision)
+	}
+	p("\n")
+
+	p("## Machine\n\n")
+	p("| | |\n|---|---|\n")
+	p("| CPU | %s |\n| cores (nproc) | %d |\n| memory | %.1f GiB |\n| Go | %s %s/%s |\n| load average at start | %s |\n\n",
+		m.CPU, m.Cores, float64(m.MemTotal)/(1<<30), m.GoVersion, m.OS, m.Arch, orDash(m.Load))
+	if m.Load != "" {
+		p("A load average above the number of cores means other processes competed for them: the\n")
+		p("wall-time figures are then pessimistic. The CPU ns/action column (process CPU time, all\n")
+		p("threads) is less sensitive to that; the noise column is half the spread of the runs.\n\n")
+	}
+
+	p("## Method\n\n")
+	p("- **Workloads** (`internal/perf`): a contact center from `runtime/sim` with seed %d — S = %s; M = %s; L = %s.\n",
+		S.Seed, S, M, L)
+	p("  The statistics are a fixed mix (`internal/perf/mix.go`): queue, queue-group, tenant, agent-group,\n")
+	p("  place-group, agent, DN and place statistics of the common categories (totals, averages, max/min,\n")
+	p("  adjusted totals, current numbers and times, CurrentState, distinct and continuous current values,\n")
+	p("  service level), every historical one under Growing (midnight, shifts, every 15 minutes) and\n")
+	p("  Sliding (15 min by 1 min, 1 h by 5 min) profiles. Statistics the engine refuses today are\n")
+	p("  counted as refused with the engine's reason (table below) and are picked up as soon as the\n")
+	p("  engine opens them.\n")
+	p("- **Events**: one simulated hour per cycle (logins over the first minutes, Poisson calls through\n")
+	p("  queues, ringing, talk, holds, consultations, breaks, after-call work, some logouts), then a\n")
+	p("  closing wave that ends whatever is still in progress, so the engine returns to its initial\n")
+	p("  state; the cycle is generated once, kept in memory and replayed shifted by one cycle each time.\n")
+	p("  Build applies one cycle untimed (warm-up) before any measurement.\n")
+	p("- **Engine**: `Engine.Apply` per action, `Engine.Changed` drained every %d actions as a server does\n", BatchSize)
+	p("  per batch. **NDJSON**: the cycle encoded with `event.AppendJSON`, then read (bufio over memory) →\n")
+	p("  decoded → validated (the engine as topology `Resolver`) → applied, per line. **Decode**: the same\n")
+	p("  without apply; **encoding/json**: the same lines through a bufio.Reader of the same size and\n")
+	p("  `json.Unmarshal` into an equivalent struct (parsed time, strings, data map) with no validation.\n")
+	p("- **Floor** (comparison b): in the warm-up cycle, the statistics `Engine.Changed` reports after each\n")
+	p("  action are recorded (this is *updates/action*); the floor then does, per action, one array lookup\n")
+	p("  and one float add per recorded update, on a flat array of the open statistics — nothing else.\n")
+	p("- **Timing**: each figure is the median of %d runs of at least %s each (n calibrated as `go test\n", r.Count, r.BenchTime)
+	p("  -bench` does), a GC before each run, GOMAXPROCS set per CPUs column. Allocations are\n")
+	p("  `runtime.MemStats.Mallocs` deltas over the timed runs.\n")
+	p("- **Memory**: bytes per open statistic = heap growth (after GC) while opening the statistics,\n")
+	p("  divided by the statistics opened (their configs, built before, excluded); Growing numeric ones are\n")
+	p("  opened first and measured alone. RSS (`VmRSS` of /proc/self/status, after one streamed cycle, a\n")
+	p("  GC and `debug.FreeOSMemory`) is measured for L and L-growing (L with only Growing numeric\n")
+	p("  statistics, 1,000,000 open) in a process of their own, without the replay buffer.\n\n")
+
+	p("## Figures\n\n")
+	p("| workload | CPUs | engine actions/s | ns/action | CPU ns/action | allocs/action | NDJSON events/s (end to end) | allocs/line | decode events/s | encoding/json events/s | floor ns/action | noise |\n")
+	p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, x := range r.Rows {
+		p("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | ±%.0f%% |\n", x.Size, x.CPUs,
+			rate(x.Engine.PerSecond()), f1(x.Engine.NsPerOp()), f1(x.Engine.CPUNsPerOp()), f2(x.Engine.AllocsPerOp()),
+			rate(x.NDJSON.PerSecond()), f2(x.NDJSON.AllocsPerOp()), rate(x.Decode.PerSecond()), rate(x.DecodeJSON.PerSecond()),
+			f1(x.Floor.NsPerOp()), 100*x.Engine.Spread()/2)
+	}
+	p("\n| workload | statistics configured | open | refused | Sliding open / configured | events per cycle | updates/action | bytes/open statistic | bytes/Growing numeric statistic | RSS |\n")
+	p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, wi := range r.Workloads {
+		mm := r.memory(wi.Size.Name)
+		p("| %s | %s | %s | %s | %s / %s | %s | %s | %s | %s | %s |\n", wi.Size.Name, thousands(int64(wi.Configured)),
+			thousands(int64(wi.Open)), thousands(int64(wi.Configured-wi.Open)), thousands(int64(wi.SlidingOpn)), thousands(int64(wi.Sliding)),
+			thousands(int64(wi.Events)), f1(wi.UpdatesPerAction), f0(mm.BytesPerStat), f0(mm.BytesPerGrowingNumeric), rssText(mm))
+	}
+	for _, mm := range r.Memory {
+		if mm.Size == LGrowing.Name {
+			p("| %s | %s | %s | %s | 0 / 0 | (memory only) | | %s | %s | %s |\n", mm.Size, thousands(int64(mm.Configured)),
+				thousands(int64(mm.Open)), thousands(int64(mm.Configured-mm.Open)), f0(mm.BytesPerStat), f0(mm.BytesPerGrowingNumeric), rssText(mm))
+		}
+	}
+	for _, wi := range r.Workloads {
+		if len(wi.Refused) == 0 {
+			continue
+		}
+		p("\n%s — statistics the engine refused, by its reason:\n\n", wi.Size.Name)
+		for _, rf := range wi.Refused {
+			p("- %s × %s\n", thousands(int64(rf.Count)), rf.Reason)
+		}
+	}
+
+	p("\n## Comparisons (measured in the same run)\n\n")
+	p("| workload | CPUs | (a) statkit decode ÷ encoding/json (events/s) | (b) engine ÷ floor (ns/action) |\n|---|--:|--:|--:|\n")
+	for _, x := range r.Rows {
+		p("| %s | %d | %s× | %s× |\n", x.Size, x.CPUs, f2(x.DecodeRatio()), f1(x.FloorRatio()))
+	}
+	p("\n(c) SQL at each refresh: ")
+	if r.SQL != nil {
+		p("%s.\n", r.SQL.Summary())
+		p("The statistics are the first of the mix's Default-profile (Growing from midnight) DNAction\n")
+		p("statistics on agents, agent groups, queues, the queue group and the tenant that one SQL query\n")
+		p("per stat type can recompute (totals, averages, max/min, current number/time/max/average); each\n")
+		p("SQL value is checked against the engine's. The events table holds the simulated hour up to the\n")
+		p("refresh instant, indexed on (action, phase, t) and (action, src, ixn, phase, t); the topology is a\n")
+		p("source → object table. The engine's per-refresh cost is its Apply time for the events of one\n")
+		p("refresh interval plus the reads.\n")
+		if len(r.SQL.Mismatches) > 0 {
+			p("Mismatches: %s.\n", strings.Join(r.SQL.Mismatches, "; "))
+		}
+	} else {
+		p("pending — %s.\n", r.SQLNote)
+	}
+	p("\nNotifications to SSE subscribers: ")
+	if r.Notify != nil {
+		p("%s.\n", r.Notify.Summary())
+	} else {
+		p("pending — %s.\n", r.NotifyNote)
+	}
+
+	p("\n## Targets (issue 7, one core)\n\n")
+	p("| target | status | measured | what bounds it |\n|---|---|---|---|\n")
+	for _, t := range r.Targets() {
+		p("| %s | %s | %s | %s |\n", t.Name, t.Status, t.Measured, t.Bound)
+	}
+
+	p("\n## Commands\n\n")
+	p("This file:\n\n```sh\n%s\n```\n\n", r.Command)
+	p("The same measurements as Go benchmarks (L is skipped under `-short`), and the profiles the\n")
+	p("tuning works from:\n\n```sh\n")
+	p("go test -run '^$' -bench . -benchtime 2s -cpu 1,2 ./internal/perf/\n")
+	p("go test -run '^$' -bench 'EngineM$' -benchtime 5s -cpu 1 -cpuprofile cpu.out -o perf.test ./internal/perf/\n")
+	p("go tool pprof -top -cum -focus 'Workload..Apply' perf.test cpu.out\n")
+	p("go test -run '^$' -bench 'EngineM$' -benchtime 5s -cpu 1 -memprofile mem.out -memprofilerate 1 -o perf.test ./internal/perf/\n")
+	p("(cd perf/sqlbaseline && go run . -json)   # comparison (c) alone\n")
+	p("```\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}

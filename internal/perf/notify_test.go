@@ -1,0 +1,26 @@
+package perf
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// MeasureNotify runs end to end on loopback: subscribers receive notifications caused by
+// the posted batches, none is dropped. (Counts only; no figure is judged.)
+func TestMeasureNotify(t *testing.T) {
+	r, err := MeasureNotify(context.Background(), NotifyOptions{Size: S, Subscribers: 20, Duration: 300 * time.Millisecond, Drain: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Events == 0 || r.Delivered == 0 {
+		t.Fatalf("nothing measured: %+v", r)
+	}
+	if r.Dropped != 0 {
+		t.Errorf("%d subscribers dropped", r.Dropped)
+	}
+	if r.P99 < r.P50 || r.Max < r.P99 {
+		t.Errorf("latency quantiles out of order: %+v", r)
+	}
+	t.Log(r.Summary())
+}

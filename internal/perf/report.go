@@ -1,0 +1,375 @@
+package perf
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Suite is a run of the measurements: which workloads, on how many cores, how long.
+type Suite struct {
+	// Workloads to measure, in order.
+	Workloads []Size
+	// CPUs are the GOMAXPROCS values to measure each workload with.
+	CPUs []int
+	// BenchTime is the least time of one timed run; Count the runs per figure (median).
+	BenchTime time.Duration
+	Count     int
+	// Log receives progress lines (nil: none).
+	Log io.Writer
+	// Memory measures the memory figures of a size in a clean process; when nil, or for
+	// S and M, the figures come from the in-process build (no RSS). It is called for L
+	// and LGrowing when L is measured.
+	Memory func(Size) (*Memory, error)
+	// SQL runs comparison (c) (the perf/sqlbaseline module); nil or an error leaves it
+	// pending with the reason.
+	SQL func() (*SQLResult, error)
+	// Notify measures SSE notifications; nil or an error leaves them pending.
+	Notify func() (*NotifyResult, error)
+}
+
+// Row holds the figures of one workload on one GOMAXPROCS value.
+type Row struct {
+	Size string
+	CPUs int
+	// Engine: Apply per action. NDJSON: per line, end to end. Decode and DecodeJSON: per
+	// line, decode step only (statkit, encoding/json). Floor: per action.
+	Engine, NDJSON, Decode, DecodeJSON, Floor Result
+}
+
+// DecodeRatio is comparison (a): statkit's decode throughput over encoding/json's.
+func (r Row) DecodeRatio() float64 { return ratio(r.Decode.PerSecond(), r.DecodeJSON.PerSecond()) }
+
+// FloorRatio is comparison (b): the engine's time per action over the floor's.
+func (r Row) FloorRatio() float64 { return ratio(r.Engine.NsPerOp(), r.Floor.NsPerOp()) }
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+// Memory holds the memory figures of a workload.
+type Memory struct {
+	Size                   string  `json:"size"`
+	Configured             int     `json:"configured"`
+	Open                   int     `json:"open"`
+	GrowingNumericOpen     int     `json:"growingNumericOpen"`
+	BytesPerStat           float64 `json:"bytesPerStat"`
+	BytesPerGrowingNumeric float64 `json:"bytesPerGrowingNumeric"`
+	// RSS and Heap are the process's VmRSS and live heap after one cycle (0: not
+	// measured); Clean says they were measured in a process of their own.
+	RSS   uint64 `json:"rss"`
+	Heap  uint64 `json:"heap"`
+	Clean bool   `json:"clean"`
+}
+
+// MemoryOf returns the memory figures of a built workload.
+func MemoryOf(w *Workload) *Memory {
+	return &Memory{Size: w.Size.Name, Configured: len(w.Statistics), Open: len(w.Open),
+		GrowingNumericOpen: w.GrowingNumericOpen, BytesPerStat: w.BytesPerStat,
+		BytesPerGrowingNumeric: w.BytesPerGrowingNumeric, RSS: w.RSS, Heap: w.HeapAtRSS}
+}
+
+// WorkloadInfo describes a measured workload.
+type WorkloadInfo struct {
+	Size                Size
+	Configured, Open    int
+	Sliding, SlidingOpn int
+	Refused             []Refusal
+	Events              int
+	UpdatesPerAction    float64
+	BuildTime           time.Duration
+	Memory              *Memory
+}
+
+// Machine describes where the figures were measured.
+type Machine struct {
+	CPU       string
+	Cores     int
+	MemTotal  uint64
+	GoVersion string
+	OS, Arch  string
+	// Load is /proc/loadavg at the start of the run: other work on the machine.
+	Load string
+}
+
+// ThisMachine describes the machine this process runs on.
+func ThisMachine() Machine {
+	m := Machine{Cores: runtime.NumCPU(), GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
+	m.CPU = firstField("/proc/cpuinfo", "model name")
+	if kb, err := strconv.ParseUint(strings.TrimSuffix(firstField("/proc/meminfo", "MemTotal"), " kB"), 10, 64); err == nil {
+		m.MemTotal = kb << 10
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		f := strings.Fields(string(b))
+		if len(f) >= 3 {
+			m.Load = strings.Join(f[:3], " ")
+		}
+	}
+	if m.CPU == "" {
+		m.CPU = "unknown"
+	}
+	return m
+}
+
+// firstField returns the value of the first "key: value" line of file with the key.
+func firstField(file, key string) string {
+	f, err := os.Open(file)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if ok && strings.TrimSpace(k) == key {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// Report is the outcome of a Suite run.
+type Report struct {
+	Machine   Machine
+	Started   time.Time
+	Duration  time.Duration
+	BenchTime time.Duration
+	Count     int
+	// Command is the command line that produced the report; Revision describes the
+	// source measured (commit, uncommitted changes), when known.
+	Command   string
+	Revision  string
+	Workloads []WorkloadInfo
+	Rows      []Row
+	// Memory figures measured in clean processes (L, L-growing).
+	Memory []*Memory
+	SQL    *SQLResult
+	Notify *NotifyResult
+	// SQLNote and NotifyNote say why a comparison is missing.
+	SQLNote, NotifyNote string
+}
+
+// Run runs the suite.
+func (s Suite) Run() (*Report, error) {
+	rep := &Report{Machine: ThisMachine(), Started: time.Now(), BenchTime: s.BenchTime, Count: s.Count}
+	logf := func(format string, args ...any) {
+		if s.Log != nil {
+			fmt.Fprintf(s.Log, format+"\n", args...)
+		}
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, size := range s.Workloads {
+		if size.Name == L.Name && s.Memory != nil {
+			for _, ms := range []Size{L, LGrowing} {
+				logf("%s: memory, in a process of its own", ms.Name)
+				m, err := s.Memory(ms)
+				if err != nil {
+					return nil, fmt.Errorf("memory of %s: %w", ms.Name, err)
+				}
+				m.Clean = true
+				rep.Memory = append(rep.Memory, m)
+			}
+		}
+		logf("%s: building", size)
+		w, err := Build(size, Options{Log: s.Log})
+		if err != nil {
+			return nil, err
+		}
+		rep.Workloads = append(rep.Workloads, WorkloadInfo{Size: size, Configured: len(w.Statistics),
+			Open: len(w.Open), Sliding: w.Sliding, SlidingOpn: w.SlidingOpen, Refused: w.Refused,
+			Events: len(w.Events), UpdatesPerAction: w.UpdatesPerAction(), BuildTime: w.BuildTime,
+			Memory: MemoryOf(w)})
+		for _, cpu := range s.CPUs {
+			runtime.GOMAXPROCS(cpu)
+			row := Row{Size: size.Name, CPUs: cpu}
+			for _, m := range []struct {
+				name string
+				f    Func
+				dst  *Result
+			}{
+				{"engine", w.Apply, &row.Engine},
+				{"floor", w.Floor, &row.Floor},
+				{"ndjson", w.NDJSON, &row.NDJSON},
+				{"decode", w.Decode, &row.Decode},
+				{"encoding/json", w.DecodeEncodingJSON, &row.DecodeJSON},
+			} {
+				r, err := Measure(m.f, s.BenchTime, s.Count)
+				if err != nil {
+					return nil, fmt.Errorf("%s %s: %w", size.Name, m.name, err)
+				}
+				*m.dst = r
+				logf("  %s cpu=%d %-13s %10.1f ns/op %8.1f cpu-ns/op %6.2f allocs/op  ±%.0f%%",
+					size.Name, cpu, m.name, r.NsPerOp(), r.CPUNsPerOp(), r.AllocsPerOp(), 100*r.Spread())
+			}
+			rep.Rows = append(rep.Rows, row)
+		}
+		w = nil
+		runtime.GC()
+		debug.FreeOSMemory()
+	}
+	if s.SQL != nil {
+		logf("SQL baseline (c)")
+		r, err := s.SQL()
+		if err != nil {
+			rep.SQLNote = err.Error()
+		}
+		rep.SQL = r
+	} else {
+		rep.SQLNote = "not run (--sql off)"
+	}
+	if s.Notify != nil {
+		logf("notifications to SSE subscribers")
+		r, err := s.Notify()
+		if err != nil {
+			rep.NotifyNote = err.Error()
+		}
+		rep.Notify = r
+	} else {
+		rep.NotifyNote = "not run"
+	}
+	rep.Duration = time.Since(rep.Started)
+	return rep, nil
+}
+
+// row returns the row of size on cpus, or on the fewest cores measured.
+func (r *Report) row(size string, cpus int) (Row, bool) {
+	var best Row
+	found := false
+	for _, x := range r.Rows {
+		if x.Size != size {
+			continue
+		}
+		if x.CPUs == cpus {
+			return x, true
+		}
+		if !found || x.CPUs < best.CPUs {
+			best, found = x, true
+		}
+	}
+	return best, found
+}
+
+// memory returns the memory figures of size: from a clean process when measured, else
+// from the build.
+func (r *Report) memory(size string) *Memory {
+	for _, m := range r.Memory {
+		if m.Size == size {
+			return m
+		}
+	}
+	for _, w := range r.Workloads {
+		if w.Size.Name == size {
+			return w.Memory
+		}
+	}
+	return nil
+}
+
+// Table writes the figures as a plain-text table.
+func (r *Report) Table(w io.Writer) {
+	tw := newTab(w)
+	tw.row("workload", "CPUs", "engine actions/s", "ns/action", "CPU ns/action", "allocs/action",
+		"NDJSON events/s", "decode events/s", "encoding/json events/s", "(a) decode ×", "floor ns/action", "(b) engine/floor", "noise")
+	for _, x := range r.Rows {
+		tw.row(x.Size, strconv.Itoa(x.CPUs), rate(x.Engine.PerSecond()), f1(x.Engine.NsPerOp()), f1(x.Engine.CPUNsPerOp()),
+			f2(x.Engine.AllocsPerOp()), rate(x.NDJSON.PerSecond()), rate(x.Decode.PerSecond()), rate(x.DecodeJSON.PerSecond()),
+			f2(x.DecodeRatio())+"×", f1(x.Floor.NsPerOp()), f1(x.FloorRatio())+"×", fmt.Sprintf("±%.0f%%", 100*x.Engine.Spread()/2))
+	}
+	tw.flush()
+	fmt.Fprintln(w)
+	tw = newTab(w)
+	tw.row("workload", "configured", "open", "refused", "Sliding open", "events/cycle", "updates/action", "B/stat", "B/Growing numeric stat", "RSS")
+	for _, wi := range r.Workloads {
+		m := r.memory(wi.Size.Name)
+		tw.row(wi.Size.Name, thousands(int64(wi.Configured)), thousands(int64(wi.Open)), thousands(int64(wi.Configured-wi.Open)),
+			fmt.Sprintf("%s/%s", thousands(int64(wi.SlidingOpn)), thousands(int64(wi.Sliding))),
+			thousands(int64(wi.Events)), f1(wi.UpdatesPerAction), f0(m.BytesPerStat), f0(m.BytesPerGrowingNumeric), rssText(m))
+	}
+	for _, m := range r.Memory {
+		if m.Size == LGrowing.Name {
+			tw.row(m.Size, thousands(int64(m.Configured)), thousands(int64(m.Open)), thousands(int64(m.Configured-m.Open)),
+				"0/0", "", "", f0(m.BytesPerStat), f0(m.BytesPerGrowingNumeric), rssText(m))
+		}
+	}
+	tw.flush()
+	for _, wi := range r.Workloads {
+		if len(wi.Refused) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s: refused by the engine:\n", wi.Size.Name)
+		for _, rf := range wi.Refused {
+			fmt.Fprintf(w, "  %9s  %s\n", thousands(int64(rf.Count)), rf.Reason)
+		}
+	}
+	fmt.Fprintln(w)
+	if r.SQL != nil {
+		fmt.Fprintf(w, "(c) SQL: %s\n", r.SQL.Summary())
+	} else {
+		fmt.Fprintf(w, "(c) SQL: pending: %s\n", r.SQLNote)
+	}
+	if r.Notify != nil {
+		fmt.Fprintf(w, "notifications: %s\n", r.Notify.Summary())
+	} else {
+		fmt.Fprintf(w, "notifications: pending: %s\n", r.NotifyNote)
+	}
+	fmt.Fprintln(w)
+	for _, t := range r.Targets() {
+		fmt.Fprintf(w, "target %-62s %-10s %s\n", t.Name, t.Status, t.Measured)
+	}
+}
+
+func rssText(m *Memory) string {
+	if m == nil || m.RSS == 0 {
+		return "–"
+	}
+	return mib(m.RSS)
+}
+
+func f0(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }
+func f1(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
+func f2(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+
+// tab is a minimal column aligner (text/tabwriter pads with the byte count, not runes).
+type tab struct {
+	w    io.Writer
+	rows [][]string
+}
+
+func newTab(w io.Writer) *tab { return &tab{w: w} }
+
+func (t *tab) row(cells ...string) { t.rows = append(t.rows, cells) }
+
+func (t *tab) flush() {
+	var width []int
+	for _, r := range t.rows {
+		for i, c := range r {
+			if i >= len(width) {
+				width = append(width, 0)
+			}
+			width[i] = max(width[i], len([]rune(c)))
+		}
+	}
+	for _, r := range t.rows {
+		var b strings.Builder
+		for i, c := range r {
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			b.WriteString(c)
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", width[i]-len([]rune(c))))
+			}
+		}
+		fmt.Fprintln(t.w, b.String())
+	}
+	t.rows = nil
+}

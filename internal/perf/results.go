@@ -1,0 +1,91 @@
+package perf
+
+import (
+	"fmt"
+	"time"
+)
+
+// SQLResult is comparison (c), measured by the perf/sqlbaseline module (its own Go
+// module, so that this one does not depend on SQLite) and read back as JSON.
+type SQLResult struct {
+	// Driver names the SQL engine (modernc.org/sqlite and its version).
+	Driver string `json:"driver"`
+	// Workload is the workload whose events fill the table; Events the table's rows (one
+	// simulated hour), Statistics the statistics recomputed at each refresh.
+	Workload   string `json:"workload"`
+	Events     int    `json:"events"`
+	Statistics int    `json:"statistics"`
+	// Verified is the number of statistics whose SQL value equals the engine's; Mismatches
+	// lists the first ones that do not.
+	Verified   int      `json:"verified"`
+	Mismatches []string `json:"mismatches,omitempty"`
+	// SQLRecomputeNs is one refresh by SQL: recomputing every statistic from the table
+	// (median); EngineValuesNs reading the same statistics with Engine.Value.
+	SQLRecomputeNs float64 `json:"sqlRecomputeNs"`
+	EngineValuesNs float64 `json:"engineValuesNs"`
+	// RefreshInterval is the refresh period the amortized figure assumes; EventsPerRefresh
+	// the events the simulated hour has per such period on average; EngineRefreshNs what
+	// the engine spends per refresh: applying those events plus reading the values.
+	RefreshInterval  time.Duration `json:"refreshInterval"`
+	EventsPerRefresh float64       `json:"eventsPerRefresh"`
+	EngineRefreshNs  float64       `json:"engineRefreshNs"`
+	// Queries is the number of SQL statements of one refresh.
+	Queries int `json:"queries"`
+}
+
+// ValueRatio is SQL's recompute time over the engine's reads of the same values.
+func (s *SQLResult) ValueRatio() float64 { return ratio(s.SQLRecomputeNs, s.EngineValuesNs) }
+
+// RefreshRatio is SQL's recompute time over the engine's whole work per refresh.
+func (s *SQLResult) RefreshRatio() float64 { return ratio(s.SQLRecomputeNs, s.EngineRefreshNs) }
+
+// Summary is a one-line account of the comparison.
+func (s *SQLResult) Summary() string {
+	return fmt.Sprintf("recomputing %d statistics of %s from %s events with SQL (%s, %d queries) takes %s; the engine reads them in %s (%.0f×) and spends %s per %s refresh including the %.0f events of that interval (%.0f×); %d/%d values checked equal",
+		s.Statistics, s.Workload, thousands(int64(s.Events)), s.Driver, s.Queries, dur(s.SQLRecomputeNs), dur(s.EngineValuesNs),
+		s.ValueRatio(), dur(s.EngineRefreshNs), s.RefreshInterval, s.EventsPerRefresh, s.RefreshRatio(), s.Verified, s.Statistics)
+}
+
+// NotifyResult is the notification measurement: events posted to a running server over
+// loopback HTTP, value notifications delivered to SSE subscribers.
+type NotifyResult struct {
+	Subscribers int `json:"subscribers"`
+	Statistics  int `json:"statistics"`
+	Events      int `json:"events"`
+	// Delivered counts notifications received by all subscribers in Elapsed (from the
+	// first event posted to the last notification read).
+	Delivered int           `json:"delivered"`
+	Elapsed   time.Duration `json:"elapsed"`
+	// P50, P99 and Max are the latencies from the POST of the batch that caused a
+	// notification to its arrival at a subscriber.
+	P50, P99, Max time.Duration
+	Dropped       int    `json:"dropped"`
+	Bound         string `json:"bound"`
+}
+
+// PerSecond is the delivery rate.
+func (n *NotifyResult) PerSecond() float64 {
+	if n.Elapsed <= 0 {
+		return 0
+	}
+	return float64(n.Delivered) / n.Elapsed.Seconds()
+}
+
+// Summary is a one-line account of the measurement.
+func (n *NotifyResult) Summary() string {
+	return fmt.Sprintf("%s notifications/s to %d subscribers (%s delivered in %s, %d events, %d statistics), latency from ingest p50 %s p99 %s max %s, %d subscribers dropped",
+		rate(n.PerSecond()), n.Subscribers, thousands(int64(n.Delivered)), n.Elapsed.Round(time.Millisecond), n.Events, n.Statistics,
+		n.P50.Round(10*time.Microsecond), n.P99.Round(10*time.Microsecond), n.Max.Round(10*time.Microsecond), n.Dropped)
+}
+
+// dur formats nanoseconds as a duration.
+func dur(ns float64) string {
+	d := time.Duration(ns)
+	switch {
+	case d >= time.Second:
+		return d.Round(time.Millisecond).String()
+	case d >= time.Millisecond:
+		return d.Round(10 * time.Microsecond).String()
+	}
+	return d.Round(10 * time.Nanosecond).String()
+}

@@ -1,0 +1,95 @@
+package perf
+
+import (
+	"fmt"
+	"time"
+)
+
+// Target is one target of issue 7 with its verdict on a report.
+type Target struct {
+	Name string
+	// Status is "met", "not met" or "pending" (not measured in this run).
+	Status string
+	// Measured is the figure compared; Bound says what limits it, from the measurements.
+	Measured, Bound string
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "not met"
+}
+
+// perCore is the GOMAXPROCS value the targets are judged on.
+const perCore = 1
+
+// Targets judges the report against issue 7's targets (on one core where measured).
+func (r *Report) Targets() []Target {
+	var out []Target
+	pending := func(name, why string) {
+		out = append(out, Target{Name: name, Status: "pending", Measured: "–", Bound: why})
+	}
+
+	if m, ok := r.row(M.Name, perCore); ok {
+		e, f := m.Engine, m.Floor
+		upd := 0.0
+		for _, w := range r.Workloads {
+			if w.Size.Name == M.Name {
+				upd = w.UpdatesPerAction
+			}
+		}
+		out = append(out, Target{Name: fmt.Sprintf("Engine M ≥ 2,000,000 actions/s (%d CPU)", m.CPUs),
+			Status: verdict(e.PerSecond() >= 2e6), Measured: rate(e.PerSecond()) + " actions/s (" + cpuRate(e) + " by CPU time)",
+			Bound: fmt.Sprintf("engine work per action: %.0f ns (%.0f ns CPU) against a floor of %.1f ns for %.1f statistic updates per action (%.0f×); where the time goes: the CPU profile of BenchmarkEngineM", e.NsPerOp(), e.CPUNsPerOp(), f.NsPerOp(), upd, m.FloorRatio())})
+		out = append(out, Target{Name: "Engine M: 0 allocations per action in steady state",
+			Status: verdict(e.AllocsPerOp() == 0), Measured: f2(e.AllocsPerOp()) + " allocs/action",
+			Bound: "heap allocations counted over every timed run (runtime.MemStats.Mallocs)"})
+		n, d := m.NDJSON, m.Decode
+		out = append(out, Target{Name: fmt.Sprintf("NDJSON M ≥ 1,000,000 events/s end to end (%d CPU)", m.CPUs),
+			Status: verdict(n.PerSecond() >= 1e6), Measured: rate(n.PerSecond()) + " events/s (" + cpuRate(n) + " by CPU time)",
+			Bound: fmt.Sprintf("%.0f ns per line = decode and validate %.0f ns (%.0f%%) + apply about %.0f ns; the apply part is the engine's, the decode part the decoder's (%.1f allocs/line)",
+				n.NsPerOp(), d.NsPerOp(), 100*ratio(d.NsPerOp(), n.NsPerOp()), max(0, n.NsPerOp()-d.NsPerOp()), n.AllocsPerOp())})
+		out = append(out, Target{Name: "Decode M ≥ 3× encoding/json",
+			Status: verdict(m.DecodeRatio() >= 3), Measured: f2(m.DecodeRatio()) + "×",
+			Bound: fmt.Sprintf("statkit %.0f ns/line (%.1f allocs) with full validation against encoding/json %.0f ns/line (%.1f allocs) without any",
+				d.NsPerOp(), d.AllocsPerOp(), m.DecodeJSON.NsPerOp(), m.DecodeJSON.AllocsPerOp())})
+	} else {
+		for _, n := range []string{"Engine M ≥ 2,000,000 actions/s", "Engine M: 0 allocations per action in steady state",
+			"NDJSON M ≥ 1,000,000 events/s end to end", "Decode M ≥ 3× encoding/json"} {
+			pending(n, "M not measured in this run")
+		}
+	}
+
+	if g := r.memory(LGrowing.Name); g != nil {
+		out = append(out, Target{Name: "L: ≤ 128 bytes per open Growing numeric statistic",
+			Status: verdict(g.BytesPerGrowingNumeric <= 128), Measured: f0(g.BytesPerGrowingNumeric) + " B/stat",
+			Bound: "the engine's heap per statistic: its slot in the statistics array, one index entry per action of its mask, its id in the id map, the open-order list"})
+		out = append(out, Target{Name: "L: 1,000,000 statistics in < 256 MiB RSS",
+			Status: verdict(g.RSS > 0 && g.RSS < 256<<20 && g.Open >= 1_000_000), Measured: fmt.Sprintf("%s with %s open", mib(g.RSS), thousands(int64(g.Open))),
+			Bound: fmt.Sprintf("live heap %s at that moment: the engine (%s B × %s) and the config it was given (statistics, ids, stat types: the rest)",
+				mib(g.Heap), f0(g.BytesPerStat), thousands(int64(g.Open)))})
+	} else {
+		pending("L: ≤ 128 bytes per open Growing numeric statistic", "L not measured in this run")
+		pending("L: 1,000,000 statistics in < 256 MiB RSS", "L not measured in this run")
+	}
+
+	if n := r.Notify; n != nil {
+		out = append(out, Target{Name: fmt.Sprintf("≥ 100,000 notifications/s to %s subscribers", thousands(int64(n.Subscribers))),
+			Status: verdict(n.PerSecond() >= 1e5 && n.Subscribers >= 1000), Measured: rate(n.PerSecond()) + "/s", Bound: n.Bound})
+		out = append(out, Target{Name: "notification p99 latency from ingest < 50 ms",
+			Status: verdict(n.P99 < 50*time.Millisecond && n.Delivered > 0), Measured: n.P99.Round(10 * time.Microsecond).String(), Bound: n.Bound})
+	} else {
+		pending("≥ 100,000 notifications/s to 1,000 subscribers", r.NotifyNote)
+		pending("notification p99 latency from ingest < 50 ms", r.NotifyNote)
+	}
+	return out
+}
+
+// cpuRate is the throughput by process CPU time, "–" when not measured.
+func cpuRate(r Result) string {
+	if r.CPUNsPerOp() <= 0 {
+		return "–"
+	}
+	return rate(1e9 / r.CPUNsPerOp())
+}

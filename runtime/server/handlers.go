@@ -1,0 +1,399 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/statkit/statkit/runtime/config"
+	"github.com/statkit/statkit/runtime/engine"
+	"github.com/statkit/statkit/runtime/event"
+)
+
+// errorJSON is the body of every error response.
+type errorJSON struct {
+	Error string `json:"error"`
+	// Problems lists the problems of each field of a refused statistic.
+	Problems []problemJSON `json:"problems,omitempty"`
+}
+
+// problemJSON is one field problem of a refused statistic.
+type problemJSON struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// writeJSON writes v as the JSON body of a status response.
+func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		s.log.Error("encoding a response", "err", err)
+		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+// writeError writes {"error": msg} with status.
+func (s *Server) writeError(w http.ResponseWriter, status int, msg string) {
+	s.writeJSON(w, status, errorJSON{Error: msg})
+}
+
+// ownerError answers a request whose work did not reach the engine: ErrStopped is 503;
+// a request context that ended (client gone, shutdown) gets no answer worth writing.
+func (s *Server) ownerError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, ErrStopped):
+		s.writeError(w, http.StatusServiceUnavailable, "server is shutting down")
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		s.writeError(w, http.StatusServiceUnavailable, "request ended before the engine answered")
+	default:
+		s.writeError(w, http.StatusInternalServerError, err.Error())
+	}
+}
+
+// eventsResponse is the body of POST /v1/events.
+type eventsResponse struct {
+	Accepted int               `json:"accepted"`
+	Rejected []event.Rejection `json:"rejected"`
+	// Error says why nothing was accepted (400 only).
+	Error string `json:"error,omitempty"`
+}
+
+// postEvents handles POST /v1/events: an NDJSON body of events, decoded and validated
+// line by line in the request's goroutine, then applied as one batch by the owner.
+// Answers 200 {accepted, rejected} when a line was accepted, 400 with the same body when
+// none was, 413 when the body is over the limit (nothing is applied).
+func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
+	limit := s.opts.MaxBodyBytes
+	if r.ContentLength > limit {
+		s.writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", limit))
+		return
+	}
+	dec := event.NewDecoder(http.MaxBytesReader(w, r.Body, limit), event.Options{
+		Resolver: &s.cfg.Topology, MaxLineBytes: s.opts.MaxLineBytes,
+	})
+	var (
+		events   []event.Event
+		rejected []event.Rejection
+	)
+	for {
+		ev, rej, err := dec.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooBig):
+			s.writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", limit))
+			return
+		case err != nil:
+			s.writeError(w, http.StatusBadRequest, "reading the body: "+err.Error())
+			return
+		case rej != nil:
+			rejected = append(rejected, *rej)
+			s.m.rejected.WithLabelValues(rej.Code).Inc()
+		default:
+			events = append(events, ev)
+		}
+	}
+	var res BatchResult
+	if len(events) > 0 {
+		var err error
+		if res, err = s.Ingest(r.Context(), events); err != nil {
+			s.ownerError(w, err)
+			return
+		}
+	} else {
+		s.m.batchSize.Observe(float64(len(rejected)))
+	}
+	resp := eventsResponse{Accepted: res.Accepted, Rejected: append(rejected, res.Rejected...)}
+	if resp.Rejected == nil {
+		resp.Rejected = []event.Rejection{}
+	}
+	slices.SortStableFunc(resp.Rejected, func(a, b event.Rejection) int { return a.Line - b.Line })
+	status := http.StatusOK
+	if resp.Accepted == 0 {
+		status = http.StatusBadRequest
+		if len(resp.Rejected) == 0 {
+			resp.Error = "the body holds no event"
+		} else {
+			resp.Error = "no event accepted: " + strconv.Itoa(len(resp.Rejected)) + " line(s) rejected"
+		}
+	}
+	s.writeJSON(w, status, resp)
+}
+
+// statisticRequest is the body of POST /v1/statistics.
+type statisticRequest struct {
+	StatType     string                  `json:"statType"`
+	Object       config.ObjectSpec       `json:"object"`
+	Profile      string                  `json:"profile"`
+	TimeRange    string                  `json:"timeRange"`
+	Filter       string                  `json:"filter"`
+	Notification config.NotificationSpec `json:"notification"`
+}
+
+// postStatistic handles POST /v1/statistics: the statistic is checked against the config
+// as the config loader checks its statistics section (in the request's goroutine), then
+// opened by the owner under a new id "s-N". Answers 201 {id}.
+func (s *Server) postStatistic(w http.ResponseWriter, r *http.Request) {
+	var req statisticRequest
+	if err := decodeJSON(http.MaxBytesReader(w, r.Body, maxStatisticBody), &req); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", maxStatisticBody))
+			return
+		}
+		s.writeError(w, http.StatusBadRequest, "bad statistic JSON: "+err.Error())
+		return
+	}
+	st, err := s.cfg.NewStatistic(config.StatisticSpec{
+		StatType: req.StatType, Object: req.Object, Profile: req.Profile,
+		TimeRange: req.TimeRange, Filter: req.Filter, Notification: req.Notification,
+	})
+	if err != nil {
+		body := errorJSON{Error: "bad statistic: " + err.Error()}
+		var se *config.SpecError
+		if errors.As(err, &se) {
+			for _, p := range se.Problems {
+				body.Problems = append(body.Problems, problemJSON{Field: p.Field, Message: p.Msg})
+			}
+		}
+		s.writeJSON(w, http.StatusBadRequest, body)
+		return
+	}
+	var (
+		id      string
+		openErr error
+	)
+	if err := s.do(r.Context(), func(o *owner) { id, openErr = o.openStatistic(st) }); err != nil {
+		s.ownerError(w, err)
+		return
+	}
+	if openErr != nil && id == "" {
+		msg := openErr.Error()
+		if inner := errors.Unwrap(openErr); inner != nil {
+			msg = inner.Error() // without the engine's "open statistic <id>:" prefix
+		}
+		s.writeError(w, http.StatusBadRequest, "cannot open statistic: "+msg)
+		return
+	}
+	if openErr != nil {
+		s.log.Error("notifying a new statistic", "statistic", id, "err", openErr)
+	}
+	w.Header().Set("Location", "/v1/statistics/"+id)
+	s.writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+}
+
+// decodeJSON decodes one JSON value from r into v, refusing unknown fields and trailing
+// data.
+func decodeJSON(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return errors.New("empty body")
+		}
+		return err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("data after the JSON object")
+	}
+	return nil
+}
+
+// objectJSON names a statistic's object.
+type objectJSON struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
+// notificationJSON is a statistic's notification settings.
+type notificationJSON struct {
+	Mode          string  `json:"mode"`
+	Insensitivity float64 `json:"insensitivity,omitempty"`
+	Period        float64 `json:"period,omitempty"` // seconds
+}
+
+// statisticJSON is an open statistic's definition.
+type statisticJSON struct {
+	ID           string           `json:"id"`
+	StatType     string           `json:"statType"`
+	Object       objectJSON       `json:"object"`
+	Profile      string           `json:"profile"`
+	TimeRange    string           `json:"timeRange,omitempty"`
+	Filter       string           `json:"filter,omitempty"`
+	Notification notificationJSON `json:"notification"`
+}
+
+// modeNames are the config names of the notification modes.
+var modeNames = [...]string{
+	config.NotifyChanges: "changes", config.NotifyPeriodical: "periodical",
+	config.NotifyReset: "reset", config.NotifyNone: "none",
+}
+
+// describe returns st's definition.
+func describe(st *config.Statistic) statisticJSON {
+	j := statisticJSON{
+		ID: st.ID, StatType: st.StatType.Name, Profile: profileName(st),
+		Object: objectJSON{Type: st.Object.Type.String(), ID: st.Object.ID},
+		Notification: notificationJSON{
+			Insensitivity: st.Notification.Insensitivity,
+			Period:        st.Notification.Period.Seconds(),
+		},
+	}
+	if m := st.Notification.Mode; int(m) < len(modeNames) {
+		j.Notification.Mode = modeNames[m]
+	}
+	if st.TimeRange != nil {
+		j.TimeRange = st.TimeRange.Name
+	}
+	if st.Filter != nil {
+		j.Filter = st.Filter.Name
+	}
+	return j
+}
+
+// profileName returns the name of st's profile (Default when it has none).
+func profileName(st *config.Statistic) string {
+	if st.Profile == nil {
+		return config.DefaultProfileName
+	}
+	return st.Profile.Name
+}
+
+// listStatistics handles GET /v1/statistics: {"statistics": [definition…]} in the order
+// they were opened.
+func (s *Server) listStatistics(w http.ResponseWriter, r *http.Request) {
+	var list []*config.Statistic
+	if err := s.do(r.Context(), func(o *owner) { list = o.statistics() }); err != nil {
+		s.ownerError(w, err)
+		return
+	}
+	out := make([]statisticJSON, len(list))
+	for i, st := range list {
+		out[i] = describe(st) // open statistics are never modified
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"statistics": out})
+}
+
+// peekJSON is the body of GET /v1/statistics/{id}.
+type peekJSON struct {
+	ID       string          `json:"id"`
+	StatType string          `json:"statType"`
+	Object   objectJSON      `json:"object"`
+	Profile  string          `json:"profile"`
+	At       string          `json:"at"`
+	Value    json.RawMessage `json:"value"`
+}
+
+// getStatistic handles GET /v1/statistics/{id}: {id, statType, object, profile, at,
+// value}, 404 when the statistic is not open.
+func (s *Server) getStatistic(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	var (
+		st    *config.Statistic
+		at    event.Time
+		value []byte
+		err   error
+	)
+	if oerr := s.do(r.Context(), func(o *owner) { st, at, value, err = o.peek(id) }); oerr != nil {
+		s.ownerError(w, oerr)
+		return
+	}
+	if err != nil {
+		s.statisticError(w, err)
+		return
+	}
+	d := describe(st)
+	s.writeJSON(w, http.StatusOK, peekJSON{ID: d.ID, StatType: d.StatType, Object: d.Object,
+		Profile: d.Profile, At: at.String(), Value: value})
+}
+
+// deleteStatistic handles DELETE /v1/statistics/{id}: 204, 404 when not open.
+func (s *Server) deleteStatistic(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	var err error
+	if oerr := s.do(r.Context(), func(o *owner) { err = o.closeStatistic(id) }); oerr != nil {
+		s.ownerError(w, oerr)
+		return
+	}
+	if err != nil && errors.Is(err, engine.ErrUnknownStatistic) {
+		s.statisticError(w, err)
+		return
+	}
+	if err != nil {
+		s.log.Error("notifying a closed statistic", "statistic", id, "err", err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// statisticError answers an error about a statistic: 404 when it is not open.
+func (s *Server) statisticError(w http.ResponseWriter, err error) {
+	if errors.Is(err, engine.ErrUnknownStatistic) {
+		s.writeError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	s.writeError(w, http.StatusInternalServerError, err.Error())
+}
+
+// knownRoutes are the API paths and their methods, for 405 answers.
+var knownRoutes = map[string]string{
+	"/v1/events": "POST", "/v1/statistics": "GET, POST", "/v1/stream": "GET",
+	"/v1/actions": "GET", "/v1/config": "GET",
+}
+
+// notFound answers API paths no route matched: 405 for a known path with another
+// method, else 404.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	allow, ok := knownRoutes[r.URL.Path]
+	if !ok && strings.HasPrefix(r.URL.Path, "/v1/statistics/") && !strings.Contains(r.URL.Path[len("/v1/statistics/"):], "/") {
+		allow, ok = "GET, DELETE", true
+	}
+	if ok {
+		w.Header().Set("Allow", allow)
+		s.writeError(w, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path+" (allowed: "+allow+")")
+		return
+	}
+	s.writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
+}
+
+// rawJSON serves a JSON document built once.
+func (s *Server) rawJSON(body []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+	}
+}
+
+// healthz handles GET /healthz: 200 {"status":"ok", "engineTime"} when the owner
+// goroutine answers within two seconds, 503 otherwise.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	var now event.Time
+	if err := s.do(ctx, func(o *owner) { now = o.eng.Now() }); err != nil {
+		s.writeError(w, http.StatusServiceUnavailable, "engine not responding: "+err.Error())
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "engineTime": now.String()})
+}
+
+// promHandler serves the server's own metrics registry.
+func promHandler(m *metrics) http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}

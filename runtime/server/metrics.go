@@ -1,0 +1,97 @@
+package server
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/statkit/statkit/runtime/engine"
+	"github.com/statkit/statkit/runtime/event"
+)
+
+// engineCodes are the rejection codes of engine.Apply, pre-registered as metric labels
+// next to the decoder's (event.RejectionCodes).
+var engineCodes = [...]engine.Code{
+	engine.CodeEndWithoutStart, engine.CodeDuplicateStart, engine.CodeLateEvent,
+	engine.CodeUnknownObject, engine.CodeInvalidEvent,
+}
+
+// metrics are the server's Prometheus metrics, registered in the server's own registry
+// (never the global default one, so several servers can live in one process).
+type metrics struct {
+	reg *prometheus.Registry
+
+	accepted    prometheus.Counter
+	rejected    *prometheus.CounterVec
+	statsOpen   prometheus.Gauge
+	sent        prometheus.Counter
+	dropped     prometheus.Counter
+	coalesced   prometheus.Counter
+	subscribers prometheus.Gauge
+	subsDropped prometheus.Counter
+	apply       prometheus.Histogram
+	batchSize   prometheus.Histogram
+	queueDepth  prometheus.GaugeFunc
+}
+
+// newMetrics creates and registers the metrics; depth reports the ingest queue's length.
+func newMetrics(depth func() float64) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		accepted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "statkit_events_accepted_total",
+			Help: "Events applied to the engine.",
+		}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "statkit_events_rejected_total",
+			Help: "Event lines rejected, by rejection code (decoder and engine codes).",
+		}, []string{"code"}),
+		statsOpen: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "statkit_statistics_open",
+			Help: "Statistics open in the engine.",
+		}),
+		sent: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "statkit_notifications_sent_total",
+			Help: "Statistic values written to stream subscribers (initial values included).",
+		}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "statkit_notifications_dropped_total",
+			Help: "Notifications discarded because their subscriber was dropped or had gone.",
+		}),
+		coalesced: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "statkit_notifications_coalesced_total",
+			Help: "Notifications replaced by a newer value of the same statistic before they were written.",
+		}),
+		subscribers: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "statkit_subscribers",
+			Help: "Stream subscribers connected.",
+		}),
+		subsDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "statkit_subscribers_dropped_total",
+			Help: "Stream subscribers dropped for staying behind (queue bound or write deadline).",
+		}),
+		apply: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "statkit_apply_seconds",
+			Help:    "Time the engine's owner goroutine spends on one batch of events, notifications included.",
+			Buckets: prometheus.ExponentialBuckets(1e-5, 4, 10), // 10µs … 2.6s
+		}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "statkit_ingest_batch_events",
+			Help:    "Event lines per ingested batch (request body or in-process batch).",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 10), // 1 … 262144
+		}),
+	}
+	m.queueDepth = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "statkit_ingest_queue_depth",
+		Help: "Batches waiting for the engine's owner goroutine.",
+	}, depth)
+	for _, c := range event.RejectionCodes() {
+		m.rejected.WithLabelValues(c)
+	}
+	for _, c := range engineCodes {
+		m.rejected.WithLabelValues(string(c))
+	}
+	m.reg.MustRegister(m.accepted, m.rejected, m.statsOpen, m.sent, m.dropped, m.coalesced,
+		m.subscribers, m.subsDropped, m.apply, m.batchSize, m.queueDepth,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}

@@ -1,0 +1,318 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/statkit/statkit/runtime/config"
+	"github.com/statkit/statkit/runtime/server/web"
+)
+
+// Defaults of Options.
+const (
+	DefaultTickInterval      = time.Second
+	DefaultTickLag           = time.Second
+	DefaultMaxBodyBytes      = 8 << 20
+	DefaultIngestQueue       = 64
+	DefaultSubscriberLimit   = 16384
+	DefaultWriteTimeout      = 10 * time.Second
+	DefaultHeartbeat         = 15 * time.Second
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = time.Minute
+	DefaultIdleTimeout       = 2 * time.Minute
+	DefaultMaxHeaderBytes    = 64 << 10
+	DefaultShutdownTimeout   = 10 * time.Second
+)
+
+// maxStatisticBody bounds the body of POST /v1/statistics.
+const maxStatisticBody = 64 << 10
+
+// Options configure a Server. Zero fields take the defaults above; where a negative
+// value means something else, the field says so.
+type Options struct {
+	// Config is the configuration served: topology, stat types, profiles and the
+	// statistics opened at start under their config ids. Required.
+	Config *config.Config
+	// Logger receives the server's logs (nil: slog.Default()). Requests are logged at
+	// debug level.
+	Logger *slog.Logger
+
+	// Clock is the wall clock of the ticker (nil: WallClock()).
+	Clock Clock
+	// TickInterval is how often the owner goroutine advances the engine clock to the
+	// wall clock, so current values grow between events (default 1s; negative: never,
+	// the clock then moves with event times only — replays and tests).
+	TickInterval time.Duration
+	// TickLag is how far behind the wall clock a tick leaves the engine (default 1s;
+	// negative: none). Events older than the engine clock are rejected as late, so an
+	// event reaching the server up to TickLag after its time is still accepted; producers
+	// that batch should send at least every TickLag, or raise it.
+	TickLag time.Duration
+
+	// MaxBodyBytes bounds a POST /v1/events body (default 8 MiB); a larger one is
+	// refused with 413 and nothing of it is applied.
+	MaxBodyBytes int64
+	// MaxLineBytes bounds one NDJSON line (0: event.DefaultMaxLineBytes).
+	MaxLineBytes int
+	// IngestQueue is how many batches may wait for the owner goroutine (default 64).
+	IngestQueue int
+
+	// SubscriberLimit is how many statistics may wait unsent in one stream subscriber's
+	// queue (values coalesce per statistic) before it is dropped (default 16384).
+	SubscriberLimit int
+	// WriteTimeout is the deadline of each write to a client: a stream subscriber whose
+	// write blocks longer is dropped (default 10s).
+	WriteTimeout time.Duration
+	// Heartbeat is the interval of the stream's comment lines (default 15s).
+	Heartbeat time.Duration
+
+	// ReadHeaderTimeout, ReadTimeout, IdleTimeout and MaxHeaderBytes configure the
+	// http.Server (defaults 10s, 1m, 2m, 64 KiB). Streams lift the read deadline.
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	IdleTimeout       time.Duration
+	MaxHeaderBytes    int
+	// ShutdownTimeout bounds the wait for in-flight requests at shutdown (default 10s).
+	ShutdownTimeout time.Duration
+}
+
+// withDefaults returns o with its zero fields set to the defaults.
+func (o Options) withDefaults() Options {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Clock == nil {
+		o.Clock = WallClock()
+	}
+	def(&o.TickInterval, DefaultTickInterval)
+	def(&o.TickLag, DefaultTickLag)
+	o.TickLag = max(o.TickLag, 0)
+	def(&o.WriteTimeout, DefaultWriteTimeout)
+	def(&o.Heartbeat, DefaultHeartbeat)
+	def(&o.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	def(&o.ReadTimeout, DefaultReadTimeout)
+	def(&o.IdleTimeout, DefaultIdleTimeout)
+	def(&o.ShutdownTimeout, DefaultShutdownTimeout)
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.IngestQueue <= 0 {
+		o.IngestQueue = DefaultIngestQueue
+	}
+	if o.SubscriberLimit <= 0 {
+		o.SubscriberLimit = DefaultSubscriberLimit
+	}
+	if o.MaxHeaderBytes <= 0 {
+		o.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	return o
+}
+
+// Server is statkit's HTTP server: the API of DESIGN.md §4 over one engine. Create it
+// with New and run it with Serve; Ingest feeds it in process.
+type Server struct {
+	opts Options
+	cfg  *config.Config
+	log  *slog.Logger
+	m    *metrics
+
+	// own is touched only by the owner goroutine while Serve runs.
+	own       *owner
+	batches   chan *batch
+	ops       chan *op
+	ownerDone chan struct{} // closed when the owner goroutine has returned
+	closing   chan struct{} // closed when shutdown begins: streams end
+	served    atomic.Bool
+
+	actionsJSON []byte // GET /v1/actions, built once
+	configJSON  []byte // GET /v1/config, built once
+	handler     http.Handler
+}
+
+// New builds a server for opts.Config: it creates the engine and opens the config's
+// statistics (skipping, with a warning, those the engine does not compute yet).
+func New(opts Options) (*Server, error) {
+	if opts.Config == nil {
+		return nil, errors.New("server: no config")
+	}
+	opts = opts.withDefaults()
+	s := &Server{
+		opts:      opts,
+		cfg:       opts.Config,
+		log:       opts.Logger,
+		batches:   make(chan *batch, opts.IngestQueue),
+		ops:       make(chan *op),
+		ownerDone: make(chan struct{}),
+		closing:   make(chan struct{}),
+	}
+	s.m = newMetrics(func() float64 { return float64(len(s.batches)) })
+	own, err := newOwner(opts.Config, s.m, s.log)
+	if err != nil {
+		return nil, err
+	}
+	own.lag, own.clock = opts.TickLag, opts.Clock
+	s.own = own
+	if s.actionsJSON, err = actionsJSON(); err != nil {
+		return nil, err
+	}
+	if s.configJSON, err = configJSON(opts.Config); err != nil {
+		return nil, err
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler returns the server's HTTP handler (the API, /metrics, /healthz and the
+// wallboard at /). It answers API calls only while Serve runs.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve runs the engine's owner goroutine and serves HTTP on ln until ctx is done, then
+// shuts down gracefully: it stops accepting connections, ends the streams, waits (up to
+// Options.ShutdownTimeout) for in-flight requests — the events they carry are applied —
+// then applies what is still queued and stops the owner. It returns nil after a clean
+// shutdown. Serve may be called once.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if !s.served.CompareAndSwap(false, true) {
+		return errors.New("server: Serve called twice")
+	}
+	open := len(s.own.open) // read before the owner goroutine owns it
+	quit := make(chan struct{})
+	go s.run(quit)
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
+		ReadTimeout:       s.opts.ReadTimeout,
+		WriteTimeout:      0, // streams are long; every response sets its own write deadline
+		IdleTimeout:       s.opts.IdleTimeout,
+		MaxHeaderBytes:    s.opts.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	s.log.Info("serving", "addr", ln.Addr().String(), "statistics", open)
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-served: // the listener failed
+		served = nil
+	}
+	close(s.closing)
+	sctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		s.log.Warn("shutdown: closing connections still busy", "err", err)
+		hs.Close()
+	}
+	if served != nil {
+		serveErr = <-served
+	}
+	close(quit)
+	<-s.ownerDone
+	s.log.Info("stopped")
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return fmt.Errorf("server: %w", serveErr)
+	}
+	return nil
+}
+
+// routes builds the request multiplexer.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/events", s.postEvents)
+	mux.HandleFunc("POST /v1/statistics", s.postStatistic)
+	mux.HandleFunc("GET /v1/statistics", s.listStatistics)
+	mux.HandleFunc("GET /v1/statistics/{id}", s.getStatistic)
+	mux.HandleFunc("DELETE /v1/statistics/{id}", s.deleteStatistic)
+	mux.HandleFunc("GET /v1/stream", s.stream)
+	mux.HandleFunc("GET /v1/actions", s.rawJSON(s.actionsJSON))
+	mux.HandleFunc("GET /v1/config", s.rawJSON(s.configJSON))
+	mux.HandleFunc("/v1/", s.notFound)
+	mux.Handle("GET /metrics", promHandler(s.m))
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("/", s.readOnly(web.Handler()))
+	return s.logRequests(mux)
+}
+
+// readOnly lets GET and HEAD requests through to next and answers others with 405.
+// (The wallboard is registered for every method, because "GET /" would conflict with
+// the "/v1/" catch-all.)
+func (s *Server) readOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			s.writeError(w, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusWriter records a response's status and size for the request log, and sets the
+// response's write deadline when it starts; Unwrap lets http.ResponseController reach
+// the connection (flushes, deadlines).
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+	// deadline, when positive, is the time the response may take to write, from its
+	// first byte (so that waiting for the engine does not count).
+	deadline time.Duration
+}
+
+// begin starts the response with status code.
+func (w *statusWriter) begin(code int) {
+	if w.status != 0 {
+		return
+	}
+	w.status = code
+	if w.deadline > 0 {
+		// Best effort: a writer without deadlines (httptest) just has none.
+		_ = http.NewResponseController(w.ResponseWriter).SetWriteDeadline(time.Now().Add(w.deadline))
+	}
+}
+
+// WriteHeader records code and starts the response.
+func (w *statusWriter) WriteHeader(code int) {
+	w.begin(code)
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Write starts the response (200 unless WriteHeader did) and counts the bytes.
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.begin(http.StatusOK)
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap returns the wrapped writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests gives every response but the stream's (which sets a deadline per write) a
+// write deadline, and logs each request at debug level.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t0 := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		if r.URL.Path != "/v1/stream" {
+			sw.deadline = s.opts.WriteTimeout
+		}
+		next.ServeHTTP(sw, r)
+		s.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes),
+			slog.Duration("took", time.Since(t0)), slog.String("remote", r.RemoteAddr))
+	})
+}
