@@ -74,6 +74,7 @@
     syncTimer: 0,
     syncSoon: 0,
     early: new Map(),      // statistic id → a value that came before its definition
+    closed: new Set(),     // ids this page closed: a late list or value must not bring them back
     sparkDirty: new Set(),
     sparkFrame: 0,
     summaryFrame: 0,
@@ -716,6 +717,8 @@
     const seen = new Set();
     for (const info of open) {
       if (!info || !info.id) continue;
+      // A list fetched before one of our DELETEs finished may still name the statistic.
+      if (st.closed.has(String(info.id))) continue;
       seen.add(String(info.id));
       addStat(info);
     }
@@ -765,7 +768,10 @@
       hideError();
       // After a reconnection the server may have restarted: statistics opened through
       // the API are gone, new ones may exist.
-      if (st.opened) sync().catch(() => {});
+      if (st.opened) {
+        st.closed.clear(); // ids closed before are gone from any server we reach now
+        sync().catch(() => {});
+      }
       st.opened = true;
       // A statistic the stream has not sent after a while (notification "none") is peeked.
       setTimeout(() => {
@@ -780,6 +786,7 @@
       if (!msg || msg.statistic === undefined) return;
       if (msg.at) learnTime(msg.at);
       const id = String(msg.statistic);
+      if (st.closed.has(id)) return; // a value sent before our DELETE was applied
       const s = st.stats.get(id);
       if (s) {
         setValue(s, msg.value, msg.at);
@@ -821,10 +828,12 @@
   // ---------------------------------------------------------------- close
 
   async function closeStat(s) {
+    st.closed.add(s.id);
     try {
       await api("DELETE", "/v1/statistics/" + encodeURIComponent(s.id));
     } catch (err) {
       if (err.status !== 404) {
+        st.closed.delete(s.id);
         showError(err);
         return;
       }
