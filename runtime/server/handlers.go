@@ -83,7 +83,7 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	dec := event.NewDecoder(http.MaxBytesReader(w, r.Body, limit), event.Options{
-		Resolver: &s.cfg.Topology, MaxLineBytes: s.opts.MaxLineBytes,
+		Resolver: &s.cfg.Load().Topology, MaxLineBytes: s.opts.MaxLineBytes,
 	})
 	var (
 		events   []event.Event
@@ -112,7 +112,14 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 	var res BatchResult
 	if len(events) > 0 {
 		var err error
-		if res, err = s.Ingest(r.Context(), events); err != nil {
+		if res, err = s.ingest(r.Context(), events, false); err != nil {
+			if errors.Is(err, errOverloaded) {
+				s.m.refused.Inc()
+				w.Header().Set("Retry-After", "1")
+				s.writeJSON(w, http.StatusTooManyRequests, eventsResponse{Accepted: 0, Rejected: []event.Rejection{},
+					Error: "the ingest queue is full: nothing of this request was applied; send it again after Retry-After seconds"})
+				return
+			}
 			s.ownerError(w, err)
 			return
 		}
@@ -160,7 +167,7 @@ func (s *Server) postStatistic(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusBadRequest, "bad statistic JSON: "+err.Error())
 		return
 	}
-	st, err := s.cfg.NewStatistic(config.StatisticSpec{
+	st, err := s.cfg.Load().NewStatistic(config.StatisticSpec{
 		StatType: req.StatType, Object: req.Object, Profile: req.Profile,
 		TimeRange: req.TimeRange, Filter: req.Filter, Notification: req.Notification,
 	})
@@ -178,9 +185,14 @@ func (s *Server) postStatistic(w http.ResponseWriter, r *http.Request) {
 	var (
 		id      string
 		openErr error
+		seq     uint64
 	)
-	if err := s.do(r.Context(), func(o *owner) { id, openErr = o.openStatistic(st) }); err != nil {
+	if err := s.do(r.Context(), func(o *owner) { id, openErr = o.openStatistic(st); seq = o.logged }); err != nil {
 		s.ownerError(w, err)
+		return
+	}
+	if err := s.durable(seq); err != nil {
+		s.writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
 	if openErr != nil && id == "" {
@@ -326,9 +338,16 @@ func (s *Server) getStatistic(w http.ResponseWriter, r *http.Request) {
 // deleteStatistic handles DELETE /v1/statistics/{id}: 204, 404 when not open.
 func (s *Server) deleteStatistic(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	var err error
-	if oerr := s.do(r.Context(), func(o *owner) { err = o.closeStatistic(id) }); oerr != nil {
+	var (
+		err error
+		seq uint64
+	)
+	if oerr := s.do(r.Context(), func(o *owner) { err = o.closeStatistic(id); seq = o.logged }); oerr != nil {
 		s.ownerError(w, oerr)
+		return
+	}
+	if derr := s.durable(seq); derr != nil {
+		s.writeError(w, http.StatusInternalServerError, derr.Error())
 		return
 	}
 	if err != nil && errors.Is(err, engine.ErrUnknownStatistic) {
@@ -353,7 +372,7 @@ func (s *Server) statisticError(w http.ResponseWriter, err error) {
 // knownRoutes are the API paths and their methods, for 405 answers.
 var knownRoutes = map[string]string{
 	"/v1/events": "POST", "/v1/statistics": "GET, POST", "/v1/stream": "GET",
-	"/v1/actions": "GET", "/v1/config": "GET",
+	"/v1/actions": "GET", "/v1/config": "GET", "/v1/config/reload": "POST",
 }
 
 // notFound answers API paths no route matched: 405 for a known path with another

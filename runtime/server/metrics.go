@@ -31,6 +31,9 @@ type metrics struct {
 	apply       prometheus.Histogram
 	batchSize   prometheus.Histogram
 	queueDepth  prometheus.GaugeFunc
+	refused     prometheus.Counter // POST /v1/events answered 429
+	snapshots   prometheus.Counter
+	reloads     *prometheus.CounterVec
 }
 
 // newMetrics creates and registers the metrics; depth reports the ingest queue's length.
@@ -84,6 +87,18 @@ func newMetrics(depth func() float64) *metrics {
 		Name: "statkit_ingest_queue_depth",
 		Help: "Batches waiting for the engine's owner goroutine.",
 	}, depth)
+	m.refused = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "statkit_ingest_refused_total",
+		Help: "POST /v1/events requests refused with 429 because the ingest queue was full (nothing of them applied).",
+	})
+	m.snapshots = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "statkit_snapshots_total",
+		Help: "Engine snapshots written to the data directory.",
+	})
+	m.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "statkit_config_reloads_total",
+		Help: "Config reloads, by result (ok, refused).",
+	}, []string{"result"})
 	for _, c := range event.RejectionCodes() {
 		m.rejected.WithLabelValues(c)
 	}
@@ -92,6 +107,7 @@ func newMetrics(depth func() float64) *metrics {
 	}
 	m.reg.MustRegister(m.accepted, m.rejected, m.statsOpen, m.sent, m.dropped, m.coalesced,
 		m.subscribers, m.subsDropped, m.apply, m.batchSize, m.queueDepth,
+		m.refused, m.snapshots, m.reloads,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

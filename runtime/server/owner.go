@@ -12,6 +12,7 @@ import (
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/event"
+	"github.com/statkit/statkit/runtime/store"
 )
 
 // ErrStopped is returned to callers whose work reaches the engine after its owner
@@ -31,6 +32,8 @@ type BatchResult struct {
 type batch struct {
 	events []event.Event
 	res    BatchResult
+	seq    uint64        // the log record of the accepted events (0: none, or not durable mode)
+	err    error         // the accepted events could not be logged
 	done   chan struct{} // closed by the owner once applied
 }
 
@@ -55,6 +58,23 @@ type owner struct {
 	clock Clock
 	// hookBatch, when set (tests), runs on the owner goroutine before each batch.
 	hookBatch func()
+
+	// cfg is the config served and cfgText its text (nil when unknown); api holds the
+	// ids of the statistics opened through the API (the others are the config's).
+	cfg     *config.Config
+	cfgText []byte
+	api     map[string]bool
+	// Durable mode (durable.go): st is the store (nil: not durable, or replaying);
+	// logged is the last record appended; the rest schedules snapshots.
+	st        *store.Store
+	logged    uint64
+	sinceSnap int
+	lastSnap  time.Time
+	snapEvery int
+	snapAfter time.Duration
+	snapping  chan struct{} // holds a value while a snapshot is being written
+	snapErr   func(error)
+	buf       []byte
 }
 
 // newOwner opens cfg's statistics in a new engine. A statistic the engine refuses (a
@@ -67,7 +87,7 @@ func newOwner(cfg *config.Config, m *metrics, log *slog.Logger) (*owner, error) 
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	o := &owner{eng: eng, open: map[string]*config.Statistic{}, m: m, log: log}
+	o := &owner{eng: eng, open: map[string]*config.Statistic{}, m: m, log: log, cfg: cfg, api: map[string]bool{}}
 	for _, st := range cfg.Statistics {
 		if err := eng.Open(st); err != nil {
 			log.Warn("statistic not opened", "statistic", st.ID, "err", err)
@@ -105,8 +125,12 @@ func (s *Server) run(quit <-chan struct{}) {
 		case <-quit:
 			s.drain()
 			o.hub.closeAll()
+			if o.st != nil && o.sinceSnap > 0 {
+				o.snapshot() // a clean shutdown restarts from a snapshot, without replay
+			}
 			return
 		}
+		o.maybeSnapshot()
 	}
 }
 
@@ -133,11 +157,23 @@ func (o *owner) apply(b *batch) {
 		o.hookBatch()
 	}
 	t0 := time.Now()
+	o.buf = o.buf[:0]
+	if o.st != nil {
+		o.buf = append(o.buf, recEvents)
+	}
 	for i := range b.events {
 		ev := &b.events[i]
 		err := o.eng.Apply(ev)
 		if err == nil {
 			b.res.Accepted++
+			if o.st != nil {
+				var eerr error
+				if o.buf, eerr = event.AppendJSON(o.buf, *ev); eerr == nil {
+					o.buf = append(o.buf, '\n')
+				} else {
+					b.err = eerr
+				}
+			}
 			continue
 		}
 		code, reason := string(engine.CodeOf(err)), err.Error()
@@ -152,6 +188,9 @@ func (o *owner) apply(b *batch) {
 		o.m.rejected.WithLabelValues(code).Inc()
 	}
 	o.m.accepted.Add(float64(b.res.Accepted))
+	if b.res.Accepted > 0 && b.err == nil {
+		b.seq, b.err = o.record(o.buf)
+	}
 	if err := o.n.afterBatch(); err != nil {
 		o.log.Error("notifying after a batch", "err", err)
 	}
@@ -160,7 +199,13 @@ func (o *owner) apply(b *batch) {
 
 // tick advances the engine to now less the tick lag and notifies what moved.
 func (o *owner) tick(now time.Time) {
-	o.eng.Advance(tickTime(now, o.lag))
+	t := tickTime(now, o.lag)
+	if t > o.eng.Now() || o.eng.Now() == 0 {
+		o.eng.Advance(t)
+		if _, err := o.record(tickRecord(t)); err != nil {
+			o.log.Error("logging a tick", "err", err)
+		}
+	}
 	if err := o.n.afterTick(); err != nil {
 		o.log.Error("notifying after a tick", "err", err)
 	}
@@ -180,6 +225,10 @@ func (o *owner) openStatistic(st *config.Statistic) (string, error) {
 		return "", err
 	}
 	o.open[st.ID] = st
+	o.api[st.ID] = true
+	if _, err := o.record(openRecord(st)); err != nil {
+		return st.ID, err
+	}
 	o.m.statsOpen.Inc()
 	o.n.opened(st)
 	err := o.n.check(st.ID)
@@ -193,7 +242,11 @@ func (o *owner) closeStatistic(id string) error {
 		return err
 	}
 	delete(o.open, id)
+	delete(o.api, id)
 	o.m.statsOpen.Dec()
+	if _, err := o.record(append([]byte{recClose}, id...)); err != nil {
+		return err
+	}
 	return o.n.closed(id)
 }
 
@@ -279,16 +332,28 @@ func (s *Server) wait(ctx context.Context, done <-chan struct{}) error {
 // events may still be applied (and read: do not reuse the slice then). It returns
 // ErrStopped when the server has stopped.
 //
-// The ingest queue is bounded (Options.IngestQueue batches); today a full queue makes
-// Ingest wait. The overload policy of a later issue (answer 429 with Retry-After and
-// apply nothing) belongs in enqueue.
+// The ingest queue is bounded (Options.IngestQueue batches); a full queue makes Ingest
+// wait (POST /v1/events answers 429 instead). In durable mode Ingest returns once the
+// accepted events are durable under the store's fsync policy.
 func (s *Server) Ingest(ctx context.Context, events []event.Event) (BatchResult, error) {
+	return s.ingest(ctx, events, true)
+}
+
+// ingest is Ingest; without block a full queue returns errOverloaded at once, and
+// nothing of the batch is applied.
+func (s *Server) ingest(ctx context.Context, events []event.Event, block bool) (BatchResult, error) {
 	b := &batch{events: events, done: make(chan struct{})}
-	s.m.batchSize.Observe(float64(len(events)))
-	if err := s.enqueue(ctx, b); err != nil {
+	if err := s.enqueue(ctx, b, block); err != nil {
 		return BatchResult{}, err
 	}
+	s.m.batchSize.Observe(float64(len(events)))
 	if err := s.wait(ctx, b.done); err != nil {
+		return BatchResult{}, err
+	}
+	if b.err != nil {
+		return BatchResult{}, fmt.Errorf("server: the events were applied but could not be made durable: %w", b.err)
+	}
+	if err := s.durable(b.seq); err != nil {
 		return BatchResult{}, err
 	}
 	if b.res.Rejected == nil {
@@ -297,8 +362,19 @@ func (s *Server) Ingest(ctx context.Context, events []event.Event) (BatchResult,
 	return b.res, nil
 }
 
-// enqueue puts b on the ingest queue, waiting while it is full.
-func (s *Server) enqueue(ctx context.Context, b *batch) error {
+// enqueue puts b on the ingest queue; while it is full it waits (block) or returns
+// errOverloaded.
+func (s *Server) enqueue(ctx context.Context, b *batch, block bool) error {
+	if !block {
+		select {
+		case s.batches <- b:
+			return nil
+		case <-s.ownerDone:
+			return ErrStopped
+		default:
+			return errOverloaded
+		}
+	}
 	select {
 	case s.batches <- b:
 		return nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/server/web"
+	"github.com/statkit/statkit/runtime/store"
 )
 
 // Defaults of Options.
@@ -80,6 +81,26 @@ type Options struct {
 	MaxHeaderBytes    int
 	// ShutdownTimeout bounds the wait for in-flight requests at shutdown (default 10s).
 	ShutdownTimeout time.Duration
+
+	// Store, when set, makes the server durable (see durable.go): New recovers the
+	// state from it, every accepted batch, tick, open, close and reload is logged, and
+	// POST /v1/events answers only once its events are durable under the store's fsync
+	// policy. The caller opens it and closes it after Serve returns. Nil: nothing
+	// survives a restart.
+	Store *store.Store
+	// ConfigText is the text of Config (YAML), kept in snapshots so that a restart
+	// replays the log against the config it was written with. Nil: the config is not
+	// recorded (a restart restores against Config).
+	ConfigText []byte
+	// SnapshotEvery is how many log records (event batches, ticks, opens…) a snapshot
+	// is taken after (default 10000; negative: never by count).
+	SnapshotEvery int
+	// SnapshotInterval is the longest time between snapshots while records are logged
+	// (default 5m; negative: never by time).
+	SnapshotInterval time.Duration
+	// Reload loads the config again for POST /v1/config/reload and Server.Reload: the
+	// config and its text. Nil: reload is refused.
+	Reload func() (*config.Config, []byte, error)
 }
 
 // withDefaults returns o with its zero fields set to the defaults.
@@ -113,6 +134,10 @@ func (o Options) withDefaults() Options {
 	if o.SubscriberLimit <= 0 {
 		o.SubscriberLimit = DefaultSubscriberLimit
 	}
+	if o.SnapshotEvery == 0 {
+		o.SnapshotEvery = 10000
+	}
+	def(&o.SnapshotInterval, 5*time.Minute)
 	if o.MaxHeaderBytes <= 0 {
 		o.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
@@ -123,9 +148,10 @@ func (o Options) withDefaults() Options {
 // with New and run it with Serve; Ingest feeds it in process.
 type Server struct {
 	opts Options
-	cfg  *config.Config
-	log  *slog.Logger
-	m    *metrics
+	// cfg is the config being served; a reload replaces it (the topology never changes).
+	cfg atomic.Pointer[config.Config]
+	log *slog.Logger
+	m   *metrics
 
 	// own is touched only by the owner goroutine while Serve runs.
 	own       *owner
@@ -135,8 +161,8 @@ type Server struct {
 	closing   chan struct{} // closed when shutdown begins: streams end
 	served    atomic.Bool
 
-	actionsJSON []byte // GET /v1/actions, built once
-	configJSON  []byte // GET /v1/config, built once
+	actionsJSON []byte                 // GET /v1/actions, built once
+	configJSON  atomic.Pointer[[]byte] // GET /v1/config, rebuilt on reload
 	handler     http.Handler
 }
 
@@ -149,7 +175,6 @@ func New(opts Options) (*Server, error) {
 	opts = opts.withDefaults()
 	s := &Server{
 		opts:      opts,
-		cfg:       opts.Config,
 		log:       opts.Logger,
 		batches:   make(chan *batch, opts.IngestQueue),
 		ops:       make(chan *op),
@@ -157,18 +182,22 @@ func New(opts Options) (*Server, error) {
 		closing:   make(chan struct{}),
 	}
 	s.m = newMetrics(func() float64 { return float64(len(s.batches)) })
-	own, err := newOwner(opts.Config, s.m, s.log)
+	s.cfg.Store(opts.Config)
+	own, err := s.recoverOwner()
 	if err != nil {
 		return nil, err
 	}
 	own.lag, own.clock = opts.TickLag, opts.Clock
 	s.own = own
+	s.cfg.Store(own.cfg)
 	if s.actionsJSON, err = actionsJSON(); err != nil {
 		return nil, err
 	}
-	if s.configJSON, err = configJSON(opts.Config); err != nil {
+	cj, err := configJSON(own.cfg)
+	if err != nil {
 		return nil, err
 	}
+	s.configJSON.Store(&cj)
 	s.handler = s.routes()
 	return s, nil
 }
@@ -220,6 +249,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	close(quit)
 	<-s.ownerDone
+	s.waitSnapshot()
 	s.log.Info("stopped")
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("server: %w", serveErr)
@@ -237,7 +267,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("DELETE /v1/statistics/{id}", s.deleteStatistic)
 	mux.HandleFunc("GET /v1/stream", s.stream)
 	mux.HandleFunc("GET /v1/actions", s.rawJSON(s.actionsJSON))
-	mux.HandleFunc("GET /v1/config", s.rawJSON(s.configJSON))
+	mux.HandleFunc("GET /v1/config", func(w http.ResponseWriter, r *http.Request) { s.rawJSON(*s.configJSON.Load())(w, r) })
+	mux.HandleFunc("POST /v1/config/reload", s.postReload)
 	mux.HandleFunc("/v1/", s.notFound)
 	mux.Handle("GET /metrics", promHandler(s.m))
 	mux.HandleFunc("GET /healthz", s.healthz)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -8,12 +9,16 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/server"
 	"github.com/statkit/statkit/runtime/sim"
+	"github.com/statkit/statkit/runtime/store"
 )
 
 // demoDuration is how long the demo's simulated day lasts.
@@ -36,8 +41,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tickLag := fl.Duration("tick-lag", server.DefaultTickLag, "how far behind the wall clock a tick leaves the engine; events later than this are rejected as late")
 	maxBody := fl.Int64("max-body", server.DefaultMaxBodyBytes, "largest POST /v1/events body, in bytes")
 	logLevel := fl.String("log-level", "info", "log level: debug (logs every request), info, warn or error")
+	dataDir := fl.String("data", "", "data directory: log every accepted event and snapshot the engine there, and recover from it at start (durable mode)")
+	fsync := fl.String("fsync", "always", "durable mode: when to fsync the log before acknowledging: always (every batch), interval (group commit every --fsync-interval) or none (the OS decides; a power failure may lose acknowledged events)")
+	fsyncInterval := fl.Duration("fsync-interval", store.DefaultFsyncInterval, "durable mode: group commit period of --fsync interval")
+	snapEvery := fl.Int("snapshot-every", 10000, "durable mode: snapshot the engine after this many log records (batches, ticks, opens…)")
+	snapInterval := fl.Duration("snapshot-interval", 5*time.Minute, "durable mode: snapshot at least this often while records are logged")
+	keepSnaps := fl.Int("keep-snapshots", store.DefaultKeepSnapshots, "durable mode: snapshots kept; log segments older than the oldest are removed")
+	ingestQueue := fl.Int("ingest-queue", server.DefaultIngestQueue, "batches that may wait for the engine; when full, POST /v1/events answers 429 with Retry-After")
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: statkit serve (--config C | --demo [--agents N --speed X --seed S]) [--addr :8080]\n\nServes the statistics API, the live stream and the wallboard.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: statkit serve (--config C | --demo [--agents N --speed X --seed S]) [--addr :8080] [--data DIR --fsync always|interval|none]\n\nServes the statistics API, the live stream and the wallboard.\n\nflags:")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -64,7 +76,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	opts := server.Options{Logger: log, TickInterval: *tick, TickLag: *tickLag, MaxBodyBytes: *maxBody}
+	policy, err := store.ParsePolicy(*fsync)
+	if err != nil {
+		return fmt.Errorf("%w: --fsync: %v", errUsage, err)
+	}
+	opts := server.Options{Logger: log, TickInterval: *tick, TickLag: *tickLag, MaxBodyBytes: *maxBody,
+		IngestQueue: *ingestQueue, SnapshotEvery: *snapEvery, SnapshotInterval: *snapInterval}
+	if *snapEvery <= 0 {
+		opts.SnapshotEvery = -1
+	}
 	if *tick == 0 {
 		opts.TickInterval = -1
 	}
@@ -90,17 +110,57 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		src = sim.NewPaced(s, sc.Start, *speed, nil)
 	} else {
 		// Filters and formulas are compiled at load, so a bad one is a positioned error.
-		cfg, err := config.LoadFileWith(*cfgPath, config.Options{
-			CompileFilter: engine.CompileFilter, CompileFormula: engine.CompileFormula,
-		})
+		load := func() (*config.Config, []byte, error) {
+			text, err := os.ReadFile(*cfgPath)
+			if err != nil {
+				return nil, nil, err
+			}
+			cfg, err := config.LoadWith(*cfgPath, bytes.NewReader(text), config.Options{
+				CompileFilter: engine.CompileFilter, CompileFormula: engine.CompileFormula,
+			})
+			return cfg, text, err
+		}
+		cfg, text, err := load()
 		if err != nil {
 			return err
 		}
-		opts.Config = cfg
+		opts.Config, opts.ConfigText, opts.Reload = cfg, text, load
+	}
+	if *demo && *dataDir == "" {
+		dir, err := os.MkdirTemp("", "statkit-demo-")
+		if err != nil {
+			return err
+		}
+		*dataDir = dir
+		log.Info("demo: durable mode in a temporary data directory", "data", dir)
+	}
+	if *dataDir == "" {
+		log.Warn("not durable: no --data directory; every statistic starts over at the next start")
+	} else {
+		st, err := store.Open(store.Options{Dir: *dataDir, Fsync: policy, FsyncInterval: *fsyncInterval,
+			KeepSnapshots: *keepSnaps, Logger: log})
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		opts.Store = st
+		log.Info("durable mode", "data", *dataDir, "fsync", policy.String())
 	}
 	srv, err := server.New(opts)
 	if err != nil {
 		return err
+	}
+	if opts.Reload != nil {
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for range hup {
+				if _, err := srv.Reload(ctx); err != nil {
+					log.Error("config reload refused; the running config stays", "err", err)
+				}
+			}
+		}()
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

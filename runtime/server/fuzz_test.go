@@ -1,0 +1,70 @@
+package server
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/statkit/statkit/runtime/sim"
+)
+
+// fuzzServer is a server over a small demo config whose owner goroutine runs for the
+// whole fuzz run; requests go through the handler.
+func fuzzServer(f *testing.F) *Server {
+	cfg, err := DemoConfig(sim.Config{Seed: 1, Agents: 4, Queues: 1, Duration: time.Hour})
+	if err != nil {
+		f.Fatal(err)
+	}
+	s, err := New(Options{Config: cfg, TickInterval: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		f.Fatal(err)
+	}
+	quit := make(chan struct{})
+	go s.run(quit)
+	f.Cleanup(func() { close(quit); <-s.ownerDone })
+	return s
+}
+
+// fuzzPost posts body to path through the handler and checks the answer is a JSON one
+// with a 2xx or 4xx status (never a panic or a 5xx).
+func fuzzPost(t *testing.T, s *Server, path string, body []byte) {
+	w := httptest.NewRecorder()
+	s.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body)))
+	if w.Code >= 500 {
+		t.Fatalf("POST %s: %d %s", path, w.Code, w.Body.String())
+	}
+}
+
+// FuzzPostStatistic: POST /v1/statistics bodies.
+func FuzzPostStatistic(f *testing.F) {
+	s := fuzzServer(f)
+	f.Add([]byte(`{"statType":"CallsEntered","object":{"type":"Queue","id":"Q1@SW1"}}`))
+	f.Add([]byte(`{"statType":"CallsEntered","object":{"type":"Queue","id":"Q1@SW1"},"notification":{"mode":"periodical","period":5}}`))
+	f.Add([]byte(`{"statType":1}`))
+	f.Fuzz(func(t *testing.T, body []byte) { fuzzPost(t, s, "/v1/statistics", body) })
+}
+
+// FuzzPostEvents: POST /v1/events NDJSON bodies.
+func FuzzPostEvents(f *testing.F) {
+	s := fuzzServer(f)
+	evs, err := sim.New(sim.Config{Seed: 1, Agents: 4, Queues: 1, Duration: time.Hour})
+	if err != nil {
+		f.Fatal(err)
+	}
+	var seed bytes.Buffer
+	for i := 0; i < 20; i++ {
+		e, ok := evs.Next()
+		if !ok {
+			break
+		}
+		b, _ := appendEvent(nil, e)
+		seed.Write(b)
+	}
+	f.Add(seed.Bytes())
+	f.Add([]byte("{}\n{\"time\":1}\n"))
+	f.Fuzz(func(t *testing.T, body []byte) { fuzzPost(t, s, "/v1/events", body) })
+}
