@@ -28,7 +28,10 @@
 //     lines with bufio + encoding/json into an equivalent struct (jsonEvent), without
 //     validation.
 //   - Floor: the unavoidable work (see Workload.Floor).
-//   - Memory: heap bytes per open statistic and VmRSS (Build, MeasureRSS).
+//   - Memory: heap bytes per open statistic and VmRSS (Build, Options.MeasureRSS).
+//
+// Comparison (c), SQL recomputation, is the separate module perf/sqlbaseline; the
+// notification measurement (a server and SSE subscribers on loopback) is package ssebench.
 //
 // No test in this package depends on the speed of the machine: tests check the
 // workloads' shape and the report's format; speed is measured only by benchmarks and by

@@ -34,7 +34,7 @@ func (r *Report) Markdown(w io.Writer) error {
 	}
 
 	p("## Method\n\n")
-	p("- **Workloads** (`internal/perf`): a contact center from `runtime/sim` with seed %d — S = %s; M = %s; L = %s.\n",
+	p("- **Workloads** (`internal/perf`): a contact center from `runtime/sim` with seed %d — %s; %s; %s.\n",
 		S.Seed, S, M, L)
 	p("  The statistics are a fixed mix (`internal/perf/mix.go`): queue, queue-group, tenant, agent-group,\n")
 	p("  place-group, agent, DN and place statistics of the common categories (totals, averages, max/min,\n")

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/statkit/statkit/internal/perf"
+	"github.com/statkit/statkit/internal/perf/ssebench"
 )
 
 // runBench implements `statkit bench`: it measures the benchmark workloads of
@@ -73,7 +74,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		suite.SQL = func() (*perf.SQLResult, error) { return benchSQL(ctx, dir, *benchTime, *count, stderr) }
 	}
 	if *notify {
-		suite.Notify = func() (*perf.NotifyResult, error) { return perf.MeasureNotify(ctx, perf.NotifyOptions{}) }
+		suite.Notify = func() (*perf.NotifyResult, error) { return ssebench.Measure(ctx, ssebench.Options{}) }
 	}
 	rep, err := suite.Run()
 	if err != nil {

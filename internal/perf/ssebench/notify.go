@@ -1,4 +1,8 @@
-package perf
+// Package ssebench measures notifications: a statkit server (runtime/server) on a
+// loopback port, 1,000 SSE subscribers and a poster of NDJSON batches. It is apart from
+// package perf so that the SQL baseline module, which imports perf, does not depend on
+// the server.
+package ssebench
 
 import (
 	"bufio"
@@ -18,16 +22,17 @@ import (
 	"time"
 
 	"github.com/statkit/statkit/generated/object"
+	"github.com/statkit/statkit/internal/perf"
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/event"
 	"github.com/statkit/statkit/runtime/server"
 )
 
-// NotifyOptions configure MeasureNotify. Zero fields take the defaults noted.
-type NotifyOptions struct {
+// Options configure Measure. Zero fields take the defaults noted.
+type Options struct {
 	// Size is the workload whose topology, statistics and events are served (M).
-	Size Size
+	Size perf.Size
 	// Subscribers is the number of SSE subscribers (1,000); each follows one agent
 	// group's and one queue's statistics, as a wallboard does.
 	Subscribers int
@@ -38,9 +43,9 @@ type NotifyOptions struct {
 	Duration, Drain time.Duration
 }
 
-func (o NotifyOptions) withDefaults() NotifyOptions {
+func (o Options) withDefaults() Options {
 	if o.Size.Name == "" {
-		o.Size = M
+		o.Size = perf.M
 	}
 	if o.Subscribers <= 0 {
 		o.Subscribers = 1000
@@ -57,16 +62,16 @@ func (o NotifyOptions) withDefaults() NotifyOptions {
 	return o
 }
 
-// MeasureNotify runs a statkit server (runtime/server) on a loopback port with the
+// Measure runs a statkit server (runtime/server) on a loopback port with the
 // workload's topology and open statistics, connects the subscribers to GET /v1/stream,
 // posts the workload's events as NDJSON batches one after the other for at most
 // Duration, and counts the value notifications the subscribers receive, with each one's
 // latency from the start of the POST of the batch that caused it (the notification's
 // "at" is the event time of that batch's last event). Client and server share the
 // machine's cores. All traffic stays on 127.0.0.1, and the run is bounded in time.
-func MeasureNotify(ctx context.Context, o NotifyOptions) (*NotifyResult, error) {
+func Measure(ctx context.Context, o Options) (*perf.NotifyResult, error) {
 	o = o.withDefaults()
-	topo, stats, evs, err := Cycle(o.Size)
+	topo, stats, evs, err := perf.Cycle(o.Size)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +148,7 @@ func MeasureNotify(ctx context.Context, o NotifyOptions) (*NotifyResult, error) 
 	}
 
 	// Post the events in batches, each ending before an instant the next does not share.
-	res := &NotifyResult{Subscribers: o.Subscribers, Statistics: len(open)}
+	res := &perf.NotifyResult{Subscribers: o.Subscribers, Statistics: len(open)}
 	start := time.Now()
 	var buf []byte
 	for i := 0; i < len(evs) && time.Since(start) < o.Duration; {

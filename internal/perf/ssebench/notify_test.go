@@ -1,15 +1,17 @@
-package perf
+package ssebench
 
 import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/statkit/statkit/internal/perf"
 )
 
-// MeasureNotify runs end to end on loopback: subscribers receive notifications caused by
+// Measure runs end to end on loopback: subscribers receive notifications caused by
 // the posted batches, none is dropped. (Counts only; no figure is judged.)
-func TestMeasureNotify(t *testing.T) {
-	r, err := MeasureNotify(context.Background(), NotifyOptions{Size: S, Subscribers: 20, Duration: 300 * time.Millisecond, Drain: time.Second})
+func TestMeasure(t *testing.T) {
+	r, err := Measure(context.Background(), Options{Size: perf.S, Subscribers: 20, Duration: 300 * time.Millisecond, Drain: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
