@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -41,14 +40,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			"a table. L takes several minutes and a few GiB.\n\nflags:")
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fl.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fl.Arg(0))
+	if err := parseFlags(fl, args); err != nil {
+		return err
 	}
 	if *memChild != "" {
 		return benchMemoryChild(*memChild, stdout)

@@ -15,6 +15,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -73,6 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch {
 	case err == nil:
 		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0 // the command printed its usage
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.Is(err, errUsage):
@@ -82,6 +85,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "statkit %s: %v\n", args[0], err)
 		return 1
 	}
+}
+
+// parseFlags parses a command's flags and refuses positional arguments. -h returns
+// flag.ErrHelp (the usage was printed; the command exits 0); other problems are usage errors.
+func parseFlags(fl *flag.FlagSet, args []string) error {
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return flag.ErrHelp
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fl.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fl.Arg(0))
+	}
+	return nil
 }
 
 func usage(w io.Writer, cmds map[string]command) {

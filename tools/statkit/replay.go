@@ -88,15 +88,10 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			"after every event and at each --at instant (the clock advanced to it), in order.\n\nflags:")
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fl, args); err != nil {
+		return err
 	}
 	switch {
-	case fl.NArg() > 0:
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fl.Arg(0))
 	case *cfgPath == "":
 		return fmt.Errorf("%w: --config is required", errUsage)
 	case *evPath == "":

@@ -52,15 +52,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, "usage: statkit serve (--config C | --demo [--agents N --speed X --seed S]) [--addr :8080] [--data DIR --fsync always|interval|none]\n\nServes the statistics API, the live stream and the wallboard.\n\nflags:")
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fl, args); err != nil {
+		return err
 	}
 	switch {
-	case fl.NArg() > 0:
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fl.Arg(0))
 	case *cfgPath == "" && !*demo:
 		return fmt.Errorf("%w: give --config C or --demo", errUsage)
 	case *cfgPath != "" && *demo:

@@ -35,14 +35,8 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintln(stderr, "usage: statkit simulate [flags]\n\nPrints a simulated contact center's events as NDJSON on stdout.\n\nflags:")
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fl.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fl.Arg(0))
+	if err := parseFlags(fl, args); err != nil {
+		return err
 	}
 	if *start == "now" {
 		cfg.Start = time.Now().UTC()

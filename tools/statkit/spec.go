@@ -95,8 +95,8 @@ func specExport(args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("spec export", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	format := fl.String("format", "tsv", "output format: tsv, json or yaml")
-	if err := fl.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fl, args); err != nil {
+		return err
 	}
 	m, err := embeddedModel()
 	if err != nil {
@@ -117,8 +117,8 @@ func specDocs(args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("spec docs", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	cats := fl.Bool("categories", false, "print the category reference instead of the action reference")
-	if err := fl.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fl, args); err != nil {
+		return err
 	}
 	m, err := embeddedModel()
 	if err != nil {
