@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -52,6 +53,18 @@ func TestSimulateWritesReplayableEvents(t *testing.T) {
 		}
 		if n < 500 {
 			t.Fatalf("seed %s: only %d events", seed, n)
+		}
+		// The stream replays through `statkit replay --strict` with no rejection.
+		evPath := filepath.Join(t.TempDir(), "events.ndjson")
+		if err := os.WriteFile(evPath, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var rout, rerr bytes.Buffer
+		if err := runReplay(context.Background(), []string{"--config", cfgPath, "--events", evPath, "--strict"}, &rout, &rerr); err != nil {
+			t.Fatalf("seed %s: replay --strict: %v\n%s", seed, err, rerr.String())
+		}
+		if rerr.Len() != 0 || rout.Len() == 0 {
+			t.Fatalf("seed %s: replay --strict wrote %d bytes of values and stderr %q", seed, rout.Len(), rerr.String())
 		}
 		if again := simulateOutput(t, "--agents", "15", "--queues", "3", "--duration", "45m", "--seed", seed,
 			"--start", "2026-03-01T09:30:00+01:00"); !bytes.Equal(out, again) {
