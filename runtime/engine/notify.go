@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"math"
 	"slices"
 
@@ -91,7 +92,7 @@ func (e *Engine) Notifications(dst []Notification) []Notification {
 		}
 	}
 	slices.SortFunc(e.flagged, func(a, b int32) int {
-		return cmpU64(e.notes[a].seq, e.notes[b].seq)
+		return cmp.Compare(e.notes[a].seq, e.notes[b].seq)
 	})
 	for _, si := range e.flagged {
 		n := &e.notes[si]
@@ -121,16 +122,6 @@ func moved(n *note, v Value, insensitivity float64) bool {
 		return d != 0
 	}
 	return d > insensitivity/100*math.Abs(n.last)
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // openNote starts the notification state of statistic si.

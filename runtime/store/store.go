@@ -65,6 +65,7 @@ package store
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -230,18 +231,8 @@ func (s *Store) list(ext string) ([]segment, error) {
 		}
 		out = append(out, segment{first: n, path: filepath.Join(s.opts.Dir, e.Name())})
 	}
-	slices.SortFunc(out, func(a, b segment) int { return cmpU(a.first, b.first) })
+	slices.SortFunc(out, func(a, b segment) int { return cmp.Compare(a.first, b.first) })
 	return out, nil
-}
-
-func cmpU(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // recover scans the segments, truncates a torn tail and opens the last segment for
