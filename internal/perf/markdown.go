@@ -126,6 +126,30 @@ func (r *Report) Markdown(w io.Writer) error {
 		p("pending — %s.\n", r.NotifyNote)
 	}
 
+	p("\n## Restart (issue 8)\n\n")
+	if rr := r.Restart; rr != nil {
+		p("| workload | open statistics | snapshot size | snapshot time | events logged after it | log size | restore | replay | restart (restore + replay) | restored engine |\n")
+		p("|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n")
+		check := fmt.Sprintf("matches on %s statistics", thousands(int64(rr.Checked)))
+		if !rr.Verified() {
+			check = fmt.Sprintf("**differs** on %s of %s statistics", thousands(int64(rr.Differ)), thousands(int64(rr.Checked)))
+		}
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", rr.Size, thousands(int64(rr.Open)),
+			mib(uint64(rr.SnapshotBytes)), secs(rr.SnapshotTime), thousands(int64(rr.Events)), mib(uint64(rr.LogBytes)),
+			secs(rr.RestoreTime), secs(rr.ReplayTime), secs(rr.Total), check)
+		p("\nMethod (`perf.MeasureRestart`, GOMAXPROCS %d): the %s engine in steady state is snapshotted (`Engine.Snapshot`\n", rr.CPUs, rr.Size)
+		p("into memory; snapshot time) and written to a store in a temporary directory (fsync off), then the next %s\n", thousands(int64(rr.Events)))
+		p("events of the cycle are logged after it as the server logs them ('E' + NDJSON, %d events a record, %s records);\n", BatchSize, thousands(int64(rr.LogRecords)))
+		p("restore is `store.Open` (the log's recovery scan), loading the snapshot and `engine.Restore`, replay is\n")
+		p("decoding, validating and applying the logged events; the restored engine is then compared with the\n")
+		p("original one fed the same events on every %dth open statistic.\n", restartCheckStride)
+		if len(rr.Mismatches) > 0 {
+			p("First differences: %s.\n", strings.Join(rr.Mismatches, "; "))
+		}
+	} else {
+		p("pending — %s.\n", r.RestartNote)
+	}
+
 	p("\n## Targets (issue 7, one core)\n\n")
 	p("| target | status | measured | what bounds it |\n|---|---|---|---|\n")
 	for _, t := range r.Targets() {

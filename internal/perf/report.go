@@ -32,6 +32,10 @@ type Suite struct {
 	SQL func() (*SQLResult, error)
 	// Notify measures SSE notifications; nil or an error leaves them pending.
 	Notify func() (*NotifyResult, error)
+	// Restart measures a durable restart of L (issue 8, MeasureRestart) when L is
+	// measured: snapshot, RestartEvents events logged after it, restore and replay. It
+	// needs a temporary directory (os.TempDir) and takes a couple of minutes.
+	Restart bool
 }
 
 // Row holds the figures of one workload on one GOMAXPROCS value.
@@ -154,8 +158,10 @@ type Report struct {
 	Memory []*Memory
 	SQL    *SQLResult
 	Notify *NotifyResult
-	// SQLNote and NotifyNote say why a comparison is missing.
-	SQLNote, NotifyNote string
+	// Restart is the restart measurement of issue 8 (L).
+	Restart *RestartResult
+	// SQLNote, NotifyNote and RestartNote say why a measurement is missing.
+	SQLNote, NotifyNote, RestartNote string
 }
 
 // Run runs the suite.
@@ -212,9 +218,27 @@ func (s Suite) Run() (*Report, error) {
 			}
 			rep.Rows = append(rep.Rows, row)
 		}
+		if size.Name == L.Name && s.Restart {
+			logf("%s: restart (snapshot, %s events logged, restore, replay)", size.Name, thousands(RestartEvents))
+			r, err := MeasureRestart(w, RestartEvents)
+			if err != nil {
+				rep.RestartNote = err.Error()
+			} else {
+				logf("  %s", r.Summary())
+			}
+			rep.Restart = r
+		}
 		w = nil
 		runtime.GC()
 		debug.FreeOSMemory()
+	}
+	if rep.Restart == nil && rep.RestartNote == "" {
+		switch {
+		case !s.Restart:
+			rep.RestartNote = "not run (--restart=false)"
+		default:
+			rep.RestartNote = "not run (measured with L only; run with --workloads including L)"
+		}
 	}
 	if s.SQL != nil {
 		logf("SQL baseline (c)")
@@ -320,6 +344,11 @@ func (r *Report) Table(w io.Writer) {
 		fmt.Fprintf(w, "notifications: %s\n", r.Notify.Summary())
 	} else {
 		fmt.Fprintf(w, "notifications: pending: %s\n", r.NotifyNote)
+	}
+	if r.Restart != nil {
+		fmt.Fprintf(w, "restart (%s): %s\n", r.Restart.Size, r.Restart.Summary())
+	} else {
+		fmt.Fprintf(w, "restart: pending: %s\n", r.RestartNote)
 	}
 	fmt.Fprintln(w)
 	for _, t := range r.Targets() {

@@ -31,13 +31,15 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	markdown := fl.String("markdown", "", "write the report as Markdown to this file (docs/performance.md)")
 	sqlDir := fl.String("sql", "perf/sqlbaseline", `directory of the SQL baseline module, run with "go run"; "off" to skip comparison (c)`)
 	notify := fl.Bool("notify", true, "measure notifications to 1,000 SSE subscribers over loopback HTTP")
+	restart := fl.Bool("restart", true, "with L, measure a restart (issue 8): snapshot, 1,000,000 events logged, restore and replay, in a temporary directory (a couple of minutes)")
 	memChild := fl.String("memory-child", "", "internal: print the memory figures of one workload as JSON and exit")
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: statkit bench [--workloads S,M,L] [--cpu 1,2] [--markdown FILE] [--benchtime D] [--count N] [--sql DIR|off] [--notify=false]\n\n"+
+		fmt.Fprintln(stderr, "usage: statkit bench [--workloads S,M,L] [--cpu 1,2] [--markdown FILE] [--benchtime D] [--count N] [--sql DIR|off] [--notify=false] [--restart=false]\n\n"+
 			"Measures engine actions/s, allocations, NDJSON events/s, decoding against encoding/json,\n"+
 			"the floor, memory per statistic (and RSS for L, in a process of its own), SQL\n"+
-			"recomputation and SSE notifications on fixed-seed simulated contact centers, and prints\n"+
-			"a table. L takes several minutes and a few GiB.\n\nflags:")
+			"recomputation, SSE notifications and, with L, a restart from snapshot and log on\n"+
+			"fixed-seed simulated contact centers, and prints a table. L takes several minutes and a\n"+
+			"few GiB.\n\nflags:")
 		fl.PrintDefaults()
 	}
 	if err := parseFlags(fl, args); err != nil {
@@ -46,7 +48,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *memChild != "" {
 		return benchMemoryChild(*memChild, stdout)
 	}
-	suite := perf.Suite{BenchTime: *benchTime, Count: *count, Log: stderr}
+	suite := perf.Suite{BenchTime: *benchTime, Count: *count, Log: stderr, Restart: *restart}
 	for _, name := range strings.Split(*workloads, ",") {
 		s, err := perf.SizeNamed(strings.TrimSpace(name))
 		if err != nil || s.GrowingNumeric {
