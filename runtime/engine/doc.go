@@ -196,7 +196,8 @@
 // event touches only the statistics of the objects it reaches. A common statistic — a
 // Growing profile, no filter, RelMask or formula, and a base category — keeps four
 // counters inline; current values are computed at read time from the object's
-// in-progress instances or its members' statuses. Other statistics carry an extension
+// in-progress instances or its members' statuses. A Growing profile computes its current
+// interval once, when the first of its statistics reaches it, and the others copy it. Other statistics carry an extension
 // (ext.go) with what they need: a time range, RelMask counters, compiled filter and
 // formula, a ring of Sliding buckets or Selection records. Instances and statistics live
 // in slices reused through free lists, and status attributes are kept only while a

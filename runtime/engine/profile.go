@@ -25,6 +25,10 @@ type growing struct {
 	loc *time.Location
 	// offsets are the reset wall-clock times as offsets from local midnight, in [0, 24h).
 	offsets []time.Duration
+	// [cs, ce) is the interval bounds last computed, shared by every statistic on the
+	// profile: a statistic rolling into it copies it instead of evaluating the resets
+	// again. The zero value is empty. The engine is used from one goroutine at a time.
+	cs, ce event.Time
 }
 
 // newGrowing compiles a Growing profile. With no reset time and no period the interval
@@ -55,13 +59,24 @@ func newGrowing(p *config.TimeProfile) *growing {
 
 // bounds returns the interval containing t: its start (≤ t) and the instant it ends
 // (> t), i.e. the previous and the next reset (minTime and maxTime when there are none).
-// It looks at the reset instants of the local days before, of
-// and after t's local date.
+// The interval is computed once per profile and reused for every t inside it.
 func (g *growing) bounds(t event.Time) (start, end event.Time) {
-	start, end = minTime, maxTime
-	if len(g.offsets) == 0 {
-		return start, end
+	if g.cs <= t && t < g.ce {
+		return g.cs, g.ce
 	}
+	if len(g.offsets) == 0 {
+		return minTime, maxTime
+	}
+	g.cs, g.ce = g.compute(t)
+	return g.cs, g.ce
+}
+
+// compute is bounds without the cache. It looks at the reset instants of the local days
+// before, of and after t's local date: wall times only move forward across local days, so
+// the previous reset is on t's date or the day before and the next one on t's date or the
+// day after, and the result is the same for every t between them.
+func (g *growing) compute(t event.Time) (start, end event.Time) {
+	start, end = minTime, maxTime
 	y, m, d := t.Std().In(g.loc).Date()
 	for dd := -1; dd <= 1; dd++ {
 		for _, off := range g.offsets {
