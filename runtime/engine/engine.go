@@ -459,33 +459,19 @@ func (e *Engine) Open(st *config.Statistic) error {
 	if st == nil || st.StatType == nil {
 		return errors.New("open statistic: no stat type")
 	}
-	if err := e.check(st); err != nil {
-		return fmt.Errorf("open statistic %q: %w", st.ID, err)
-	}
-	o, _ := e.find(st.Object.Type, st.Object.ID)
-	w, err := e.window(st.Profile)
+	base, err := e.baseStat(st)
 	if err != nil {
 		return fmt.Errorf("open statistic %q: %w", st.ID, err)
 	}
-	x, err := e.newExt(st)
-	if err != nil {
-		return fmt.Errorf("open statistic %q: %w", st.ID, err)
-	}
-	cat := st.StatType.Category
+	o, x, cat := base.obj, base.ext, base.cat
 	if st.StatType.Subject.IsStatus() && (st.Filter != nil || cat == category.CurrentDistinctNumber) {
 		e.needStatusAttrs()
 	}
 	si := e.newStat()
 	s := &e.stats[si]
-	*s = stat{
-		cfg: st, mask: &st.StatType.MainMask, win: w, obj: o, ext: x,
-		cat: cat, kind: kindOf(st.StatType.Subject, st.Object.Type),
-		hasMedia: st.StatType.MediaType != "", open: true,
-		live: cat.Kind() == category.KindCurrent || x != nil && x.track ||
-			cat == category.TotalAdjustedNumber || cat == category.TotalAdjustedTime,
-		opened: e.clock, runStart: e.clock, end: minTime,
-		acc: acc{min: math.MaxInt64},
-	}
+	*s = base
+	s.opened, s.runStart, s.end = e.clock, e.clock, minTime
+	s.acc = acc{min: math.MaxInt64}
 	if !e.started {
 		s.opened = minTime // opened before the first event (the config's): not clipped
 	}
@@ -593,6 +579,31 @@ func kindOf(s category.Subject, typ object.Type) subjKind {
 		return subjAgent
 	}
 	return subjAction
+}
+
+// baseStat checks st and builds its statistic slot from what its definition decides (object,
+// window, extended state, category, subject kind, whether it is live); Open and Restore then
+// fill in the accumulated state.
+func (e *Engine) baseStat(st *config.Statistic) (stat, error) {
+	if err := e.check(st); err != nil {
+		return stat{}, err
+	}
+	o, _ := e.find(st.Object.Type, st.Object.ID)
+	w, err := e.window(st.Profile)
+	if err != nil {
+		return stat{}, err
+	}
+	x, err := e.newExt(st)
+	if err != nil {
+		return stat{}, err
+	}
+	s := stat{
+		cfg: st, mask: &st.StatType.MainMask, win: w, obj: o, ext: x,
+		cat: st.StatType.Category, kind: kindOf(st.StatType.Subject, st.Object.Type),
+		hasMedia: st.StatType.MediaType != "", open: true,
+	}
+	s.live = isLive(&s)
+	return s, nil
 }
 
 func (e *Engine) newStat() int32 {

@@ -601,26 +601,13 @@ func (d *snapR) stat(e *Engine, cfg *config.Config, si int32) error {
 		}
 		st.Notification = nt
 	}
-	if err := e.check(st); err != nil {
-		return fmt.Errorf("statistic %q: %v", sp.ID, err)
-	}
-	o, _ := e.find(st.Object.Type, st.Object.ID)
-	w, err := e.window(st.Profile)
+	base, err := e.baseStat(st)
 	if err != nil {
 		return fmt.Errorf("statistic %q: %v", sp.ID, err)
 	}
-	x, err := e.newExt(st)
-	if err != nil {
-		return fmt.Errorf("statistic %q: %v", sp.ID, err)
-	}
-	cat := st.StatType.Category
+	x := base.ext
 	s := &e.stats[si]
-	*s = stat{
-		cfg: st, mask: &st.StatType.MainMask, win: w, obj: o, ext: x,
-		cat: cat, kind: kindOf(st.StatType.Subject, st.Object.Type),
-		hasMedia: st.StatType.MediaType != "", open: true,
-	}
-	s.live = isLive(s)
+	*s = base
 	s.dirty, s.opened, s.start, s.end = d.bool(), d.t(), d.t(), d.t()
 	s.acc = acc{n: d.i(), sum: d.i(), max: d.i(), min: d.i()}
 	s.cur, s.runStart = int32(d.i()), d.t()
