@@ -24,6 +24,17 @@ type Resolver interface {
 	Known(class object.SourceClass, id string) bool
 }
 
+// SourceResolver is a Resolver that answers both of the decoder's questions about an
+// event's source with one look-up. The decoder calls ResolveSource, when the Resolver has
+// it, instead of Known and DNType on the lines it decodes without rejecting them; it must
+// agree with them.
+type SourceResolver interface {
+	Resolver
+	// ResolveSource returns Known(class, id) and, when id is a DN whose type is of source
+	// class class, that type (DNNone otherwise).
+	ResolveSource(class object.SourceClass, id string) (dn object.DNType, known bool)
+}
+
 // Options configure decoding. The zero value decodes without topology checks and with
 // DefaultMaxLineBytes.
 type Options struct {
@@ -76,27 +87,40 @@ func (o *Options) maxLine() int {
 // Reason; it is never another error. A blank line is rejected as bad_json (the
 // Decoder skips blank lines before they get here).
 //
-// The strings of the returned Event share the memory of one copy of line: line may be
-// reused by the caller, but keeping any of those strings keeps that copy alive.
+// The strings of the returned Event are copies: line may be reused by the caller. They
+// share one allocation, which holds at most a copy of line: keeping any of them keeps it
+// alive.
 //
 // DecodeLine checks everything that one line can show: JSON shape, fields, time, source
 // class, source object (with a Resolver), action applicability, phase and duration. It
 // does not check anything that needs earlier events (an end without a start, a second
 // start, an event older than the previous one): the engine does.
 func DecodeLine(line []byte, lineNo int, opts Options) (Event, error) {
-	e, rej := decodeLine(line, lineNo, &opts)
+	var fw fastWire
+	e, rej := decodeLine(line, lineNo, &opts, &fw)
 	if rej != nil {
 		return Event{}, rej
 	}
 	return e, nil
 }
 
-// decodeLine is DecodeLine returning the concrete rejection type.
-func decodeLine(line []byte, lineNo int, opts *Options) (Event, *Rejection) {
+// decodeLine is DecodeLine returning the concrete rejection type; fw is scratch space for
+// the fast path.
+func decodeLine(line []byte, lineNo int, opts *Options, fw *fastWire) (Event, *Rejection) {
 	if max := opts.maxLine(); len(line) > max {
 		return Event{}, &Rejection{Line: lineNo, Code: CodeLineTooLong,
 			Reason: "line is longer than " + strconv.Itoa(max) + " bytes"}
 	}
+	if e, ok := fastDecode(line, opts, fw); ok {
+		e.Line = lineNo
+		return e, nil
+	}
+	return decodeRef(line, lineNo, opts)
+}
+
+// decodeRef decodes a line of at most the maximum length with the reference path, which
+// words every rejection.
+func decodeRef(line []byte, lineNo int, opts *Options) (Event, *Rejection) {
 	var w wireEvent
 	if rej := scanLine(string(line), &w); rej != nil {
 		rej.Line = lineNo

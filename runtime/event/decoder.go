@@ -9,6 +9,10 @@ import (
 	"strconv"
 )
 
+// memoAfter is the line from which a Decoder shares strings and Data between events: the
+// memo is not worth making for a few lines.
+const memoAfter = 8
+
 // readBufferSize is the Decoder's read buffer; longer lines are assembled in a side buffer
 // up to the line length bound.
 const readBufferSize = 16 << 10
@@ -18,6 +22,11 @@ const readBufferSize = 16 << 10
 // fails validation becomes a Rejection and decoding goes on with the next line; only a
 // read error from the underlying reader stops it.
 //
+// The events of a Decoder share memory: it remembers the strings and Data of recent
+// events and hands the same ones to later events that carry equal values, so that the ids,
+// media and data that a stream repeats take no new memory. An Event's Data may thus be the
+// Data of other events too: treat it as read-only.
+//
 // A Decoder is not safe for concurrent use.
 type Decoder struct {
 	r    *bufio.Reader
@@ -26,6 +35,7 @@ type Decoder struct {
 	line int    // number of the last line read
 	long []byte // assembles lines longer than the read buffer
 	err  error  // sticky: io.EOF or a read error
+	fw   fastWire
 }
 
 // NewDecoder returns a Decoder reading from r with opts.
@@ -55,7 +65,10 @@ func (d *Decoder) Next() (Event, *Rejection, error) {
 		if isBlank(line) {
 			continue
 		}
-		e, rej := decodeLine(line, d.line, &d.opts)
+		if d.fw.memo == nil && d.line >= memoAfter {
+			d.fw.memo = newMemo()
+		}
+		e, rej := decodeLine(line, d.line, &d.opts, &d.fw)
 		return e, rej, nil
 	}
 	return Event{}, nil, d.err

@@ -98,7 +98,8 @@ type Event struct {
 	// Duration is the duration in milliseconds that a retrospective action reports; 0 for
 	// other kinds.
 	Duration int64
-	// Data is the attached data.
+	// Data is the attached data. Events may share it (a Decoder gives events with equal
+	// data the same Data): do not modify it in place.
 	Data Data
 	// Line is the 1-based line of the event in its NDJSON input, 0 when not from a stream.
 	Line int

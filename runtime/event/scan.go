@@ -6,11 +6,12 @@ import (
 	"unicode/utf8"
 )
 
-// This file is the only code that reads JSON. scanLine turns one line into a wireEvent
-// (field texts, not yet interpreted) and checks the syntax and the shape of the wire format
-// on the way; validate.go interprets the fields. Making decoding faster means making this
-// file faster; its contract is pinned by the fuzz targets, which compare it with
-// encoding/json.
+// This file is the reference JSON reader. scanLine turns one line into a wireEvent (field
+// texts, not yet interpreted) and checks the syntax and the shape of the wire format on
+// the way; decode.go interprets the fields. Every line that the fast path (fast.go) does
+// not take comes here, and every rejection is worded here and in decode.go, so this code
+// favours clarity over speed; its contract is pinned by the fuzz targets, which compare it
+// with encoding/json. Making decoding faster means making fast.go faster.
 //
 // Strings without escapes are returned as substrings of the line, so a decoded Event
 // shares one allocation (the line) for all its strings.
