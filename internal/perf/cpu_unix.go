@@ -16,3 +16,7 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// CPUTime returns the CPU time (user + system) this process has used so far, all
+// threads together; 0 where it is not measured.
+func CPUTime() time.Duration { return cpuTime() }

@@ -47,20 +47,42 @@ func (s *SQLResult) Summary() string {
 }
 
 // NotifyResult is the notification measurement: events posted to a running server over
-// loopback HTTP, value notifications delivered to SSE subscribers.
+// loopback HTTP, value notifications delivered to SSE subscribers. The result itself is
+// the run at a fixed offered load (EventRate > 0), where latency is meaningful;
+// Capacity, when measured, is the same server driven as fast as it answers.
 type NotifyResult struct {
 	Subscribers int `json:"subscribers"`
 	Statistics  int `json:"statistics"`
 	Events      int `json:"events"`
+	// EventRate is the offered load in events per second (batches of Batch events on a
+	// fixed schedule); 0 for a closed loop (each POST sent when the previous one was
+	// answered).
+	EventRate float64 `json:"eventRate"`
+	Batch     int     `json:"batch"`
 	// Delivered counts notifications received by all subscribers in Elapsed (from the
 	// first event posted to the last notification read).
 	Delivered int           `json:"delivered"`
 	Elapsed   time.Duration `json:"elapsed"`
-	// P50, P99 and Max are the latencies from the POST of the batch that caused a
-	// notification to its arrival at a subscriber.
+	// P50, P99 and Max are the latencies from the instant the batch that caused a
+	// notification was due to be posted (its scheduled time; in a closed loop the start of
+	// its POST) to the notification's arrival at a subscriber.
 	P50, P99, Max time.Duration
-	Dropped       int    `json:"dropped"`
-	Bound         string `json:"bound"`
+	// Behind is how late the poster fell behind its schedule at most (0 in a closed loop).
+	Behind time.Duration `json:"behind"`
+	// CPU is the CPU time the process (server, subscribers and poster together) used
+	// from the run's start to the end of its wait for the last notifications; 0 when not
+	// measured.
+	CPU time.Duration `json:"cpu"`
+	// Dropped counts subscribers dropped; Coalesced and Discarded are the server's counts
+	// of notifications replaced by a newer value of their statistic before being written
+	// (the documented coalescing of a subscriber that is behind) and of notifications
+	// discarded with a dropped subscriber.
+	Dropped   int    `json:"dropped"`
+	Coalesced int64  `json:"coalesced"`
+	Discarded int64  `json:"discarded"`
+	Bound     string `json:"bound"`
+	// Capacity is the closed-loop run on the same server (nil when not measured).
+	Capacity *NotifyResult `json:"capacity,omitempty"`
 }
 
 // PerSecond is the delivery rate.
@@ -73,9 +95,25 @@ func (n *NotifyResult) PerSecond() float64 {
 
 // Summary is a one-line account of the measurement.
 func (n *NotifyResult) Summary() string {
-	return fmt.Sprintf("%s notifications/s to %d subscribers (%s delivered in %s, %d events, %d statistics), latency from ingest p50 %s p99 %s max %s, %d subscribers dropped",
-		rate(n.PerSecond()), n.Subscribers, thousands(int64(n.Delivered)), n.Elapsed.Round(time.Millisecond), n.Events, n.Statistics,
-		n.P50.Round(10*time.Microsecond), n.P99.Round(10*time.Microsecond), n.Max.Round(10*time.Microsecond), n.Dropped)
+	load := "as fast as the server answers"
+	if n.EventRate > 0 {
+		load = fmt.Sprintf("at %s events/s", thousands(int64(n.EventRate)))
+	}
+	s := fmt.Sprintf("%s notifications/s to %d subscribers %s in batches of %d (%s delivered in %s, %s events, %d statistics), latency from ingest p50 %s p99 %s max %s, %d subscribers dropped, %s notifications coalesced, %s discarded",
+		rate(n.PerSecond()), n.Subscribers, load, n.Batch, thousands(int64(n.Delivered)), n.Elapsed.Round(time.Millisecond), thousands(int64(n.Events)), n.Statistics,
+		n.P50.Round(10*time.Microsecond), n.P99.Round(10*time.Microsecond), n.Max.Round(10*time.Microsecond), n.Dropped,
+		thousands(n.Coalesced), thousands(n.Discarded))
+	if n.EventRate > 0 {
+		s += fmt.Sprintf(", poster at most %s behind schedule", n.Behind.Round(10*time.Microsecond))
+	}
+	if n.CPU > 0 && n.Delivered > 0 {
+		s += fmt.Sprintf(", %s CPU (%.1f µs per notification delivered, server and clients)",
+			n.CPU.Round(time.Millisecond), float64(n.CPU.Microseconds())/float64(n.Delivered))
+	}
+	if c := n.Capacity; c != nil {
+		s += "; capacity: " + c.Summary()
+	}
+	return s
 }
 
 // dur formats nanoseconds as a duration.

@@ -75,10 +75,19 @@ func (r *Report) Targets() []Target {
 	}
 
 	if n := r.Notify; n != nil {
+		measured := rate(n.PerSecond()) + "/s"
+		if n.EventRate > 0 {
+			measured += " at " + thousands(int64(n.EventRate)) + " events/s offered"
+		}
+		if c := n.Capacity; c != nil {
+			measured += fmt.Sprintf(" (capacity %s/s as fast as the server answers)", rate(c.PerSecond()))
+		}
 		out = append(out, Target{Name: fmt.Sprintf("≥ 100,000 notifications/s to %s subscribers", thousands(int64(n.Subscribers))),
-			Status: verdict(n.PerSecond() >= 1e5 && n.Subscribers >= 1000), Measured: rate(n.PerSecond()) + "/s", Bound: n.Bound})
+			Status: verdict(n.PerSecond() >= 1e5 && n.Subscribers >= 1000), Measured: measured, Bound: n.Bound})
+		// The latency counts only when taken at the target's rate.
 		out = append(out, Target{Name: "notification p99 latency from ingest < 50 ms",
-			Status: verdict(n.P99 < 50*time.Millisecond && n.Delivered > 0), Measured: n.P99.Round(10 * time.Microsecond).String(), Bound: n.Bound})
+			Status:   verdict(n.P99 < 50*time.Millisecond && n.Delivered > 0 && n.PerSecond() >= 1e5 && n.Subscribers >= 1000),
+			Measured: fmt.Sprintf("%s at %s/s", n.P99.Round(10*time.Microsecond), rate(n.PerSecond())), Bound: n.Bound})
 	} else {
 		pending("≥ 100,000 notifications/s to 1,000 subscribers", r.NotifyNote)
 		pending("notification p99 latency from ingest < 50 ms", r.NotifyNote)

@@ -66,12 +66,22 @@
 // statistic is treated as notification mode "changes" with insensitivity 0: after each
 // batch and each tick, the statistics the engine reports in Changed — and the ones that
 // grow with the clock alone, at every tick and whenever event time has moved a second —
-// are evaluated, and a value whose JSON differs from the last one sent is published. When
-// the engine gets its subscription API (modes periodical, reset, none, insensitivity),
-// only the notifier changes.
+// are evaluated, and a value whose JSON differs from the last one sent is published. A
+// statistic that no subscriber watches is not evaluated (it is when a subscriber asks for
+// its current value). When the engine gets its subscription API (modes periodical, reset,
+// none, insensitivity), only the notifier changes.
 //
-// Each subscriber has a queue that coalesces to the newest value per statistic (a pending
-// map and a 1-slot wake channel): publishing never blocks the owner. A subscriber whose
+// The owner's cost of a notification is independent of the subscribers that do not
+// want it: each value is encoded into its SSE frame once, and that one frame is offered
+// to the subscribers watching the statistic, found through an index by statistic id
+// (those that watch every statistic are listed apart). After a batch only the
+// subscribers that were offered something are woken, once each.
+//
+// Each subscriber has a queue that coalesces to the newest value per statistic (the
+// pending frames in order, found by slot or id, and a 1-slot wake channel): publishing
+// never blocks the owner. Woken, a stream handler takes everything pending and writes it
+// as one write and one flush, so a burst of values reaches a client in one TCP write
+// (one HTTP chunk), and a client that is behind gets them together. A subscriber whose
 // pending set would exceed Options.SubscriberLimit, or whose write blocks past
 // Options.WriteTimeout (a deadline set per write through http.ResponseController), is
 // dropped and counted in statkit_subscribers_dropped_total. A slow client therefore costs

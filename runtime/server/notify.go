@@ -22,23 +22,40 @@ import (
 // batch and each clock tick the statistics the engine lists in Changed are evaluated, and
 // so are the statistics whose value moves with the clock alone (clockDriven) — at every
 // tick, and after a batch when the engine clock has moved by clockResolution since they
-// were last evaluated. A value is sent when its JSON differs from the last one sent.
+// were last evaluated. A value is sent when its JSON differs from the last one sent. A
+// statistic no subscriber watches is not evaluated at all (nothing would be sent): its
+// last value is brought up to date when a subscriber asks for its snapshot.
+//
+// Each value is encoded once: its frame is built by appending the id, the time and the
+// value's JSON (the bytes json.Marshal gives for valueJSON), and the one frame is shared
+// by every subscriber it is offered to.
 //
 // Invariant: for every subscriber and every statistic it watches, the newest frame it
-// was given (snapshot, delivered or pending) carries last[id]. The notifier belongs to
-// the owner goroutine.
+// was given (snapshot, delivered or pending) carries the statistic's last value. The
+// notifier belongs to the owner goroutine.
 type notifier struct {
 	eng *engine.Engine
 	hub *hub
-	// last is the JSON of the value last sent (or snapshotted) per open statistic; nil
-	// when none was.
-	last map[string][]byte
-	// clocked are the open statistics that change with the clock alone (order: the
-	// order they were opened in), and clockedAt the engine time they were last evaluated.
-	clocked   map[string]struct{}
-	order     []string
+	// stats holds the open statistics.
+	stats map[string]*notified
+	// clocked are the open statistics that change with the clock alone, in the order
+	// they were opened, and clockedAt the engine time they were last evaluated.
+	clocked   []*notified
 	clockedAt event.Time
 	ids       []string // scratch for Changed
+	value     []byte   // scratch for a value's JSON
+	// at is the engine time atJSON spells (as a JSON string), cached across a batch.
+	at     event.Time
+	atJSON []byte
+}
+
+// notified is the notification state of one open statistic.
+type notified struct {
+	id      string
+	idJSON  []byte // the id as a JSON string
+	clocked bool
+	// last is the JSON of the value last sent (or snapshotted); nil when none was.
+	last []byte
 }
 
 // clockResolution is how far event time must move during batches before the
@@ -47,7 +64,7 @@ const clockResolution event.Time = 1000
 
 // newNotifier returns a notifier over eng's open statistics, publishing to h.
 func newNotifier(eng *engine.Engine, h *hub) *notifier {
-	n := &notifier{eng: eng, hub: h, last: map[string][]byte{}, clocked: map[string]struct{}{}}
+	n := &notifier{eng: eng, hub: h, stats: map[string]*notified{}}
 	for _, st := range eng.Statistics() {
 		n.opened(st)
 	}
@@ -57,20 +74,26 @@ func newNotifier(eng *engine.Engine, h *hub) *notifier {
 // opened starts tracking st, just opened in the engine. The caller publishes its first
 // value with check.
 func (n *notifier) opened(st *config.Statistic) {
-	if clockDriven(st) {
-		n.clocked[st.ID] = struct{}{}
-		n.order = append(n.order, st.ID)
+	idJSON, err := json.Marshal(st.ID)
+	if err != nil { // a string always encodes
+		panic(err)
 	}
-	n.last[st.ID] = nil
+	ns := &notified{id: st.ID, idJSON: idJSON, clocked: clockDriven(st)}
+	if old := n.stats[st.ID]; old != nil && old.clocked {
+		n.clocked = slices.DeleteFunc(n.clocked, func(x *notified) bool { return x == old })
+	}
+	n.stats[st.ID] = ns
+	if ns.clocked {
+		n.clocked = append(n.clocked, ns)
+	}
 }
 
 // closed stops tracking statistic id, just closed, and tells its subscribers.
 func (n *notifier) closed(id string) error {
-	delete(n.last, id)
-	if _, ok := n.clocked[id]; ok {
-		delete(n.clocked, id)
-		n.order = slices.DeleteFunc(n.order, func(x string) bool { return x == id })
+	if ns := n.stats[id]; ns != nil && ns.clocked {
+		n.clocked = slices.DeleteFunc(n.clocked, func(x *notified) bool { return x == ns })
 	}
+	delete(n.stats, id)
 	frame, err := closedFrame(id, n.eng.Now())
 	if err != nil {
 		return err
@@ -99,66 +122,144 @@ func (n *notifier) afterTick() error {
 func (n *notifier) send(ids []string, clocked bool) error {
 	var errs []error
 	for _, id := range ids {
-		if _, ok := n.clocked[id]; !ok || !clocked {
-			errs = append(errs, n.check(id))
+		if ns := n.stats[id]; ns != nil && (!ns.clocked || !clocked) {
+			errs = appendErr(errs, n.update(ns, false))
 		}
 	}
 	if clocked {
 		n.clockedAt = n.eng.Now()
-		for _, id := range n.order {
-			errs = append(errs, n.check(id))
+		for _, ns := range n.clocked {
+			errs = appendErr(errs, n.update(ns, false))
 		}
 	}
 	n.hub.flush()
 	return errors.Join(errs...)
 }
 
-// check evaluates statistic id and publishes it when its value changed. The caller
-// flushes the hub.
+// appendErr appends err to errs unless it is nil.
+func appendErr(errs []error, err error) []error {
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return errs
+}
+
+// check evaluates statistic id and publishes it when its value changed and someone
+// watches it. The caller flushes the hub.
 func (n *notifier) check(id string) error {
-	prev, open := n.last[id]
-	if !open {
-		return nil
+	if ns := n.stats[id]; ns != nil {
+		return n.update(ns, false)
 	}
-	b, err := n.value(id)
-	if err != nil {
-		return err
-	}
-	if prev != nil && bytes.Equal(b, prev) {
-		return nil
-	}
-	n.last[id] = b
-	frame, err := valueFrame(id, n.eng.Now(), b)
-	if err != nil {
-		return err
-	}
-	n.hub.publish(id, frame)
 	return nil
 }
 
-// value returns the JSON of statistic id's current value.
-func (n *notifier) value(id string) ([]byte, error) {
+// update evaluates ns — only when a subscriber watches it, unless force — and
+// publishes its value when it differs from the last one sent. The caller flushes the hub.
+func (n *notifier) update(ns *notified, force bool) error {
+	if !force && !n.hub.watched(ns.id) {
+		return nil
+	}
+	b, err := n.appendValue(n.value[:0], ns.id)
+	n.value = b
+	if err != nil {
+		return err
+	}
+	if ns.last != nil && bytes.Equal(b, ns.last) {
+		return nil
+	}
+	frame := n.valueFrame(ns, b)
+	n.hub.publish(ns.id, frame)
+	return nil
+}
+
+// valueFrame builds the SSE frame of value b of ns at the engine time and makes b ns's
+// last value (last shares the frame's bytes).
+func (n *notifier) valueFrame(ns *notified, b []byte) []byte {
+	if now := n.eng.Now(); n.atJSON == nil || now != n.at {
+		atJSON, err := json.Marshal(now.String())
+		if err != nil { // a string always encodes
+			panic(err)
+		}
+		n.at, n.atJSON = now, atJSON
+	}
+	frame, start := valueFrame(ns.idJSON, n.atJSON, b)
+	ns.last = frame[start : start+len(b) : start+len(b)]
+	return frame
+}
+
+// valueFrame returns the SSE frame "event: value\ndata: {statistic, at, value}\n\n" of
+// the JSON id, time and value — the bytes sseFrame("value", json.Marshal(valueJSON{…}))
+// gives, without reflection — and where the value starts in it.
+func valueFrame(idJSON, atJSON, value []byte) ([]byte, int) {
+	const (
+		head = "event: value\ndata: {\"statistic\":"
+		at   = ",\"at\":"
+		val  = ",\"value\":"
+		tail = "}\n\n"
+	)
+	frame := make([]byte, 0, len(head)+len(idJSON)+len(at)+len(atJSON)+len(val)+len(value)+len(tail))
+	frame = append(frame, head...)
+	frame = append(frame, idJSON...)
+	frame = append(frame, at...)
+	frame = append(frame, atJSON...)
+	frame = append(frame, val...)
+	start := len(frame)
+	frame = append(frame, value...)
+	return append(frame, tail...), start
+}
+
+// appendValue appends the JSON of statistic id's current value to dst: the bytes
+// json.Marshal gives, without its reflection for a plain number.
+func (n *notifier) appendValue(dst []byte, id string) ([]byte, error) {
 	v, err := n.eng.Value(id)
 	if err != nil {
-		return nil, fmt.Errorf("notify: %w", err)
+		return dst, fmt.Errorf("notify: %w", err)
+	}
+	if v.State == nil {
+		if b, err := v.MarshalJSON(); err == nil && isNumber(b) {
+			return append(dst, b...), nil
+		}
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
-		return nil, fmt.Errorf("notify %q: %w", id, err)
+		return dst, fmt.Errorf("notify %q: %w", id, err)
 	}
-	return b, nil
+	return append(dst, b...), nil
+}
+
+// isNumber reports whether b is a JSON number, which json.Marshal would copy unchanged.
+func isNumber(b []byte) bool {
+	if len(b) == 0 || len(b) > 32 {
+		return false
+	}
+	for _, c := range b {
+		if (c < '0' || c > '9') && c != '-' && c != '+' && c != '.' && c != 'e' && c != 'E' {
+			return false
+		}
+	}
+	return json.Valid(b)
+}
+
+// valueOf returns the JSON of statistic id's current value.
+func (n *notifier) valueOf(id string) ([]byte, error) {
+	return n.appendValue(nil, id)
 }
 
 // snapshot returns the SSE frame of statistic id's current value for a new subscriber,
-// which the caller adds to the hub afterwards. When the value has moved since it was
-// last sent (a clock-driven statistic between evaluations) it is published to the
-// current subscribers too, which keeps last[id] the newest value everyone was given.
+// which the caller adds to the hub afterwards, and flushes the hub after a round of
+// snapshots. When the value has moved since it was last sent (a clock-driven statistic
+// between evaluations, or one nobody watched) it is published to the current
+// subscribers too, which keeps last the newest value everyone was given.
 func (n *notifier) snapshot(id string) ([]byte, error) {
-	if err := n.check(id); err != nil {
+	ns := n.stats[id]
+	if ns == nil {
+		return nil, fmt.Errorf("notify: statistic %q: %w", id, engine.ErrUnknownStatistic)
+	}
+	if err := n.update(ns, true); err != nil {
 		return nil, err
 	}
-	n.hub.flush()
-	return valueFrame(id, n.eng.Now(), n.last[id])
+	frame := slices.Clone(ns.last) // valueFrame makes last its own
+	return n.valueFrame(ns, frame), nil
 }
 
 // clockDriven reports whether st's value can change with the passing of time alone
@@ -181,15 +282,6 @@ type valueJSON struct {
 	Statistic string          `json:"statistic"`
 	At        string          `json:"at"`
 	Value     json.RawMessage `json:"value"`
-}
-
-// valueFrame builds the SSE frame "event: value\ndata: {statistic, at, value}\n\n".
-func valueFrame(id string, at event.Time, value []byte) ([]byte, error) {
-	data, err := json.Marshal(valueJSON{Statistic: id, At: at.String(), Value: value})
-	if err != nil {
-		return nil, fmt.Errorf("notify %q: %w", id, err)
-	}
-	return sseFrame("value", data), nil
 }
 
 // closedJSON is the data of an SSE closed event.

@@ -259,7 +259,7 @@ func (o *owner) peek(id string) (*config.Statistic, event.Time, []byte, error) {
 	if !ok {
 		return nil, 0, nil, fmt.Errorf("statistic %q: %w", id, engine.ErrUnknownStatistic)
 	}
-	b, err := o.n.value(id)
+	b, err := o.n.valueOf(id)
 	return st, o.eng.Now(), b, err
 }
 
@@ -283,6 +283,7 @@ func (o *owner) subscribe(sub *subscriber, ids []string) ([][]byte, error) {
 		return nil, fmt.Errorf("unknown statistic %s: %w", strings.Join(unknown, ", "), engine.ErrUnknownStatistic)
 	}
 	frames := make([][]byte, 0, len(ids))
+	defer o.hub.flush() // the values that moved went to the current subscribers
 	for _, id := range ids {
 		f, err := o.n.snapshot(id)
 		if err != nil {

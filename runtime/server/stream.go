@@ -70,22 +70,25 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // tell proxies not to buffer
 	w.WriteHeader(http.StatusOK)
-	if !s.writeFrames(r, w, rc, sub, frames) {
+	var out []byte // writeFrames' buffer
+	if !s.writeFrames(r, w, rc, sub, frames, &out) {
 		return
 	}
+	clear(frames)
+	spare := frames[:0] // take's queue, swapped with the subscriber's at each take
 	heartbeat := time.NewTicker(s.opts.Heartbeat)
 	defer heartbeat.Stop()
-	buf := frames[:0]
 	for {
 		select {
 		case <-sub.wake:
-			buf = sub.take(buf[:0])
-			if !s.writeFrames(r, w, rc, sub, buf) {
+			got := sub.take(spare)
+			if !s.writeFrames(r, w, rc, sub, got, &out) {
 				return
 			}
-			clear(buf)
+			clear(got)
+			spare = got[:0]
 		case <-heartbeat.C:
-			if !s.writeFrames(r, w, rc, sub, [][]byte{heartbeatFrame}) {
+			if !s.writeFrames(r, w, rc, sub, [][]byte{heartbeatFrame}, &out) {
 				return
 			}
 		case <-sub.dropped:
@@ -100,8 +103,10 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 }
 
 // writeFrames writes frames and flushes them under one write deadline, and reports
-// whether they were written; on failure the stream ends (see writeFailed).
-func (s *Server) writeFrames(r *http.Request, w http.ResponseWriter, rc *http.ResponseController, sub *subscriber, frames [][]byte) bool {
+// whether they were written; on failure the stream ends (see writeFailed). The frames
+// are concatenated in *out and written together (in pieces of about maxWrite bytes when
+// there are many), so that a wake-up costs one write through the response's layers.
+func (s *Server) writeFrames(r *http.Request, w http.ResponseWriter, rc *http.ResponseController, sub *subscriber, frames [][]byte, out *[]byte) bool {
 	if len(frames) == 0 {
 		return true
 	}
@@ -110,19 +115,31 @@ func (s *Server) writeFrames(r *http.Request, w http.ResponseWriter, rc *http.Re
 	}
 	n := 0
 	for _, f := range frames {
-		if _, err := w.Write(f); err != nil {
-			return s.writeFailed(r, sub, err, len(frames)-n)
-		}
 		if f[0] != ':' {
 			n++
 		}
 	}
+	b := (*out)[:0]
+	for i, f := range frames {
+		b = append(b, f...)
+		if len(b) < maxWrite && i < len(frames)-1 {
+			continue
+		}
+		if _, err := w.Write(b); err != nil {
+			return s.writeFailed(r, sub, err, n)
+		}
+		b = b[:0]
+	}
+	*out = b
 	if err := rc.Flush(); err != nil {
 		return s.writeFailed(r, sub, err, n)
 	}
 	s.m.sent.Add(float64(n))
 	return true
 }
+
+// maxWrite is the size from which writeFrames writes what it has gathered.
+const maxWrite = 32 << 10
 
 // writeFailed ends a stream whose write failed. A write that missed its deadline drops
 // the subscriber for staying behind (counted); any other failure means the client went
