@@ -192,9 +192,16 @@ func (b *snapW) stat(s *stat) {
 		b.i(int64(x.last))
 		b.i(x.ctBase)
 		b.bucket(&x.b)
-		b.u(uint64(len(x.ring)))
+		b.u(uint64(x.ringLen()))
 		for i := range x.ring {
 			b.bucket(&x.ring[i])
+		}
+		for _, a := range x.nring {
+			// Written as a bucket: the format does not depend on the ring's layout.
+			var k bucket
+			k.reset(0)
+			k.n, k.sum, k.max, k.min = a.n, a.sum, a.max, a.min
+			b.bucket(&k)
 		}
 		b.i(x.head)
 		b.u(uint64(len(x.recs)))
@@ -619,11 +626,15 @@ func (d *snapR) stat(e *Engine, cfg *config.Config, si int32) error {
 	}
 	if x != nil {
 		x.last, x.ctBase, x.b = d.t(), d.i(), d.bucket()
-		if n := d.n(1); d.err == nil && n != len(x.ring) {
-			return fmt.Errorf("statistic %q: ring of %d steps, the profile has %d", sp.ID, n, len(x.ring))
+		if n := d.n(1); d.err == nil && int64(n) != x.ringLen() {
+			return fmt.Errorf("statistic %q: ring of %d steps, the profile has %d", sp.ID, n, x.ringLen())
 		}
 		for k := range x.ring {
 			x.ring[k] = d.bucket()
+		}
+		for k := range x.nring {
+			bk := d.bucket()
+			x.nring[k] = acc{n: bk.n, sum: bk.sum, max: bk.max, min: bk.min}
 		}
 		x.head = d.i()
 		nr := d.n(1)
