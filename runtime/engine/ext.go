@@ -83,6 +83,8 @@ type completion struct {
 
 // statExt is the extra state of an extended statistic.
 type statExt struct {
+	// The fields every update reads come first (one cache line), then a Sliding ring's,
+	// then the interval bucket of the other profiles.
 	rel     *config.Mask // nil without RelMask
 	lo, hi  int64        // time range, ms
 	filter  *program     // nil without filter
@@ -91,27 +93,28 @@ type statExt struct {
 	// track: the category reads the CurrentNumber curve (areas, extremes), which is then
 	// integrated up to last whenever CurrentNumber or its start sum changes.
 	track bool
-	last  event.Time
+	// active: SinceLogin, the agent is logged in (I = [its login, now]); otherwise every
+	// historical value is 0.
+	active bool
+	last   event.Time
 	// ctBase is Σ max(start, opened) over the counted in-progress items, so that
 	// CurrentTime(t) = cur·t − ctBase.
 	ctBase int64
 
-	b bucket // Growing, SinceLogin: the interval; Selection: the open segment
 	// Sliding: ring[k mod len] is step k for k in (head-len, head]; step is S in ms. A
 	// statistic whose value reads only the number, time and duration extremes of what
 	// completed (see narrow) keeps its steps in nring instead, a quarter of the size:
 	// exactly one of ring and nring is non-nil.
-	ring  []bucket
-	nring []acc
 	head  int64
 	step  int64
+	ring  []bucket
+	nring []acc
+
+	b bucket // Growing, SinceLogin: the interval; Selection: the open segment
 	// Selection: the last count records, oldest at recs[next] once full.
 	recs  []bucket
 	next  int
 	count int
-	// active: SinceLogin, the agent is logged in (I = [its login, now]); otherwise every
-	// historical value is 0.
-	active bool
 }
 
 // newExt builds the extension of statistic st, or nil when st is a common one.
@@ -403,11 +406,20 @@ func (x *statExt) completeNarrow(s *stat, c completion) {
 		bk.max = max(bk.max, c.d)
 		bk.min = min(bk.min, c.d)
 	}
+	// Spread the time in I over the steps it overlaps, newest first (as complete does),
+	// walking the ring backwards from the head's slot.
 	from, end := max(c.from, s.start), c.t
-	for k := x.head; k > x.head-n && end > from; k-- {
-		lo := max(from, event.Time(k*x.step))
-		x.nring[mod(k, n)].sum += int64(end - lo)
-		end = lo
+	i, lo := mod(x.head, n), event.Time(x.head*x.step)
+	for range n {
+		if end <= from {
+			break
+		}
+		l := max(from, lo)
+		x.nring[i].sum += int64(end - l)
+		end, lo = l, lo-event.Time(x.step)
+		if i--; i < 0 {
+			i = n - 1
+		}
 	}
 }
 

@@ -259,7 +259,7 @@ func (e *Engine) leave(a, d int32, t event.Time) {
 // attributes oa) to nw (attributes na), to the status statistics of index x whose masks
 // have old or nw.
 func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa *attrs, nw action.ID, na *attrs, t event.Time) {
-	if len(x.acts) == 0 || old == nw {
+	if x.empty() || old == nw {
 		return
 	}
 	for _, si := range x.get(old) {
