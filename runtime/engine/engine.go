@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/statkit/statkit/generated/action"
@@ -118,10 +119,13 @@ type Engine struct {
 
 	stats    []stat
 	freeStat []int32
-	byID     map[string]int32
+	byID     idIndex // open statistics by id
 	order    []int32 // open statistics in open order
 	dirty    []int32 // statistics touched since the last Changed
-	windows  map[*config.TimeProfile]*growing
+	// wins are the windows of the time profiles in use, numbered in order of first use;
+	// windows finds a profile's number.
+	wins    []*growing
+	windows map[*config.TimeProfile]winID
 	// defaultProfile is used by statistics that name no profile.
 	defaultProfile *config.TimeProfile
 
@@ -168,8 +172,8 @@ func New(cfg *config.Config) (*Engine, error) {
 		byKey:      map[objKey]int32{},
 		dnByID:     map[string]int32{},
 		live:       map[instKey]int32{},
-		byID:       map[string]int32{},
-		windows:    map[*config.TimeProfile]*growing{},
+		byID:       newIDIndex(),
+		windows:    map[*config.TimeProfile]winID{},
 		ex:         newExprs(),
 		notifier:   notifier{nextDue: maxTime},
 		seen:       map[string]struct{}{},
@@ -186,6 +190,7 @@ func New(cfg *config.Config) (*Engine, error) {
 		return nil, fmt.Errorf("engine: topology: %w", err)
 	}
 	var errs []error
+	e.Grow(len(cfg.Statistics))
 	for _, st := range cfg.Statistics {
 		if err := e.Open(st); err != nil {
 			errs = append(errs, err)
@@ -475,13 +480,13 @@ func (e *Engine) Open(st *config.Statistic) error {
 	if !e.started {
 		s.opened = minTime // opened before the first event (the config's): not clipped
 	}
-	c := e.current(s, e.clock, s.mask)
+	c := e.current(s, e.clock, s.mainMask())
 	s.cur = int32(c.n)
 	if e.started {
 		if x != nil {
 			x.start(s, e.clock, s.cur, c.sum)
 		}
-		s.roll(e.clock)
+		e.roll(s, e.clock)
 	}
 	if x != nil && x.prof == profSinceLogin {
 		e.sinceLogin[o] = append(e.sinceLogin[o], si)
@@ -493,7 +498,7 @@ func (e *Engine) Open(st *config.Statistic) error {
 	for _, a := range s.indexed() {
 		ob.idx[s.kind].add(a, si)
 	}
-	e.byID[st.ID] = si
+	e.byID.put(st.ID, si, e.idOf)
 	e.order = append(e.order, si)
 	if e.notifyOn {
 		e.openNote(si)
@@ -506,7 +511,7 @@ func (e *Engine) check(st *config.Statistic) error {
 	if st.ID == "" {
 		return errors.New("empty id")
 	}
-	if _, dup := e.byID[st.ID]; dup {
+	if _, dup := e.byID.get(st.ID, e.idOf); dup {
 		return errors.New("already open")
 	}
 	t := st.StatType
@@ -538,10 +543,10 @@ func (e *Engine) check(st *config.Statistic) error {
 	return nil
 }
 
-// window returns the compiled Growing window of profile p (nil = the default profile);
-// other profiles have a window that never resets, their statistics' extensions keep their
-// intervals.
-func (e *Engine) window(p *config.TimeProfile) (*growing, error) {
+// window returns the number of the compiled Growing window of profile p (nil = the
+// default profile); other profiles have a window that never resets, their statistics'
+// extensions keep their intervals.
+func (e *Engine) window(p *config.TimeProfile) (winID, error) {
 	if p == nil {
 		p = e.defaultProfile
 	}
@@ -555,10 +560,15 @@ func (e *Engine) window(p *config.TimeProfile) (*growing, error) {
 	case config.ProfileSliding, config.ProfileSelection, config.ProfileSinceLogin:
 		w = &growing{} // no reset: their intervals are kept by the statistic's extension
 	default:
-		return nil, fmt.Errorf("time profile %q has no type", p.Name)
+		return 0, fmt.Errorf("time profile %q has no type", p.Name)
 	}
-	e.windows[p] = w
-	return w, nil
+	if len(e.wins) > math.MaxUint16 {
+		return 0, fmt.Errorf("time profile %q: more than %d time profiles in use", p.Name, math.MaxUint16+1)
+	}
+	id := winID(len(e.wins))
+	e.wins = append(e.wins, w)
+	e.windows[p] = id
+	return id, nil
 }
 
 // kindOf is the subject kind of subject s on objects of type typ. GroupStatus counts the
@@ -598,12 +608,26 @@ func (e *Engine) baseStat(st *config.Statistic) (stat, error) {
 		return stat{}, err
 	}
 	s := stat{
-		cfg: st, mask: &st.StatType.MainMask, win: w, obj: o, ext: x,
+		cfg: st, win: w, obj: o, ext: x,
 		cat: st.StatType.Category, kind: kindOf(st.StatType.Subject, st.Object.Type),
 		hasMedia: st.StatType.MediaType != "", open: true,
 	}
 	s.live = isLive(&s)
 	return s, nil
+}
+
+// idOf returns the id of the statistic in slot si.
+func (e *Engine) idOf(si int32) string { return e.stats[si].cfg.ID }
+
+// Grow makes room for n more open statistics, so that opening them does not reallocate
+// the engine's tables on the way (New does it for the config's statistics).
+func (e *Engine) Grow(n int) {
+	if n <= 0 {
+		return
+	}
+	e.stats = slices.Grow(e.stats, n-len(e.freeStat))
+	e.order = slices.Grow(e.order, n)
+	e.byID.grow(n, e.idOf)
 }
 
 func (e *Engine) newStat() int32 {
@@ -618,7 +642,7 @@ func (e *Engine) newStat() int32 {
 
 // Close closes the statistic id.
 func (e *Engine) Close(id string) error {
-	si, ok := e.byID[id]
+	si, ok := e.byID.get(id, e.idOf)
 	if !ok {
 		return fmt.Errorf("close statistic %q: %w", id, ErrUnknownStatistic)
 	}
@@ -634,7 +658,7 @@ func (e *Engine) Close(id string) error {
 		e.closeNote(si)
 	}
 	e.order = removeInt32(e.order, si)
-	delete(e.byID, id)
+	e.byID.del(id, si)
 	*s = stat{}
 	e.freeStat = append(e.freeStat, si)
 	return nil
@@ -653,7 +677,7 @@ func removeInt32(list []int32, v int32) []int32 {
 
 // Value returns the value of statistic id at the current clock.
 func (e *Engine) Value(id string) (Value, error) {
-	si, ok := e.byID[id]
+	si, ok := e.byID.get(id, e.idOf)
 	if !ok {
 		return Value{}, fmt.Errorf("statistic %q: %w", id, ErrUnknownStatistic)
 	}

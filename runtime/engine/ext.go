@@ -252,10 +252,10 @@ func (x *statExt) setSlidingBounds(s *stat) {
 // roll moves the interval of an extended statistic to t ≥ s.end: a Growing reset or a
 // Sliding step (Selection and SinceLogin have s.end = maxTime and move on instances and
 // logins instead). The CurrentNumber curve is integrated up to the boundaries crossed.
-func (x *statExt) roll(s *stat, t event.Time) {
+func (x *statExt) roll(s *stat, t event.Time, w *growing) {
 	switch x.prof {
 	case profGrowing:
-		st, en := s.win.bounds(t)
+		st, en := w.bounds(t)
 		s.start, s.end = max(st, s.opened), en
 		x.b.reset(s.cur)
 		x.last = max(x.last, s.start)

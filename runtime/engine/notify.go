@@ -200,13 +200,13 @@ func (e *Engine) schedule(si int32, now event.Time) {
 		if !e.growing(s) {
 			return
 		}
-		_, due = s.win.bounds(now)
+		_, due = e.wins[s.win].bounds(now)
 		kind = timerReset
 	case config.NotifyChanges:
 		if !e.growing(s) || s.cat.Kind() != category.KindHistorical || clockDependent(s) {
 			return
 		}
-		_, due = s.win.bounds(now)
+		_, due = e.wins[s.win].bounds(now)
 		kind = timerCheck
 	default:
 		return

@@ -576,10 +576,10 @@ func (d *snapR) stats(e *Engine, cfg *config.Config) error {
 		for _, a := range s.indexed() {
 			ob.idx[s.kind].add(a, si)
 		}
-		if _, dup := e.byID[s.cfg.ID]; dup {
+		if _, dup := e.byID.get(s.cfg.ID, e.idOf); dup {
 			return fmt.Errorf("statistic %q twice", s.cfg.ID)
 		}
-		e.byID[s.cfg.ID] = si
+		e.byID.put(s.cfg.ID, si, e.idOf)
 		if s.ext != nil && s.ext.prof == profSinceLogin {
 			e.sinceLogin[s.obj] = append(e.sinceLogin[s.obj], si)
 		}

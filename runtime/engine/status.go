@@ -268,12 +268,12 @@ func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa 
 			e.extTransition(si, s, old, oldSince, oa, nw, na, t)
 			continue
 		}
-		s.roll(t)
+		e.roll(s, t)
 		if t > oldSince {
 			s.acc.add(int64(t-max(oldSince, s.start)), int64(t-max(oldSince, s.opened)))
 		}
 		s.cur--
-		if s.mask.Has(nw) {
+		if s.mainMask().Has(nw) {
 			s.cur++ // still in the mask: the run goes on
 		}
 		e.touch(si, s)
@@ -299,12 +299,12 @@ func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa 
 // attributes of each status instance (nil attributes: no status).
 func (e *Engine) extTransition(si int32, s *stat, old action.ID, oldSince event.Time, oa *attrs, nw action.ID, na *attrs, t event.Time) {
 	x := s.ext
-	wasM, isM := s.mask.Has(old) && e.passes(x, oa), s.mask.Has(nw) && e.passes(x, na)
+	wasM, isM := s.mainMask().Has(old) && e.passes(x, oa), s.mainMask().Has(nw) && e.passes(x, na)
 	wasR, isR := x.rel != nil && x.rel.Has(old) && e.passes(x, oa), x.rel != nil && x.rel.Has(nw) && e.passes(x, na)
 	if !wasM && !isM && !wasR && !isR {
 		return
 	}
-	s.roll(t)
+	e.roll(s, t)
 	x.integrate(s, t)
 	if (wasM || wasR) && t > oldSince {
 		x.complete(s, completion{main: wasM, rel: wasR, from: oldSince, t: t, d: int64(t - max(oldSince, s.opened))})
