@@ -122,6 +122,12 @@ type Engine struct {
 	byID     idIndex // open statistics by id
 	order    []int32 // open statistics in open order
 	dirty    []int32 // statistics touched since the last Changed
+	// dirtyBits has the statistics in dirty that are still open.
+	dirtyBits bitset
+	// masks are the distinct main masks of the stat types in use (by their actions),
+	// numbered in order of first use; maskIDs finds a mask's number.
+	masks   []*config.Mask
+	maskIDs map[[config.MaskWords]uint64]maskID
 	// wins are the windows of the time profiles in use, numbered in order of first use;
 	// windows finds a profile's number.
 	wins    []*growing
@@ -174,6 +180,7 @@ func New(cfg *config.Config) (*Engine, error) {
 		live:       map[instKey]int32{},
 		byID:       newIDIndex(),
 		windows:    map[*config.TimeProfile]winID{},
+		maskIDs:    map[[config.MaskWords]uint64]maskID{},
 		ex:         newExprs(),
 		notifier:   notifier{nextDue: maxTime},
 		seen:       map[string]struct{}{},
@@ -428,10 +435,10 @@ func (e *Engine) Statistics() []*config.Statistic {
 func (e *Engine) Changed(dst []string) []string {
 	for _, si := range e.dirty {
 		s := &e.stats[si]
-		if s.open && s.dirty {
-			dst = append(dst, s.cfg.ID)
+		if e.dirtyBits.has(si) {
+			e.dirtyBits.clear(si)
+			dst = append(dst, s.cfg.ID) // a closed statistic's bit was cleared
 		}
-		s.dirty = false
 	}
 	e.dirty = e.dirty[:0]
 	return dst
@@ -439,8 +446,8 @@ func (e *Engine) Changed(dst []string) []string {
 
 // touch marks statistic si changed.
 func (e *Engine) touch(si int32, s *stat) {
-	if !s.dirty {
-		s.dirty = true
+	if !e.dirtyBits.has(si) {
+		e.dirtyBits.set(si)
 		e.dirty = append(e.dirty, si)
 	}
 	if e.notifyOn {
@@ -480,7 +487,7 @@ func (e *Engine) Open(st *config.Statistic) error {
 	if !e.started {
 		s.opened = minTime // opened before the first event (the config's): not clipped
 	}
-	c := e.current(s, e.clock, s.mainMask())
+	c := e.current(s, e.clock, e.maskOf(s))
 	s.cur = int32(c.n)
 	if e.started {
 		if x != nil {
@@ -495,7 +502,7 @@ func (e *Engine) Open(st *config.Statistic) error {
 		}
 	}
 	ob := &e.objs[o]
-	for _, a := range s.indexed() {
+	for _, a := range e.indexed(s) {
 		ob.idx[s.kind].add(a, si)
 	}
 	e.byID.put(st.ID, si, e.idOf)
@@ -571,6 +578,21 @@ func (e *Engine) window(p *config.TimeProfile) (winID, error) {
 	return id, nil
 }
 
+// maskID returns the number of main mask m, numbering it on first use.
+func (e *Engine) maskID(m *config.Mask) (maskID, error) {
+	k := m.Bits()
+	if id, ok := e.maskIDs[k]; ok {
+		return id, nil
+	}
+	if len(e.masks) > math.MaxUint16 {
+		return 0, fmt.Errorf("more than %d distinct main masks in use", math.MaxUint16+1)
+	}
+	id := maskID(len(e.masks))
+	e.masks = append(e.masks, m)
+	e.maskIDs[k] = id
+	return id, nil
+}
+
 // kindOf is the subject kind of subject s on objects of type typ. GroupStatus counts the
 // statuses of a group's members: agents for GroupAgents (as AgentStatus), places for
 // GroupPlaces (as PlaceStatus).
@@ -607,10 +629,14 @@ func (e *Engine) baseStat(st *config.Statistic) (stat, error) {
 	if err != nil {
 		return stat{}, err
 	}
+	mask, err := e.maskID(&st.StatType.MainMask)
+	if err != nil {
+		return stat{}, err
+	}
 	s := stat{
 		cfg: st, win: w, obj: o, ext: x,
 		cat: st.StatType.Category, kind: kindOf(st.StatType.Subject, st.Object.Type),
-		hasMedia: st.StatType.MediaType != "", open: true,
+		hasMedia: st.StatType.MediaType != "", mask: mask,
 	}
 	s.live = isLive(&s)
 	return s, nil
@@ -637,6 +663,7 @@ func (e *Engine) newStat() int32 {
 		return si
 	}
 	e.stats = append(e.stats, stat{})
+	e.dirtyBits.grow(len(e.stats))
 	return int32(len(e.stats) - 1)
 }
 
@@ -648,7 +675,7 @@ func (e *Engine) Close(id string) error {
 	}
 	s := &e.stats[si]
 	ob := &e.objs[s.obj]
-	for _, a := range s.indexed() {
+	for _, a := range e.indexed(s) {
 		ob.idx[s.kind].remove(a, si)
 	}
 	if s.ext != nil && s.ext.prof == profSinceLogin {
@@ -660,6 +687,7 @@ func (e *Engine) Close(id string) error {
 	e.order = removeInt32(e.order, si)
 	e.byID.del(id, si)
 	*s = stat{}
+	e.dirtyBits.clear(si)
 	e.freeStat = append(e.freeStat, si)
 	return nil
 }

@@ -64,3 +64,22 @@ func (x *actIndex) remove(a action.ID, si int32) {
 
 // empty reports whether no statistic was ever indexed.
 func (x *actIndex) empty() bool { return len(x.lists) == 0 }
+
+// bitset is a set of small non-negative integers (statistic slots).
+type bitset []uint64
+
+// grow makes room for members below n.
+func (b *bitset) grow(n int) {
+	if w := (n + 63) / 64; w > len(*b) {
+		*b = append(*b, make([]uint64, w-len(*b))...)
+	}
+}
+
+// has reports whether i is in the set.
+func (b bitset) has(i int32) bool { return b[i>>6]&(1<<(uint(i)&63)) != 0 }
+
+// set adds i, which must be below the size grown to.
+func (b bitset) set(i int32) { b[i>>6] |= 1 << (uint(i) & 63) }
+
+// clear removes i.
+func (b bitset) clear(i int32) { b[i>>6] &^= 1 << (uint(i) & 63) }

@@ -235,7 +235,7 @@ func (e *Engine) fire(t event.Time) {
 		e.timers = e.timers[:last]
 		down(e.timers, 0)
 		n := &e.notes[tm.si]
-		if n.seq != tm.seq || n.due != tm.due || !e.stats[tm.si].open {
+		if n.seq != tm.seq || n.due != tm.due || !e.stats[tm.si].isOpen() {
 			continue // closed (or reopened) since
 		}
 		e.clock = max(e.clock, tm.due)

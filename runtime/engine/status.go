@@ -273,14 +273,14 @@ func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa 
 			s.acc.add(int64(t-max(oldSince, s.start)), int64(t-max(oldSince, s.opened)))
 		}
 		s.cur--
-		if s.mainMask().Has(nw) {
+		if e.maskOf(s).Has(nw) {
 			s.cur++ // still in the mask: the run goes on
 		}
 		e.touch(si, s)
 	}
 	for _, si := range x.get(nw) {
 		s := &e.stats[si]
-		if s.indexes(old) {
+		if e.indexes(s, old) {
 			continue // done above
 		}
 		if s.ext != nil {
@@ -299,7 +299,7 @@ func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa 
 // attributes of each status instance (nil attributes: no status).
 func (e *Engine) extTransition(si int32, s *stat, old action.ID, oldSince event.Time, oa *attrs, nw action.ID, na *attrs, t event.Time) {
 	x := s.ext
-	wasM, isM := s.mainMask().Has(old) && e.passes(x, oa), s.mainMask().Has(nw) && e.passes(x, na)
+	wasM, isM := e.maskOf(s).Has(old) && e.passes(x, oa), e.maskOf(s).Has(nw) && e.passes(x, na)
 	wasR, isR := x.rel != nil && x.rel.Has(old) && e.passes(x, oa), x.rel != nil && x.rel.Has(nw) && e.passes(x, na)
 	if !wasM && !isM && !wasR && !isR {
 		return
