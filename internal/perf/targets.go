@@ -3,6 +3,9 @@ package perf
 import (
 	"fmt"
 	"time"
+	"unsafe"
+
+	"github.com/statkit/statkit/runtime/config"
 )
 
 // Target is one target of issue 7 with its verdict on a report.
@@ -64,11 +67,11 @@ func (r *Report) Targets() []Target {
 	if g := r.memory(LGrowing.Name); g != nil {
 		out = append(out, Target{Name: "L: ≤ 128 bytes per open Growing numeric statistic",
 			Status: verdict(g.BytesPerGrowingNumeric <= 128), Measured: f0(g.BytesPerGrowingNumeric) + " B/stat",
-			Bound: "the engine's heap per statistic: its slot in the statistics array, one index entry per action of its mask, its id in the id map, the open-order list"})
+			Bound: "the engine's heap per statistic: its 96-byte slot in the statistics array, its entry in the id index (4–8 B), one index entry per action of its mask, its place in the open-order list, and the slack of those growing arrays"})
 		out = append(out, Target{Name: "L: 1,000,000 statistics in < 256 MiB RSS",
 			Status: verdict(g.RSS > 0 && g.RSS < 256<<20 && g.Open >= 1_000_000), Measured: fmt.Sprintf("%s with %s open", mib(g.RSS), thousands(int64(g.Open))),
-			Bound: fmt.Sprintf("live heap %s at that moment: the engine (%s B × %s) and the config it was given (statistics, ids, stat types: the rest)",
-				mib(g.Heap), f0(g.BytesPerStat), thousands(int64(g.Open)))})
+			Bound: fmt.Sprintf("live heap %s at that moment: the engine's statistics (%s B × %s = %s) and the rest, mostly the config the engine was given and keeps (a %d-byte config.Statistic and its id string per statistic, stat types, profiles, topology)",
+				mib(g.Heap), f0(g.BytesPerStat), thousands(int64(g.Open)), mib(uint64(g.BytesPerStat*float64(g.Open))), unsafe.Sizeof(config.Statistic{}))})
 	} else {
 		pending("L: ≤ 128 bytes per open Growing numeric statistic", "L not measured in this run")
 		pending("L: 1,000,000 statistics in < 256 MiB RSS", "L not measured in this run")

@@ -93,6 +93,10 @@ type Mask struct {
 	Text []string
 }
 
+// Bits returns the mask as a set of action IDs (bit a%64 of word a/64 for action a): two
+// masks with the same actions have the same Bits, whatever their Text.
+func (m *Mask) Bits() [MaskWords]uint64 { return m.bits }
+
 // Has reports whether action a is in the mask.
 func (m *Mask) Has(a action.ID) bool {
 	return a.Valid() && m.bits[a/64]&(1<<(a%64)) != 0

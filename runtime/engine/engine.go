@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/statkit/statkit/generated/action"
@@ -118,10 +119,19 @@ type Engine struct {
 
 	stats    []stat
 	freeStat []int32
-	byID     map[string]int32
+	byID     idIndex // open statistics by id
 	order    []int32 // open statistics in open order
 	dirty    []int32 // statistics touched since the last Changed
-	windows  map[*config.TimeProfile]*growing
+	// dirtyBits has the statistics in dirty that are still open.
+	dirtyBits bitset
+	// masks are the distinct main masks of the stat types in use (by their actions),
+	// numbered in order of first use; maskIDs finds a mask's number.
+	masks   []*config.Mask
+	maskIDs map[[config.MaskWords]uint64]maskID
+	// wins are the windows of the time profiles in use, numbered in order of first use;
+	// windows finds a profile's number.
+	wins    []*growing
+	windows map[*config.TimeProfile]winID
 	// defaultProfile is used by statistics that name no profile.
 	defaultProfile *config.TimeProfile
 
@@ -168,8 +178,9 @@ func New(cfg *config.Config) (*Engine, error) {
 		byKey:      map[objKey]int32{},
 		dnByID:     map[string]int32{},
 		live:       map[instKey]int32{},
-		byID:       map[string]int32{},
-		windows:    map[*config.TimeProfile]*growing{},
+		byID:       newIDIndex(),
+		windows:    map[*config.TimeProfile]winID{},
+		maskIDs:    map[[config.MaskWords]uint64]maskID{},
 		ex:         newExprs(),
 		notifier:   notifier{nextDue: maxTime},
 		seen:       map[string]struct{}{},
@@ -186,6 +197,7 @@ func New(cfg *config.Config) (*Engine, error) {
 		return nil, fmt.Errorf("engine: topology: %w", err)
 	}
 	var errs []error
+	e.Grow(len(cfg.Statistics))
 	for _, st := range cfg.Statistics {
 		if err := e.Open(st); err != nil {
 			errs = append(errs, err)
@@ -423,10 +435,10 @@ func (e *Engine) Statistics() []*config.Statistic {
 func (e *Engine) Changed(dst []string) []string {
 	for _, si := range e.dirty {
 		s := &e.stats[si]
-		if s.open && s.dirty {
-			dst = append(dst, s.cfg.ID)
+		if e.dirtyBits.has(si) {
+			e.dirtyBits.clear(si)
+			dst = append(dst, s.cfg.ID) // a closed statistic's bit was cleared
 		}
-		s.dirty = false
 	}
 	e.dirty = e.dirty[:0]
 	return dst
@@ -434,8 +446,8 @@ func (e *Engine) Changed(dst []string) []string {
 
 // touch marks statistic si changed.
 func (e *Engine) touch(si int32, s *stat) {
-	if !s.dirty {
-		s.dirty = true
+	if !e.dirtyBits.has(si) {
+		e.dirtyBits.set(si)
 		e.dirty = append(e.dirty, si)
 	}
 	if e.notifyOn {
@@ -475,13 +487,13 @@ func (e *Engine) Open(st *config.Statistic) error {
 	if !e.started {
 		s.opened = minTime // opened before the first event (the config's): not clipped
 	}
-	c := e.current(s, e.clock, s.mask)
+	c := e.current(s, e.clock, e.maskOf(s))
 	s.cur = int32(c.n)
 	if e.started {
 		if x != nil {
 			x.start(s, e.clock, s.cur, c.sum)
 		}
-		s.roll(e.clock)
+		e.roll(s, e.clock)
 	}
 	if x != nil && x.prof == profSinceLogin {
 		e.sinceLogin[o] = append(e.sinceLogin[o], si)
@@ -490,10 +502,10 @@ func (e *Engine) Open(st *config.Statistic) error {
 		}
 	}
 	ob := &e.objs[o]
-	for _, a := range s.indexed() {
+	for _, a := range e.indexed(s) {
 		ob.idx[s.kind].add(a, si)
 	}
-	e.byID[st.ID] = si
+	e.byID.put(st.ID, si, e.idOf)
 	e.order = append(e.order, si)
 	if e.notifyOn {
 		e.openNote(si)
@@ -506,7 +518,7 @@ func (e *Engine) check(st *config.Statistic) error {
 	if st.ID == "" {
 		return errors.New("empty id")
 	}
-	if _, dup := e.byID[st.ID]; dup {
+	if _, dup := e.byID.get(st.ID, e.idOf); dup {
 		return errors.New("already open")
 	}
 	t := st.StatType
@@ -538,10 +550,10 @@ func (e *Engine) check(st *config.Statistic) error {
 	return nil
 }
 
-// window returns the compiled Growing window of profile p (nil = the default profile);
-// other profiles have a window that never resets, their statistics' extensions keep their
-// intervals.
-func (e *Engine) window(p *config.TimeProfile) (*growing, error) {
+// window returns the number of the compiled Growing window of profile p (nil = the
+// default profile); other profiles have a window that never resets, their statistics'
+// extensions keep their intervals.
+func (e *Engine) window(p *config.TimeProfile) (winID, error) {
 	if p == nil {
 		p = e.defaultProfile
 	}
@@ -555,10 +567,30 @@ func (e *Engine) window(p *config.TimeProfile) (*growing, error) {
 	case config.ProfileSliding, config.ProfileSelection, config.ProfileSinceLogin:
 		w = &growing{} // no reset: their intervals are kept by the statistic's extension
 	default:
-		return nil, fmt.Errorf("time profile %q has no type", p.Name)
+		return 0, fmt.Errorf("time profile %q has no type", p.Name)
 	}
-	e.windows[p] = w
-	return w, nil
+	if len(e.wins) > math.MaxUint16 {
+		return 0, fmt.Errorf("time profile %q: more than %d time profiles in use", p.Name, math.MaxUint16+1)
+	}
+	id := winID(len(e.wins))
+	e.wins = append(e.wins, w)
+	e.windows[p] = id
+	return id, nil
+}
+
+// maskID returns the number of main mask m, numbering it on first use.
+func (e *Engine) maskID(m *config.Mask) (maskID, error) {
+	k := m.Bits()
+	if id, ok := e.maskIDs[k]; ok {
+		return id, nil
+	}
+	if len(e.masks) > math.MaxUint16 {
+		return 0, fmt.Errorf("more than %d distinct main masks in use", math.MaxUint16+1)
+	}
+	id := maskID(len(e.masks))
+	e.masks = append(e.masks, m)
+	e.maskIDs[k] = id
+	return id, nil
 }
 
 // kindOf is the subject kind of subject s on objects of type typ. GroupStatus counts the
@@ -597,13 +629,31 @@ func (e *Engine) baseStat(st *config.Statistic) (stat, error) {
 	if err != nil {
 		return stat{}, err
 	}
+	mask, err := e.maskID(&st.StatType.MainMask)
+	if err != nil {
+		return stat{}, err
+	}
 	s := stat{
-		cfg: st, mask: &st.StatType.MainMask, win: w, obj: o, ext: x,
+		cfg: st, win: w, obj: o, ext: x,
 		cat: st.StatType.Category, kind: kindOf(st.StatType.Subject, st.Object.Type),
-		hasMedia: st.StatType.MediaType != "", open: true,
+		hasMedia: st.StatType.MediaType != "", mask: mask,
 	}
 	s.live = isLive(&s)
 	return s, nil
+}
+
+// idOf returns the id of the statistic in slot si.
+func (e *Engine) idOf(si int32) string { return e.stats[si].cfg.ID }
+
+// Grow makes room for n more open statistics, so that opening them does not reallocate
+// the engine's tables on the way (New does it for the config's statistics).
+func (e *Engine) Grow(n int) {
+	if n <= 0 {
+		return
+	}
+	e.stats = slices.Grow(e.stats, n-len(e.freeStat))
+	e.order = slices.Grow(e.order, n)
+	e.byID.grow(n, e.idOf)
 }
 
 func (e *Engine) newStat() int32 {
@@ -613,18 +663,19 @@ func (e *Engine) newStat() int32 {
 		return si
 	}
 	e.stats = append(e.stats, stat{})
+	e.dirtyBits.grow(len(e.stats))
 	return int32(len(e.stats) - 1)
 }
 
 // Close closes the statistic id.
 func (e *Engine) Close(id string) error {
-	si, ok := e.byID[id]
+	si, ok := e.byID.get(id, e.idOf)
 	if !ok {
 		return fmt.Errorf("close statistic %q: %w", id, ErrUnknownStatistic)
 	}
 	s := &e.stats[si]
 	ob := &e.objs[s.obj]
-	for _, a := range s.indexed() {
+	for _, a := range e.indexed(s) {
 		ob.idx[s.kind].remove(a, si)
 	}
 	if s.ext != nil && s.ext.prof == profSinceLogin {
@@ -634,8 +685,9 @@ func (e *Engine) Close(id string) error {
 		e.closeNote(si)
 	}
 	e.order = removeInt32(e.order, si)
-	delete(e.byID, id)
+	e.byID.del(id, si)
 	*s = stat{}
+	e.dirtyBits.clear(si)
 	e.freeStat = append(e.freeStat, si)
 	return nil
 }
@@ -653,7 +705,7 @@ func removeInt32(list []int32, v int32) []int32 {
 
 // Value returns the value of statistic id at the current clock.
 func (e *Engine) Value(id string) (Value, error) {
-	si, ok := e.byID[id]
+	si, ok := e.byID.get(id, e.idOf)
 	if !ok {
 		return Value{}, fmt.Errorf("statistic %q: %w", id, ErrUnknownStatistic)
 	}

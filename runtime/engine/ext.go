@@ -83,6 +83,8 @@ type completion struct {
 
 // statExt is the extra state of an extended statistic.
 type statExt struct {
+	// The fields every update reads come first (one cache line), then a Sliding ring's,
+	// then the interval bucket of the other profiles.
 	rel     *config.Mask // nil without RelMask
 	lo, hi  int64        // time range, ms
 	filter  *program     // nil without filter
@@ -91,23 +93,28 @@ type statExt struct {
 	// track: the category reads the CurrentNumber curve (areas, extremes), which is then
 	// integrated up to last whenever CurrentNumber or its start sum changes.
 	track bool
-	last  event.Time
+	// active: SinceLogin, the agent is logged in (I = [its login, now]); otherwise every
+	// historical value is 0.
+	active bool
+	last   event.Time
 	// ctBase is Σ max(start, opened) over the counted in-progress items, so that
 	// CurrentTime(t) = cur·t − ctBase.
 	ctBase int64
 
+	// Sliding: ring[k mod len] is step k for k in (head-len, head]; step is S in ms. A
+	// statistic whose value reads only the number, time and duration extremes of what
+	// completed (see narrow) keeps its steps in nring instead, a quarter of the size:
+	// exactly one of ring and nring is non-nil.
+	head  int64
+	step  int64
+	ring  []bucket
+	nring []acc
+
 	b bucket // Growing, SinceLogin: the interval; Selection: the open segment
-	// Sliding: ring[k mod len] is step k for k in (head-len, head]; step is S in ms.
-	ring []bucket
-	head int64
-	step int64
 	// Selection: the last count records, oldest at recs[next] once full.
 	recs  []bucket
 	next  int
 	count int
-	// active: SinceLogin, the agent is logged in (I = [its login, now]); otherwise every
-	// historical value is 0.
-	active bool
 }
 
 // newExt builds the extension of statistic st, or nil when st is a common one.
@@ -159,7 +166,11 @@ func (e *Engine) newExt(st *config.Statistic) (*statExt, error) {
 			return nil, fmt.Errorf("time profile %q: Sliding window %v is not a positive multiple of step %v", p.Name, p.Window, p.Step)
 		}
 		x.prof, x.step, need = profSliding, s, true
-		x.ring = make([]bucket, w/s)
+		if narrow(t.Category) && x.rel == nil && x.formula == nil && !x.track {
+			x.nring = make([]acc, w/s)
+		} else {
+			x.ring = make([]bucket, w/s)
+		}
 	case config.ProfileSelection:
 		if p.Count < 1 {
 			return nil, fmt.Errorf("time profile %q: Selection count %d is not positive", p.Name, p.Count)
@@ -189,6 +200,30 @@ func base(c category.Category) bool {
 	return false
 }
 
+// narrow reports whether a statistic of category c reads only n, sum, max and min of its
+// buckets (or none of them), so that a Sliding ring of acc holds all it needs.
+func narrow(c category.Category) bool {
+	switch c {
+	case category.TotalNumber, category.TotalTime, category.TotalAdjustedNumber, category.TotalAdjustedTime,
+		category.AverageTime, category.MaxTime, category.MinTime, category.ElapsedTimePercentage,
+		category.TotalNumberPerSecond:
+		return true
+	}
+	return c.Kind() == category.KindCurrent
+}
+
+// ringLen is the number of steps of a Sliding window (0 for other profiles).
+func (x *statExt) ringLen() int64 { return int64(len(x.ring) + len(x.nring)) }
+
+// resetStep empties step k of a Sliding ring; the CurrentNumber extremes start at cur.
+func (x *statExt) resetStep(k int64, cur int32) {
+	if x.nring != nil {
+		x.nring[mod(k, int64(len(x.nring)))] = acc{min: math.MaxInt64}
+		return
+	}
+	x.ring[mod(k, int64(len(x.ring)))].reset(cur)
+}
+
 // start initializes x for statistic s opened at now with cur items in progress whose
 // elapsed times sum to curSum (ms).
 func (x *statExt) start(s *stat, now event.Time, cur int32, curSum int64) {
@@ -198,8 +233,8 @@ func (x *statExt) start(s *stat, now event.Time, cur int32, curSum int64) {
 	switch x.prof {
 	case profSliding:
 		x.head = floorDiv(int64(now), x.step)
-		for i := range x.ring {
-			x.ring[i].reset(cur)
+		for k := range x.ringLen() {
+			x.resetStep(k, cur)
 		}
 		x.setSlidingBounds(s)
 	case profSelection, profSinceLogin:
@@ -210,17 +245,17 @@ func (x *statExt) start(s *stat, now event.Time, cur int32, curSum int64) {
 // setSlidingBounds sets s.start and s.end from x.head: I starts (len−1) steps before
 // the head step, and the next step begins at s.end.
 func (x *statExt) setSlidingBounds(s *stat) {
-	ws := event.Time((x.head - int64(len(x.ring)) + 1) * x.step)
+	ws := event.Time((x.head - x.ringLen() + 1) * x.step)
 	s.start, s.end = max(ws, s.opened), event.Time((x.head+1)*x.step)
 }
 
 // roll moves the interval of an extended statistic to t ≥ s.end: a Growing reset or a
 // Sliding step (Selection and SinceLogin have s.end = maxTime and move on instances and
 // logins instead). The CurrentNumber curve is integrated up to the boundaries crossed.
-func (x *statExt) roll(s *stat, t event.Time) {
+func (x *statExt) roll(s *stat, t event.Time, w *growing) {
 	switch x.prof {
 	case profGrowing:
-		st, en := s.win.bounds(t)
+		st, en := w.bounds(t)
 		s.start, s.end = max(st, s.opened), en
 		x.b.reset(s.cur)
 		x.last = max(x.last, s.start)
@@ -236,7 +271,7 @@ func (x *statExt) slide(s *stat, t event.Time) {
 	if k <= x.head {
 		return
 	}
-	n := int64(len(x.ring))
+	n := x.ringLen()
 	if k-x.head >= n {
 		// Every step in the ring expires: skip to the oldest step of the new window.
 		x.head = k - n
@@ -249,7 +284,7 @@ func (x *statExt) slide(s *stat, t event.Time) {
 			x.last = b
 		}
 		x.head++
-		x.ring[mod(x.head, n)].reset(s.cur)
+		x.resetStep(x.head, s.cur)
 	}
 	x.setSlidingBounds(s)
 }
@@ -319,6 +354,10 @@ func (x *statExt) complete(s *stat, c completion) {
 	case profGrowing:
 		x.add(&x.b, s, c, int64(c.t-max(c.from, s.start)))
 	case profSliding:
+		if x.nring != nil {
+			x.completeNarrow(s, c)
+			return
+		}
 		n := int64(len(x.ring))
 		x.add(&x.ring[mod(x.head, n)], s, c, 0)
 		// The instance's time in I, [max(from, start of I), t), is spread over the steps
@@ -351,6 +390,36 @@ func (x *statExt) complete(s *stat, c completion) {
 		s.start = max(x.recs[x.next].at, s.opened)
 		x.recs[x.next] = r
 		x.next = (x.next + 1) % x.count
+	}
+}
+
+// completeNarrow is complete for a Sliding statistic with a narrow ring: only Main
+// completions count (it has no RelMask).
+func (x *statExt) completeNarrow(s *stat, c completion) {
+	if !c.main {
+		return
+	}
+	n := int64(len(x.nring))
+	bk := &x.nring[mod(x.head, n)]
+	bk.n++
+	if c.d >= 0 {
+		bk.max = max(bk.max, c.d)
+		bk.min = min(bk.min, c.d)
+	}
+	// Spread the time in I over the steps it overlaps, newest first (as complete does),
+	// walking the ring backwards from the head's slot.
+	from, end := max(c.from, s.start), c.t
+	i, lo := mod(x.head, n), event.Time(x.head*x.step)
+	for range n {
+		if end <= from {
+			break
+		}
+		l := max(from, lo)
+		x.nring[i].sum += int64(end - l)
+		end, lo = l, lo-event.Time(x.step)
+		if i--; i < 0 {
+			i = n - 1
+		}
 	}
 }
 
@@ -399,6 +468,16 @@ func (x *statExt) total(s *stat, now event.Time) bucket {
 	case profGrowing:
 		t = x.b
 	case profSliding:
+		if x.nring != nil {
+			for i := range x.nring {
+				a := &x.nring[i]
+				t.n += a.n
+				t.sum += a.sum
+				t.max = max(t.max, a.max)
+				t.min = min(t.min, a.min)
+			}
+			return t
+		}
 		n := int64(len(x.ring))
 		t = x.ring[mod(x.head, n)]
 		for k := x.head - 1; k > x.head-n; k-- {

@@ -1,27 +1,38 @@
 package engine
 
-import "github.com/statkit/statkit/generated/action"
+import (
+	"math/bits"
+
+	"github.com/statkit/statkit/generated/action"
+)
+
+// actWords is the number of 64-bit words of a set of action IDs (IDs are below
+// action.Count+1).
+const actWords = (action.Count + 64) / 64
 
 // actIndex lists the statistics of one object and subject kind by the actions of their
 // main mask, so that an action (or a status change) visits only the statistics that count
-// it. acts is sorted; lists[i] holds the statistics whose mask has acts[i].
+// it. has is the set of indexed actions; lists[i] holds the statistics of the i-th
+// indexed action in ID order, so an action's list is found by counting the bits below
+// it, without a search.
 type actIndex struct {
-	acts  []action.ID
+	has   [actWords]uint64
 	lists [][]int32
 }
 
-// find returns the position of a in acts, or where it would be inserted.
+// find returns the position of a among the indexed actions, or where it would be
+// inserted, and whether it is indexed.
 func (x *actIndex) find(a action.ID) (int, bool) {
-	lo, hi := 0, len(x.acts)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if x.acts[m] < a {
-			lo = m + 1
-		} else {
-			hi = m
-		}
+	w := uint(a) >> 6
+	if w >= actWords {
+		return len(x.lists), false
 	}
-	return lo, lo < len(x.acts) && x.acts[lo] == a
+	bit := uint64(1) << (uint(a) & 63)
+	pos := bits.OnesCount64(x.has[w] & (bit - 1))
+	for i := range w {
+		pos += bits.OnesCount64(x.has[i])
+	}
+	return pos, x.has[w]&bit != 0
 }
 
 // get returns the statistics counting action a.
@@ -32,13 +43,11 @@ func (x *actIndex) get(a action.ID) []int32 {
 	return nil
 }
 
-// add indexes statistic si under action a.
+// add indexes statistic si under action a, which must be a valid ID.
 func (x *actIndex) add(a action.ID, si int32) {
 	i, ok := x.find(a)
 	if !ok {
-		x.acts = append(x.acts, 0)
-		copy(x.acts[i+1:], x.acts[i:])
-		x.acts[i] = a
+		x.has[uint(a)>>6] |= 1 << (uint(a) & 63)
 		x.lists = append(x.lists, nil)
 		copy(x.lists[i+1:], x.lists[i:])
 		x.lists[i] = nil
@@ -52,3 +61,25 @@ func (x *actIndex) remove(a action.ID, si int32) {
 		x.lists[i] = removeInt32(x.lists[i], si)
 	}
 }
+
+// empty reports whether no statistic was ever indexed.
+func (x *actIndex) empty() bool { return len(x.lists) == 0 }
+
+// bitset is a set of small non-negative integers (statistic slots).
+type bitset []uint64
+
+// grow makes room for members below n.
+func (b *bitset) grow(n int) {
+	if w := (n + 63) / 64; w > len(*b) {
+		*b = append(*b, make([]uint64, w-len(*b))...)
+	}
+}
+
+// has reports whether i is in the set.
+func (b bitset) has(i int32) bool { return b[i>>6]&(1<<(uint(i)&63)) != 0 }
+
+// set adds i, which must be below the size grown to.
+func (b bitset) set(i int32) { b[i>>6] |= 1 << (uint(i) & 63) }
+
+// clear removes i.
+func (b bitset) clear(i int32) { b[i>>6] &^= 1 << (uint(i) & 63) }

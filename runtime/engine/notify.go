@@ -200,13 +200,13 @@ func (e *Engine) schedule(si int32, now event.Time) {
 		if !e.growing(s) {
 			return
 		}
-		_, due = s.win.bounds(now)
+		_, due = e.wins[s.win].bounds(now)
 		kind = timerReset
 	case config.NotifyChanges:
 		if !e.growing(s) || s.cat.Kind() != category.KindHistorical || clockDependent(s) {
 			return
 		}
-		_, due = s.win.bounds(now)
+		_, due = e.wins[s.win].bounds(now)
 		kind = timerCheck
 	default:
 		return
@@ -235,7 +235,7 @@ func (e *Engine) fire(t event.Time) {
 		e.timers = e.timers[:last]
 		down(e.timers, 0)
 		n := &e.notes[tm.si]
-		if n.seq != tm.seq || n.due != tm.due || !e.stats[tm.si].open {
+		if n.seq != tm.seq || n.due != tm.due || !e.stats[tm.si].isOpen() {
 			continue // closed (or reopened) since
 		}
 		e.clock = max(e.clock, tm.due)

@@ -111,9 +111,9 @@ func (e *Engine) Snapshot(w io.Writer) error {
 	b.u(uint64(len(e.stats)))
 	for i := range e.stats {
 		s := &e.stats[i]
-		b.bool(s.open)
-		if s.open {
-			b.stat(s)
+		b.bool(s.isOpen())
+		if s.isOpen() {
+			b.stat(s, e.dirtyBits.has(int32(i)))
 		}
 	}
 	b.ints(e.order)
@@ -168,8 +168,9 @@ func specOf(st *config.Statistic) config.StatisticSpec {
 	return sp
 }
 
-// stat writes an open statistic: its definition and its live state.
-func (b *snapW) stat(s *stat) {
+// stat writes an open statistic: its definition and its live state (dirty: it changed
+// since the last Changed).
+func (b *snapW) stat(s *stat, dirty bool) {
 	sp := specOf(s.cfg)
 	for _, str := range []string{sp.ID, sp.StatType, sp.Object.Type, sp.Object.ID, sp.Profile, sp.TimeRange, sp.Filter} {
 		b.s(str)
@@ -177,7 +178,7 @@ func (b *snapW) stat(s *stat) {
 	b.u(uint64(s.cfg.Notification.Mode))
 	b.f(s.cfg.Notification.Insensitivity)
 	b.i(int64(s.cfg.Notification.Period))
-	b.bool(s.dirty)
+	b.bool(dirty)
 	b.i(int64(s.opened))
 	b.i(int64(s.start))
 	b.i(int64(s.end))
@@ -192,9 +193,16 @@ func (b *snapW) stat(s *stat) {
 		b.i(int64(x.last))
 		b.i(x.ctBase)
 		b.bucket(&x.b)
-		b.u(uint64(len(x.ring)))
+		b.u(uint64(x.ringLen()))
 		for i := range x.ring {
 			b.bucket(&x.ring[i])
+		}
+		for _, a := range x.nring {
+			// Written as a bucket: the format does not depend on the ring's layout.
+			var k bucket
+			k.reset(0)
+			k.n, k.sum, k.max, k.min = a.n, a.sum, a.max, a.min
+			b.bucket(&k)
 		}
 		b.i(x.head)
 		b.u(uint64(len(x.recs)))
@@ -544,6 +552,8 @@ func (d *snapR) engine(e *Engine, cfg *config.Config) error {
 func (d *snapR) stats(e *Engine, cfg *config.Config) error {
 	nStat := d.n(1)
 	e.stats = make([]stat, nStat)
+	e.dirtyBits = nil
+	e.dirtyBits.grow(nStat)
 	for si := range e.stats {
 		if !d.bool() {
 			continue
@@ -561,24 +571,24 @@ func (d *snapR) stats(e *Engine, cfg *config.Config) error {
 	seen := make([]bool, nStat)
 	for _, si := range e.order {
 		s := &e.stats[si]
-		if !s.open || seen[si] {
+		if !s.isOpen() || seen[si] {
 			return fmt.Errorf("open order lists slot %d twice or closed", si)
 		}
 		seen[si] = true
 		ob := &e.objs[s.obj]
-		for _, a := range s.indexed() {
+		for _, a := range e.indexed(s) {
 			ob.idx[s.kind].add(a, si)
 		}
-		if _, dup := e.byID[s.cfg.ID]; dup {
+		if _, dup := e.byID.get(s.cfg.ID, e.idOf); dup {
 			return fmt.Errorf("statistic %q twice", s.cfg.ID)
 		}
-		e.byID[s.cfg.ID] = si
+		e.byID.put(s.cfg.ID, si, e.idOf)
 		if s.ext != nil && s.ext.prof == profSinceLogin {
 			e.sinceLogin[s.obj] = append(e.sinceLogin[s.obj], si)
 		}
 	}
 	for si := range e.stats {
-		if e.stats[si].open && !seen[si] {
+		if e.stats[si].isOpen() && !seen[si] {
 			return fmt.Errorf("open slot %d missing from the open order", si)
 		}
 	}
@@ -608,7 +618,11 @@ func (d *snapR) stat(e *Engine, cfg *config.Config, si int32) error {
 	x := base.ext
 	s := &e.stats[si]
 	*s = base
-	s.dirty, s.opened, s.start, s.end = d.bool(), d.t(), d.t(), d.t()
+	dirty := d.bool()
+	s.opened, s.start, s.end = d.t(), d.t(), d.t()
+	if dirty {
+		e.dirtyBits.set(si)
+	}
 	s.acc = acc{n: d.i(), sum: d.i(), max: d.i(), min: d.i()}
 	s.cur, s.runStart = int32(d.i()), d.t()
 	if hasExt := d.bool(); hasExt != (x != nil) {
@@ -619,11 +633,15 @@ func (d *snapR) stat(e *Engine, cfg *config.Config, si int32) error {
 	}
 	if x != nil {
 		x.last, x.ctBase, x.b = d.t(), d.i(), d.bucket()
-		if n := d.n(1); d.err == nil && n != len(x.ring) {
-			return fmt.Errorf("statistic %q: ring of %d steps, the profile has %d", sp.ID, n, len(x.ring))
+		if n := d.n(1); d.err == nil && int64(n) != x.ringLen() {
+			return fmt.Errorf("statistic %q: ring of %d steps, the profile has %d", sp.ID, n, x.ringLen())
 		}
 		for k := range x.ring {
 			x.ring[k] = d.bucket()
+		}
+		for k := range x.nring {
+			bk := d.bucket()
+			x.nring[k] = acc{n: bk.n, sum: bk.sum, max: bk.max, min: bk.min}
 		}
 		x.head = d.i()
 		nr := d.n(1)
@@ -683,19 +701,19 @@ func (d *snapR) notes(e *Engine) error {
 	// A closed slot may linger in flagged (skipped when drained, its note unflagged),
 	// not in the other lists.
 	for _, si := range e.flagged {
-		if e.notes[si].flagged && !e.stats[si].open {
+		if e.notes[si].flagged && !e.stats[si].isOpen() {
 			return fmt.Errorf("flagged closed slot %d", si)
 		}
 	}
 	for _, list := range [][]int32{e.clocked, e.states} {
 		for _, si := range list {
-			if !e.stats[si].open {
+			if !e.stats[si].isOpen() {
 				return fmt.Errorf("notification list names closed slot %d", si)
 			}
 		}
 	}
 	for si := range e.notes {
-		if e.notes[si].flagged && !e.stats[si].open {
+		if e.notes[si].flagged && !e.stats[si].isOpen() {
 			return fmt.Errorf("flagged closed slot %d", si)
 		}
 	}
@@ -712,7 +730,7 @@ func (d *snapR) notes(e *Engine) error {
 func countOpenSlots(e *Engine) int {
 	n := 0
 	for si := range e.stats {
-		if e.stats[si].open {
+		if e.stats[si].isOpen() {
 			n = si + 1
 		}
 	}

@@ -30,56 +30,73 @@ func (a *acc) add(ov, d int64) {
 // ext) updated as actions and status changes arrive; current categories are computed when
 // read from the object's in-progress instances or its members' statuses, and keep only
 // the continuous run (cur, runStart).
+//
+// A slot is 96 bytes, laid out so that an update reads one or two cache lines: with a
+// million open statistics every byte counts (docs/performance.md). The main mask and the
+// profile's window are numbers into Engine.masks and Engine.wins; whether the statistic
+// changed since Changed is a bit of Engine.dirtyBits; a free slot has a nil cfg.
 type stat struct {
-	cfg  *config.Statistic
-	mask *config.Mask
-	win  *growing // the profile's resets (none for non-Growing profiles)
-	ext  *statExt // nil for a common statistic (see ext.go)
+	ext *statExt          // nil for a common statistic (see ext.go)
+	cfg *config.Statistic // nil for a free slot
+	// cur is the number of counted mask instances in progress (DNAction) or of members
+	// whose status is in the mask (status subjects); runStart is when cur last left 0.
+	cur  int32
 	obj  int32
+	win  winID  // the profile's resets (none for non-Growing profiles)
+	mask maskID // the stat type's MainMask
 	cat  category.Category
 	kind subjKind
 	// hasMedia: the stat type restricts actions to cfg.StatType.MediaType; live: the value
 	// depends on in-progress instances (current, adjusted and CurrentNumber-curve
 	// categories), so a durable start changes it.
-	hasMedia, live, open, dirty bool
+	hasMedia, live bool
 
 	// opened is when the statistic was opened; [start, now] is the interval I (start =
 	// max(last reset, opened)) and end is when I next moves (a reset, a Sliding step).
 	opened, start, end event.Time
 	acc
-	// cur is the number of counted mask instances in progress (DNAction) or of members
-	// whose status is in the mask (status subjects); runStart is when cur last left 0.
-	cur      int32
 	runStart event.Time
 }
 
-// roll moves the statistic to the interval containing t, zeroing its counters when a
+// winID numbers the windows of the time profiles statistics use (Engine.wins).
+type winID uint16
+
+// maskID numbers the main masks of the stat types statistics use (Engine.masks).
+type maskID uint16
+
+// maskOf is the MainMask of s's stat type.
+func (e *Engine) maskOf(s *stat) *config.Mask { return e.masks[s.mask] }
+
+// isOpen reports whether slot s holds an open statistic.
+func (s *stat) isOpen() bool { return s.cfg != nil }
+
+// roll moves statistic s to the interval containing t, zeroing its counters when a
 // reset passed.
-func (s *stat) roll(t event.Time) {
+func (e *Engine) roll(s *stat, t event.Time) {
 	if t < s.end {
 		return
 	}
 	if s.ext != nil {
-		s.ext.roll(s, t)
+		s.ext.roll(s, t, e.wins[s.win])
 		return
 	}
-	st, en := s.win.bounds(t)
+	st, en := e.wins[s.win].bounds(t)
 	s.start, s.end = max(st, s.opened), en
 	s.acc = acc{min: math.MaxInt64}
 }
 
 // indexes reports whether s is indexed under action a (its MainMask or RelMask has a).
-func (s *stat) indexes(a action.ID) bool {
-	return s.mask.Has(a) || (s.ext != nil && s.ext.rel != nil && s.ext.rel.Has(a))
+func (e *Engine) indexes(s *stat, a action.ID) bool {
+	return e.maskOf(s).Has(a) || (s.ext != nil && s.ext.rel != nil && s.ext.rel.Has(a))
 }
 
 // indexed lists the actions s is indexed under: its MainMask, and its RelMask if any.
-func (s *stat) indexed() []action.ID {
+func (e *Engine) indexed(s *stat) []action.ID {
 	if s.ext == nil || s.ext.rel == nil {
-		return s.mask.Actions()
+		return e.maskOf(s).Actions()
 	}
 	var m config.Mask
-	for _, a := range s.mask.Actions() {
+	for _, a := range e.maskOf(s).Actions() {
 		m.Add(a)
 	}
 	for _, a := range s.ext.rel.Actions() {
@@ -131,7 +148,7 @@ func (e *Engine) deliverEnd(ob *obj, a action.ID, media string, ii int32, start,
 			e.extEnd(si, s, &e.insts[ii], t)
 			continue
 		}
-		s.roll(t)
+		e.roll(s, t)
 		s.acc.add(int64(t-max(start, s.start)), int64(t-max(start, s.opened)))
 		s.cur--
 		e.touch(si, s)
@@ -151,7 +168,7 @@ func (e *Engine) deliverInstant(ob *obj, ev *event.Event, retro bool) {
 			e.extInstant(si, s, ev, retro)
 			continue
 		}
-		s.roll(t)
+		e.roll(s, t)
 		if retro {
 			from := t - event.Time(ev.Duration)
 			s.acc.add(int64(max(0, t-max(from, s.start))), int64(max(0, t-max(from, s.opened))))
@@ -165,9 +182,9 @@ func (e *Engine) deliverInstant(ob *obj, ev *event.Event, retro bool) {
 // extStart is deliverStart for an extended statistic.
 func (e *Engine) extStart(si int32, s *stat, in *inst, t event.Time) {
 	x := s.ext
-	main := s.mask.Has(in.key.act) && e.passes(x, &in.at)
+	main := e.maskOf(s).Has(in.key.act) && e.passes(x, &in.at)
 	if main {
-		s.roll(t)
+		e.roll(s, t)
 		x.integrate(s, t)
 		if s.cur == 0 {
 			s.runStart = t
@@ -186,12 +203,12 @@ func (e *Engine) extStart(si int32, s *stat, in *inst, t event.Time) {
 // extEnd is deliverEnd for an extended statistic.
 func (e *Engine) extEnd(si int32, s *stat, in *inst, t event.Time) {
 	x := s.ext
-	main := s.mask.Has(in.key.act) && e.passes(x, &in.at)
+	main := e.maskOf(s).Has(in.key.act) && e.passes(x, &in.at)
 	rel := x.rel != nil && x.rel.Has(in.key.act) && e.passes(x, &in.at)
 	if !main && !rel {
 		return
 	}
-	s.roll(t)
+	e.roll(s, t)
 	x.integrate(s, t)
 	c := completion{main: main, rel: rel, from: in.start, t: t, d: int64(t - max(in.start, s.opened))}
 	if main && x.formula != nil {
@@ -210,7 +227,7 @@ func (e *Engine) extEnd(si int32, s *stat, in *inst, t event.Time) {
 func (e *Engine) extInstant(si int32, s *stat, ev *event.Event, retro bool) {
 	x := s.ext
 	a := ev.Action
-	inMain, inRel := s.mask.Has(a), x.rel != nil && x.rel.Has(a)
+	inMain, inRel := e.maskOf(s).Has(a), x.rel != nil && x.rel.Has(a)
 	if !inMain && !inRel {
 		return
 	}
@@ -218,7 +235,7 @@ func (e *Engine) extInstant(si int32, s *stat, ev *event.Event, retro bool) {
 		return
 	}
 	t := ev.Time
-	s.roll(t)
+	e.roll(s, t)
 	x.integrate(s, t)
 	c := completion{main: inMain, rel: inRel, from: t, t: t, d: -1}
 	if retro {
@@ -347,7 +364,7 @@ func (e *Engine) valueAt(si int32, closing bool) Value {
 		return Value{}
 	}
 	if !closing {
-		s.roll(now)
+		e.roll(s, now)
 	}
 	x := s.ext
 	var b bucket
@@ -360,7 +377,7 @@ func (e *Engine) valueAt(si int32, closing bool) Value {
 		x.integrate(s, now)
 		b = x.total(s, now)
 	}
-	c := e.current(s, now, s.mask)
+	c := e.current(s, now, e.maskOf(s))
 	status := s.kind != subjAction
 	// total is TotalTime: an in-progress status adds its elapsed overlap with I, except for
 	// Selection, which counts completed instances only.
@@ -486,7 +503,7 @@ func (e *Engine) distinct(s *stat) int64 {
 	if s.kind == subjAction {
 		for _, ii := range e.objs[s.obj].inprog {
 			in := &e.insts[ii]
-			if in.key.ixn != "" && e.match(s, s.mask, &in.at) {
+			if in.key.ixn != "" && e.match(s, e.maskOf(s), &in.at) {
 				e.seen[in.key.ixn] = struct{}{}
 			}
 		}
@@ -494,7 +511,7 @@ func (e *Engine) distinct(s *stat) int64 {
 		e.mbuf = e.members(s, e.mbuf[:0])
 		for _, mb := range e.mbuf {
 			sa := e.saOf(mb.o) // kept: Open turned them on for this statistic
-			if sa.ixn != "" && s.mask.Has(mb.status) && (s.ext == nil || e.passes(s.ext, sa)) {
+			if sa.ixn != "" && e.maskOf(s).Has(mb.status) && (s.ext == nil || e.passes(s.ext, sa)) {
 				e.seen[sa.ixn] = struct{}{}
 			}
 		}

@@ -259,7 +259,7 @@ func (e *Engine) leave(a, d int32, t event.Time) {
 // attributes oa) to nw (attributes na), to the status statistics of index x whose masks
 // have old or nw.
 func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa *attrs, nw action.ID, na *attrs, t event.Time) {
-	if len(x.acts) == 0 || old == nw {
+	if x.empty() || old == nw {
 		return
 	}
 	for _, si := range x.get(old) {
@@ -268,19 +268,19 @@ func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa 
 			e.extTransition(si, s, old, oldSince, oa, nw, na, t)
 			continue
 		}
-		s.roll(t)
+		e.roll(s, t)
 		if t > oldSince {
 			s.acc.add(int64(t-max(oldSince, s.start)), int64(t-max(oldSince, s.opened)))
 		}
 		s.cur--
-		if s.mask.Has(nw) {
+		if e.maskOf(s).Has(nw) {
 			s.cur++ // still in the mask: the run goes on
 		}
 		e.touch(si, s)
 	}
 	for _, si := range x.get(nw) {
 		s := &e.stats[si]
-		if s.indexes(old) {
+		if e.indexes(s, old) {
 			continue // done above
 		}
 		if s.ext != nil {
@@ -299,12 +299,12 @@ func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa 
 // attributes of each status instance (nil attributes: no status).
 func (e *Engine) extTransition(si int32, s *stat, old action.ID, oldSince event.Time, oa *attrs, nw action.ID, na *attrs, t event.Time) {
 	x := s.ext
-	wasM, isM := s.mask.Has(old) && e.passes(x, oa), s.mask.Has(nw) && e.passes(x, na)
+	wasM, isM := e.maskOf(s).Has(old) && e.passes(x, oa), e.maskOf(s).Has(nw) && e.passes(x, na)
 	wasR, isR := x.rel != nil && x.rel.Has(old) && e.passes(x, oa), x.rel != nil && x.rel.Has(nw) && e.passes(x, na)
 	if !wasM && !isM && !wasR && !isR {
 		return
 	}
-	s.roll(t)
+	e.roll(s, t)
 	x.integrate(s, t)
 	if (wasM || wasR) && t > oldSince {
 		x.complete(s, completion{main: wasM, rel: wasR, from: oldSince, t: t, d: int64(t - max(oldSince, s.opened))})
