@@ -356,6 +356,21 @@ func (t *Topology) Known(class object.SourceClass, id string) bool {
 	return false
 }
 
+// ResolveSource returns Known(class, id) and, when id is a DN whose type is of source
+// class class, that type, with one look-up: it makes a Topology an event.SourceResolver,
+// which the decoder's fast path asks once per event.
+func (t *Topology) ResolveSource(class object.SourceClass, id string) (object.DNType, bool) {
+	switch class {
+	case object.ClassRegularDN, object.ClassMediationDN:
+		d, ok := t.idx.dns[id]
+		if !ok || d.Type.Class() != class {
+			return object.DNNone, false
+		}
+		return d.Type, true
+	}
+	return object.DNNone, t.Known(class, id)
+}
+
 // Has reports whether the topology holds an object of type typ with the given id: a DN
 // whose type maps to typ (RegDN, Queue, RoutePoint), a place, agent, group, staging area,
 // workbin or tenant.

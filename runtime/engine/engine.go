@@ -16,7 +16,7 @@ import (
 )
 
 // The engine answers the event decoder's topology questions.
-var _ event.Resolver = (*Engine)(nil)
+var _ event.SourceResolver = (*Engine)(nil)
 
 // noObj is the index of no object.
 const noObj int32 = -1
@@ -368,6 +368,30 @@ func (e *Engine) Known(class object.SourceClass, id string) bool {
 		return true
 	}
 	return e.sourceKnown(event.Source{Class: class, ID: id})
+}
+
+// ResolveSource returns Known(class, id) and, when id is a DN whose type is of source
+// class class, that type, with one look-up: it makes an Engine an event.SourceResolver,
+// which the decoder's fast path asks once per event.
+func (e *Engine) ResolveSource(class object.SourceClass, id string) (object.DNType, bool) {
+	switch class {
+	case object.ClassRegularDN, object.ClassMediationDN:
+		i, ok := e.dnByID[id]
+		if !ok {
+			return object.DNNone, false
+		}
+		o := &e.objs[i]
+		if !o.typ.Valid() || dnClass(o.typ) != class {
+			return object.DNNone, false
+		}
+		if o.dnType.Class() != class {
+			return object.DNNone, true
+		}
+		return o.dnType, true
+	case object.ClassMediaChannel:
+		return object.DNNone, true
+	}
+	return object.DNNone, e.sourceKnown(event.Source{Class: class, ID: id})
 }
 
 // Now returns the engine clock: the time of the latest event or Advance (0 before any).
