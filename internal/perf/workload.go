@@ -179,6 +179,7 @@ func Build(s Size, opts Options) (*Workload, error) {
 	}
 	w.Engine = eng
 	w.open()
+	w.changed = make([]string, 0, len(w.Open)) // Changed lists each statistic once at most
 	logf("opened %s, refused %s", thousands(int64(len(w.Open))), thousands(int64(len(w.Statistics)-len(w.Open))))
 
 	if opts.MeasureRSS {

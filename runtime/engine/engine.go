@@ -472,6 +472,11 @@ func (e *Engine) Changed(dst []string) []string {
 func (e *Engine) touch(si int32, s *stat) {
 	if !e.dirtyBits.has(si) {
 		e.dirtyBits.set(si)
+		if len(e.dirty) == cap(e.dirty) {
+			// Room for every statistic at once, so that the list stops growing (and
+			// allocating) on the first batch instead of at each new high-water mark.
+			e.dirty = slices.Grow(e.dirty, max(len(e.stats), 2*len(e.dirty)+8)-len(e.dirty))
+		}
 		e.dirty = append(e.dirty, si)
 	}
 	if e.notifyOn {
