@@ -179,7 +179,6 @@ func Build(s Size, opts Options) (*Workload, error) {
 	}
 	w.Engine = eng
 	w.open()
-	w.changed = make([]string, 0, len(w.Open)) // Changed lists each statistic once at most
 	logf("opened %s, refused %s", thousands(int64(len(w.Open))), thousands(int64(len(w.Statistics)-len(w.Open))))
 
 	if opts.MeasureRSS {
@@ -395,6 +394,9 @@ var ErrNoEvents = errors.New("perf: workload has no events")
 func (w *Workload) Apply(t Timer, n int) error {
 	if len(w.Events) == 0 {
 		return ErrNoEvents
+	}
+	if w.changed == nil {
+		w.changed = make([]string, 0, len(w.Open)) // Changed lists each statistic once at most
 	}
 	off := event.Time(w.cycle) * w.Span
 	for range n {
