@@ -38,9 +38,9 @@ func (e *Engine) start(ev *event.Event) error {
 	if err != nil {
 		return err
 	}
-	key := instKey{ev.Source.Class, ev.Action, ev.Source.ID, ev.Interaction}
+	key := keyOf(ev)
 	if _, dup := e.live[key]; dup {
-		return reject(CodeDuplicateStart, "%v is already in progress on %v %q (interaction %q)", ev.Action, ev.Source.Class, ev.Source.ID, ev.Interaction)
+		return reject(CodeDuplicateStart, "%v is already in progress on %v", ev.Action, key)
 	}
 	t := ev.Time
 	e.tick(t)
@@ -76,13 +76,13 @@ func (e *Engine) start(ev *event.Event) error {
 
 // end closes a durable instance, delivering the end to the objects its start reached.
 func (e *Engine) end(ev *event.Event) error {
-	key := instKey{ev.Source.Class, ev.Action, ev.Source.ID, ev.Interaction}
+	key := keyOf(ev)
 	ii, ok := e.live[key]
 	if !ok {
 		if !e.sourceKnown(ev.Source) {
 			return reject(CodeUnknownObject, "unknown %v source %q", ev.Source.Class, ev.Source.ID)
 		}
-		return reject(CodeEndWithoutStart, "%v is not in progress on %v %q (interaction %q)", ev.Action, ev.Source.Class, ev.Source.ID, ev.Interaction)
+		return reject(CodeEndWithoutStart, "%v is not in progress on %v", ev.Action, key)
 	}
 	t := ev.Time
 	e.tick(t)

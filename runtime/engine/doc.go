@@ -26,7 +26,12 @@
 // login-role action (LoggedIn) naming it until that instance ends.
 //
 // A durable action instance is keyed by (source, action, interaction); its end goes to
-// the objects its start reached, even if logins changed meanwhile.
+// the objects its start reached, even if logins changed meanwhile. Outside any
+// interaction, on a source that agents share (a mediation DN, staging area, workbin or
+// tenant), the agent the event names is part of the key as well: each agent logged in to
+// an ACD queue has its own AgentLogin there. DESIGN.md keys by (source, action,
+// interaction) alone, under which the second agent's login to a queue was refused as a
+// duplicate start.
 //
 // # Statuses and subjects
 //

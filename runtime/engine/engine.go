@@ -79,12 +79,37 @@ type obj struct {
 	idx  [nSubjKinds]actIndex // open statistics on the object, by subject kind and mask action
 }
 
-// instKey identifies a durable action instance: source object, action, interaction.
+// instKey identifies a durable action instance: source object, action, interaction and,
+// for an instance outside any interaction, the agent its events name (keyOf).
 type instKey struct {
 	class object.SourceClass
 	act   action.ID
 	src   string
 	ixn   string
+	agent string // "" when ixn is set
+}
+
+// keyOf is the key of the durable instance that ev starts or ends. An interaction
+// identifies the instance on its source by itself. Without one, the sources that many
+// agents share at once (mediation DNs, staging areas, workbins, tenants) can have the
+// same action in progress for several agents (AgentLogin or AgentReady on an ACD queue,
+// one per agent logged in to it), so there the agent the event names is part of the key.
+// A regular DN or a media channel serves one agent at a time: its key is the source
+// alone, and an end need not name the agent its start named.
+func keyOf(ev *event.Event) instKey {
+	k := instKey{class: ev.Source.Class, act: ev.Action, src: ev.Source.ID, ixn: ev.Interaction}
+	if ev.Interaction == "" && ev.Source.Class != object.ClassRegularDN && ev.Source.Class != object.ClassMediaChannel {
+		k.agent = ev.Agent
+	}
+	return k
+}
+
+// String words the key for rejections.
+func (k instKey) String() string {
+	if k.ixn == "" && k.agent != "" {
+		return fmt.Sprintf("%v %q (agent %q)", k.class, k.src, k.agent)
+	}
+	return fmt.Sprintf("%v %q (interaction %q)", k.class, k.src, k.ixn)
 }
 
 // inst is a durable action instance in progress.

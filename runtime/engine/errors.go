@@ -12,10 +12,11 @@ type Code string
 // Rejection codes of Apply. Every rejection leaves the engine exactly as it was.
 const (
 	// CodeEndWithoutStart: the end of a durable action with no instance in progress for
-	// (source, action, interaction).
+	// its key (source, action, interaction; and the agent, outside any interaction, on a
+	// source that agents share).
 	CodeEndWithoutStart Code = "end_without_start"
-	// CodeDuplicateStart: the start of a durable action whose instance for (source, action,
-	// interaction) is already in progress.
+	// CodeDuplicateStart: the start of a durable action whose instance for the same key is
+	// already in progress.
 	CodeDuplicateStart Code = "duplicate_start"
 	// CodeLateEvent: an event older than the engine clock (events must come in time order;
 	// equal times are applied in arrival order).

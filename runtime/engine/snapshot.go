@@ -22,16 +22,16 @@ import (
 // snapshot. An engine restored from a snapshot and fed the events that followed it gives
 // exactly the values and notifications of the engine that was never interrupted.
 //
-// Format (version 1). All integers are varints (encoding/binary: Uvarint for counts,
+// Format (version 2; Restore also reads version 1, whose keys have no agent). All integers are varints (encoding/binary: Uvarint for counts,
 // lengths and flags, Varint for signed values), floats are their IEEE-754 bits as a
 // Uvarint, strings are a length and UTF-8 bytes:
 //
 //	magic   "SKENGSNP"            8 bytes
-//	version Uvarint               1
+//	version Uvarint               2
 //	clock   started, clock, t0, evSeq, durables, statesAt, notifyOn, seq, nextDue
 //	objects count, then per object: type and id (checked against the topology, which
 //	        must be identical), status, since, session, logged, logins (dn, at), inprog
-//	insts   count, then per slot: key (class, action, source, interaction), start, src,
+//	insts   count, then per slot: key (class, action, source, interaction, agent), start, src,
 //	        agent, targets, pos, attributes (action, source, interaction, media, agent,
 //	        place, data pairs); then the free slot list
 //	attrs   needSA, then when set one attribute record per object, saDN and saObj
@@ -52,8 +52,10 @@ import (
 // snapMagic starts every engine snapshot.
 const snapMagic = "SKENGSNP"
 
-// SnapshotVersion is the version of the format Snapshot writes and Restore reads.
-const SnapshotVersion = 1
+// SnapshotVersion is the version of the format Snapshot writes. Restore reads it and
+// version 1, whose instance keys have no agent (the engines that wrote it keyed every
+// instance without one).
+const SnapshotVersion = 2
 
 // Snapshot writes the engine's state to w (see the format above).
 func (e *Engine) Snapshot(w io.Writer) error {
@@ -92,6 +94,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 		b.u(uint64(in.key.act))
 		b.s(in.key.src)
 		b.s(in.key.ixn)
+		b.s(in.key.agent)
 		b.i(int64(in.start))
 		b.i(int64(in.src))
 		b.i(int64(in.agent))
@@ -466,8 +469,9 @@ func (d *snapR) engine(e *Engine, cfg *config.Config) error {
 		return errors.New("not an engine snapshot (bad magic)")
 	}
 	d.b = d.b[len(snapMagic):]
-	if v := d.u(); d.err == nil && v != SnapshotVersion {
-		return fmt.Errorf("version %d, this engine reads version %d", v, SnapshotVersion)
+	version := d.u()
+	if d.err == nil && (version < 1 || version > SnapshotVersion) {
+		return fmt.Errorf("version %d, this engine reads versions 1 to %d", version, SnapshotVersion)
 	}
 	e.started, e.clock, e.t0 = d.bool(), d.t(), d.t()
 	e.evSeq, e.durables, e.statesAt = d.u(), d.u(), d.u()
@@ -505,6 +509,9 @@ func (d *snapR) engine(e *Engine, cfg *config.Config) error {
 	for k := range e.insts {
 		in := &e.insts[k]
 		in.key = instKey{class: object.SourceClass(d.u()), act: action.ID(d.u()), src: d.s(), ixn: d.s()}
+		if version >= 2 {
+			in.key.agent = d.s()
+		}
 		in.start = d.t()
 		in.src, in.agent = d.idx(-1, nObj), d.idx(-1, nObj)
 		in.targets = d.ints(0, nObj)
