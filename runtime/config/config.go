@@ -188,8 +188,9 @@ func (p ProfileType) String() string {
 type TimeProfile struct {
 	Name string
 	Type ProfileType
-	// Growing: reset at these local times of day (offsets from midnight) in Location, and/or
-	// every Period from the first reset time. Location defaults to UTC.
+	// Growing: reset at these local times of day (offsets from midnight) in Location, each
+	// repeated every Period (when set) until the end of its local day; a Period without
+	// reset times repeats from midnight. Location defaults to UTC.
 	Resets   []time.Duration
 	Period   time.Duration
 	Location *time.Location

@@ -83,8 +83,9 @@
 // with Rel (Relative*); formula is required exactly by the custom-value categories.
 //
 // timeProfiles: name → {type, ...}. Growing: reset ["HH:MM", ...] (local times; 00:00
-// when neither reset nor period is given), period (seconds, ≤ 86400: reset every period
-// from the first reset time), timezone (IANA name, default UTC). Sliding: window and step
+// when neither reset nor period is given), period (seconds, ≤ 86400: each reset time
+// repeats every period until the end of its local day, from midnight when no reset time
+// is given), timezone (IANA name, default UTC). Sliding: window and step
 // in seconds, the window a multiple of the step and at most 10,000 steps. Selection:
 // count (1 to 100,000) last completed instances. SinceLogin: no parameters; Agent
 // objects only. Without a Default profile the built-in one (Growing, 00:00 UTC) is added.
