@@ -422,6 +422,10 @@ func (e *Engine) ResolveSource(class object.SourceClass, id string) (object.DNTy
 // Now returns the engine clock: the time of the latest event or Advance (0 before any).
 func (e *Engine) Now() event.Time { return e.clock }
 
+// Started reports whether the clock has started: whether an event was applied or the
+// clock advanced. Before, Now is 0, which is no time of the input.
+func (e *Engine) Started() bool { return e.started }
+
 // Advance moves the clock forward to t without an event, so that current values grow and
 // Growing profiles reset. A t before the clock is ignored.
 func (e *Engine) Advance(t event.Time) {

@@ -24,6 +24,8 @@
 //	                             data: {statistic, at} when a statistic closes; a comment
 //	                             every 15 s. No statistic named: every open one, and those
 //	                             opened later. An unknown id: 404 before streaming.
+//	                             (at, here and in a peek, is the engine time: null before
+//	                             the first event or tick.)
 //	GET    /v1/actions           {actions:[{name, variant, key, kind, sources, interaction,
 //	                             summary}]}
 //	GET    /v1/config            {statTypes, profiles, timeRanges, filters, objects:{Agent:

@@ -308,7 +308,7 @@ type peekJSON struct {
 	StatType string          `json:"statType"`
 	Object   objectJSON      `json:"object"`
 	Profile  string          `json:"profile"`
-	At       string          `json:"at"`
+	At       json.RawMessage `json:"at"` // null before the engine's first event or tick
 	Value    json.RawMessage `json:"value"`
 }
 
@@ -318,7 +318,7 @@ func (s *Server) getStatistic(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	var (
 		st    *config.Statistic
-		at    event.Time
+		at    json.RawMessage
 		value []byte
 		err   error
 	)
@@ -332,7 +332,7 @@ func (s *Server) getStatistic(w http.ResponseWriter, r *http.Request) {
 	}
 	d := describe(st)
 	s.writeJSON(w, http.StatusOK, peekJSON{ID: d.ID, StatType: d.StatType, Object: d.Object,
-		Profile: d.Profile, At: at.String(), Value: value})
+		Profile: d.Profile, At: at, Value: value})
 }
 
 // deleteStatistic handles DELETE /v1/statistics/{id}: 204, 404 when not open.
@@ -400,16 +400,17 @@ func (s *Server) rawJSON(body []byte) http.HandlerFunc {
 }
 
 // healthz handles GET /healthz: 200 {"status":"ok", "engineTime"} when the owner
-// goroutine answers within two seconds, 503 otherwise.
+// goroutine answers within two seconds (engineTime null before the first event or
+// tick), 503 otherwise.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	var now event.Time
-	if err := s.do(ctx, func(o *owner) { now = o.eng.Now() }); err != nil {
+	var now json.RawMessage
+	if err := s.do(ctx, func(o *owner) { now = engineTimeJSON(o.eng) }); err != nil {
 		s.writeError(w, http.StatusServiceUnavailable, "engine not responding: "+err.Error())
 		return
 	}
-	s.writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "engineTime": now.String()})
+	s.writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "engineTime": now})
 }
 
 // promHandler serves the server's own metrics registry.

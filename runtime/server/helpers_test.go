@@ -154,6 +154,17 @@ func (ts *testServer) peek(id string) peekJSON {
 	return p
 }
 
+// atOf is the time of a peek: its text, or "" for null (before the engine started).
+func atOf(t *testing.T, p peekJSON) string {
+	t.Helper()
+	var at *string
+	require.NoError(t, json.Unmarshal(p.At, &at), "at: %s", p.At)
+	if at == nil {
+		return ""
+	}
+	return *at
+}
+
 // loadSmall loads testdata/small.yaml.
 func loadSmall(t *testing.T) *config.Config {
 	t.Helper()

@@ -44,9 +44,24 @@ type notifier struct {
 	clockedAt event.Time
 	ids       []string // scratch for Changed
 	value     []byte   // scratch for a value's JSON
-	// at is the engine time atJSON spells (as a JSON string), cached across a batch.
+	// at is the engine time atJSON spells (atJSON), cached across a batch; atSet tells
+	// whether atJSON was computed since the clock started.
 	at     event.Time
+	atSet  bool
 	atJSON []byte
+}
+
+// engineTimeJSON is the JSON of the engine's time in the API: a string, or null before
+// the clock started (no event or tick yet).
+func engineTimeJSON(eng *engine.Engine) json.RawMessage {
+	if !eng.Started() {
+		return json.RawMessage("null")
+	}
+	b, err := json.Marshal(eng.Now().String())
+	if err != nil { // a string always encodes
+		panic(err)
+	}
+	return b
 }
 
 // notified is the notification state of one open statistic.
@@ -94,7 +109,7 @@ func (n *notifier) closed(id string) error {
 		n.clocked = slices.DeleteFunc(n.clocked, func(x *notified) bool { return x == ns })
 	}
 	delete(n.stats, id)
-	frame, err := closedFrame(id, n.eng.Now())
+	frame, err := closedFrame(id, engineTimeJSON(n.eng))
 	if err != nil {
 		return err
 	}
@@ -175,12 +190,8 @@ func (n *notifier) update(ns *notified, force bool) error {
 // valueFrame builds the SSE frame of value b of ns at the engine time and makes b ns's
 // last value (last shares the frame's bytes).
 func (n *notifier) valueFrame(ns *notified, b []byte) []byte {
-	if now := n.eng.Now(); n.atJSON == nil || now != n.at {
-		atJSON, err := json.Marshal(now.String())
-		if err != nil { // a string always encodes
-			panic(err)
-		}
-		n.at, n.atJSON = now, atJSON
+	if now, started := n.eng.Now(), n.eng.Started(); n.atJSON == nil || now != n.at || started != n.atSet {
+		n.at, n.atSet, n.atJSON = now, started, engineTimeJSON(n.eng)
 	}
 	frame, start := valueFrame(ns.idJSON, n.atJSON, b)
 	ns.last = frame[start : start+len(b) : start+len(b)]
@@ -277,22 +288,23 @@ func clockDriven(st *config.Statistic) bool {
 	return true
 }
 
-// valueJSON is the data of an SSE value event.
+// valueJSON is the data of an SSE value event; At is the engine time (engineTimeJSON).
 type valueJSON struct {
 	Statistic string          `json:"statistic"`
-	At        string          `json:"at"`
+	At        json.RawMessage `json:"at"`
 	Value     json.RawMessage `json:"value"`
 }
 
 // closedJSON is the data of an SSE closed event.
 type closedJSON struct {
-	Statistic string `json:"statistic"`
-	At        string `json:"at"`
+	Statistic string          `json:"statistic"`
+	At        json.RawMessage `json:"at"`
 }
 
-// closedFrame builds the SSE frame telling that statistic id was closed.
-func closedFrame(id string, at event.Time) ([]byte, error) {
-	data, err := json.Marshal(closedJSON{Statistic: id, At: at.String()})
+// closedFrame builds the SSE frame telling that statistic id was closed at engine time
+// at (engineTimeJSON).
+func closedFrame(id string, at json.RawMessage) ([]byte, error) {
+	data, err := json.Marshal(closedJSON{Statistic: id, At: at})
 	if err != nil {
 		return nil, fmt.Errorf("notify %q: %w", id, err)
 	}

@@ -20,7 +20,7 @@ func TestValueFrameMatchesEncodingJSON(t *testing.T) {
 		require.NoError(t, err)
 		atJSON, err := json.Marshal(c.at)
 		require.NoError(t, err)
-		data, err := json.Marshal(valueJSON{Statistic: c.id, At: c.at, Value: json.RawMessage(c.value)})
+		data, err := json.Marshal(valueJSON{Statistic: c.id, At: atJSON, Value: json.RawMessage(c.value)})
 		require.NoError(t, err)
 		got, start := valueFrame(idJSON, atJSON, []byte(c.value))
 		assert.Equal(t, string(sseFrame("value", data)), string(got))

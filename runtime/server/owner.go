@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -200,7 +201,7 @@ func (o *owner) apply(b *batch) {
 // tick advances the engine to now less the tick lag and notifies what moved.
 func (o *owner) tick(now time.Time) {
 	t := tickTime(now, o.lag)
-	if t > o.eng.Now() || o.eng.Now() == 0 {
+	if t > o.eng.Now() || !o.eng.Started() {
 		o.eng.Advance(t)
 		if _, err := o.record(tickRecord(t)); err != nil {
 			o.log.Error("logging a tick", "err", err)
@@ -254,13 +255,13 @@ func (o *owner) closeStatistic(id string) error {
 func (o *owner) statistics() []*config.Statistic { return o.eng.Statistics() }
 
 // peek returns statistic id's definition, the engine clock and the value's JSON.
-func (o *owner) peek(id string) (*config.Statistic, event.Time, []byte, error) {
+func (o *owner) peek(id string) (*config.Statistic, json.RawMessage, []byte, error) {
 	st, ok := o.open[id]
 	if !ok {
-		return nil, 0, nil, fmt.Errorf("statistic %q: %w", id, engine.ErrUnknownStatistic)
+		return nil, nil, nil, fmt.Errorf("statistic %q: %w", id, engine.ErrUnknownStatistic)
 	}
 	b, err := o.n.valueOf(id)
-	return st, o.eng.Now(), b, err
+	return st, engineTimeJSON(o.eng), b, err
 }
 
 // subscribe registers sub and returns the frames of its statistics' current values, in

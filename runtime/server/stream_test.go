@@ -127,7 +127,7 @@ func testSlowSubscriber(t *testing.T, limit int) {
 	want := ts.peek("AllQueues.CallsEntered")
 	require.Eventually(t, func() bool {
 		f, ok := fast.latest(t)["AllQueues.CallsEntered"]
-		return ok && f.At == want.At && jsonEqual(string(f.Value), string(want.Value))
+		return ok && f.At == atOf(t, want) && jsonEqual(string(f.Value), string(want.Value))
 	}, waitFor, time.Millisecond)
 	assert.False(t, fast.ended())
 	assert.Equal(t, float64(1), metricValue(t, ts.srv.m.subsDropped), "only the slow subscriber was dropped")
@@ -150,7 +150,25 @@ func TestStreamOutlivesReadTimeout(t *testing.T) {
 	}, waitFor, time.Millisecond)
 	evs := st.events()
 	assert.Equal(t, "value", evs[0].Name)
-	assert.Equal(t, `{"statistic":"entered","at":"1970-01-01T00:00:00.000Z","value":0}`, string(evs[0].Data))
+	assert.Equal(t, `{"statistic":"entered","at":null,"value":0}`, string(evs[0].Data), "no time before the first event")
+}
+
+// Before the first event or tick the engine has no time: at and engineTime are null,
+// not the zero time; the first event sets them.
+func TestNoTimeBeforeTheFirstEvent(t *testing.T) {
+	ts := startServer(t, Options{Config: loadSmall(t), TickInterval: -1}, nil, nil)
+	p := ts.peek("entered")
+	assert.Equal(t, "null", string(p.At))
+	assert.Equal(t, "0", string(p.Value))
+	status, b := ts.do("GET", "/healthz", "", nil)
+	require.Equal(t, http.StatusOK, status)
+	assert.JSONEq(t, `{"status":"ok","engineTime":null}`, string(b))
+
+	status, _ = ts.postEvents([]byte(evEntered))
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "2026-11-26T09:00:00.000Z", atOf(t, ts.peek("entered")))
+	_, b = ts.do("GET", "/healthz", "", nil)
+	assert.JSONEq(t, `{"status":"ok","engineTime":"2026-11-26T09:00:00.000Z"}`, string(b))
 }
 
 // A stream without a filter includes statistics opened later, starting with their
@@ -186,7 +204,7 @@ func TestTicksAdvanceTheClock(t *testing.T) {
 
 	clock.tick(t, time.Date(2026, 11, 26, 9, 0, 9, 500_000_000, time.UTC))
 	p := ts.peek("longest")
-	assert.Equal(t, "2026-11-26T09:00:07.500Z", p.At)
+	assert.Equal(t, "2026-11-26T09:00:07.500Z", atOf(t, p))
 	assert.Equal(t, "7.5", string(p.Value))
 	require.Eventually(t, func() bool { return string(st.latest(t)["longest"].Value) == "7.5" }, waitFor, time.Millisecond)
 
@@ -196,5 +214,5 @@ func TestTicksAdvanceTheClock(t *testing.T) {
 	assert.Equal(t, []string{"1:late_event"}, codes(r))
 	// A tick behind the engine clock changes nothing.
 	clock.tick(t, time.Date(2026, 11, 26, 9, 0, 8, 0, time.UTC))
-	assert.Equal(t, "2026-11-26T09:00:07.500Z", ts.peek("longest").At)
+	assert.Equal(t, "2026-11-26T09:00:07.500Z", atOf(t, ts.peek("longest")))
 }
