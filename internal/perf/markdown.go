@@ -138,7 +138,7 @@ func (r *Report) Markdown(w io.Writer) error {
 			mib(uint64(rr.SnapshotBytes)), secs(rr.SnapshotTime), thousands(int64(rr.Events)), mib(uint64(rr.LogBytes)),
 			secs(rr.RestoreTime), secs(rr.ReplayTime), secs(rr.Total), check)
 		p("\nMethod (`perf.MeasureRestart`, GOMAXPROCS %d): the %s engine in steady state is snapshotted (`Engine.Snapshot`\n", rr.CPUs, rr.Size)
-		p("into memory; snapshot time) and written to a store in a temporary directory (fsync off), then the next %s\n", thousands(int64(rr.Events)))
+		p("into memory, in a buffer sized by a previous snapshot as the server sizes it; snapshot time, during which the server's owner goroutine applies no event) and written to a store in a temporary directory (fsync off), then the next %s\n", thousands(int64(rr.Events)))
 		p("events of the cycle are logged after it as the server logs them ('E' + NDJSON, %d events a record, %s records);\n", BatchSize, thousands(int64(rr.LogRecords)))
 		p("restore is `store.Open` (the log's recovery scan), loading the snapshot and `engine.Restore`, replay is\n")
 		p("decoding, validating and applying the logged events; the restored engine is then compared with the\n")

@@ -57,9 +57,11 @@ const snapMagic = "SKENGSNP"
 // instance without one).
 const SnapshotVersion = 2
 
-// Snapshot writes the engine's state to w (see the format above).
+// Snapshot writes the engine's state to w (see the format above), in chunks of about
+// snapChunk bytes: it holds no copy of the whole snapshot. It stops at the first write
+// error and returns it.
 func (e *Engine) Snapshot(w io.Writer) error {
-	var b snapW
+	b := snapW{w: w, buf: make([]byte, 0, 2*snapChunk)}
 	b.buf = append(b.buf, snapMagic...)
 	b.u(SnapshotVersion)
 	b.bool(e.started)
@@ -86,6 +88,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 			b.i(int64(l.at))
 		}
 		b.ints(ob.inprog)
+		b.spill()
 	}
 	b.u(uint64(len(e.insts)))
 	for i := range e.insts {
@@ -101,6 +104,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 		b.ints(in.targets)
 		b.ints(in.pos)
 		b.attrs(&in.at)
+		b.spill()
 	}
 	b.ints(e.freeInst)
 	b.bool(e.needSA)
@@ -118,6 +122,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 		if s.isOpen() {
 			b.stat(s, e.dirtyBits.has(int32(i)))
 		}
+		b.spill()
 	}
 	b.ints(e.order)
 	b.ints(e.freeStat)
@@ -131,6 +136,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 		b.f(n.last)
 		b.state(n.lastState)
 		b.i(int64(n.due))
+		b.spill()
 	}
 	b.u(uint64(len(e.queued)))
 	for _, q := range e.queued {
@@ -138,6 +144,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 		b.i(int64(q.At))
 		b.f(q.Value.Number)
 		b.state(q.Value.State)
+		b.spill()
 	}
 	b.ints(e.flagged)
 	b.ints(e.clocked)
@@ -149,8 +156,8 @@ func (e *Engine) Snapshot(w io.Writer) error {
 		b.i(int64(t.si))
 		b.u(uint64(t.kind))
 	}
-	_, err := w.Write(b.buf)
-	return err
+	b.flush()
+	return b.err
 }
 
 // specOf names the parts of st as a config statistic would.
@@ -218,7 +225,29 @@ func (b *snapW) stat(s *stat, dirty bool) {
 }
 
 // snapW accumulates a snapshot.
-type snapW struct{ buf []byte }
+type snapW struct {
+	w   io.Writer
+	buf []byte
+	err error // the first write error; later writes are skipped
+}
+
+// snapChunk is about how many bytes Snapshot buffers before writing them.
+const snapChunk = 256 << 10
+
+// spill writes the buffer out once it holds a chunk.
+func (b *snapW) spill() {
+	if len(b.buf) >= snapChunk {
+		b.flush()
+	}
+}
+
+// flush writes the buffer out.
+func (b *snapW) flush() {
+	if b.err == nil && len(b.buf) > 0 {
+		_, b.err = b.w.Write(b.buf)
+	}
+	b.buf = b.buf[:0]
+}
 
 func (b *snapW) u(v uint64)  { b.buf = binary.AppendUvarint(b.buf, v) }
 func (b *snapW) i(v int64)   { b.buf = binary.AppendVarint(b.buf, v) }

@@ -316,7 +316,10 @@ func (o *owner) snapshot() {
 	default:
 		return
 	}
+	// Sized by the last snapshot, the buffer is allocated once instead of doubling (and
+	// copying) its way up while the owner waits.
 	var buf bytes.Buffer
+	buf.Grow(o.snapSize + o.snapSize/8)
 	h := snapHeader{Version: 1, Config: string(o.cfgText), API: []string{}, Next: o.next}
 	for _, st := range o.eng.Statistics() {
 		if o.api[st.ID] {
@@ -332,7 +335,7 @@ func (o *owner) snapshot() {
 		return
 	}
 	seq := o.logged
-	o.sinceSnap, o.lastSnap = 0, time.Now()
+	o.sinceSnap, o.lastSnap, o.snapSize = 0, time.Now(), buf.Len()
 	go func() {
 		defer func() { <-o.snapping }()
 		if err := o.st.WriteSnapshot(seq, buf.Bytes()); err != nil {

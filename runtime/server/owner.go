@@ -71,6 +71,7 @@ type owner struct {
 	logged    uint64
 	sinceSnap int
 	lastSnap  time.Time
+	snapSize  int // bytes of the last snapshot, to size the next one's buffer
 	snapEvery int
 	snapAfter time.Duration
 	snapping  chan struct{} // holds a value while a snapshot is being written
