@@ -560,7 +560,7 @@ func (e *Engine) Open(st *config.Statistic) error {
 		}
 	}
 	ob := &e.objs[o]
-	for _, a := range e.indexed(s) {
+	for a := range e.indexed(s) {
 		ob.idx[s.kind].add(a, si)
 	}
 	e.byID.put(st.ID, si, e.idOf)
@@ -733,7 +733,7 @@ func (e *Engine) Close(id string) error {
 	}
 	s := &e.stats[si]
 	ob := &e.objs[s.obj]
-	for _, a := range e.indexed(s) {
+	for a := range e.indexed(s) {
 		ob.idx[s.kind].remove(a, si)
 	}
 	if s.ext != nil && s.ext.prof == profSinceLogin {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -327,7 +328,7 @@ func Restore(cfg *config.Config, r io.Reader) (*Engine, error) {
 	if cfg == nil {
 		return nil, errors.New("engine: nil config")
 	}
-	data, err := io.ReadAll(r)
+	data, err := readAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSnapshot, err)
 	}
@@ -342,6 +343,20 @@ func Restore(cfg *config.Config, r io.Reader) (*Engine, error) {
 		return nil, fmt.Errorf("%w: %v", ErrSnapshot, err)
 	}
 	return e, nil
+}
+
+// readAll reads r to its end. A reader that tells its length (bytes.Reader,
+// bytes.Buffer, strings.Reader) is read into one buffer of that size: io.ReadAll would
+// grow its buffer by doubling, which for a snapshot of hundreds of MiB costs more than
+// the decoding.
+func readAll(r io.Reader) ([]byte, error) {
+	l, ok := r.(interface{ Len() int })
+	if !ok {
+		return io.ReadAll(r)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, l.Len()+bytes.MinRead))
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
 }
 
 // snapR reads a snapshot; the first problem sticks in err and makes every later read
@@ -605,6 +620,7 @@ func (d *snapR) stats(e *Engine, cfg *config.Config) error {
 		return d.err
 	}
 	seen := make([]bool, nStat)
+	e.byID.grow(len(e.order), e.idOf)
 	for _, si := range e.order {
 		s := &e.stats[si]
 		if !s.isOpen() || seen[si] {
@@ -612,7 +628,7 @@ func (d *snapR) stats(e *Engine, cfg *config.Config) error {
 		}
 		seen[si] = true
 		ob := &e.objs[s.obj]
-		for _, a := range e.indexed(s) {
+		for a := range e.indexed(s) {
 			ob.idx[s.kind].add(a, si)
 		}
 		if _, dup := e.byID.get(s.cfg.ID, e.idOf); dup {

@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"iter"
 	"math"
+	"math/bits"
 
 	"github.com/statkit/statkit/generated/action"
 	"github.com/statkit/statkit/generated/category"
@@ -90,19 +92,26 @@ func (e *Engine) indexes(s *stat, a action.ID) bool {
 	return e.maskOf(s).Has(a) || (s.ext != nil && s.ext.rel != nil && s.ext.rel.Has(a))
 }
 
-// indexed lists the actions s is indexed under: its MainMask, and its RelMask if any.
-func (e *Engine) indexed(s *stat) []action.ID {
-	if s.ext == nil || s.ext.rel == nil {
-		return e.maskOf(s).Actions()
+// indexed yields the actions s is indexed under, in ascending order: its MainMask, and
+// its RelMask if any. It reads the masks' bits and allocates nothing.
+func (e *Engine) indexed(s *stat) iter.Seq[action.ID] {
+	words := e.maskOf(s).Bits()
+	if s.ext != nil && s.ext.rel != nil {
+		rel := s.ext.rel.Bits()
+		for i := range words {
+			words[i] |= rel[i]
+		}
 	}
-	var m config.Mask
-	for _, a := range e.maskOf(s).Actions() {
-		m.Add(a)
+	return func(yield func(action.ID) bool) {
+		for w, word := range words {
+			for ; word != 0; word &= word - 1 {
+				a := action.ID(w*64 + bits.TrailingZeros64(word))
+				if a.Valid() && !yield(a) {
+					return
+				}
+			}
+		}
 	}
-	for _, a := range s.ext.rel.Actions() {
-		m.Add(a)
-	}
-	return m.Actions()
 }
 
 // match reports whether a statistic counts an instance with attributes a in mask m: the
