@@ -39,7 +39,8 @@ func (e *Engine) start(ev *event.Event) error {
 		return err
 	}
 	key := keyOf(ev)
-	if _, dup := e.live[key]; dup {
+	h := e.instHash(key)
+	if _, dup := e.live.get(key, h, e.keyOfInst); dup {
 		return reject(CodeDuplicateStart, "%v is already in progress on %v", ev.Action, key)
 	}
 	t := ev.Time
@@ -50,10 +51,11 @@ func (e *Engine) start(ev *event.Event) error {
 	in.key, in.start, in.src, in.agent = key, t, src, noObj
 	in.at = attrs{act: ev.Action, src: ev.Source.ID, ixn: ev.Interaction, media: ev.Media, data: ev.Data}
 	in.at.agent, in.at.place = e.agentPlace(ev, src)
-	if cap(in.targets) < len(e.tg) {
-		// Slots are reused by any instance: size them for the largest fan-out at once.
-		n := max(minFanout, len(e.tg))
-		in.targets, in.pos = make([]int32, 0, n), make([]int32, 0, n)
+	if len(e.tg) > e.fanout {
+		e.growFanout(len(e.tg))
+	}
+	if cap(in.targets) < e.fanout { // a new slot
+		in.targets, in.pos = make([]int32, 0, e.fanout), make([]int32, 0, e.fanout)
 	}
 	in.targets = append(in.targets[:0], e.tg...)
 	in.pos = in.pos[:0]
@@ -63,7 +65,7 @@ func (e *Engine) start(ev *event.Event) error {
 		ob.inprog = append(ob.inprog, ii)
 		e.deliverStart(ob, ev.Action, ev.Media, ii, t)
 	}
-	e.live[key] = ii
+	e.live.put(ii, h, e.slotInstHash)
 	if src != noObj && e.objs[src].table.Priority(ev.Action) > 0 {
 		e.updateDN(src, t)
 	}
@@ -77,7 +79,8 @@ func (e *Engine) start(ev *event.Event) error {
 // end closes a durable instance, delivering the end to the objects its start reached.
 func (e *Engine) end(ev *event.Event) error {
 	key := keyOf(ev)
-	ii, ok := e.live[key]
+	h := e.instHash(key)
+	ii, ok := e.live.get(key, h, e.keyOfInst)
 	if !ok {
 		if !e.sourceKnown(ev.Source) {
 			return reject(CodeUnknownObject, "unknown %v source %q", ev.Source.Class, ev.Source.ID)
@@ -96,7 +99,7 @@ func (e *Engine) end(ev *event.Event) error {
 		e.removeInprog(ob, o, in.pos[k])
 		e.deliverEnd(ob, key.act, in.at.media, ii, in.start, t)
 	}
-	delete(e.live, key)
+	e.live.del(ii, h, e.slotInstHash)
 	if in.src != noObj && e.objs[in.src].table.Priority(key.act) > 0 {
 		e.updateDN(in.src, t)
 	}
@@ -161,6 +164,20 @@ func (e *Engine) agentPlace(ev *event.Event, src int32) (agent, place string) {
 // minFanout is the capacity of a new instance's target list: a regular DN's action reaches
 // its DN, place, place group, agent, a few agent groups and the tenant.
 const minFanout = 12
+
+// growFanout makes every instance slot hold n targets: slots are reused by any instance,
+// so they all take the largest fan-out seen, and a slot never grows again until a start
+// reaches more objects than any before it.
+func (e *Engine) growFanout(n int) {
+	e.fanout = max(minFanout, n)
+	for i := range e.insts {
+		in := &e.insts[i]
+		if cap(in.targets) < e.fanout {
+			in.targets = append(make([]int32, 0, e.fanout), in.targets...)
+			in.pos = append(make([]int32, 0, e.fanout), in.pos...)
+		}
+	}
+}
 
 func (e *Engine) newInst() int32 {
 	if n := len(e.freeInst); n > 0 {

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"slices"
 	"time"
@@ -140,13 +141,15 @@ type Engine struct {
 
 	insts    []inst
 	freeInst []int32
-	live     map[instKey]int32
+	live     slotIndex[instKey] // instances in progress by key
+	fanout   int                // the capacity of every instance slot's targets and pos (growFanout)
 
 	stats    []stat
 	freeStat []int32
-	byID     idIndex // open statistics by id
-	order    []int32 // open statistics in open order
-	dirty    []int32 // statistics touched since the last Changed
+	byID     slotIndex[string] // open statistics by id
+	seed     maphash.Seed      // of the indexes' hashes
+	order    []int32           // open statistics in open order
+	dirty    []int32           // statistics touched since the last Changed
 	// dirtyBits has the statistics in dirty that are still open.
 	dirtyBits bitset
 	// masks are the distinct main masks of the stat types in use (by their actions),
@@ -202,8 +205,7 @@ func New(cfg *config.Config) (*Engine, error) {
 	e := &Engine{
 		byKey:      map[objKey]int32{},
 		dnByID:     map[string]int32{},
-		live:       map[instKey]int32{},
-		byID:       newIDIndex(),
+		seed:       maphash.MakeSeed(),
 		windows:    map[*config.TimeProfile]winID{},
 		maskIDs:    map[[config.MaskWords]uint64]maskID{},
 		ex:         newExprs(),
@@ -563,7 +565,7 @@ func (e *Engine) Open(st *config.Statistic) error {
 	for a := range e.indexed(s) {
 		ob.idx[s.kind].add(a, si)
 	}
-	e.byID.put(st.ID, si, e.idOf)
+	e.byID.put(si, e.idHash(st.ID), e.slotIDHash)
 	e.order = append(e.order, si)
 	if e.notifyOn {
 		e.openNote(si)
@@ -576,7 +578,7 @@ func (e *Engine) check(st *config.Statistic) error {
 	if st.ID == "" {
 		return errors.New("empty id")
 	}
-	if _, dup := e.byID.get(st.ID, e.idOf); dup {
+	if _, dup := e.byID.get(st.ID, e.idHash(st.ID), e.idOf); dup {
 		return errors.New("already open")
 	}
 	t := st.StatType
@@ -700,9 +702,6 @@ func (e *Engine) baseStat(st *config.Statistic) (stat, error) {
 	return s, nil
 }
 
-// idOf returns the id of the statistic in slot si.
-func (e *Engine) idOf(si int32) string { return e.stats[si].cfg.ID }
-
 // Grow makes room for n more open statistics, so that opening them does not reallocate
 // the engine's tables on the way (New does it for the config's statistics).
 func (e *Engine) Grow(n int) {
@@ -711,7 +710,7 @@ func (e *Engine) Grow(n int) {
 	}
 	e.stats = slices.Grow(e.stats, n-len(e.freeStat))
 	e.order = slices.Grow(e.order, n)
-	e.byID.grow(n, e.idOf)
+	e.byID.grow(n, e.slotIDHash)
 }
 
 func (e *Engine) newStat() int32 {
@@ -727,7 +726,7 @@ func (e *Engine) newStat() int32 {
 
 // Close closes the statistic id.
 func (e *Engine) Close(id string) error {
-	si, ok := e.byID.get(id, e.idOf)
+	si, ok := e.byID.get(id, e.idHash(id), e.idOf)
 	if !ok {
 		return fmt.Errorf("close statistic %q: %w", id, ErrUnknownStatistic)
 	}
@@ -743,7 +742,7 @@ func (e *Engine) Close(id string) error {
 		e.closeNote(si)
 	}
 	e.order = removeInt32(e.order, si)
-	e.byID.del(id, si)
+	e.byID.del(si, e.idHash(id), e.slotIDHash)
 	*s = stat{}
 	e.dirtyBits.clear(si)
 	e.freeStat = append(e.freeStat, si)
@@ -763,7 +762,7 @@ func removeInt32(list []int32, v int32) []int32 {
 
 // Value returns the value of statistic id at the current clock.
 func (e *Engine) Value(id string) (Value, error) {
-	si, ok := e.byID.get(id, e.idOf)
+	si, ok := e.byID.get(id, e.idHash(id), e.idOf)
 	if !ok {
 		return Value{}, fmt.Errorf("statistic %q: %w", id, ErrUnknownStatistic)
 	}

@@ -19,7 +19,7 @@ import (
 func snapshot(t *testing.T, e *Engine) string {
 	t.Helper()
 	out := e.Now().String()
-	out += " live=" + jsonOf(t, len(e.live))
+	out += " live=" + jsonOf(t, e.live.n)
 	for _, s := range e.Statistics() {
 		v, err := e.Value(s.ID)
 		require.NoError(t, err)

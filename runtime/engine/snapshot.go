@@ -579,9 +579,15 @@ func (d *snapR) engine(e *Engine, cfg *config.Config) error {
 		free[ii] = true
 	}
 	for k := range e.insts {
-		if !free[k] {
-			e.live[e.insts[k].key] = int32(k)
+		if free[k] {
+			continue
 		}
+		key := e.insts[k].key
+		h := e.instHash(key)
+		if _, dup := e.live.get(key, h, e.keyOfInst); dup {
+			return errors.New("two instances in progress with one key")
+		}
+		e.live.put(int32(k), h, e.slotInstHash)
 	}
 	if e.needSA = d.bool(); e.needSA {
 		e.sa = make([]attrs, nObj)
@@ -620,7 +626,7 @@ func (d *snapR) stats(e *Engine, cfg *config.Config) error {
 		return d.err
 	}
 	seen := make([]bool, nStat)
-	e.byID.grow(len(e.order), e.idOf)
+	e.byID.grow(len(e.order), e.slotIDHash)
 	for _, si := range e.order {
 		s := &e.stats[si]
 		if !s.isOpen() || seen[si] {
@@ -631,10 +637,11 @@ func (d *snapR) stats(e *Engine, cfg *config.Config) error {
 		for a := range e.indexed(s) {
 			ob.idx[s.kind].add(a, si)
 		}
-		if _, dup := e.byID.get(s.cfg.ID, e.idOf); dup {
+		h := e.idHash(s.cfg.ID)
+		if _, dup := e.byID.get(s.cfg.ID, h, e.idOf); dup {
 			return fmt.Errorf("statistic %q twice", s.cfg.ID)
 		}
-		e.byID.put(s.cfg.ID, si, e.idOf)
+		e.byID.put(si, h, e.slotIDHash)
 		if s.ext != nil && s.ext.prof == profSinceLogin {
 			e.sinceLogin[s.obj] = append(e.sinceLogin[s.obj], si)
 		}
