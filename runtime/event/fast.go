@@ -625,22 +625,9 @@ func (c *minuteCache) parse(s []byte) (Time, bool) {
 	if s[16] != ':' || !ok || sec > 59 {
 		return 0, false
 	}
-	i, ms := base, int64(0)
-	if s[i] == '.' {
-		i++
-		start := i
-		for i < len(s) && isDigit(s[i]) {
-			if i-start < 3 {
-				ms = ms*10 + int64(s[i]-'0')
-			}
-			i++
-		}
-		if i == start {
-			return 0, false
-		}
-		for n := i - start; n < 3; n++ {
-			ms *= 10
-		}
+	ms, i, ok := fracMillis(s, base)
+	if !ok {
+		return 0, false
 	}
 	var offset int64
 	switch z := s[i:]; {

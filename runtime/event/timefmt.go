@@ -25,6 +25,30 @@ const MaxDuration = int64(MaxTime - MinTime)
 // errTimeSyntax is the cause of a time that does not have the RFC 3339 shape.
 var errTimeSyntax = errors.New("want RFC 3339, e.g. 2026-11-26T09:00:03.250Z or 2026-11-26T11:00:03+02:00")
 
+// fracMillis reads the optional fraction of a second at s[i:] (a dot and at least one
+// digit; digits after the third are truncated) as milliseconds, and returns where the
+// text after it starts; false for a dot without digits.
+func fracMillis[T string | []byte](s T, i int) (ms int64, next int, ok bool) {
+	if i >= len(s) || s[i] != '.' {
+		return 0, i, true
+	}
+	i++
+	start := i
+	for i < len(s) && isDigit(s[i]) {
+		if i-start < 3 {
+			ms = ms*10 + int64(s[i]-'0')
+		}
+		i++
+	}
+	if i == start {
+		return 0, i, false
+	}
+	for n := i - start; n < 3; n++ {
+		ms *= 10
+	}
+	return ms, i, true
+}
+
 // ParseTime parses an RFC 3339 date-time into a Time (see the rules above). It does not
 // allocate unless it fails.
 func ParseTime(s string) (Time, error) {
@@ -41,22 +65,9 @@ func ParseTime(s string) (Time, error) {
 	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
 		return 0, errTimeSyntax
 	}
-	i, ms := base, int64(0)
-	if s[i] == '.' {
-		i++
-		start := i
-		for i < len(s) && isDigit(s[i]) {
-			if i-start < 3 {
-				ms = ms*10 + int64(s[i]-'0')
-			}
-			i++
-		}
-		if i == start {
-			return 0, errTimeSyntax
-		}
-		for n := i - start; n < 3; n++ {
-			ms *= 10
-		}
+	ms, i, ok := fracMillis(s, base)
+	if !ok {
+		return 0, errTimeSyntax
 	}
 	offset, err := parseOffset(s[i:])
 	if err != nil {
