@@ -47,7 +47,7 @@ type replayLine struct {
 	Profile   string       `json:"profile"`
 	TimeRange *string      `json:"timeRange"`
 	Filter    *string      `json:"filter"`
-	At        string       `json:"at"`
+	At        *string      `json:"at"` // null when no event was applied and no --at given
 	Value     engine.Value `json:"value"`
 }
 
@@ -156,6 +156,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 type replayer struct {
 	eng      *engine.Engine
 	ats      []event.Time // in flag order; empty: the last event's time
+	noTime   bool         // no --at and no event applied: the values are at no time
 	name     string
 	stderr   io.Writer
 	rejected int
@@ -244,6 +245,7 @@ func (r *replayer) run(ctx context.Context, in io.Reader) error {
 		}
 	}
 	if len(r.ats) == 0 {
+		r.noTime = !r.eng.Started() // no --at and no event: no instant to name
 		r.ats = []event.Time{r.eng.Now()}
 		order = []int{0}
 	}
@@ -277,11 +279,16 @@ func (r *replayer) lines() []replayLine {
 			fi = &s.Filter.Name
 		}
 		for j, at := range r.ats {
+			var atText *string
+			if !r.noTime {
+				s := at.String()
+				atText = &s
+			}
 			out = append(out, replayLine{
 				Statistic: s.ID, StatType: s.StatType.Name,
 				Object:  replayObject{Type: s.Object.Type.String(), ID: s.Object.ID},
 				Profile: profile, TimeRange: tr, Filter: fi,
-				At: at.String(), Value: r.values[i][j],
+				At: atText, Value: r.values[i][j],
 			})
 		}
 	}
@@ -311,7 +318,7 @@ func writeTable(w io.Writer, lines []replayLine) error {
 	}
 	for _, l := range lines {
 		fmt.Fprintf(tw, "%s\t%s\t%s:%s\t%s\t%s\t%s\t%s\t%s\n", l.Statistic, l.StatType, l.Object.Type, l.Object.ID,
-			l.Profile, opt(l.TimeRange), opt(l.Filter), l.At, l.Value)
+			l.Profile, opt(l.TimeRange), opt(l.Filter), opt(l.At), l.Value)
 	}
 	return tw.Flush()
 }

@@ -82,6 +82,41 @@ func TestReplayDefaultAtAndTable(t *testing.T) {
 	}
 }
 
+// TestReplayNoEvent: with no event applied and no --at, the values are at no time ("at"
+// null, "-" in a table), not at the zero time; an explicit --at still names its instant.
+// (A CurrentState's "since" still reads 1970 there: the engine has no start time yet.)
+func TestReplayNoEvent(t *testing.T) {
+	empty := filepath.Join(t.TempDir(), "empty.ndjson")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err := replayOut(t, "--config", replayConfig, "--events", empty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(stdout, `"at":null`) != 5 || strings.Contains(stdout, `"at":"`) {
+		t.Errorf("want every at null:\n%s", stdout)
+	}
+	stdout, _, err = replayOut(t, "--config", replayConfig, "--events", empty, "--format", "table")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	at := strings.Index(lines[0], " AT ") + 1
+	for _, l := range lines[1:] {
+		if !strings.HasPrefix(l[at:], "- ") {
+			t.Errorf("want no time in the AT column: %q", l)
+		}
+	}
+	stdout, _, err = replayOut(t, "--config", replayConfig, "--events", empty, "--at", "2026-11-26T09:00:00Z")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout, `"at":"2026-11-26T09:00:00.000Z"`) {
+		t.Errorf("an explicit --at names its instant:\n%s", stdout)
+	}
+}
+
 func TestReplayStrict(t *testing.T) {
 	_, stderr, err := replayOut(t, "--config", replayConfig, "--events", replayEvents, "--strict")
 	var ee exitError
