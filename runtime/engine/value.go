@@ -43,9 +43,11 @@ func (v Value) String() string {
 // without a place it is logged in on; a group's members). CurrentStateReasons also lists
 // the reasons in progress under the node (see state.go); Reasons is nil for CurrentState.
 type State struct {
-	Type     object.Type
-	ID       string
-	Status   action.ID // action.None when no status action is in progress
+	Type   object.Type
+	ID     string
+	Status action.ID // action.None when no status action is in progress
+	// Since is when the status began; 0 (null in JSON) before the engine's first event
+	// or tick, when no time is known.
 	Since    event.Time
 	Reason   string
 	Reasons  []StateReason
@@ -66,7 +68,7 @@ type stateJSON struct {
 	Type     string         `json:"type"`
 	ID       string         `json:"id"`
 	Status   string         `json:"status"`
-	Since    string         `json:"since"`
+	Since    *string        `json:"since"`
 	Reason   string         `json:"reason"`
 	Reasons  *[]StateReason `json:"reasons,omitempty"`
 	Children []State        `json:"children"`
@@ -74,9 +76,13 @@ type stateJSON struct {
 
 // MarshalJSON encodes s as {"type","id","status","since","reason","children"}, with
 // "reasons" before "children" for CurrentStateReasons; status is the action name ("" for
-// no status), since is RFC 3339 in UTC with milliseconds.
+// no status), since is RFC 3339 in UTC with milliseconds (null when 0: not known).
 func (s State) MarshalJSON() ([]byte, error) {
-	j := stateJSON{Type: s.Type.String(), ID: s.ID, Since: s.Since.String(), Reason: s.Reason, Children: s.Children}
+	j := stateJSON{Type: s.Type.String(), ID: s.ID, Reason: s.Reason, Children: s.Children}
+	if s.Since != 0 {
+		since := s.Since.String()
+		j.Since = &since
+	}
 	if s.Status.Valid() {
 		j.Status = s.Status.Name()
 	}

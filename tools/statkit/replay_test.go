@@ -83,8 +83,8 @@ func TestReplayDefaultAtAndTable(t *testing.T) {
 }
 
 // TestReplayNoEvent: with no event applied and no --at, the values are at no time ("at"
-// null, "-" in a table), not at the zero time; an explicit --at still names its instant.
-// (A CurrentState's "since" still reads 1970 there: the engine has no start time yet.)
+// null, "-" in a table), not at the zero time, and a CurrentState holds since no known
+// time either ("since" null); an explicit --at still names its instant.
 func TestReplayNoEvent(t *testing.T) {
 	empty := filepath.Join(t.TempDir(), "empty.ndjson")
 	if err := os.WriteFile(empty, nil, 0o644); err != nil {
@@ -94,8 +94,8 @@ func TestReplayNoEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Count(stdout, `"at":null`) != 5 || strings.Contains(stdout, `"at":"`) {
-		t.Errorf("want every at null:\n%s", stdout)
+	if strings.Count(stdout, `"at":null`) != 5 || strings.Contains(stdout, `"at":"`) || !strings.Contains(stdout, `"since":null`) || strings.Contains(stdout, "1970") {
+		t.Errorf("want every at and since null:\n%s", stdout)
 	}
 	stdout, _, err = replayOut(t, "--config", replayConfig, "--events", empty, "--format", "table")
 	if err != nil {
