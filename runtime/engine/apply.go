@@ -134,10 +134,7 @@ func (e *Engine) instant(ev *event.Event) error {
 func (e *Engine) eventAttrs(ev *event.Event) *attrs {
 	if e.evAtSeq != e.evSeq {
 		e.evAtSeq = e.evSeq
-		src := noObj
-		if ev.Source.Class == object.ClassRegularDN || ev.Source.Class == object.ClassMediationDN {
-			src = e.dnByID[ev.Source.ID]
-		}
+		src, _ := e.dnSource(ev.Source.Class, ev.Source.ID)
 		e.evAt = attrs{act: ev.Action, src: ev.Source.ID, ixn: ev.Interaction, media: ev.Media, data: ev.Data}
 		e.evAt.agent, e.evAt.place = e.agentPlace(ev, src)
 	}
@@ -207,12 +204,22 @@ func (e *Engine) removeInprog(ob *obj, o, p int32) {
 	ob.inprog = ob.inprog[:last]
 }
 
+// dnSource returns the DN named id when it is a DN of source class class (regular or
+// mediation), and noObj and false otherwise.
+func (e *Engine) dnSource(class object.SourceClass, id string) (int32, bool) {
+	i, ok := e.dnByID[id]
+	if !ok || !e.objs[i].typ.Valid() || dnClass(e.objs[i].typ) != class {
+		return noObj, false
+	}
+	return i, true
+}
+
 // sourceKnown reports whether src names an object of its class in the topology.
 func (e *Engine) sourceKnown(src event.Source) bool {
 	switch src.Class {
 	case object.ClassRegularDN, object.ClassMediationDN:
-		i, ok := e.dnByID[src.ID]
-		return ok && e.objs[i].typ.Valid() && dnClass(e.objs[i].typ) == src.Class
+		_, ok := e.dnSource(src.Class, src.ID)
+		return ok
 	case object.ClassMediaChannel:
 		_, a := e.find(object.TypeAgent, src.ID)
 		_, p := e.find(object.TypePlace, src.ID)
@@ -267,8 +274,8 @@ func (e *Engine) targets(ev *event.Event) (src, named int32, err error) {
 	}
 	switch ev.Source.Class {
 	case object.ClassRegularDN, object.ClassMediationDN:
-		d, ok := e.dnByID[ev.Source.ID]
-		if !ok || dnClass(e.objs[d].typ) != ev.Source.Class {
+		d, ok := e.dnSource(ev.Source.Class, ev.Source.ID)
+		if !ok {
 			return noObj, noObj, reject(CodeUnknownObject, "unknown %v %q", ev.Source.Class, ev.Source.ID)
 		}
 		src = d

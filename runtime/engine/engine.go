@@ -403,18 +403,14 @@ func (e *Engine) Known(class object.SourceClass, id string) bool {
 func (e *Engine) ResolveSource(class object.SourceClass, id string) (object.DNType, bool) {
 	switch class {
 	case object.ClassRegularDN, object.ClassMediationDN:
-		i, ok := e.dnByID[id]
+		i, ok := e.dnSource(class, id)
 		if !ok {
 			return object.DNNone, false
 		}
-		o := &e.objs[i]
-		if !o.typ.Valid() || dnClass(o.typ) != class {
-			return object.DNNone, false
+		if t := e.objs[i].dnType; t.Class() == class {
+			return t, true
 		}
-		if o.dnType.Class() != class {
-			return object.DNNone, true
-		}
-		return o.dnType, true
+		return object.DNNone, true
 	case object.ClassMediaChannel:
 		return object.DNNone, true
 	}

@@ -23,18 +23,19 @@ import (
 // snapshot. An engine restored from a snapshot and fed the events that followed it gives
 // exactly the values and notifications of the engine that was never interrupted.
 //
-// Format (version 2; Restore also reads version 1, whose keys have no agent). All integers are varints (encoding/binary: Uvarint for counts,
-// lengths and flags, Varint for signed values), floats are their IEEE-754 bits as a
-// Uvarint, strings are a length and UTF-8 bytes:
+// Format (version 2; Restore also reads version 1, whose keys have no agent). All
+// integers are varints (encoding/binary: Uvarint for counts, lengths and flags, Varint
+// for signed values), floats are their IEEE-754 bits as a Uvarint, strings are a length
+// and UTF-8 bytes:
 //
 //	magic   "SKENGSNP"            8 bytes
 //	version Uvarint               2
 //	clock   started, clock, t0, evSeq, durables, statesAt, notifyOn, seq, nextDue
 //	objects count, then per object: type and id (checked against the topology, which
 //	        must be identical), status, since, session, logged, logins (dn, at), inprog
-//	insts   count, then per slot: key (class, action, source, interaction, agent), start, src,
-//	        agent, targets, pos, attributes (action, source, interaction, media, agent,
-//	        place, data pairs); then the free slot list
+//	insts   count, then per slot: key (class, action, source, interaction, agent),
+//	        start, src, agent, targets, pos, attributes (action, source, interaction,
+//	        media, agent, place, data pairs); then the free slot list
 //	attrs   needSA, then when set one attribute record per object, saDN and saObj
 //	stats   slot count, then per slot: open flag; when open the definition (id, stat
 //	        type, object type and id, profile, time range and filter names, notification
