@@ -8,7 +8,7 @@ import (
 
 	"github.com/statkit/statkit/generated/object"
 	"github.com/statkit/statkit/runtime/config"
-	"github.com/statkit/statkit/runtime/event"
+	"github.com/statkit/statkit/runtime/event/eventtest"
 )
 
 const topoDoc = `topology:
@@ -113,21 +113,8 @@ func TestTopologyKnown(t *testing.T) {
 // the topology (and some that are not).
 func TestTopologyResolveSource(t *testing.T) {
 	topo := &load(t, topoDoc).Topology
-	var r event.SourceResolver = topo
-	ids := []string{"7001", "7002", "7101", "Q@SW1", "VQ@SW1", "RP@SW1", "1001", "1002", "P1", "P2",
-		"Inbound", "WB1", "acme", "main", "default", "nope", ""}
-	for _, class := range append(object.AllSourceClasses(), object.ClassNone) {
-		for _, id := range ids {
-			wantKnown := r.Known(class, id)
-			wantDN := object.DNNone
-			if dt, ok := r.DNType(id); wantKnown && ok && dt.Class() == class {
-				wantDN = dt
-			}
-			dn, known := r.ResolveSource(class, id)
-			assert.Equal(t, wantKnown, known, "known(%s, %q)", class, id)
-			assert.Equal(t, wantDN, dn, "DN type(%s, %q)", class, id)
-		}
-	}
+	eventtest.CheckSourceResolver(t, topo, []string{"7001", "7002", "7101", "Q@SW1", "VQ@SW1", "RP@SW1",
+		"1001", "1002", "P1", "P2", "Inbound", "WB1", "acme", "main", "default", "nope", ""})
 	dn, known := topo.ResolveSource(object.ClassMediationDN, "VQ@SW1")
 	assert.True(t, known)
 	assert.Equal(t, object.DNVirtualQueue, dn, "a virtual queue resolves to its type")

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/statkit/statkit/generated/object"
+	"github.com/statkit/statkit/runtime/event/eventtest"
 )
 
 // TestResolveSource checks that ResolveSource answers as Known and DNType do, the way the
@@ -15,18 +16,7 @@ func TestResolveSource(t *testing.T) {
 	e := newEngine(t)
 	ids := []string{"7001", "7002", "7003", "7004", "Support@SW1", "RP1@SW1", "P1", "P2", "1001", "1002",
 		"SA1", "WB1", "default", "Sales", "Floor1", "AllQueues", "nope", ""}
-	for _, class := range append(object.AllSourceClasses(), object.ClassNone) {
-		for _, id := range ids {
-			wantKnown := e.Known(class, id)
-			wantDN := object.DNNone
-			if dt, ok := e.DNType(id); wantKnown && ok && dt.Class() == class {
-				wantDN = dt
-			}
-			dn, known := e.ResolveSource(class, id)
-			assert.Equal(t, wantKnown, known, "known(%s, %q)", class, id)
-			assert.Equal(t, wantDN, dn, "DN type(%s, %q)", class, id)
-		}
-	}
+	eventtest.CheckSourceResolver(t, e, ids)
 	dn, known := e.ResolveSource(object.ClassMediationDN, "RP1@SW1")
 	assert.True(t, known)
 	assert.Equal(t, object.DNRoutingPoint, dn)
