@@ -44,7 +44,8 @@
 // known only when an event is released. An event released while its own batch is applied
 // (a window of 0, or an event already behind the watermark) is rejected in that batch's
 // Answer; one released later is reported in the Outcome of the batch or tick that released
-// it (Outcome.Deferred), for metrics and logs: its batch was answered already.
+// it (Outcome.Rejected, marked Deferred), for metrics and logs: its batch was answered
+// already.
 //
 // A Pipeline is not safe for concurrent use, except Keys.Lookup.
 package ingest

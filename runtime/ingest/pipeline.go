@@ -88,21 +88,25 @@ type Result struct {
 	Outcome
 }
 
-// Outcome is what a batch or a tick released besides its own answer.
+// Outcome is what a batch or a tick released.
 type Outcome struct {
 	// Released counts the events released to the engine (applied or rejected by it).
 	Released int
-	// Deferred are the engine's rejections of events of earlier batches released now.
+	// Rejected are the engine's rejections of the events released now, those of the
+	// batch being sequenced (also in its Answer) and those of earlier batches (Deferred).
 	// The slice is reused by the next call.
-	Deferred []Deferred
+	Rejected []EngineRejection
 }
 
-// Deferred is an engine rejection of an event whose batch was answered before it was
-// released.
-type Deferred struct {
+// EngineRejection is an event the engine rejected when it was released.
+type EngineRejection struct {
+	// Seq and Input are the event's batch's.
 	Seq       uint64
 	Input     string
 	Rejection event.Rejection
+	// Deferred: the batch was answered before the event was released (the reorder
+	// window held it), so the rejection is not in its answer.
+	Deferred bool
 }
 
 // held is an event waiting in the reorder buffer.
@@ -195,7 +199,7 @@ func (p *Pipeline) input(name string) int32 {
 // answer and applies nothing; otherwise its events are inserted in the reorder buffer
 // (late ones at the engine clock) and what is due is released.
 func (p *Pipeline) Batch(b *Batch) Result {
-	p.out.Released, p.out.Deferred = 0, p.out.Deferred[:0]
+	p.out.Released, p.out.Rejected = 0, p.out.Rejected[:0]
 	if b.Wall > p.wall {
 		p.wall = b.Wall
 		p.keys.expire(p.wall)
@@ -250,7 +254,7 @@ func (p *Pipeline) bound() event.Time {
 // Tick releases the events at or before the tick's time (when it advances the clock)
 // and those that waited the window in wall time, then advances the engine clock.
 func (p *Pipeline) Tick(t Tick) Outcome {
-	p.out.Released, p.out.Deferred = 0, p.out.Deferred[:0]
+	p.out.Released, p.out.Rejected = 0, p.out.Rejected[:0]
 	if t.Wall > p.wall {
 		p.wall = t.Wall
 		p.keys.expire(p.wall)
@@ -276,7 +280,7 @@ func (p *Pipeline) Tick(t Tick) Outcome {
 
 // Flush releases every held event (the end of a replayed file).
 func (p *Pipeline) Flush() Outcome {
-	p.out.Released, p.out.Deferred = 0, p.out.Deferred[:0]
+	p.out.Released, p.out.Rejected = 0, p.out.Rejected[:0]
 	p.release(event.Time(math.MaxInt64))
 	return p.out
 }
@@ -319,19 +323,19 @@ func (p *Pipeline) release(bound event.Time) {
 	}
 }
 
-// rejected reports the engine's rejection of h: in the current batch's answer when h is
-// of that batch, else as a Deferred one.
+// rejected reports the engine's rejection of h in the outcome, and in the current
+// batch's answer when h is of that batch.
 func (p *Pipeline) rejected(h *held, err error) {
 	r := event.Rejection{Line: h.ev.Line, Reason: err.Error(), Code: "internal"}
 	var re *engine.RejectError
 	if errors.As(err, &re) {
 		r.Reason, r.Code = re.Msg, string(re.Code)
 	}
-	if p.cur != nil && h.tag == p.curTag {
+	r.Reason = ClipReason(r.Reason)
+	own := p.cur != nil && h.tag == p.curTag
+	if own {
 		p.cur.Accepted--
 		p.cur.AddRejection(r)
-		return
 	}
-	r.Reason = ClipReason(r.Reason)
-	p.out.Deferred = append(p.out.Deferred, Deferred{Seq: h.seq, Input: p.inputs[h.in], Rejection: r})
+	p.out.Rejected = append(p.out.Rejected, EngineRejection{Seq: h.seq, Input: p.inputs[h.in], Rejection: r, Deferred: !own})
 }

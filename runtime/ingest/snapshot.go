@@ -163,8 +163,8 @@ func (w *snapWriter) bool(v bool) {
 // reads return zero values.
 type snapReader struct {
 	data []byte
-	off int
-	err error
+	off  int
+	err  error
 }
 
 var errShort = errors.New("truncated")

@@ -62,7 +62,7 @@ type Result struct {
 	Batch *ingest.Result
 	Input string
 	// Outcome: what the record released from the reorder buffer (batches and ticks),
-	// and the engine's rejections of events of earlier batches.
+	// and the engine's rejections of the events released.
 	Outcome ingest.Outcome
 	// Opened: the statistic an open record opened; Closed: the id a close record closed;
 	// Reload: what a reload record changed.
@@ -197,7 +197,7 @@ func (m *Machine) Apply(seq uint64, rec []byte, local *Decoded) (*Result, error)
 		return nil, errors.New("machine: empty record")
 	}
 	r := &m.res
-	*r = Result{Seq: seq, Kind: rec[0], Notifications: r.Notifications[:0], Outcome: ingest.Outcome{Deferred: r.Outcome.Deferred[:0]}}
+	*r = Result{Seq: seq, Kind: rec[0], Notifications: r.Notifications[:0], Outcome: ingest.Outcome{Rejected: r.Outcome.Rejected[:0]}}
 	var err error
 	switch rec[0] {
 	case KindBatch:

@@ -164,11 +164,15 @@ type EventSource interface {
 // maxFeedBatch bounds the events Feed ingests as one batch.
 const maxFeedBatch = 1024
 
-// Feed ingests the events of src in process until src ends or ctx is done (both return
-// nil) or the server stops (ErrStopped). A goroutine reads src; the events that are due
-// together (all those waiting when the previous batch was applied) form one batch, so a
-// statistic that moves and moves back within one instant is not notified. Rejected
-// events are logged; a simulator's events should have none.
+// InputDemo is the input name of the demo simulator's batches.
+const InputDemo = "demo"
+
+// Feed ingests the events of src in process, as input "demo", through the same pipeline
+// as every other input, until src ends or ctx is done (both return nil) or the server
+// stops (ErrStopped). A goroutine reads src; the events that are due together (all those
+// waiting when the previous batch was applied) form one batch, so a statistic that moves
+// and moves back within one instant is not notified. Rejected and late events are logged;
+// a simulator's events should have no rejection.
 func (s *Server) Feed(ctx context.Context, src EventSource) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -192,7 +196,7 @@ func (s *Server) Feed(ctx context.Context, src EventSource) error {
 	}()
 	n := 0
 	for ev := range events {
-		batch := []event.Event{ev} // a new slice: the owner may still read the last one
+		batch := []event.Event{ev} // a new slice: the server keeps the last one
 	more:
 		for len(batch) < maxFeedBatch {
 			select {
@@ -205,11 +209,9 @@ func (s *Server) Feed(ctx context.Context, src EventSource) error {
 				break more
 			}
 		}
-		for i := range batch {
-			n++
-			batch[i].Line = n
-		}
-		res, err := s.Ingest(ctx, batch)
+		batch[0].Line = n + 1
+		n += len(batch)
+		res, err := s.IngestBatch(ctx, InputBatch{Input: InputDemo, Events: batch})
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -218,6 +220,9 @@ func (s *Server) Feed(ctx context.Context, src EventSource) error {
 		}
 		for _, r := range res.Rejected {
 			s.log.Warn("fed event rejected", "event", strconv.Itoa(r.Line), "code", r.Code, "reason", r.Reason)
+		}
+		if res.LateTotal > 0 {
+			s.log.Info("fed events late: applied at the engine clock", "events", res.LateTotal)
 		}
 	}
 	switch err := <-srcErr; {
