@@ -98,3 +98,10 @@ func SameDef(a, b *config.Statistic) bool {
 		reflect.DeepEqual(deref(a.TimeRange), deref(b.TimeRange)) &&
 		reflect.DeepEqual(deref(a.Filter), deref(b.Filter))
 }
+
+// Reconfigure switches the machine to cfg under the reload rules without a record: a
+// what-if replay (statkit replay --log --config) runs the log's records under another
+// config this way, with Options.FixedConfig so that the log's own reloads are ignored.
+func (m *Machine) Reconfigure(cfg *config.Config, text []byte) (ReloadResult, error) {
+	return m.reload(cfg, text)
+}
