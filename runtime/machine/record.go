@@ -192,6 +192,14 @@ func AppendSettings(dst []byte, o ingest.Options) []byte {
 	return append(append(dst, KindSettings), b...)
 }
 
+// DecodeSettings reads a settings record.
+func DecodeSettings(rec []byte) (ingest.Options, error) {
+	if len(rec) == 0 || rec[0] != KindSettings {
+		return ingest.Options{}, errors.New("not a settings record")
+	}
+	return decodeSettings(rec[1:])
+}
+
 // decodeSettings reads a settings record's payload.
 func decodeSettings(body []byte) (ingest.Options, error) {
 	var s SettingsRecord

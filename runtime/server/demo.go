@@ -13,6 +13,7 @@ import (
 	"github.com/statkit/statkit/generated/object"
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/event"
+	"github.com/statkit/statkit/runtime/machine"
 	"github.com/statkit/statkit/runtime/sim"
 )
 
@@ -57,24 +58,31 @@ SL20: "0-20"
 // distributed within 20 s against abandoned after 20 s, Sliding profile Last15) and
 // calls answered; per agent the time in its current state.
 func DemoConfig(c sim.Config) (*config.Config, error) {
+	cfg, _, err := DemoConfigText(c)
+	return cfg, err
+}
+
+// DemoConfigText is DemoConfig, with the config's text (for Options.ConfigText, so that
+// a demo's data directory can be replayed from its log).
+func DemoConfigText(c sim.Config) (*config.Config, []byte, error) {
 	var buf bytes.Buffer
 	if err := sim.WriteConfig(&buf, c); err != nil {
-		return nil, fmt.Errorf("demo config: %w", err)
+		return nil, nil, fmt.Errorf("demo config: %w", err)
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(buf.Bytes(), &doc); err != nil {
-		return nil, fmt.Errorf("demo config: %w", err)
+		return nil, nil, fmt.Errorf("demo config: %w", err)
 	}
 	for _, sec := range []struct{ key, yaml string }{
 		{"statTypes", demoStatTypes}, {"timeProfiles", demoProfiles}, {"timeRanges", demoRanges},
 	} {
 		if err := mergeMapping(&doc, sec.key, sec.yaml); err != nil {
-			return nil, fmt.Errorf("demo config: %w", err)
+			return nil, nil, fmt.Errorf("demo config: %w", err)
 		}
 	}
 	stats := mapValue(&doc, "statistics")
 	if stats == nil || stats.Kind != yaml.SequenceNode {
-		return nil, errors.New("demo config: sim.WriteConfig wrote no statistics")
+		return nil, nil, errors.New("demo config: sim.WriteConfig wrote no statistics")
 	}
 	t := sim.Topology(c)
 	add := func(id, statType string, typ object.Type, objID string, more ...string) {
@@ -95,13 +103,13 @@ func DemoConfig(c sim.Config) (*config.Config, error) {
 	}
 	out, err := yaml.Marshal(&doc)
 	if err != nil {
-		return nil, fmt.Errorf("demo config: %w", err)
+		return nil, nil, fmt.Errorf("demo config: %w", err)
 	}
-	cfg, err := config.Load("demo.yaml", bytes.NewReader(out))
+	cfg, err := config.LoadWith("demo.yaml", bytes.NewReader(out), machine.LoadOptions)
 	if err != nil {
-		return nil, fmt.Errorf("demo config: %w", err)
+		return nil, nil, fmt.Errorf("demo config: %w", err)
 	}
-	return cfg, nil
+	return cfg, out, nil
 }
 
 // mergeMapping adds the entries of the YAML mapping text to the top-level mapping key

@@ -23,8 +23,10 @@ import (
 // reconciles what the options ask for with what the log says, through records of their
 // own: a settings record when the pipeline settings changed (--reorder-window,
 // --idempotency-window…), a reload record when the config file changed while the server
-// was down (the reload rules below). On a fresh durable log a snapshot of the initial
-// state (record 0) is written first, so the config the log starts from is always known.
+// was down (the reload rules below). A fresh durable log starts with a settings record
+// and a reload record of the config (record 1 and 2, which change nothing), and a
+// snapshot of the initial state is written, so that the log can be replayed from its
+// start (statkit replay --log) as long as its first segment is kept.
 // Data directories written before the pipeline ('E' event records, snapshot version 1)
 // recover the same way.
 //
@@ -87,8 +89,23 @@ func (s *Server) recover() error {
 		}
 	}
 	s.own = s.newOwner(mach)
-	if s.durable {
+	s.held.Store(int64(mach.Pipeline().Held()))
+	fresh := s.durable && snap == 0 && last == 0 && mach.Applied() == 0
+	if s.durable && !fresh {
 		s.log.Info("recovered from the log", "snapshot", snap, "replayed", replayed, "statistics", mach.Len())
+	}
+	if fresh {
+		// A new log starts with what it starts from — the pipeline's settings and the
+		// config — so that it can be replayed from its first record once the initial
+		// snapshot is gone (statkit replay --log). Both change nothing here.
+		if err := s.applyNow(machine.AppendSettings(nil, mach.Settings()), nil); err != nil {
+			return fmt.Errorf("server: starting the log: %w", err)
+		}
+		if s.opts.ConfigText != nil {
+			if err := s.applyNow(machine.AppendReload(nil, s.opts.ConfigText), nil); err != nil {
+				return fmt.Errorf("server: starting the log: %w", err)
+			}
+		}
 	}
 	// Reconcile the options with the log, through records.
 	if want := s.opts.settings(); mach.Settings() != want {
@@ -109,7 +126,7 @@ func (s *Server) recover() error {
 			return fmt.Errorf("server: the config differs from the data directory's: %w", p.err)
 		}
 	}
-	if s.durable && snap == 0 && last == 0 && mach.Applied() == 0 {
+	if fresh {
 		s.own.snapshot() // the initial state, with its config
 		s.waitSnapshot()
 	}

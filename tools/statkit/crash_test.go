@@ -49,11 +49,7 @@ import (
 // lost it as if the kill had come during its fsync — and posts it again.
 func TestCrashRecovery(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "statkit")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildStatkit(t)
 
 	sc := sim.Config{Seed: 8, Agents: 20, Queues: 2, Duration: 90 * time.Minute, LoginSpread: time.Minute}
 	cfgPath := filepath.Join(dir, "cc.yaml")
@@ -170,7 +166,7 @@ type crashServer struct {
 	exited chan struct{}
 }
 
-var servingRE = regexp.MustCompile(`statkit: serving on (http://\S+/)`)
+var servingRE = regexp.MustCompile(`statkit(?: demo)?: (?:serving on|open) (http://\S+/)`)
 
 // startCrashServer starts the binary on data and waits for its address.
 func startCrashServer(t *testing.T, bin, cfgPath, data string) *crashServer {

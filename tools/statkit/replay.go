@@ -375,43 +375,55 @@ func (r *replayer) runLog(ctx context.Context, dir, cfgPath string) error {
 		}
 	}
 	r.name = dir
-	start, ok := uint64(0), false
-	first := rd.First()
-	for _, sn := range rd.Snapshots() {
-		if first == 0 || sn+1 >= first {
-			start, ok = sn, true
-			break
-		}
-	}
 	mopts := machine.Options{Config: whatIf, Logger: quietLogger(r.stderr), FixedConfig: whatIf != nil,
 		Wrap: func(ingest.Engine) ingest.Engine { return watched{r} }}
 	var m *machine.Machine
-	switch {
-	case ok:
+	if head := logHead(rd); head != nil {
+		// The log starts with what it starts from (settings, config): replay it all.
+		mopts.Ingest = head.settings
+		if whatIf == nil {
+			mopts.ConfigText = head.config
+			if mopts.Config, err = config.LoadWith(dir+" (the logged config)", strings.NewReader(string(head.config)), replayOptions); err != nil {
+				return err
+			}
+		} else {
+			mopts.ConfigText = whatIfText
+		}
+		if m, err = newWatched(r, mopts); err != nil {
+			return err
+		}
+		m.SetApplied(2)
+	} else {
+		// An older log, or one whose start is gone: from the oldest snapshot it follows.
+		start, ok := uint64(0), false
+		first := rd.First()
+		for _, sn := range rd.Snapshots() {
+			if first == 0 || sn+1 >= first {
+				start, ok = sn, true
+				break
+			}
+		}
+		if !ok {
+			return fmt.Errorf("%s: no snapshot the log follows (the log starts at record %d)", dir, first)
+		}
 		payload, err := rd.Snapshot(start)
 		if err != nil {
 			return err
 		}
-		// The replayer must know the engine before the machine's pipeline drives it:
-		// restore once to get it, wrapped through r.
-		m, err = restoreWatched(r, payload, mopts)
-		if err != nil {
+		if m, err = restoreWatched(r, payload, mopts); err != nil {
 			return fmt.Errorf("%s: snapshot %d: %w", dir, start, err)
 		}
 		m.SetApplied(start)
 		if start > 0 {
 			fmt.Fprintf(r.stderr, "%s: replaying from the snapshot of record %d (the log before it is gone)\n", dir, start)
 		}
-	case first <= 1 && whatIf != nil:
-		if m, err = newWatched(r, mopts); err != nil {
-			return err
-		}
-	default:
-		return fmt.Errorf("%s: no snapshot the log follows (the log starts at record %d)", dir, first)
-	}
-	if whatIf != nil {
-		if _, err := m.Reconfigure(whatIf, whatIfText); err != nil {
-			return fmt.Errorf("--config: %w", err)
+		if whatIf != nil {
+			if start > 0 {
+				fmt.Fprintf(r.stderr, "%s: --config: the statistics it changes start at that snapshot\n", dir)
+			}
+			if _, err := m.Reconfigure(whatIf, whatIfText); err != nil {
+				return fmt.Errorf("--config: %w", err)
+			}
 		}
 	}
 	n := 0
@@ -433,6 +445,38 @@ func (r *replayer) runLog(ctx context.Context, dir, cfgPath string) error {
 		return err
 	}
 	return r.finish()
+}
+
+// logStart is what a log written by this version starts with: its settings record (1)
+// and its config's reload record (2).
+type logStart struct {
+	settings ingest.Options
+	config   []byte
+}
+
+// logHead returns the start of rd's log when it begins at record 1 with a settings and a
+// reload record (nil otherwise: a log from before, or one whose start is gone).
+func logHead(rd *store.Reader) *logStart {
+	if rd.First() != 1 {
+		return nil
+	}
+	var recs [][]byte
+	stop := errors.New("stop")
+	rd.Records(0, func(_ uint64, rec []byte) error {
+		recs = append(recs, append([]byte(nil), rec...))
+		if len(recs) == 2 {
+			return stop
+		}
+		return nil
+	})
+	if len(recs) < 2 || recs[0][0] != machine.KindSettings || recs[1][0] != machine.KindReload {
+		return nil
+	}
+	o, err := machine.DecodeSettings(recs[0])
+	if err != nil {
+		return nil
+	}
+	return &logStart{settings: o, config: recs[1][1:]}
 }
 
 // newWatched makes a machine at record 0 whose pipeline drives the engine through r.

@@ -113,7 +113,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
-		if opts.Config, err = server.DemoConfig(sc); err != nil {
+		if opts.Config, opts.ConfigText, err = server.DemoConfigText(sc); err != nil {
 			return err
 		}
 		// Event time runs at speed × wall time; the ticker follows it, and its lag
