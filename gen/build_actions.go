@@ -17,6 +17,7 @@ type rawAction struct {
 	Roles       []string `yaml:"roles"`
 	Summary     string   `yaml:"summary"`
 	Note        string   `yaml:"note"`
+	Origin      string   `yaml:"origin"`
 }
 
 // roleRule says how many actions may carry a role; every role needs durable actions.
@@ -74,7 +75,10 @@ func (b *builder) actions(p *parsed) {
 // action builds one action, reporting reference and consistency errors.
 func (b *builder) action(e entry, label string, r rawAction) *Action {
 	a := &Action{Name: r.Name, Variant: r.Variant, SeedName: r.SeedName, Family: r.Family,
-		Kind: r.Kind, Interaction: r.Interaction, Roles: r.Roles, Summary: r.Summary, Note: r.Note}
+		Kind: r.Kind, Interaction: r.Interaction, Roles: r.Roles, Summary: r.Summary, Note: r.Note, Origin: r.Origin}
+	if a.Origin == "" {
+		a.Origin = OriginSeed
+	}
 	ok := true
 	for i, s := range r.Sources {
 		c, known := b.classes[s]
@@ -104,6 +108,10 @@ func (b *builder) action(e entry, label string, r rawAction) *Action {
 	}
 	if a.SeedName == a.Name {
 		b.errorf(e, "seedName", label, "seedName repeats the name; drop it")
+		ok = false
+	}
+	if a.Local() && a.SeedName != "" {
+		b.errorf(e, "seedName", label, "a local action (origin: local) is not in the seed, so it has no seed spelling; drop seedName")
 		ok = false
 	}
 	for i, role := range a.Roles {

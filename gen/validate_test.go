@@ -288,6 +288,29 @@ subjects:
 			want: []string{`spec/actions.yaml:3:15: action "CallRinging": seedName repeats the name; drop it`},
 		},
 		{
+			name: "seedName on a local action",
+			spec: spec{actions: actionsYAML(`  - name: CallBargedIn
+    seedName: CallBargedIn1
+    origin: local
+    sources: [regular_dn]
+    kind: momentary
+    interaction: true
+    summary: A supervisor joined the call on this DN.
+`)},
+			want: []string{`spec/actions.yaml:3:15: action "CallBargedIn": a local action (origin: local) is not in the seed, so it has no seed spelling; drop seedName`},
+		},
+		{
+			name: "unknown origin",
+			spec: spec{actions: actionsYAML(`  - name: CallBargedIn
+    origin: mine
+    sources: [regular_dn]
+    kind: momentary
+    interaction: true
+    summary: A supervisor joined the call on this DN.
+`)},
+			want: []string{`spec/actions.yaml:3:13: action "CallBargedIn": origin: value must be one of "seed", "local"`},
+		},
+		{
 			name: "role on a non-durable action",
 			spec: spec{actions: actionsYAML(`  - name: CallInboundStarted
     sources: [regular_dn]
