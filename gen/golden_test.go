@@ -184,6 +184,14 @@ func TestGoldenAddAction(t *testing.T) {
 		}
 	}
 
+	// The event schema accepts the name; the event reference only counts it.
+	assert.Contains(t, string(after["docs/event.schema.json"]), "\"CallWait\"")
+	for _, l := range removedLines(before["docs/events.md"], after["docs/events.md"]) {
+		if !strings.HasPrefix(l, "| `mediation_dn` |") && !strings.HasPrefix(l, "| durable |") {
+			t.Errorf("events.md: unrelated line changed: %q", l)
+		}
+	}
+
 	// The output order is unchanged.
 	paths := make([]string, len(outs))
 	for i, o := range outs {
@@ -191,7 +199,7 @@ func TestGoldenAddAction(t *testing.T) {
 	}
 	assert.Equal(t, []string{"generated/object/object.go", "generated/action/action.go", "generated/status/status.go",
 		"generated/category/category.go", "generated/configschema/configschema.go", "docs/actions.md", "docs/categories.md",
-		"docs/config.schema.json", "generated/configschema/config.schema.json"}, paths)
+		"docs/config.schema.json", "generated/configschema/config.schema.json", "docs/events.md", "docs/event.schema.json"}, paths)
 }
 
 // lineStarting returns the first line of text that starts with prefix.

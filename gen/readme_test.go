@@ -145,6 +145,11 @@ func TestReadmeAddAction(t *testing.T) {
 	assert.Empty(t, validateConfig(t, schema, "c.yaml", fmt.Appendf(nil, statType, x.entry.Name)))
 	assert.NotEmpty(t, validateConfig(t, schema, "c.yaml", fmt.Appendf(nil, statType, x.entry.Name+"x")))
 
+	// The event schema written there offers it, described, for its source classes.
+	events := string(mustRead(t, filepath.Join(dir, "docs", "event.schema.json")))
+	assert.Contains(t, events, fmt.Sprintf("%q", x.entry.Name))
+	assert.Contains(t, events, x.entry.Summary)
+
 	testGeneratedExample(t, dir, x, added.GoName(), len(m.Actions))
 
 	// The error the README quotes, for the entry with a wrong kind.
