@@ -245,3 +245,30 @@ func TestReadmeExample(t *testing.T) {
 	}
 }
 `
+
+// TestDocLinksStayInRepo: every link of README.md and of the handwritten docs points to a
+// file of the repository (or to the web), never outside it, and the file exists.
+func TestDocLinksStayInRepo(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	for _, doc := range []string{"README.md", "docs/design.md", "examples/bank/README.md"} {
+		text := string(mustRead(t, filepath.Join(root, filepath.FromSlash(doc))))
+		assert.NotContains(t, text, "../shared", "%s refers outside the repository", doc)
+		for _, m := range link.FindAllStringSubmatch(text, -1) {
+			target := m[1]
+			if strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://") || strings.HasPrefix(target, "#") {
+				continue
+			}
+			target, _, _ = strings.Cut(target, "#")
+			path := filepath.Join(root, filepath.Dir(filepath.FromSlash(doc)), filepath.FromSlash(target))
+			rel, err := filepath.Rel(root, path)
+			require.NoError(t, err)
+			if !assert.False(t, strings.HasPrefix(rel, ".."), "%s links outside the repository: %s", doc, m[1]) {
+				continue
+			}
+			_, err = os.Stat(path)
+			assert.NoError(t, err, "%s links to a missing file: %s", doc, m[1])
+		}
+	}
+}
