@@ -3,6 +3,8 @@ package gen
 import (
 	"fmt"
 	"strings"
+
+	"github.com/statkit/statkit/internal/suggest"
 )
 
 type rawAction struct {
@@ -93,7 +95,7 @@ func (b *builder) action(e entry, label string, r rawAction) *Action {
 		d, known := b.dnTypes[s]
 		switch {
 		case !known:
-			b.errorAtItem(e, "dnTypes", i, label, "unknown DN type %q", s)
+			b.errorAtItem(e, "dnTypes", i, label, "unknown DN type %q%s", s, suggest.Hint(s, sortedKeys(b.dnTypes)))
 			ok = false
 		case !contains(a.Sources, d.Class):
 			b.errorAtItem(e, "dnTypes", i, label, "DN type %s belongs to source class %s, which the action does not have", s, d.Class.Name)
@@ -150,6 +152,17 @@ func keys(actions []*Action) string {
 	return strings.Join(out, ", ")
 }
 
+// namesOn lists the names of the actions that occur on class c.
+func (b *builder) namesOn(c *Class) []string {
+	var out []string
+	for _, a := range b.m.Actions {
+		if contains(a.Sources, c) {
+			out = append(out, a.Name)
+		}
+	}
+	return out
+}
+
 // actionOn finds the action named name that occurs on class c, preferring a row without
 // DN types; nil when none does.
 func (b *builder) actionOn(name string, c *Class) *Action {
@@ -197,7 +210,7 @@ func (b *builder) statuses(p *parsed) {
 			a := b.actionOn(s, t.Class)
 			switch {
 			case a == nil:
-				b.errorAtItem(e, "statuses", i, label, "unknown action %q on source class %s", s, t.Class.Name)
+				b.errorAtItem(e, "statuses", i, label, "unknown action %q on source class %s%s", s, t.Class.Name, suggest.Hint(s, b.namesOn(t.Class)))
 			case a.Kind != "durable":
 				b.errorAtItem(e, "statuses", i, label, "status %s is a %s action; a status must be durable", s, a.Kind)
 			default:

@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"errors"
 	"fmt"
+	"sort"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -493,4 +494,21 @@ func TestLookupIgnoresAVariantThatNamesTheClass(t *testing.T) {
 	assert.ErrorIs(t, err, action.ErrUnknownVariant)
 	_, err = action.Lookup("CallAnswered", object.ClassMediationDN, "Regular DNs", object.DNNone)
 	assert.ErrorIs(t, err, action.ErrUnknownVariant)
+}
+
+func TestActionNames(t *testing.T) {
+	t.Parallel()
+	want := map[string]bool{}
+	for _, id := range action.AllIDs() {
+		want[id.Name()] = true
+	}
+	names := action.Names()
+	assert.Len(t, names, len(want), "every name once")
+	assert.True(t, sort.StringsAreSorted(names), "sorted")
+	for _, n := range names {
+		assert.True(t, want[n], "%s is the name of a row", n)
+		assert.NotEmpty(t, action.ByName(n), n)
+	}
+	names[0] = "changed"
+	assert.NotEqual(t, "changed", action.Names()[0], "a new slice each call")
 }

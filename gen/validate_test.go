@@ -254,6 +254,17 @@ subjects:
 			want: []string{`spec/actions.yaml:4:29: action "CallWait": unknown DN type "Trunk"`},
 		},
 		{
+			name: "misspelt DN type",
+			spec: spec{actions: actionsYAML(`  - name: CallWait
+    sources: [mediation_dn]
+    dnTypes: [VirtualQueu]
+    kind: durable
+    interaction: true
+    summary: Lasts while a call waits at this queue.
+`)},
+			want: []string{`spec/actions.yaml:4:15: action "CallWait": unknown DN type "VirtualQueu" (did you mean "VirtualQueue"?)`},
+		},
+		{
 			name: "DN type of a class the action lacks",
 			spec: spec{actions: actionsYAML(`  - name: CallRinging
     sources: [regular_dn]
@@ -401,6 +412,19 @@ subjects:
     statuses: [CallAnswered]
 `},
 			want: []string{`spec/statuses.yaml:6:16: status table MediationDN: status CallAnswered is a retrospective action; a status must be durable`},
+		},
+		{
+			name: "status table names a misspelt action",
+			spec: spec{statuses: `tables:
+  - name: RegularDN
+    class: regular_dn
+    objects: [RegDN, Agent]
+    summary: Regular DN table of the mini spec.
+    statuses:
+      - LoggedIn
+      - CallInbond
+`},
+			want: []string{`spec/statuses.yaml:8:9: status table RegularDN: unknown action "CallInbond" on source class regular_dn (did you mean "CallInbound"?)`},
 		},
 		{
 			name: "status table unknown class",

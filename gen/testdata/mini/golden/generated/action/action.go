@@ -427,6 +427,12 @@ var _ID_byName = map[string][]ID{
 	"LoggedOut":          {LoggedOut},
 }
 var _ID_families = []ID{CallObserved}
+var _ID_names = []string{"CallAnswered", "CallInbound", "CallObserved", "CallOnHold", "InteractionCreated", "LoggedIn", "LoggedOut"}
+
+// Names returns every action name once, sorted (a new slice each call), e.g. to suggest one for a typo.
+func Names() []string {
+	return append([]string{}, _ID_names...)
+}
 
 // rows returns the rows named name, or the family row whose name is a proper prefix of it.
 func rows(name string) []ID {
