@@ -31,8 +31,12 @@ func ActionsDoc(m *Model) []byte {
 		"as they appear here. *Durable* actions have a start and an end; *momentary* actions happen at an instant; "+
 		"*retrospective* actions are reported at completion with the duration of a period that already elapsed.\n\n",
 		len(m.Actions), len(names), kinds["durable"], kinds["momentary"], kinds["retrospective"])
-	if local > 0 {
-		fmt.Fprintf(&b, "%d of the rows are local extensions (`origin: local`, marked *local* below): actions of this "+
+	switch {
+	case local == 1:
+		b.WriteString("1 row is a local extension (`origin: local`, marked *local* below): an action of this " +
+			"installation that the Stat Server's action table does not have.\n\n")
+	case local > 1:
+		fmt.Fprintf(&b, "%d rows are local extensions (`origin: local`, marked *local* below): actions of this "+
 			"installation that the Stat Server's action table does not have.\n\n", local)
 	}
 	b.WriteString("- [Index by name](#index-by-name)\n- [Actions by source class](#actions-by-source-class)\n- [All actions](#all-actions)\n\n")

@@ -136,7 +136,7 @@ func TestReadmeAddAction(t *testing.T) {
 	assert.Contains(t, doc, fmt.Sprintf("### <a id=\"%s\"></a>%s\n\n%s\n", added.Anchor(), added.Key(), x.entry.Summary))
 	assert.Contains(t, doc, fmt.Sprintf("| [%s](#%s) *local* |", added.Key(), added.Anchor()))
 	assert.Contains(t, doc, "- Origin: local extension")
-	assert.Contains(t, doc, "1 of the rows are local extensions")
+	assert.Contains(t, doc, "1 row is a local extension (`origin: local`")
 
 	// The config schema written there accepts the name in a mask, and refuses a typo.
 	schema, err := yamlpos.CompileSchema(configschema.URL, mustRead(t, filepath.Join(dir, "docs", "config.schema.json")))
