@@ -32,7 +32,7 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 // Help is asked for in every way people ask: it goes to stdout, and the exit status is 0.
 func TestHelpEverywhere(t *testing.T) {
 	for _, args := range [][]string{
-		{}, {"help"}, {"--help"}, {"-h"}, {"-help"},
+		{}, {"help"}, {"--help"}, {"-h"}, {"-help"}, {"help", "help"},
 		{"help", "serve"}, {"serve", "--help"}, {"serve", "-h"}, {"serve", "--demo", "--help"},
 		{"help", "replay"}, {"replay", "-h"}, {"help", "simulate"}, {"simulate", "--help"},
 		{"help", "bench"}, {"bench", "-h"}, {"help", "version"}, {"version", "--help"},
