@@ -78,7 +78,7 @@ func seedRows(t *testing.T) []gen.SeedRow {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("seed table %s is missing; CI must compare the spec with it", seedFile)
 		}
-		t.Skipf("SKIP: the seed table %s is not next to the repository, so the spec is not compared with it "+
+		t.Skipf("the seed table %s is not beside the repository, so the spec is not compared with it "+
 			"(CI=true makes this a failure)", seedFile)
 	}
 	require.NoError(t, err)
