@@ -246,7 +246,7 @@ func (s *Server) getStatistic(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.statisticError(w, err)
+		s.unknownStatistic(w, r, id, err)
 		return
 	}
 	d := describe(st)
@@ -267,7 +267,7 @@ func (s *Server) deleteStatistic(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !open { // not logged: a close of nothing changes nothing
-		s.statisticError(w, fmt.Errorf("statistic %q: %w", id, engine.ErrUnknownStatistic))
+		s.unknownStatistic(w, r, id, fmt.Errorf("statistic %q: %w", id, engine.ErrUnknownStatistic))
 		return
 	}
 	p := newPending()
@@ -276,19 +276,10 @@ func (s *Server) deleteStatistic(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p.err != nil {
-		s.statisticError(w, p.err)
+		s.unknownStatistic(w, r, id, p.err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// statisticError answers an error about a statistic: 404 when it is not open.
-func (s *Server) statisticError(w http.ResponseWriter, err error) {
-	if errors.Is(err, engine.ErrUnknownStatistic) {
-		s.writeError(w, http.StatusNotFound, err.Error())
-		return
-	}
-	s.writeError(w, http.StatusInternalServerError, err.Error())
 }
 
 // knownRoutes are the API paths and their methods, for 405 answers.

@@ -233,6 +233,7 @@ func TestCrashKeyedRetry(t *testing.T) {
 			if stopped {
 				// The request surely in flight: the server cannot take it before the kill.
 				require.NoError(t, srv.cmd.Process.Signal(syscall.SIGSTOP))
+				waitStopped(t, srv.cmd.Process.Pid)
 			}
 			go func() { _, _, err := srv.postKeyed(b, key); done <- err }()
 			if stopped {
@@ -284,6 +285,21 @@ func TestCrashKeyedRetry(t *testing.T) {
 	want, wantAt := replayValues(t, stdout.Bytes())
 	require.Equal(t, want, before)
 	require.Equal(t, wantAt, beforeAt)
+}
+
+// waitStopped waits until process pid is stopped (state T in /proc): a signal is
+// delivered asynchronously.
+func waitStopped(t *testing.T, pid int) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return false
+		}
+		// pid (comm) state …: the state follows the last ')'.
+		i := bytes.LastIndexByte(b, ')')
+		return i > 0 && i+2 < len(b) && b[i+2] == 'T'
+	}, 10*time.Second, time.Millisecond)
 }
 
 // replayValues reads replay's JSON lines: value and instant by statistic.

@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/statkit/statkit/generated/category"
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/event"
@@ -53,6 +54,9 @@ type replayLine struct {
 	Filter    *string      `json:"filter"`
 	At        *string      `json:"at"` // null when no event was applied and no --at given
 	Value     engine.Value `json:"value"`
+
+	unit category.Unit // of the stat type's category, for the table
+	at   *event.Time   // At as a time
 }
 
 type replayObject struct {
@@ -88,7 +92,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	notifications := fl.Bool("notifications", false, "print the notification stream instead of values, one JSON line each: {at, statistic, value}")
 	window := fl.Duration("reorder-window", ingest.DefaultWindow, "--events: hold events up to this much event time and apply them in time order, as statkit serve does (0: file order)")
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: statkit replay --config C --events E [--at T]… [--format json|table] [--strict] [--notifications] [--reorder-window D]\n"+
+		fmt.Fprintln(fl.Output(), "usage: statkit replay --config C --events E [--at T]… [--format json|table] [--strict] [--notifications] [--reorder-window D]\n"+
 			"       statkit replay --log DIR [--config C] [--at T]… [--format json|table] [--notifications]\n\n"+
 			"With --events, runs the events through the same ingest pipeline as statkit serve with no\n"+
 			"wall clock — each line arrives in file order, events are applied in time order within\n"+
@@ -103,12 +107,14 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			"re-runs the same events under other definitions (the topology must be the same).\n\n"+
 			"With --notifications it prints instead the notifications of the statistics' modes, taken\n"+
 			"after every event and at each --at instant (the clock advanced to it), in order.\n\nflags:")
-		fl.PrintDefaults()
+		printFlags(fl)
 	}
 	if err := parseFlags(fl, args); err != nil {
 		return err
 	}
 	switch {
+	case *evPath == "" && *logDir == "" && *cfgPath != "":
+		return fmt.Errorf("%w: --events is required", errUsage)
 	case *evPath == "" && *logDir == "":
 		return fmt.Errorf("%w: give --events (with --config) or --log", errUsage)
 	case *evPath != "" && *logDir != "":
@@ -523,15 +529,17 @@ func (r *replayer) lines() []replayLine {
 				continue
 			}
 			var atText *string
+			var atTime *event.Time
 			if !r.noTime {
 				s := at.String()
-				atText = &s
+				atText, atTime = &s, &at
 			}
 			out = append(out, replayLine{
 				Statistic: s.ID, StatType: s.StatType.Name,
 				Object:  replayObject{Type: s.Object.Type.String(), ID: s.Object.ID},
 				Profile: profile, TimeRange: tr, Filter: fi,
 				At: atText, Value: v,
+				unit: s.StatType.Category.Unit(), at: atTime,
 			})
 		}
 	}
@@ -561,7 +569,7 @@ func writeTable(w io.Writer, lines []replayLine) error {
 	}
 	for _, l := range lines {
 		fmt.Fprintf(tw, "%s\t%s\t%s:%s\t%s\t%s\t%s\t%s\t%s\n", l.Statistic, l.StatType, l.Object.Type, l.Object.ID,
-			l.Profile, opt(l.TimeRange), opt(l.Filter), opt(l.At), l.Value)
+			l.Profile, opt(l.TimeRange), opt(l.Filter), opt(l.At), tableValue(l.Value, l.unit, l.at))
 	}
 	return tw.Flush()
 }

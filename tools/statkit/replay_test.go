@@ -62,7 +62,8 @@ func TestReplayValues(t *testing.T) {
 
 // TestReplayDefaultAtAndTable: without --at, values are at the engine clock at the end
 // (09:02:30, line 12, released at the end of the file; the late line 13 does not move
-// the clock); table output is aligned.
+// the clock); table output is aligned, times read h:mm:ss and a current state reads in
+// one line.
 func TestReplayDefaultAtAndTable(t *testing.T) {
 	stdout, _, err := replayOut(t, "--config", replayConfig, "--events", replayEvents, "--format", "table")
 	if err != nil {
@@ -78,7 +79,15 @@ func TestReplayDefaultAtAndTable(t *testing.T) {
 			t.Errorf("row not aligned or not at 09:02:30: %q", l)
 		}
 	}
-	for _, want := range []string{"q-wait      AverageWait    Queue:Support@SW1  Default  -      -       2026-11-26T09:02:30.000Z  5.833", "talk "} {
+	// Times read h:mm:ss (5.833 s of average wait: (12 + 4.5 + 1)/3 with the late line
+	// 13; 120 s of talk), a current state as its status, since when and for how long
+	// (09:02:20 to 09:02:30), and its children.
+	for _, want := range []string{
+		"q-wait      AverageWait    Queue:Support@SW1  Default  -      -       2026-11-26T09:02:30.000Z  0:00:05.833\n",
+		"q-answered  CallsAnswered  Queue:Support@SW1  Default  -      -       2026-11-26T09:02:30.000Z  3\n",
+		"talk        TalkTime       Agent:1001         Default  -      -       2026-11-26T09:02:30.000Z  0:02:00\n",
+		"2026-11-26T09:02:30.000Z  WaitForNextCall since 09:02:20 (0:00:10); 1 child: 1 WaitForNextCall\n",
+	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("table lacks %q:\n%s", want, stdout)
 		}
