@@ -506,3 +506,17 @@ func (s *Server) writeRaw(w http.ResponseWriter, status int, body []byte) {
 	w.WriteHeader(status)
 	w.Write(body)
 }
+
+// Position returns the position recorded with input's last batch applied (nil when
+// none): where a source resumes after a restart, so that it neither loses nor repeats a
+// line (the position is in the same record as the batch it produced).
+func (s *Server) Position(ctx context.Context, input string) ([]byte, error) {
+	var pos []byte
+	if err := s.do(ctx, func(o *owner) { pos = append([]byte(nil), o.mach.Position(input)...) }); err != nil {
+		return nil, err
+	}
+	if len(pos) == 0 {
+		return nil, nil
+	}
+	return pos, nil
+}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -396,4 +397,40 @@ func TestHeldEventsSurviveRestart(t *testing.T) {
 		require.NoError(t, ts.stop())
 		require.NoError(t, st.Close())
 	}
+}
+
+// A batch's position is recorded with it: the input's last position is the one of its
+// last batch applied, and survives a restart; a repeat does not move it.
+func TestPositionRecordedWithBatch(t *testing.T) {
+	cfg := loadSmall(t)
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	ts := startServer(t, Options{Config: cfg, TickInterval: -1, Store: st}, nil, nil)
+	ctx := context.Background()
+	pos, err := ts.srv.Position(ctx, "pbx")
+	require.NoError(t, err)
+	assert.Nil(t, pos)
+	evs := func(line string) []event.Event {
+		ev, err := event.DecodeLine([]byte(line), 1, event.Options{})
+		require.NoError(t, err)
+		return []event.Event{ev}
+	}
+	_, err = ts.srv.IngestBatch(ctx, InputBatch{Input: "pbx", Key: "k1", Position: []byte("offset=10"), Events: evs(evEntered)})
+	require.NoError(t, err)
+	_, err = ts.srv.IngestBatch(ctx, InputBatch{Input: "pbx", Key: "k2", Position: []byte("offset=20"), Events: evs(evWaitStart)})
+	require.NoError(t, err)
+	_, err = ts.srv.IngestBatch(ctx, InputBatch{Input: "pbx", Key: "k1", Position: []byte("offset=10"), Events: evs(evEntered)})
+	require.NoError(t, err)
+	pos, err = ts.srv.Position(ctx, "pbx")
+	require.NoError(t, err)
+	assert.Equal(t, "offset=20", string(pos))
+	require.NoError(t, ts.stop())
+	require.NoError(t, st.Close())
+	st = openStore(t, dir)
+	defer st.Close()
+	ts = startServer(t, Options{Config: cfg, TickInterval: -1, Store: st}, nil, nil)
+	pos, err = ts.srv.Position(ctx, "pbx")
+	require.NoError(t, err)
+	assert.Equal(t, "offset=20", string(pos))
+	assert.Equal(t, "1", string(ts.peek("entered").Value))
 }
