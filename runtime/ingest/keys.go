@@ -46,7 +46,7 @@ func newKeys(opts Options) *Keys {
 
 // entrySize estimates the memory an entry holds, for the byte bound.
 func entrySize(e *KeyEntry) int {
-	n := 96 + 2*len(e.Key) // the entry, the map's copy of the key and its slot
+	n := 200 + len(e.Key) // the entry (~130 bytes), its map slot and order slot, the key
 	for _, r := range e.Answer.Rejected {
 		n += 48 + len(r.Reason) + len(r.Code)
 	}

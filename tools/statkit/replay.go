@@ -269,6 +269,7 @@ func (r *replayer) drain() {
 // the replayer first, and notifications are drained after every event.
 type watched struct{ r *replayer }
 
+// Apply announces the clock's move to ev's time, applies ev and drains notifications.
 func (w watched) Apply(ev *event.Event) error {
 	e := w.r.eng
 	if !e.Started() || ev.Time > e.Now() {
@@ -281,6 +282,7 @@ func (w watched) Apply(ev *event.Event) error {
 	return err
 }
 
+// Advance announces the clock's move to t, then moves it.
 func (w watched) Advance(t event.Time) {
 	e := w.r.eng
 	if !e.Started() || t > e.Now() {
@@ -292,8 +294,11 @@ func (w watched) Advance(t event.Time) {
 	}
 }
 
+// Now is the engine's clock.
 func (w watched) Now() event.Time { return w.r.eng.Now() }
-func (w watched) Started() bool   { return w.r.eng.Started() }
+
+// Started reports whether the engine's clock has started.
+func (w watched) Started() bool { return w.r.eng.Started() }
 
 // runEvents runs an event file through the pipeline, one arrival per line, and flushes
 // the window at the end.
