@@ -266,6 +266,7 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, status, msg)
 		return
 	}
+	defer putBody(body)
 	sum := bodySum(body)
 	if key != "" {
 		var mine *keyWait
@@ -396,7 +397,11 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 	default:
 		return nil, http.StatusUnsupportedMediaType, "Content-Encoding " + strconv.Quote(ingest.ClipReason(enc)) + " is not supported (gzip or none)"
 	}
-	var buf bytes.Buffer
+	buf, _ := bodyPool.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	buf.Reset()
 	if n := r.ContentLength; n > 0 && n <= limit {
 		buf.Grow(int(n) + 1)
 	}
@@ -404,11 +409,21 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe), int64(buf.Len()) > limit:
+		putBody(buf.Bytes())
 		return nil, http.StatusRequestEntityTooLarge, tooBig
 	case err != nil:
+		putBody(buf.Bytes())
 		return nil, http.StatusBadRequest, "reading the body: " + err.Error()
 	}
 	return buf.Bytes(), 0, ""
+}
+
+// putBody gives a body read by readBody back for reuse (nothing may refer to it).
+func putBody(b []byte) {
+	if cap(b) > maxPooledBody {
+		return
+	}
+	bodyPool.Put(bytes.NewBuffer(b[:0]))
 }
 
 // decodeBatch decodes and validates body line by line (the request's goroutine) and
@@ -421,18 +436,21 @@ func (s *Server) decodeBatch(body []byte, key string, sum uint64) ([]byte, *pend
 	dec := event.NewDecoder(bytes.NewReader(body), event.Options{Resolver: &s.cfg.Load().Topology, MaxLineBytes: s.opts.MaxLineBytes})
 	skew := s.skewCheck()
 	h := &machine.BatchHeader{Input: InputHTTP, Key: key, Sum: sum, Wall: s.wall(), Line: 1}
-	// The record: kind, header (written last), body. The body part is built in out.
+	// The record: kind, header (written last), body. While no line is rejected the body
+	// is the record's body as it is; from the first rejection on, the record's body is
+	// built in out (the body up to that line, then line by line).
 	var (
-		events []event.Event
+		events = getEvents()
 		out    []byte
-		pos    int // the start of line `line`+1 in body
-		line   int // the lines of body passed so far
+		copied bool // out is in use
+		pos    int  // the start of line `line`+1 in body
+		line   int  // the lines of body passed so far
 	)
-	// take returns line n's bytes (without its newline) and moves past it, copying the
-	// blank lines before it (the decoder skipped them) to out.
-	take := func(n int) []byte {
+	// take moves to line n and returns where it starts and its bytes (without its
+	// newline), copying the blank lines before it (the decoder skipped them) to out.
+	take := func(n int) (int, []byte) {
 		for {
-			end := bytes.IndexByte(body[pos:], '\n')
+			start, end := pos, bytes.IndexByte(body[pos:], '\n')
 			var l []byte
 			next := len(body)
 			if end >= 0 {
@@ -443,9 +461,11 @@ func (s *Server) decodeBatch(body []byte, key string, sum uint64) ([]byte, *pend
 			pos = next
 			line++
 			if line == n {
-				return l
+				return start, l
 			}
-			out = append(out, '\n')
+			if copied {
+				out = append(out, '\n')
+			}
 		}
 	}
 	for {
@@ -463,17 +483,27 @@ func (s *Server) decodeBatch(body []byte, key string, sum uint64) ([]byte, *pend
 			}
 			codes[rej.Code]++
 			if line < rej.Line {
-				take(rej.Line)
+				start, _ := take(rej.Line)
+				if !copied {
+					out = append(make([]byte, 0, len(body)), body[:start]...)
+					copied = true
+				}
 				out = append(out, '\n')
 			}
 			continue
 		}
-		l := take(ev.Line)
-		out = append(append(out, l...), '\n')
+		_, l := take(ev.Line)
+		if copied {
+			out = append(append(out, l...), '\n')
+		}
 		events = append(events, ev)
 	}
 	if len(events) == 0 {
+		putEvents(events)
 		return nil, nil, ans, codes
+	}
+	if !copied {
+		out = body
 	}
 	h.Rejected, h.RejectedTotal = ans.Rejected, ans.RejectedTotal
 	hb, err := json.Marshal(h)
@@ -485,8 +515,39 @@ func (s *Server) decodeBatch(body []byte, key string, sum uint64) ([]byte, *pend
 	rec = append(append(rec, hb...), '\n')
 	rec = append(rec, out...)
 	p := newPending()
-	p.dec.Header, p.dec.Events = h, events
+	p.dec.Header, p.dec.Events, p.pooled = h, events, true
 	return rec, p, ans, codes
+}
+
+// Buffers reused across requests: the events of a body (the owner gives them back once
+// the pipeline has copied them) and the bodies themselves; only those of ordinary size
+// are kept.
+var (
+	eventsPool sync.Pool // *[]event.Event
+	bodyPool   sync.Pool // *bytes.Buffer
+)
+
+const (
+	maxPooledEvents = 4096
+	maxPooledBody   = 1 << 20
+)
+
+// getEvents returns an empty events slice, reused when one is free.
+func getEvents() []event.Event {
+	if p, ok := eventsPool.Get().(*[]event.Event); ok {
+		return (*p)[:0]
+	}
+	return nil
+}
+
+// putEvents gives evs back for reuse.
+func putEvents(evs []event.Event) {
+	if cap(evs) == 0 || cap(evs) > maxPooledEvents {
+		return
+	}
+	clear(evs) // drop the strings and data they hold (those past len are zero already)
+	evs = evs[:0]
+	eventsPool.Put(&evs)
 }
 
 // printable reports whether s holds only printable ASCII.

@@ -28,8 +28,9 @@ type BatchResult = ingest.Answer
 // pending is what a request attaches to the record it appends: what it decoded, and
 // where the owner puts the record's outcome before closing done.
 type pending struct {
-	dec  machine.Decoded
-	done chan struct{}
+	dec    machine.Decoded
+	pooled bool // dec.Events go back to the pool once applied
+	done   chan struct{}
 
 	// set by the owner
 	batch  ingest.Result // a batch's answer (Duplicate, Conflict)
@@ -160,6 +161,10 @@ func (o *owner) apply(e store.Entry) {
 	}
 	t0 := time.Now()
 	res, err := o.mach.Apply(e.Seq, e.Rec, dec)
+	if p != nil && p.pooled { // the pipeline copied the events
+		putEvents(p.dec.Events)
+		p.dec.Events = nil
+	}
 	if err != nil {
 		// A durable record the machine cannot read: applying anything after it could
 		// serve wrong values, so the server stops changing state.
