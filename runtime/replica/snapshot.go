@@ -1,0 +1,190 @@
+package replica
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// snapshotName is the object name of the group's snapshot covering the stream up to seq.
+func (l *Log) snapshotName(seq uint64) string {
+	return fmt.Sprintf("%s/%020d", l.group.Name(), seq)
+}
+
+// Snapshots returns the sequences of the group's snapshots in the object store, oldest
+// first.
+func (l *Log) Snapshots(ctx context.Context) ([]uint64, error) {
+	infos, err := l.c.snaps.List(ctx)
+	if errors.Is(err, jetstream.ErrNoObjectsFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("replica: listing snapshots: %w", err)
+	}
+	prefix := l.group.Name() + "/"
+	var seqs []uint64
+	for _, in := range infos {
+		rest, ok := strings.CutPrefix(in.Name, prefix)
+		if !ok || in.Deleted {
+			continue
+		}
+		if seq, err := strconv.ParseUint(rest, 10, 64); err == nil {
+			seqs = append(seqs, seq)
+		}
+	}
+	slices.Sort(seqs)
+	return seqs, nil
+}
+
+// opContext bounds an object-store or bucket operation the Log interface gives no
+// context for.
+func (l *Log) opContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 2*time.Minute)
+}
+
+// LoadSnapshot offers the group's snapshots to load, newest first, until load accepts
+// one, and returns the sequence it covers. A snapshot that cannot be read (its digest
+// does not match) or that load refuses is skipped with a warning. With no snapshot
+// accepted it returns 0, or ErrTrimmed when a tenant of the group was trimmed (the
+// stream no longer starts at its first record).
+func (l *Log) LoadSnapshot(load func(seq uint64, payload []byte) error) (uint64, error) {
+	ctx, cancel := l.opContext()
+	defer cancel()
+	seqs, err := l.Snapshots(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for i := len(seqs) - 1; i >= 0; i-- {
+		seq := seqs[i]
+		name := l.snapshotName(seq)
+		payload, err := l.c.snaps.GetBytes(ctx, name)
+		if err == nil {
+			err = load(seq, payload)
+		}
+		if err == nil {
+			return seq, nil
+		}
+		l.c.log.Warn("replica: snapshot not usable, trying an older one", "snapshot", name, "err", err)
+	}
+	floors, err := l.readFloors(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for t, f := range floors {
+		if f > 1 {
+			return 0, fmt.Errorf("%w: no usable snapshot of group %s, and tenant %s was trimmed below record %d",
+				ErrTrimmed, l.group.Name(), t, f)
+		}
+	}
+	return 0, nil
+}
+
+// WriteSnapshot stores payload as the group's snapshot covering the stream up to seq
+// (object "<group>/<seq, 20 digits>"), then keeps the newest Options.KeepSnapshots and
+// trims the group's tenants' records that the oldest one kept covers.
+func (l *Log) WriteSnapshot(seq uint64, payload []byte) error {
+	ctx, cancel := l.opContext()
+	defer cancel()
+	name := l.snapshotName(seq)
+	_, err := l.c.snaps.Put(ctx, jetstream.ObjectMeta{
+		Name:        name,
+		Description: "statkit snapshot of group " + l.group.Name(),
+		Metadata:    map[string]string{"seq": strconv.FormatUint(seq, 10)},
+	}, bytes.NewReader(payload))
+	if err != nil {
+		return fmt.Errorf("replica: writing snapshot %s: %w", name, err)
+	}
+	return l.retain(ctx)
+}
+
+// retain deletes the group's snapshots beyond the newest KeepSnapshots and trims the
+// stream below the oldest one kept.
+func (l *Log) retain(ctx context.Context) error {
+	seqs, err := l.Snapshots(ctx)
+	if err != nil {
+		return err
+	}
+	keep := l.c.opts.KeepSnapshots
+	if len(seqs) > keep {
+		for _, s := range seqs[:len(seqs)-keep] {
+			if err := l.c.snaps.Delete(ctx, l.snapshotName(s)); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+				return fmt.Errorf("replica: deleting snapshot %s: %w", l.snapshotName(s), err)
+			}
+		}
+		seqs = seqs[len(seqs)-keep:]
+	}
+	if len(seqs) == 0 {
+		return nil
+	}
+	return l.Trim(ctx, seqs[0])
+}
+
+// Trim removes the records of the group's tenants up to and including seq (a snapshot
+// covers them). Each tenant's floor (seq+1: records below it are gone) is recorded in the
+// trim bucket first, so that a follower that still needed them fails with ErrTrimmed
+// instead of skipping them.
+func (l *Log) Trim(ctx context.Context, seq uint64) error {
+	floor := seq + 1
+	for _, t := range l.group.tenants {
+		key := TenantToken(t)
+		if err := l.raiseFloor(ctx, key, floor); err != nil {
+			return err
+		}
+		if err := l.c.stream.Purge(ctx, jetstream.WithPurgeSubject(l.c.opts.Stream+"."+key+".>"), jetstream.WithPurgeSequence(floor)); err != nil {
+			return fmt.Errorf("replica: trimming tenant %s below %d: %w", t, floor, err)
+		}
+	}
+	return nil
+}
+
+// raiseFloor sets key's floor to at least floor (revision-checked, so concurrent writers
+// never lower it).
+func (l *Log) raiseFloor(ctx context.Context, key string, floor uint64) error {
+	val := []byte(strconv.FormatUint(floor, 10))
+	for {
+		e, err := l.c.trim.Get(ctx, key)
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound):
+			_, err = l.c.trim.Create(ctx, key, val)
+		case err == nil:
+			cur, _ := strconv.ParseUint(string(e.Value()), 10, 64)
+			if cur >= floor {
+				return nil
+			}
+			_, err = l.c.trim.Update(ctx, key, val, e.Revision())
+		}
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) && !transient(err) {
+			return fmt.Errorf("replica: recording the trim floor of %s: %w", key, err)
+		}
+		if err := sleep(ctx, 20*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+// readFloors returns the trim floors of the group's tenants (absent: 0).
+func (l *Log) readFloors(ctx context.Context) (map[string]uint64, error) {
+	out := map[string]uint64{}
+	for _, t := range l.group.tenants {
+		e, err := l.c.trim.Get(ctx, TenantToken(t))
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("replica: reading the trim floor of %s: %w", t, err)
+		}
+		f, _ := strconv.ParseUint(string(e.Value()), 10, 64)
+		out[t] = f
+	}
+	return out, nil
+}
