@@ -316,12 +316,42 @@ type Status struct {
 	Connected bool `json:"connected"`
 	// Applied is the sequence of the last record applied.
 	Applied uint64 `json:"applied"`
-	// Pending is how many records of the group were stored after it, as of its delivery.
+	// Pending is how many records of the group were stored after it, as JetStream counted
+	// them when it delivered it (an estimate: see Lag for an exact caught-up check).
 	Pending uint64 `json:"pending"`
 	// Behind is how long ago the oldest record not applied yet was stored, at most
 	// (now less the storing time of the last record applied, when records are pending;
 	// 0 when caught up).
 	Behind time.Duration `json:"behind"`
+}
+
+// Lag returns the follower's position checked against the stream: whether a record of
+// the group is stored after the last one applied (then Pending is at least 1), and how
+// long ago the first such record was stored. Status is what the follower last learned
+// from a delivery; Lag asks the server (one request per tenant of the group).
+func (l *Log) Lag(ctx context.Context) (Status, error) {
+	s := l.Status()
+	var first uint64
+	var stored time.Time
+	for _, f := range l.group.filters(l.c.opts.Stream) {
+		m, err := l.c.stream.GetMsg(ctx, s.Applied+1, jetstream.WithGetMsgSubject(f))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			return s, fmt.Errorf("replica: lag: %w", err)
+		}
+		if first == 0 || m.Sequence < first {
+			first, stored = m.Sequence, m.Time
+		}
+	}
+	if first == 0 {
+		s.Pending, s.Behind = 0, 0
+	} else {
+		s.Pending = max(s.Pending, 1)
+		s.Behind = max(time.Since(stored), 0)
+	}
+	return s, nil
 }
 
 // CaughtUp reports whether no record is pending and the client is connected.
