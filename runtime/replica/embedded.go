@@ -82,6 +82,13 @@ func StartEmbedded(listen, dir string) (*Embedded, error) {
 	}
 	if port == 0 {
 		port = server.RANDOM_PORT
+	} else {
+		// The server does not report a failed listen (it logs it and waits): check first.
+		l, err := net.Listen("tcp", listen)
+		if err != nil {
+			return nil, fmt.Errorf("replica: embedded NATS server: %w", err)
+		}
+		l.Close()
 	}
 	e := &Embedded{}
 	if dir == "" {

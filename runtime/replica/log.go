@@ -151,7 +151,7 @@ func (l *Log) publish(ctx context.Context, subject, tenantTok string, rec []byte
 	for {
 		// Each attempt has its own deadline so a request lost in a leader change is
 		// sent again; the message id makes the repeat harmless.
-		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		ack, err := l.c.js.PublishMsg(actx, &nats.Msg{Subject: subject, Data: rec}, opts...)
 		cancel()
 		if err == nil {
