@@ -342,3 +342,57 @@ func TestEmbedded(t *testing.T) {
 		t.Error("a second embedded server on the same port started")
 	}
 }
+
+// BenchmarkAppend measures Append on an in-process 3-node cluster (replicas 3, file
+// storage): records of 4 KiB (a batch of about 20 events), one appender, then 16.
+func BenchmarkAppend(b *testing.B) {
+	cl := natstest.Start(b, 3)
+	c, err := Connect(context.Background(), Options{URLs: cl.URLs(), Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	l, _ := c.Log("a")
+	payload := append([]byte("B"), strings.Repeat("x", 4095)...)
+	b.Run("sequential", func(b *testing.B) {
+		b.SetBytes(int64(len(payload)))
+		for b.Loop() {
+			if _, _, err := l.Append(context.Background(), payload, ""); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("parallel16", func(b *testing.B) {
+		b.SetBytes(int64(len(payload)))
+		b.SetParallelism(8) // 8 × GOMAXPROCS(2) = 16 appenders
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, _, err := l.Append(context.Background(), payload, ""); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+	b.Run("follow", func(b *testing.B) {
+		var last uint64
+		for range b.N {
+			s, _, err := l.Append(context.Background(), payload, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			last = s
+		}
+		f, _ := c.Log("a")
+		b.SetBytes(int64(len(payload)))
+		b.ResetTimer()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		_ = f.Follow(ctx, last-uint64(b.N), func(seq uint64, _ []byte) error {
+			if seq >= last {
+				cancel()
+			}
+			return nil
+		})
+	})
+}

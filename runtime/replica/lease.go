@@ -40,7 +40,7 @@ type LeaseInfo struct {
 }
 
 // Lease returns the lease of the given name (a group's clock and sources: the group's
-// name). The name must be a valid key: letters, digits, '-', '_', '+', '=', '/' and '.'.
+// name). The name must be a valid key: letters, digits, '-', '_', '=', '/' and '.'.
 func (c *Client) Lease(name string) *Lease { return &Lease{c: c, key: name} }
 
 // Name returns the lease's name.

@@ -31,8 +31,8 @@ type Options struct {
 	// Creds is a NATS credentials file (--nats-creds), or empty.
 	Creds string
 	// Stream is the JetStream stream's name and subject prefix (--stream), default
-	// DefaultStream. It names the buckets too: <Stream>_leases, <Stream>_trim (key-value)
-	// and <Stream>_snapshots (object store).
+	// DefaultStream. It names the buckets too: <Stream>_leases, <Stream>_trim,
+	// <Stream>_replicas (key-value) and <Stream>_snapshots (object store).
 	Stream string
 	// Replicas is the replication factor of a stream or bucket created by Connect; 0 means
 	// min(3, cluster size). An existing stream keeps its own.
@@ -70,6 +70,7 @@ type Client struct {
 	replicas int
 	leases   jetstream.KeyValue
 	trim     jetstream.KeyValue
+	members  jetstream.KeyValue
 	snaps    jetstream.ObjectStore
 }
 
@@ -217,6 +218,13 @@ func (c *Client) open(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("replica: trim bucket: %w", err)
+	}
+	c.members, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: name + "_replicas", Description: "statkit replicas announced (see Client.Announce)",
+		History: 1, TTL: 3 * c.opts.LeaseTTL, Storage: jetstream.FileStorage, Replicas: r,
+	})
+	if err != nil {
+		return fmt.Errorf("replica: members bucket: %w", err)
 	}
 	c.snaps, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
 		Bucket: name + "_snapshots", Description: "statkit snapshots, <group>/<stream sequence>",

@@ -119,7 +119,7 @@ func TestTenantTokens(t *testing.T) {
 		t.Errorf("KindToken(1) = %q", got)
 	}
 	g, err := NewGroup("b", "a", "b")
-	if err != nil || g.Name() != "a+b" || g.Home() != "a" || !g.Has("b") || g.Has("c") {
+	if err != nil || g.Name() != "a.b" || g.Home() != "a" || !g.Has("b") || g.Has("c") {
 		t.Errorf("NewGroup(b, a, b) = %v (%s), %v", g.Tenants(), g.Name(), err)
 	}
 	if _, err := NewGroup(); !errors.Is(err, ErrNoTenant) {
@@ -386,4 +386,47 @@ func TestTickFencing(t *testing.T) {
 	if len(got) != 3 || got[0].data != "T1" || got[1].data != "Bx" || got[2].data != "T2" {
 		t.Fatalf("log: %v", got)
 	}
+}
+
+// TestMembers: replicas announce themselves; a client finds a tenant's replicas; one that
+// stops is removed.
+func TestMembers(t *testing.T) {
+	cl := natstest.Start(t, 3)
+	a := connect(t, cl.URLs(), func(o *Options) { o.ID = "host-a:1" })
+	b := connect(t, cl.URLs(), func(o *Options) { o.ID = "host-b" })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ctxA, stopA := context.WithCancel(ctx)
+	doneA := make(chan error, 1)
+	go func() {
+		doneA <- a.Announce(ctxA, func() Member {
+			return Member{Group: "t1.t2", Tenants: []string{"t1", "t2"}, URL: "http://a:8080", CaughtUp: false}
+		})
+	}()
+	go b.Announce(ctx, func() Member {
+		return Member{Group: "t1.t2", Tenants: []string{"t1", "t2"}, URL: "http://b:8080", CaughtUp: true, Applied: 7}
+	})
+	var ms []Member
+	waitFor(t, 10*time.Second, "both announced", func() bool {
+		var err error
+		ms, err = a.Members(ctx)
+		return err == nil && len(ms) == 2
+	})
+	if ms[0].ID != "host-a:1" || ms[1].ID != "host-b" || ms[1].Applied != 7 || ms[0].Updated.IsZero() {
+		t.Fatalf("members %+v", ms)
+	}
+	if r := ReplicasOf(ms, "t2"); len(r) != 2 || r[0].URL != "http://b:8080" {
+		t.Fatalf("replicas of t2: %+v (caught-up first)", r)
+	}
+	if r := ReplicasOf(ms, "t3"); len(r) != 0 {
+		t.Fatalf("replicas of t3: %+v", r)
+	}
+	stopA()
+	if err := <-doneA; !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "a still listed", func() bool {
+		ms, err := b.Members(ctx)
+		return err == nil && len(ms) == 1 && ms[0].ID == "host-b"
+	})
 }

@@ -95,14 +95,14 @@ func (g Group) Home() string { return g.tenants[0] }
 // Has reports whether tenant belongs to the group.
 func (g Group) Has(tenant string) bool { return slices.Contains(g.tenants, tenant) }
 
-// Name returns the group's name: its tenant tokens joined by '+' (also a valid subject
-// token, key and object name part).
+// Name returns the group's name: its tenant tokens joined by '.' (a valid key-value key
+// and object name part; tokens never contain a dot).
 func (g Group) Name() string {
 	toks := make([]string, len(g.tenants))
 	for i, t := range g.tenants {
 		toks[i] = TenantToken(t)
 	}
-	return strings.Join(toks, "+")
+	return strings.Join(toks, ".")
 }
 
 // filters returns the subjects a follower of the group filters on: every record of each
