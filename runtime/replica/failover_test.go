@@ -73,7 +73,7 @@ func lastTick(t *testing.T, l *Log) int {
 // quarter, never while the first still led, and the ticks go on from the last one: every
 // tick once, none skipped. A holder that stops cleanly releases the lease at once.
 func TestLeaseTakeover(t *testing.T) {
-	cl := natstest.Start(t, 3)
+	cl := shared(t)
 	const ttl = 1500 * time.Millisecond
 	mk := func() *ticker {
 		c := connect(t, cl.URLs(), func(o *Options) { o.LeaseTTL = ttl })
@@ -168,16 +168,28 @@ func TestKillNode(t *testing.T) {
 	var acked []rec
 	var worst time.Duration
 	killed := -1
+	newLeader := make(chan time.Duration, 1)
 	for k := range n {
 		if k == n/3 {
 			killed = cl.StreamLeader(c.Stream())
 			if killed < 0 {
 				t.Fatal("no stream leader")
 			}
+			t0 := time.Now()
 			cl.Kill(killed)
+			go func() {
+				for time.Since(t0) < 30*time.Second {
+					if l := cl.StreamLeader(c.Stream()); l >= 0 && l != killed {
+						newLeader <- time.Since(t0)
+						return
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+				newLeader <- -1
+			}()
 		}
 		if k == 2*n/3 {
-			cl.Restart(killed)
+			cl.Restart(t, killed)
 		}
 		data := fmt.Sprintf("B%03d", k)
 		t0 := time.Now()
@@ -188,7 +200,12 @@ func TestKillNode(t *testing.T) {
 		worst = max(worst, time.Since(t0))
 		acked = append(acked, rec{seq, data})
 	}
-	t.Logf("killed node %d (the stream leader); longest append %v", killed, worst.Round(time.Millisecond))
+	elected := <-newLeader
+	if elected < 0 {
+		t.Fatal("no new stream leader")
+	}
+	t.Logf("killed node %d (the stream leader); another led after %v; longest append %v",
+		killed, elected.Round(time.Millisecond), worst.Round(time.Millisecond))
 	for i := 1; i < len(acked); i++ {
 		if acked[i].seq <= acked[i-1].seq {
 			t.Fatalf("record %d stored at %d, after record %d at %d", i, acked[i].seq, i-1, acked[i-1].seq)
@@ -230,7 +247,7 @@ func (m *machine) restore(p []byte) error {
 // on; a replica started from nothing restores the newest snapshot and applies the rest,
 // and ends in the state of applying every record from the first.
 func TestCatchUp(t *testing.T) {
-	cl := natstest.Start(t, 3)
+	cl := shared(t)
 	w := mustLog(t, connect(t, cl.URLs(), nil), "a")
 	ctx := context.Background()
 	var want machine

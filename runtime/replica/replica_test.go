@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,9 +20,50 @@ import (
 // quiet is a logger for clients in tests (warnings are expected when nodes die).
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
+// shared is the 3-node cluster the tests share (each on a stream of its own, named after
+// the test); TestKillNode starts its own.
+var shared = func() func(t *testing.T) *natstest.Cluster {
+	var (
+		once sync.Once
+		c    *natstest.Cluster
+		err  error
+	)
+	sharedDown = func() {
+		if c != nil {
+			c.Shutdown()
+		}
+	}
+	return func(t *testing.T) *natstest.Cluster {
+		t.Helper()
+		once.Do(func() { c, err = natstest.New(3) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+}()
+
+var sharedDown func()
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	sharedDown()
+	os.Exit(code)
+}
+
+// streamOf names a test's stream after the test.
+func streamOf(t *testing.T) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '_'
+	}, t.Name())
+}
+
 func connect(t *testing.T, urls []string, mod func(*Options)) *Client {
 	t.Helper()
-	o := Options{URLs: urls, Logger: quiet, LeaseTTL: 1500 * time.Millisecond}
+	o := Options{URLs: urls, Logger: quiet, LeaseTTL: 1500 * time.Millisecond, Stream: streamOf(t)}
 	if mod != nil {
 		mod(&o)
 	}
@@ -150,7 +192,7 @@ func TestParseSpec(t *testing.T) {
 // both see every acknowledged record once, in stream order, each client's records in the
 // order it appended them, and a record of another group never.
 func TestAppendFollowOrder(t *testing.T) {
-	cl := natstest.Start(t, 3)
+	cl := shared(t)
 	a, b := connect(t, cl.URLs(), nil), connect(t, cl.URLs(), nil)
 	if a.Replicas() != 3 {
 		t.Fatalf("replicas = %d on a 3-node cluster, want 3", a.Replicas())
@@ -231,7 +273,7 @@ func TestAppendFollowOrder(t *testing.T) {
 // the original's sequence; ids are per tenant; past the duplicate window JetStream stores
 // it again (the engine's key table decides then).
 func TestDedup(t *testing.T) {
-	cl := natstest.Start(t, 3)
+	cl := shared(t)
 	c := connect(t, cl.URLs(), func(o *Options) { o.DuplicateWindow = time.Second })
 	c2 := connect(t, cl.URLs(), nil) // another replica the client retries on
 	l, l2 := mustLog(t, c, "a"), mustLog(t, c2, "a")
@@ -277,7 +319,7 @@ func TestDedup(t *testing.T) {
 // kept to the newest KeepSnapshots; the stream is trimmed below the oldest kept for the
 // group's tenants only; a follower that needs trimmed records fails with ErrTrimmed.
 func TestSnapshots(t *testing.T) {
-	cl := natstest.Start(t, 3)
+	cl := shared(t)
 	c := connect(t, cl.URLs(), nil)
 	l, other := mustLog(t, c, "a"), mustLog(t, c, "b")
 	ctx := context.Background()
@@ -334,6 +376,12 @@ func TestSnapshots(t *testing.T) {
 	}
 	// The group's records up to the oldest kept snapshot are gone; the rest and the other
 	// tenant's are all there.
+	for i, s := range seqs {
+		_, err := c.stream.GetMsg(ctx, s)
+		if gone := err != nil; gone != (i <= 9) {
+			t.Errorf("record %d (seq %d): gone %v (%v), want %v", i, s, gone, err, i <= 9)
+		}
+	}
 	got := collect(t, mustLog(t, c, "a"), seqs[9], seqs[19])
 	var want []rec
 	for i := 10; i < 20; i++ {
@@ -357,7 +405,7 @@ func TestSnapshots(t *testing.T) {
 // TestTickFencing: AppendAfter extends a subject only from the record expected, so two
 // processes that both think they hold the clock cannot both append the next tick.
 func TestTickFencing(t *testing.T) {
-	cl := natstest.Start(t, 3)
+	cl := shared(t)
 	a, b := mustLog(t, connect(t, cl.URLs(), nil), "g"), mustLog(t, connect(t, cl.URLs(), nil), "g")
 	ctx := context.Background()
 	s1, err := a.AppendAfter(ctx, []byte("T1"), 0)
@@ -391,7 +439,7 @@ func TestTickFencing(t *testing.T) {
 // TestMembers: replicas announce themselves; a client finds a tenant's replicas; one that
 // stops is removed.
 func TestMembers(t *testing.T) {
-	cl := natstest.Start(t, 3)
+	cl := shared(t)
 	a := connect(t, cl.URLs(), func(o *Options) { o.ID = "host-a:1" })
 	b := connect(t, cl.URLs(), func(o *Options) { o.ID = "host-b" })
 	ctx, cancel := context.WithCancel(context.Background())

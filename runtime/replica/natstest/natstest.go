@@ -4,8 +4,11 @@
 package natstest
 
 import (
+	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,8 +21,8 @@ const MaxPayload = 8 << 20
 
 // Cluster is an in-process JetStream cluster.
 type Cluster struct {
-	t     testing.TB
 	nodes []*Node
+	dir   string // removed at Shutdown when New made it
 }
 
 // Node is one server of a Cluster.
@@ -36,40 +39,71 @@ func (n *Node) Server() *server.Server { return n.srv }
 func (n *Node) URL() string { return fmt.Sprintf("nats://127.0.0.1:%d", n.opts.Port) }
 
 // freePorts returns k distinct ports free on loopback now.
-func freePorts(t testing.TB, k int) []int {
+func freePorts(k int) ([]int, error) {
 	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
 	var ports []int
 	for range k {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			t.Fatalf("natstest: finding a free port: %v", err)
+			return nil, fmt.Errorf("natstest: finding a free port: %w", err)
 		}
 		ls = append(ls, l)
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return ports
+	return ports, nil
 }
 
-// Start starts an n-node cluster and waits until JetStream has a meta leader and every
-// node is current. The cluster is shut down when the test ends.
+// Start starts an n-node cluster storing in the test's temporary directory and waits
+// until it is ready; it is shut down when the test ends.
 func Start(t testing.TB, n int) *Cluster {
 	t.Helper()
-	ports := freePorts(t, 2*n)
+	c, err := start(n, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Shutdown)
+	return c
+}
+
+// New starts an n-node cluster storing in a new temporary directory (removed at
+// Shutdown), for a TestMain or a benchmark harness that has no testing.TB.
+func New(n int) (*Cluster, error) {
+	dir, err := os.MkdirTemp("", "natstest-*")
+	if err != nil {
+		return nil, err
+	}
+	c, err := start(n, dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	c.dir = dir
+	return c, nil
+}
+
+func start(n int, dir string) (*Cluster, error) {
+	ports, err := freePorts(2 * n)
+	if err != nil {
+		return nil, err
+	}
 	var routes []string
 	for i := range n {
 		routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", ports[n+i]))
 	}
-	c := &Cluster{t: t}
+	c := &Cluster{}
 	for i := range n {
-		nd := &Node{Name: fmt.Sprintf("n%d", i+1), opts: server.Options{
-			ServerName: fmt.Sprintf("n%d", i+1),
+		name := fmt.Sprintf("n%d", i+1)
+		c.nodes = append(c.nodes, &Node{Name: name, opts: server.Options{
+			ServerName: name,
 			Host:       "127.0.0.1",
 			Port:       ports[i],
 			JetStream:  true,
-			StoreDir:   t.TempDir(),
+			StoreDir:   filepath.Join(dir, name),
 			MaxPayload: MaxPayload,
 			NoSigs:     true,
 			NoLog:      true,
@@ -79,36 +113,47 @@ func Start(t testing.TB, n int) *Cluster {
 				Port: ports[n+i],
 			},
 			Routes: server.RoutesFromStr(strings.Join(routes, ",")),
-		}}
-		c.nodes = append(c.nodes, nd)
+		}})
 	}
 	for i := range c.nodes {
-		c.start(i)
+		if err := c.start(i); err != nil {
+			c.Shutdown()
+			return nil, err
+		}
 	}
-	t.Cleanup(c.Shutdown)
-	c.WaitReady(30 * time.Second)
-	return c
+	if err := c.waitReady(60 * time.Second); err != nil {
+		c.Shutdown()
+		return nil, err
+	}
+	return c, nil
 }
 
-func (c *Cluster) start(i int) {
-	c.t.Helper()
+func (c *Cluster) start(i int) error {
 	nd := c.nodes[i]
 	opts := nd.opts // a copy: the server fills in its options
 	srv, err := server.NewServer(&opts)
 	if err != nil {
-		c.t.Fatalf("natstest: node %s: %v", nd.Name, err)
+		return fmt.Errorf("natstest: node %s: %w", nd.Name, err)
 	}
 	go srv.Start()
 	if !srv.ReadyForConnections(20 * time.Second) {
-		c.t.Fatalf("natstest: node %s did not start", nd.Name)
+		srv.Shutdown()
+		return fmt.Errorf("natstest: node %s did not start", nd.Name)
 	}
 	nd.srv = srv
+	return nil
 }
 
 // WaitReady waits until the running nodes agree on a JetStream meta leader and are
-// current.
-func (c *Cluster) WaitReady(d time.Duration) {
-	c.t.Helper()
+// current, failing the test after d.
+func (c *Cluster) WaitReady(t testing.TB, d time.Duration) {
+	t.Helper()
+	if err := c.waitReady(d); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (c *Cluster) waitReady(d time.Duration) error {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		leaders, current, up := 0, 0, 0
@@ -125,11 +170,11 @@ func (c *Cluster) WaitReady(d time.Duration) {
 			}
 		}
 		if leaders == 1 && current == up {
-			return
+			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	c.t.Fatalf("natstest: the cluster is not ready after %v", d)
+	return errors.New("natstest: the cluster is not ready after " + d.String())
 }
 
 // Nodes returns the cluster's nodes.
@@ -156,12 +201,14 @@ func (c *Cluster) Kill(i int) {
 }
 
 // Restart starts node i again with its name, ports and store.
-func (c *Cluster) Restart(i int) {
-	c.t.Helper()
+func (c *Cluster) Restart(t testing.TB, i int) {
+	t.Helper()
 	if c.nodes[i].srv != nil {
 		c.Kill(i)
 	}
-	c.start(i)
+	if err := c.start(i); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // StreamLeader returns the index of the node leading the stream in the global account
@@ -175,9 +222,12 @@ func (c *Cluster) StreamLeader(stream string) int {
 	return -1
 }
 
-// Shutdown stops every node.
+// Shutdown stops every node (and removes the store New made).
 func (c *Cluster) Shutdown() {
 	for i := range c.nodes {
 		c.Kill(i)
+	}
+	if c.dir != "" {
+		os.RemoveAll(c.dir)
 	}
 }
