@@ -154,16 +154,25 @@ func TestLeaseTakeover(t *testing.T) {
 }
 
 // TestKillNode: appending while the node leading the stream is killed and later
-// restarted loses no acknowledged record, stores none twice, and keeps their order.
+// restarted loses no acknowledged record, stores none twice, and keeps their order; a
+// follower running meanwhile (connected to the node killed, when the pool put it first)
+// and a fresh one see exactly the acknowledged records.
 func TestKillNode(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits for a RAFT election (5-10 s)")
-	}
 	cl := natstest.Start(t, 3)
 	c := connect(t, cl.URLs(), nil)
 	l := mustLog(t, c, "a")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	live := mustLog(t, connect(t, cl.URLs(), nil), "a")
+	var seen []rec
+	liveCtx, stopLive := context.WithCancel(ctx)
+	liveDone := make(chan error, 1)
+	go func() {
+		liveDone <- live.Follow(liveCtx, 0, func(seq uint64, r []byte) error {
+			seen = append(seen, rec{seq, string(r)})
+			return nil
+		})
+	}()
 	const n = 300
 	var acked []rec
 	var worst time.Duration
@@ -210,6 +219,17 @@ func TestKillNode(t *testing.T) {
 		if acked[i].seq <= acked[i-1].seq {
 			t.Fatalf("record %d stored at %d, after record %d at %d", i, acked[i].seq, i-1, acked[i-1].seq)
 		}
+	}
+	waitFor(t, 30*time.Second, "the live follower never caught up", func() bool {
+		st, err := live.Lag(ctx)
+		return err == nil && st.Applied == acked[n-1].seq && st.CaughtUp()
+	})
+	stopLive()
+	if err := <-liveDone; !errors.Is(err, context.Canceled) {
+		t.Fatalf("live follower: %v", err)
+	}
+	if !slices.Equal(seen, acked) {
+		t.Fatalf("the live follower saw %d records, %d acknowledged (or not the same)", len(seen), len(acked))
 	}
 	// A fresh follower sees exactly the acknowledged records.
 	f := mustLog(t, connect(t, cl.URLs(), nil), "a")

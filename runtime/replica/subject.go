@@ -20,7 +20,8 @@ func TenantToken(tenant string) string {
 	return "_x" + hex.EncodeToString([]byte(tenant))
 }
 
-// TenantOf returns the tenant id of a token made by TenantToken.
+// TenantOf returns the tenant id of a token made by TenantToken (and refuses any other
+// string, so that one tenant has one token).
 func TenantOf(token string) (string, error) {
 	if plainToken(token) {
 		return token, nil
@@ -32,6 +33,9 @@ func TenantOf(token string) (string, error) {
 	b, err := hex.DecodeString(h)
 	if err != nil {
 		return "", fmt.Errorf("replica: tenant token %q: %w", token, err)
+	}
+	if TenantToken(string(b)) != token { // "_x61" (the plain "a"), upper-case hex
+		return "", fmt.Errorf("replica: %q is not the token of its tenant %q", token, b)
 	}
 	return string(b), nil
 }
