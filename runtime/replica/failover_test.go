@@ -31,24 +31,15 @@ func (tk *ticker) lead(ctx context.Context) {
 		tk.spans = append(tk.spans, [2]time.Time{start, time.Now()})
 		tk.mu.Unlock()
 	}()
-	last, r, err := tk.l.Last(ctx, 'T')
-	if err != nil {
-		return
-	}
-	n := 0
-	if r != nil {
-		n, _ = strconv.Atoi(string(r[1:]))
-	}
-	for ctx.Err() == nil {
-		seq, err := tk.l.AppendAfter(ctx, []byte("T"+strconv.Itoa(n+1)), last)
-		if err != nil {
-			return // lost the clock (ErrConflict) or the connection
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	_ = tk.l.LeadTicks(ctx, 'T', tick.C, func(prev []byte, _ time.Time) []byte {
+		n := 0
+		if prev != nil {
+			n, _ = strconv.Atoi(string(prev[1:]))
 		}
-		last, n = seq, n+1
-		if sleep(ctx, 20*time.Millisecond) != nil {
-			return
-		}
-	}
+		return []byte("T" + strconv.Itoa(n+1))
+	})
 }
 
 func (tk *ticker) led() [][2]time.Time {

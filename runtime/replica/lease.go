@@ -175,3 +175,38 @@ func (l *Lease) hold(ctx context.Context, rev uint64, every, margin time.Duratio
 		}
 	}
 }
+
+// LeadTicks appends the group's clock: for each value received from ticks it appends the
+// record next returns, under the group's home tenant, chained with AppendAfter from the
+// last record of the same kind in the stream (so that a new holder continues the chain
+// and a stale one cannot extend it). next gets the previous tick record (nil when there
+// is none yet) and the tick's time, and returns the next record (its first byte is the
+// kind) or nil to skip this tick. LeadTicks returns when ctx ends (ctx.Err()), when
+// another process appended a tick (ErrConflict: it holds the clock now), or on an error.
+// Run it as a lease's lead function: Lease.Run(ctx, func(ctx) { log.LeadTicks(ctx, …) }).
+func (l *Log) LeadTicks(ctx context.Context, kind byte, ticks <-chan time.Time, next func(prev []byte, now time.Time) []byte) error {
+	last, prev, err := l.Last(ctx, kind)
+	if err != nil {
+		return err
+	}
+	for {
+		var now time.Time
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case now = <-ticks:
+		}
+		rec := next(prev, now)
+		if rec == nil {
+			continue
+		}
+		if rec[0] != kind {
+			return fmt.Errorf("replica: a tick record of kind %q, want %q", rec[0], kind)
+		}
+		seq, err := l.AppendAfter(ctx, rec, last)
+		if err != nil {
+			return err
+		}
+		last, prev = seq, rec
+	}
+}

@@ -434,6 +434,42 @@ func TestTickFencing(t *testing.T) {
 	if len(got) != 3 || got[0].data != "T1" || got[1].data != "Bx" || got[2].data != "T2" {
 		t.Fatalf("log: %v", got)
 	}
+
+	// LeadTicks continues from the last tick and stops once another process ticked.
+	ticks := make(chan time.Time)
+	done := make(chan error, 1)
+	skipped := false
+	go func() {
+		done <- a.LeadTicks(ctx, 'T', ticks, func(prev []byte, _ time.Time) []byte {
+			if string(prev) == "T3" && !skipped {
+				skipped = true
+				return nil // nothing to tick this time
+			}
+			return []byte("T" + strconv.Itoa(int(prev[1]-'0')+1))
+		})
+	}()
+	ticks <- time.Now() // T3
+	ticks <- time.Now() // skipped
+	last, r, err = b.Last(ctx, 'T')
+	if err != nil || string(r) != "T3" {
+		t.Fatalf("after LeadTicks: %q %v", r, err)
+	}
+	if _, err := b.AppendAfter(ctx, []byte("T9"), last); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ticks <- time.Now():
+	case err := <-done:
+		t.Fatalf("LeadTicks returned before its tick: %v", err)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrConflict) {
+			t.Fatalf("LeadTicks after another's tick: %v, want ErrConflict", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("LeadTicks went on after another process ticked")
+	}
 }
 
 // TestMembers: replicas announce themselves; a client finds a tenant's replicas; one that
