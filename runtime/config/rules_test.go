@@ -1,7 +1,6 @@
 package config_test
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -344,23 +343,19 @@ func TestSchemaRules(t *testing.T) {
 	})
 }
 
-func TestCompileHooks(t *testing.T) {
+// TestCompileExpressions: Load compiles filters and custom-value formulas, with the
+// position of the expression and of the problem in it; LoadNoCompile does not.
+func TestCompileExpressions(t *testing.T) {
 	doc := `filters: {Gold: 'Segment ==== "Gold"', Ok: 'true'}
 statTypes:
   Sum: {objects: [Queue], category: TotalCustomValue, subject: DNAction, mainMask: [CallDistributed], formula: "data.Amount +"}
 `
-	bad := errors.New("syntax error")
-	opts := config.Options{
-		CompileFilter: func(expr string) error {
-			if expr == "true" {
-				return nil
-			}
-			return bad
-		},
-		CompileFormula: func(string) error { return bad },
-	}
 	assert.Equal(t, render(t, doc, []want{
-		at(`'Segment`, `filter "Gold": syntax error`),
-		at(`"data.Amount`, `formula: syntax error`),
-	}), loadErrors(t, doc, opts))
+		at(`'Segment`, `filter "Gold": unexpected token Operator("==") (column 11 of the expression)`),
+		at(`"data.Amount`, `formula: unexpected token EOF (column 13 of the expression)`),
+	}), loadErrors(t, doc, config.Options{}))
+	c, err := config.LoadNoCompile(file, strings.NewReader(doc))
+	require.NoError(t, err)
+	f, _ := c.Filter("Gold")
+	assert.Equal(t, `Segment ==== "Gold"`, f.Expr, "kept as written")
 }
