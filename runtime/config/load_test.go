@@ -301,7 +301,7 @@ func TestSchemaNameDefs(t *testing.T) {
 		}
 		assert.Contains(t, enum, want, "$defs/%s", name)
 	}
-	assert.NotContains(t, v.Defs["category"].Enum, "EstimWaitingTime", "unsupported categories are left out")
+	assert.NotContains(t, v.Defs["category"].Enum, "JavaCategory", "unsupported categories are left out")
 	assert.NotContains(t, v.Defs["subject"].Enum, "CampaignAction", "subjects that apply to nothing are left out")
 }
 

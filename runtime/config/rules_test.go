@@ -149,9 +149,9 @@ func TestStatTypeRules(t *testing.T) {
 		{"unknown category", `statTypes:
   T: {objects: [Queue], category: TotalCount, subject: DNAction, mainMask: [CallDistributed]}
 `, []want{at(`TotalCount`, `unknown category "TotalCount"`)}},
-		{"unsupported category", `statTypes:
-  T: {objects: [Queue], category: EstimWaitingTime, subject: DNAction, mainMask: [CallDistributed]}
-`, []want{at(`EstimWaitingTime`, `category EstimWaitingTime is not supported by statkit (see docs/categories.md)`)}},
+		{"replaced category", `statTypes:
+  T: {objects: [Queue], category: JavaCategory, subject: DNAction, mainMask: [CallDistributed]}
+`, []want{at(`JavaCategory`, `category JavaCategory ran Stat Server Java extensions, which statkit replaces: use Formula for a value computed from other statistics, or a CustomValue category for one computed from the actions' data (see docs/categories.md)`)}},
 		{"unknown subject", `statTypes:
   T: {objects: [Queue], category: TotalNumber, subject: QueueAction, mainMask: [CallDistributed]}
 `, []want{at(`QueueAction`, `unknown subject "QueueAction"`)}},

@@ -18,6 +18,7 @@ type attrs struct {
 	src, ixn, media, agent, place string
 	data                          event.Data
 	done, pass                    uint64
+	reason                        string // a refused event's code (refused.go), "" otherwise
 }
 
 // program is a compiled filter or formula.
@@ -74,7 +75,7 @@ func (x *exprs) formula(text string) (*program, error) {
 // instance fills the scratch instance from a.
 func (x *exprs) instance(a *attrs) *expr.Instance {
 	x.in = expr.Instance{Media: a.media, Interaction: a.ixn, Agent: a.agent, Place: a.place, Source: a.src,
-		Action: actionName(a.act), Data: a.data}
+		Action: actionName(a.act), Data: a.data, Reason: a.reason}
 	return &x.in
 }
 

@@ -18,6 +18,8 @@
 //	action       string  the action name (without variant)
 //	data         map     the attached data: key → string in filters, key → number
 //	                     (ParseNumber) in formulas; a missing key is "" or 0
+//	reason       string  the code of a refused event (end_without_start, …), for the
+//	                     filters of TotalNumberErrors; "" for an accepted action
 //
 // PairExists(key, value) is true when the data has key with exactly that value;
 // PairExists(key) when it has key with any value. number(s) converts a string with

@@ -18,6 +18,8 @@ import (
 type Instance struct {
 	Media, Interaction, Agent, Place, Source, Action string
 	Data                                             event.Data
+	// Reason is the code of a refused event (TotalNumberErrors), "" otherwise.
+	Reason string
 }
 
 // filterEnv is the environment of filters.
@@ -29,6 +31,7 @@ type filterEnv struct {
 	Source      string            `expr:"source"`
 	Action      string            `expr:"action"`
 	Data        map[string]string `expr:"data"`
+	Reason      string            `expr:"reason"`
 }
 
 // formulaEnv is the environment of custom-value formulas: data values are numbers.
@@ -40,6 +43,7 @@ type formulaEnv struct {
 	Source      string             `expr:"source"`
 	Action      string             `expr:"action"`
 	Data        map[string]float64 `expr:"data"`
+	Reason      string             `expr:"reason"`
 }
 
 // Program is a compiled filter or custom-value formula, bound to the Machine that
@@ -156,6 +160,7 @@ func (m *Machine) Filter(p *Program, in *Instance) bool {
 	m.Evals++
 	env := &m.fenv
 	env.Media, env.Interaction, env.Agent, env.Place, env.Source, env.Action = in.Media, in.Interaction, in.Agent, in.Place, in.Source, in.Action
+	env.Reason = in.Reason
 	if p.usesData {
 		clear(env.Data)
 		for i := len(in.Data) - 1; i >= 0; i-- { // the first of repeated keys wins
@@ -174,6 +179,7 @@ func (m *Machine) Filter(p *Program, in *Instance) bool {
 func (m *Machine) Formula(p *Program, in *Instance) float64 {
 	env := &m.menv
 	env.Media, env.Interaction, env.Agent, env.Place, env.Source, env.Action = in.Media, in.Interaction, in.Agent, in.Place, in.Source, in.Action
+	env.Reason = in.Reason
 	if p.usesData {
 		clear(env.Data)
 		for i := len(in.Data) - 1; i >= 0; i-- {
