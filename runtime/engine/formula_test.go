@@ -88,7 +88,9 @@ func qAbandoned(t event.Time, ixn string, d float64, opts ...evOpt) *event.Event
 func qDistributed(t event.Time, ixn string, d float64, opts ...evOpt) *event.Event {
 	return once(t, action.CallDistributed, "Support@SW1", ixn, d, opts...)
 }
-func gold() evOpt { return func(e *event.Event) { e.Data = event.Data{{Key: "Segment", Value: "Gold"}} } }
+func gold() evOpt {
+	return func(e *event.Event) { e.Data = event.Data{{Key: "Segment", Value: "Gold"}} }
+}
 
 func TestFormulaValues(t *testing.T) {
 	e := newEngineYAML(t, queueStatTypes+queueSections+`statistics:
