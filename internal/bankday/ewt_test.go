@@ -85,7 +85,7 @@ func measureEWT(t *testing.T) []ewtFigures {
 	asterisk := ewtMethod{"Asterisk's announced hold time", map[string]float64{}}
 	type queue struct {
 		sum, answered, abandoned int64 // answered waits (s), answers, abandons
-		last, hold                 int64 // the last answered wait, Asterisk's holdtime (s)
+		last, hold               int64 // the last answered wait, Asterisk's holdtime (s)
 	}
 	queues := map[string]*queue{}
 	var sumAll, nAll int64
