@@ -13,8 +13,8 @@ import (
 // index mask is empty: accepted events never reach it); the engine lists the open ones by
 // object in refusals. Apply, when it refuses an event and some are open, finds the
 // objects the event concerns — those its source propagates to, as far as they are known
-// (the source object, its place and their groups, the agents logged in on a DN or the
-// agent the event names and their groups, the tenant) — and counts the event for each of
+// (the source object, its place and their groups, the agent the event names or, when it
+// names none, the agents logged in on the DN, and their groups, the tenant) — and counts the event for each of
 // their statistics whose MainMask has the event's action, of the stat type's media type
 // when it has one, and whose filter holds on the event, where the filter reads the
 // refusal's code as reason. The event counts at the engine clock (a refusal does not move
@@ -80,7 +80,7 @@ func (e *Engine) refusedTargets(ev *event.Event) {
 			dn := &e.objs[d]
 			e.add(d, all)
 			e.addWithGroups(dn.place, all)
-			if named == noObj {
+			if ev.Agent == "" { // an event naming an agent, even an unknown one, is not theirs
 				for _, a := range dn.logged {
 					e.addWithGroups(a, all)
 				}

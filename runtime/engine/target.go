@@ -15,8 +15,9 @@ import (
 //   - a DN, a place or an agent is available when its status is a ready-role action
 //     (WaitForNextCall): why is "ready"; otherwise why is "logged out" (the loggedOut
 //     status of an agent logged in nowhere), "not ready" (a notReady-role status; the
-//     node's reason has the ReasonCode), "after-call work", "busy" (any other status:
-//     a call, ringing, dialing, …) or "no status" (nothing in progress);
+//     node's reason has the ReasonCode), "logged in, not ready" (logged in with no other
+//     status), "after-call work", "busy" (any other status: a call, ringing, dialing, …)
+//     or "no status" (nothing in progress);
 //   - a group or a tenant is available when one of its members is: why is "N of M
 //     available".
 //
@@ -58,6 +59,8 @@ func statusTarget(a action.ID) (bool, string) {
 		return true, "ready"
 	case a.HasRole(action.RoleLoggedOut):
 		return false, "logged out"
+	case a.HasRole(action.RoleLogin):
+		return false, "logged in, not ready"
 	case a.HasRole(action.RoleNotReady):
 		return false, "not ready"
 	case a.HasRole(action.RoleAfterCallWork):
