@@ -264,7 +264,7 @@ func TestTotalNumberErrors(t *testing.T) {
 	})
 	assert.Equal(t, 0.0, num(t, e, "dn"), "the refusal before the clock started is not counted")
 	for _, ev := range []*event.Event{
-		end(at("09:01:00"), action.CallInbound, "7001", "nope"),            // end_without_start
+		end(at("09:01:00"), action.CallInbound, "7001", "nope"),             // end_without_start
 		begin(at("09:02:00"), action.CallRinging, "7001", "c2"),             // accepted
 		begin(at("09:02:30"), action.CallRinging, "7001", "c2"),             // duplicate_start
 		begin(at("09:00:30"), action.CallInbound, "7001", "c3"),             // late_event
