@@ -45,6 +45,15 @@
 //	    description: Calls distributed within the range over distributed plus abandoned after it.
 //	  TalkTime: {objects: [Agent, GroupAgents], category: TotalTime, subject: DNAction, mainMask: [CallInbound, CallOutbound, CallInternal]}
 //	  AgentState: {objects: [Agent], category: CurrentState, subject: AgentStatus, mainMask: ["*"]}
+//	  CallsEntered: {objects: [Queue, GroupQueues], category: TotalNumber, subject: DNAction, mainMask: [CallEntered]}
+//	  CallsAbandoned: {objects: [Queue, GroupQueues], category: TotalNumber, subject: DNAction, mainMask: [CallAbandoned]}
+//	  AnsweredWait: {objects: [Queue, GroupQueues], category: TotalTime, subject: DNAction, mainMask: [CallDistributed]}
+//	  BusyTime: {objects: [Agent, GroupAgents], category: TotalTime, subject: AgentStatus, mainMask: [CallInbound, CallOutbound, CallInternal, CallOnHold]}
+//	  LoggedInTime: {objects: [Agent, GroupAgents], category: TotalTime, subject: AgentStatus, mainMask: ["*", "~LoggedOut"]}
+//	  AbandonRate: {objects: [Queue, GroupQueues], category: Formula, formula: "100 * CallsAbandoned / CallsEntered"}
+//	  SpeedOfAnswer: {objects: [Queue, GroupQueues], category: Formula, formula: "AnsweredWait / CallsAnswered", description: "Average speed of answer, in seconds."}
+//	  Occupancy: {objects: [Agent, GroupAgents], category: Formula, formula: "100 * BusyTime / LoggedInTime"}
+//	  EstimatedWait: {objects: [Queue, GroupQueues], category: EstimWaitingTime, subject: DNAction, mainMask: [CallWait], relMask: [CallDistributed]}
 //	timeProfiles:
 //	  Default: {type: Growing, reset: ["00:00"], timezone: UTC}
 //	  Last15: {type: Sliding, window: 900, step: 60}
@@ -61,6 +70,10 @@
 //	  - {id: ann-talk, statType: TalkTime, object: {type: Agent, id: "1001"}, profile: Shift, notification: {mode: periodical, period: 10}}
 //	  - {id: sales-talk-last10, statType: TalkTime, object: {type: GroupAgents, id: Sales}, profile: Last10}
 //	  - {id: ann-state, statType: AgentState, object: {type: Agent, id: "1001"}}
+//	  - {id: q-abandon-rate, statType: AbandonRate, object: {type: Queue, id: "Support@SW1"}}
+//	  - {id: q-asa, statType: SpeedOfAnswer, object: {type: Queue, id: "Support@SW1"}}
+//	  - {id: q-ewt, statType: EstimatedWait, object: {type: Queue, id: "Support@SW1"}}
+//	  - {id: sales-occupancy, statType: Occupancy, object: {type: GroupAgents, id: Sales}}
 //
 // # Keys
 //
