@@ -8,6 +8,7 @@ import (
 
 	"github.com/statkit/statkit/generated/category"
 	"github.com/statkit/statkit/generated/object"
+	"github.com/statkit/statkit/internal/suggest"
 	"github.com/statkit/statkit/runtime/expr"
 )
 
@@ -152,7 +153,7 @@ func (l *loader) formulaInput(st *StatType, r expr.Ref) (FormulaInput, error) {
 		s, ok := l.cfg.statistics[r.ID]
 		switch {
 		case !ok:
-			return in, fmt.Errorf("unknown statistic %q", r.ID)
+			return in, fmt.Errorf("unknown statistic %q%s", r.ID, suggest.Hint(r.ID, keysOf(l.cfg.statistics)))
 		case s.StatType != nil && s.StatType.Category.IsStructured():
 			return in, fmt.Errorf("statistic %q is a %s structure; a formula reads numbers", r.ID, s.StatType.Category)
 		}
@@ -162,7 +163,7 @@ func (l *loader) formulaInput(st *StatType, r expr.Ref) (FormulaInput, error) {
 	t, ok := l.cfg.statTypes[r.StatType]
 	switch {
 	case !ok:
-		return in, fmt.Errorf("unknown stat type %q", r.StatType)
+		return in, fmt.Errorf("unknown stat type %q%s", r.StatType, suggest.Hint(r.StatType, keysOf(l.cfg.statTypes)))
 	case t.Category.IsStructured():
 		return in, fmt.Errorf("stat type %q is a %s structure; a formula reads numbers", r.StatType, t.Category)
 	case st.Objects&^t.Objects != 0:
@@ -173,7 +174,7 @@ func (l *loader) formulaInput(st *StatType, r expr.Ref) (FormulaInput, error) {
 		p, ok := l.cfg.profiles[r.Profile]
 		switch {
 		case !ok:
-			return in, fmt.Errorf("unknown time profile %q", r.Profile)
+			return in, fmt.Errorf("unknown time profile %q%s", r.Profile, suggest.Hint(r.Profile, keysOf(l.cfg.profiles)))
 		case p.Type == ProfileSinceLogin && st.Objects&^object.TypeSetOf(object.TypeAgent) != 0:
 			return in, fmt.Errorf("time profile %q is SinceLogin, which applies only to Agent objects", r.Profile)
 		}

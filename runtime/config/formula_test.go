@@ -92,7 +92,7 @@ func refs(in []config.FormulaInput) []expr.Ref {
 func TestFormulaRules(t *testing.T) {
 	checkRules(t, []ruleCase{
 		{"unknown input", formulaTopology + `  R: {objects: [Queue], category: Formula, formula: "100 * Abandonned / Entered"}
-`, []want{at(`"100 * Abandonned`, `formula: unknown stat type "Abandonned" (column 7 of the expression)`)}},
+`, []want{at(`"100 * Abandonned`, `formula: unknown stat type "Abandonned" (did you mean "Abandoned"?) (column 7 of the expression)`)}},
 		{"structured input", formulaTopology + `  R: {objects: [Queue], category: Formula, formula: "State + 1"}
 `, []want{at(`"State + 1"`, `formula: stat type "State" is a CurrentState structure; a formula reads numbers (column 1 of the expression)`)}},
 		{"input not for the objects", formulaTopology + `  R: {objects: [Queue, GroupQueues], category: Formula, formula: "QueueOnly"}

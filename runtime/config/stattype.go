@@ -92,7 +92,7 @@ func (l *loader) stObjects(st *StatType, n *yaml.Node) map[object.Type]*yaml.Nod
 		t, err := object.ParseType(text(item))
 		switch {
 		case err != nil:
-			l.errorf(item, "unknown object type %q (known: %s)", text(item), typeNames(object.TypeSetOf(object.AllTypes()...)))
+			l.errorf(item, "unknown object type %q%s (known: %s)", text(item), hintObjectType(text(item)), typeNames(object.TypeSetOf(object.AllTypes()...)))
 		case st.Objects.Has(t):
 			l.errorf(item, "duplicate object type %s", t)
 		default:
@@ -111,7 +111,7 @@ func (l *loader) stCategory(st *StatType, n *yaml.Node) {
 	c, err := category.Parse(text(n))
 	switch {
 	case err != nil:
-		l.errorf(n, "unknown category %q", text(n))
+		l.errorf(n, "unknown category %q%s", text(n), hintCategory(text(n)))
 	case c == category.JavaCategory:
 		l.errorf(n, "category JavaCategory ran Stat Server Java extensions, which statkit replaces: use Formula for a value computed from other statistics, or a CustomValue category for one computed from the actions' data (see docs/categories.md)")
 	case c.Support() == category.SupportUnsupported:
@@ -125,7 +125,7 @@ func (l *loader) stCategory(st *StatType, n *yaml.Node) {
 func (l *loader) stSubject(st *StatType, n *yaml.Node, objects map[object.Type]*yaml.Node) {
 	s, err := parseSubject(text(n))
 	if err != nil {
-		l.errorf(n, "unknown subject %q", text(n))
+		l.errorf(n, "unknown subject %q%s", text(n), hintSubject(text(n)))
 		return
 	}
 	st.Subject = s
@@ -229,14 +229,14 @@ func (l *loader) maskEntry(what, s string, n *yaml.Node, st *StatType) (maskEntr
 	case strings.HasSuffix(name, ")") && strings.Contains(name, " ("):
 		id, err := action.ParseID(name)
 		if err != nil {
-			l.errorf(n, "%s: unknown action %q", what, name)
+			l.errorf(n, "%s: unknown action %q%s", what, name, hintAction(name, true))
 			return e, false
 		}
 		rows = []action.ID{id}
 	default:
 		rows = action.ByName(name)
 		if len(rows) == 0 {
-			l.errorf(n, "%s: unknown action %q", what, name)
+			l.errorf(n, "%s: unknown action %q%s", what, name, hintAction(name, false))
 			return e, false
 		}
 	}
