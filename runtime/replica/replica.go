@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,6 +73,7 @@ type Client struct {
 	trim     jetstream.KeyValue
 	members  jetstream.KeyValue
 	snaps    jetstream.ObjectStore
+	snapsStr jetstream.Stream // the object store's stream, listed without a consumer
 }
 
 // Connect connects to NATS and opens (creating when missing) the stream and buckets.
@@ -158,6 +160,28 @@ func defaultID() string {
 	return fmt.Sprintf("%s-%d-%s", h, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
+// attempt runs op with a per-attempt deadline and tries again on a transient failure
+// (a request lost in a leader election answers nothing: only a deadline ends it) until
+// ctx ends.
+func attempt(ctx context.Context, what string, op func(ctx context.Context) error) error {
+	wait := 50 * time.Millisecond
+	for {
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := op(actx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil || !(transient(err) || errors.Is(err, context.DeadlineExceeded)) {
+			return fmt.Errorf("replica: %s: %w", what, err)
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return fmt.Errorf("replica: %s: %w", what, err)
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
+
 // open creates or binds the stream and the buckets.
 func (c *Client) open(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.ConnectTimeout+20*time.Second)
@@ -168,79 +192,108 @@ func (c *Client) open(ctx context.Context) error {
 	}
 	c.js = js
 	name := c.opts.Stream
-	st, err := js.Stream(ctx, name)
-	switch {
-	case err == nil:
-		c.stream = st
-		c.replicas = st.CachedInfo().Config.Replicas
+	var found bool
+	err = attempt(ctx, "stream "+name, func(ctx context.Context) error {
+		st, err := js.Stream(ctx, name)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			return nil
+		}
+		if err == nil {
+			c.stream, found = st, true
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if found {
+		cfg := c.stream.CachedInfo().Config
+		c.replicas = cfg.Replicas
+		if !slices.Contains(cfg.Subjects, name+".>") {
+			return fmt.Errorf("replica: stream %s exists with subjects %v, not %s.> (another application's stream? use --stream)",
+				name, cfg.Subjects, name)
+		}
+		if cfg.Duplicates < c.opts.DuplicateWindow {
+			c.log.Warn("replica: the stream's duplicate window is shorter than asked; the engine's key table covers the rest",
+				"stream", name, "window", cfg.Duplicates, "asked", c.opts.DuplicateWindow)
+		}
 		if c.opts.Replicas > 0 && c.replicas != c.opts.Replicas {
 			c.log.Warn("replica: the stream exists with another replication factor; keeping it",
 				"stream", name, "replicas", c.replicas, "asked", c.opts.Replicas)
 		}
-	case errors.Is(err, jetstream.ErrStreamNotFound):
+	} else {
 		err = c.tryReplicas(func(r int) error {
-			st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-				Name:        name,
-				Description: "statkit records (see runtime/replica)",
-				Subjects:    []string{name + ".>"},
-				Storage:     jetstream.FileStorage,
-				Replicas:    r,
-				Retention:   jetstream.LimitsPolicy,
-				Discard:     jetstream.DiscardNew,
-				MaxMsgs:     -1,
-				MaxBytes:    -1,
-				Duplicates:  c.opts.DuplicateWindow,
-				AllowDirect: true,
-				DenyDelete:  true,
+			return attempt(ctx, "creating stream "+name, func(ctx context.Context) error {
+				st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+					Name:        name,
+					Description: "statkit records (see runtime/replica)",
+					Subjects:    []string{name + ".>"},
+					Storage:     jetstream.FileStorage,
+					Replicas:    r,
+					Retention:   jetstream.LimitsPolicy,
+					Discard:     jetstream.DiscardNew,
+					MaxMsgs:     -1,
+					MaxBytes:    -1,
+					Duplicates:  c.opts.DuplicateWindow,
+					AllowDirect: true,
+					DenyDelete:  true,
+				})
+				if err == nil {
+					c.stream, c.replicas = st, r
+				}
+				return err
 			})
-			if err == nil {
-				c.stream, c.replicas = st, r
-			}
-			return err
 		})
 		if err != nil {
-			return fmt.Errorf("replica: creating stream %s: %w", name, err)
+			return err
 		}
-	default:
-		return fmt.Errorf("replica: stream %s: %w", name, err)
 	}
 	r := c.replicas
-	c.leases, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: name + "_leases", Description: "statkit leases (clock and sources of a group)",
-		History: 1, TTL: c.opts.LeaseTTL, Storage: jetstream.FileStorage, Replicas: r,
-	})
-	if err != nil {
-		return fmt.Errorf("replica: lease bucket: %w", err)
+	kv := func(what string, dst *jetstream.KeyValue, cfg jetstream.KeyValueConfig) error {
+		cfg.History, cfg.Storage, cfg.Replicas = 1, jetstream.FileStorage, r
+		return attempt(ctx, what, func(ctx context.Context) error {
+			b, err := js.CreateOrUpdateKeyValue(ctx, cfg)
+			*dst = b
+			return err
+		})
 	}
-	c.trim, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	if err := kv("lease bucket", &c.leases, jetstream.KeyValueConfig{
+		Bucket: name + "_leases", Description: "statkit leases (clock and sources of a group)", TTL: c.opts.LeaseTTL,
+	}); err != nil {
+		return err
+	}
+	if err := kv("trim bucket", &c.trim, jetstream.KeyValueConfig{
 		Bucket: name + "_trim", Description: "statkit: per tenant, the stream sequence below which records were trimmed",
-		History: 1, Storage: jetstream.FileStorage, Replicas: r,
+	}); err != nil {
+		return err
+	}
+	if err := kv("members bucket", &c.members, jetstream.KeyValueConfig{
+		Bucket: name + "_replicas", Description: "statkit replicas announced (see Client.Announce)", TTL: 3 * c.opts.LeaseTTL,
+	}); err != nil {
+		return err
+	}
+	err = attempt(ctx, "snapshot bucket", func(ctx context.Context) error {
+		o, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+			Bucket: name + "_snapshots", Description: "statkit snapshots, <group>/<stream sequence>",
+			Storage: jetstream.FileStorage, Replicas: r,
+		})
+		c.snaps = o
+		return err
 	})
 	if err != nil {
-		return fmt.Errorf("replica: trim bucket: %w", err)
+		return err
 	}
-	c.members, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: name + "_replicas", Description: "statkit replicas announced (see Client.Announce)",
-		History: 1, TTL: 3 * c.opts.LeaseTTL, Storage: jetstream.FileStorage, Replicas: r,
+	return attempt(ctx, "snapshot bucket's stream", func(ctx context.Context) error {
+		st, err := js.Stream(ctx, "OBJ_"+name+"_snapshots")
+		c.snapsStr = st
+		return err
 	})
-	if err != nil {
-		return fmt.Errorf("replica: members bucket: %w", err)
-	}
-	c.snaps, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
-		Bucket: name + "_snapshots", Description: "statkit snapshots, <group>/<stream sequence>",
-		Storage: jetstream.FileStorage, Replicas: r,
-	})
-	if errors.Is(err, jetstream.ErrBucketExists) {
-		c.snaps, err = js.ObjectStore(ctx, name+"_snapshots")
-	}
-	if err != nil {
-		return fmt.Errorf("replica: snapshot bucket: %w", err)
-	}
-	return nil
 }
 
 // tryReplicas calls create with the replication factor asked, or min(3, cluster size):
-// 3, then lower while the cluster is too small for it.
+// 3, then lower while the cluster is too small for it. A cluster still forming answers
+// like a small one (its meta leader does not know every peer yet), so a factor is given
+// up only after the refusal lasted 10 seconds.
 func (c *Client) tryReplicas(create func(r int) error) error {
 	if c.opts.Replicas > 0 {
 		return create(c.opts.Replicas)
@@ -249,6 +302,7 @@ func (c *Client) tryReplicas(create func(r int) error) error {
 	if c.nc.ConnectedClusterName() == "" {
 		r = 1
 	}
+	since := time.Now()
 	for {
 		err := create(r)
 		var apiErr *jetstream.APIError
@@ -256,11 +310,20 @@ func (c *Client) tryReplicas(create func(r int) error) error {
 			return err
 		}
 		// 10074: replicas > 1 not supported in non-clustered mode; 10023: insufficient
-		// resources (fewer servers than replicas).
-		if apiErr.ErrorCode != 10074 && apiErr.ErrorCode != 10023 {
+		// resources; 10005: no suitable peers for placement.
+		switch apiErr.ErrorCode {
+		case 10074:
+		case 10023, 10005:
+			if time.Since(since) < 10*time.Second {
+				time.Sleep(250 * time.Millisecond)
+				continue
+			}
+		default:
 			return err
 		}
+		c.log.Warn("replica: the cluster is too small for the stream's replicas; fewer", "replicas", r, "err", err)
 		r--
+		since = time.Now()
 	}
 }
 

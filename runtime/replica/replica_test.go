@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/statkit/statkit/runtime/replica/natstest"
 )
 
@@ -513,4 +514,18 @@ func TestMembers(t *testing.T) {
 		ms, err := b.Members(ctx)
 		return err == nil && len(ms) == 1 && ms[0].ID == "host-b"
 	})
+}
+
+// TestForeignStream: a stream of the same name that does not hold <name>.> is refused.
+func TestForeignStream(t *testing.T) {
+	cl := shared(t)
+	c := connect(t, cl.URLs(), nil) // creates the stream TestForeignStream
+	ctx := context.Background()
+	if _, err := c.js.CreateStream(ctx, jetstream.StreamConfig{Name: "orders", Subjects: []string{"orders.new"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Connect(ctx, Options{URLs: cl.URLs(), Stream: "orders", Logger: quiet})
+	if err == nil || !strings.Contains(err.Error(), "orders.>") {
+		t.Fatalf("connecting to a foreign stream: %v", err)
+	}
 }

@@ -3,6 +3,7 @@ package replica
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -18,29 +19,62 @@ func (l *Log) snapshotName(seq uint64) string {
 	return fmt.Sprintf("%s/%020d", l.group.Name(), seq)
 }
 
+// metaSubject is the subject of an object's metadata in the snapshot bucket's stream
+// (as nats.go's object store names it).
+func (c *Client) metaSubject(name string) string {
+	return "$O." + c.opts.Stream + "_snapshots.M." + base64.URLEncoding.EncodeToString([]byte(name))
+}
+
 // Snapshots returns the sequences of the group's snapshots in the object store, oldest
-// first.
+// first. It reads the object names from the bucket stream's subjects in one request
+// (ObjectStore.List runs a consumer and waits forever on an empty bucket whose first
+// request fails).
 func (l *Log) Snapshots(ctx context.Context) ([]uint64, error) {
-	infos, err := l.c.snaps.List(ctx)
-	if errors.Is(err, jetstream.ErrNoObjectsFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("replica: listing snapshots: %w", err)
+	pre := "$O." + l.c.opts.Stream + "_snapshots.M."
+	var info *jetstream.StreamInfo
+	for {
+		var err error
+		info, err = l.c.snapsStr.Info(ctx, jetstream.WithSubjectFilter(pre+">"))
+		if err == nil {
+			break
+		}
+		if !transient(err) || ctx.Err() != nil {
+			return nil, fmt.Errorf("replica: listing snapshots: %w", err)
+		}
+		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+			return nil, fmt.Errorf("replica: listing snapshots: %w", err)
+		}
 	}
 	prefix := l.group.Name() + "/"
 	var seqs []uint64
-	for _, in := range infos {
-		rest, ok := strings.CutPrefix(in.Name, prefix)
-		if !ok || in.Deleted {
+	for subj := range info.State.Subjects {
+		b, err := base64.URLEncoding.DecodeString(strings.TrimPrefix(subj, pre))
+		if err != nil {
 			continue
 		}
-		if seq, err := strconv.ParseUint(rest, 10, 64); err == nil {
+		rest, ok := strings.CutPrefix(string(b), prefix)
+		if !ok {
+			continue
+		}
+		if seq, err := strconv.ParseUint(rest, 10, 64); err == nil && len(rest) == 20 {
 			seqs = append(seqs, seq)
 		}
 	}
 	slices.Sort(seqs)
 	return seqs, nil
+}
+
+// deleteSnapshot removes a snapshot: its chunks, then its metadata (which a deletion
+// leaves behind, so that the bucket does not grow by one entry per snapshot ever taken).
+func (l *Log) deleteSnapshot(ctx context.Context, seq uint64) error {
+	name := l.snapshotName(seq)
+	if err := l.c.snaps.Delete(ctx, name); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+		return fmt.Errorf("replica: deleting snapshot %s: %w", name, err)
+	}
+	if err := l.c.snapsStr.Purge(ctx, jetstream.WithPurgeSubject(l.c.metaSubject(name))); err != nil {
+		return fmt.Errorf("replica: deleting snapshot %s: %w", name, err)
+	}
+	return nil
 }
 
 // opContext bounds an object-store or bucket operation the Log interface gives no
@@ -114,8 +148,8 @@ func (l *Log) retain(ctx context.Context) error {
 	keep := l.c.opts.KeepSnapshots
 	if len(seqs) > keep {
 		for _, s := range seqs[:len(seqs)-keep] {
-			if err := l.c.snaps.Delete(ctx, l.snapshotName(s)); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
-				return fmt.Errorf("replica: deleting snapshot %s: %w", l.snapshotName(s), err)
+			if err := l.deleteSnapshot(ctx, s); err != nil {
+				return err
 			}
 		}
 		seqs = seqs[len(seqs)-keep:]

@@ -144,8 +144,8 @@ func (c *Cluster) start(i int) error {
 	return nil
 }
 
-// WaitReady waits until the running nodes agree on a JetStream meta leader and are
-// current, failing the test after d.
+// WaitReady waits until the running nodes agree on a JetStream meta leader that knows
+// them all and are current, failing the test after d.
 func (c *Cluster) WaitReady(t testing.TB, d time.Duration) {
 	t.Helper()
 	if err := c.waitReady(d); err != nil {
@@ -156,7 +156,7 @@ func (c *Cluster) WaitReady(t testing.TB, d time.Duration) {
 func (c *Cluster) waitReady(d time.Duration) error {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
-		leaders, current, up := 0, 0, 0
+		leaders, current, up, peers := 0, 0, 0, 0
 		for _, nd := range c.nodes {
 			if nd.srv == nil {
 				continue
@@ -164,12 +164,13 @@ func (c *Cluster) waitReady(d time.Duration) error {
 			up++
 			if nd.srv.JetStreamIsLeader() {
 				leaders++
+				peers = len(nd.srv.JetStreamClusterPeers())
 			}
 			if nd.srv.JetStreamIsCurrent() {
 				current++
 			}
 		}
-		if leaders == 1 && current == up {
+		if leaders == 1 && current == up && peers >= up {
 			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
