@@ -112,21 +112,21 @@ func (l *Log) AppendAfter(ctx context.Context, rec []byte, last uint64) (uint64,
 // sequence (0 and nil when there is none): a new clock holder continues from it.
 func (l *Log) Last(ctx context.Context, kind byte) (uint64, []byte, error) {
 	subj := Subject(l.c.opts.Stream, l.group.Home(), kind)
-	for {
+	var (
+		seq  uint64
+		data []byte
+	)
+	err := attempt(ctx, "last record on "+subj, func(ctx context.Context) error {
 		m, err := l.c.stream.GetLastMsgForSubject(ctx, subj)
-		if err == nil {
-			return m.Sequence, m.Data, nil
-		}
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			return 0, nil, nil
+			return nil
 		}
-		if !transient(err) {
-			return 0, nil, fmt.Errorf("replica: last record on %s: %w", subj, err)
+		if err == nil {
+			seq, data = m.Sequence, m.Data
 		}
-		if err := sleep(ctx, 100*time.Millisecond); err != nil {
-			return 0, nil, err
-		}
-	}
+		return err
+	})
+	return seq, data, err
 }
 
 // publish sends rec to subject with a message id and retries transient failures until
@@ -388,21 +388,28 @@ func (l *Log) watchFloors(ctx context.Context) (stop func(), err error) {
 	for _, t := range l.group.tenants {
 		keys = append(keys, TenantToken(t))
 	}
-	wctx, cancel := context.WithCancel(ctx)
-	var w jetstream.KeyWatcher
 	for {
-		w, err = l.c.trim.WatchFiltered(wctx, keys)
+		stop, err := l.startWatch(ctx, keys)
 		if err == nil {
-			break
+			return stop, nil
 		}
-		if !transient(err) || ctx.Err() != nil {
-			cancel()
+		if ctx.Err() != nil || !(transient(err) || errors.Is(err, context.DeadlineExceeded)) {
 			return nil, fmt.Errorf("replica: watching the trim bucket: %w", err)
 		}
 		if err := sleep(ctx, 100*time.Millisecond); err != nil {
-			cancel()
 			return nil, err
 		}
+	}
+}
+
+// startWatch starts one watcher and waits (5 s at most: a request lost in an election
+// answers nothing) for its current values.
+func (l *Log) startWatch(ctx context.Context, keys []string) (func(), error) {
+	wctx, cancel := context.WithCancel(ctx)
+	w, err := l.c.trim.WatchFiltered(wctx, keys)
+	if err != nil {
+		cancel()
+		return nil, err
 	}
 	ready := make(chan struct{})
 	go func() {
@@ -411,15 +418,9 @@ func (l *Log) watchFloors(ctx context.Context) (stop func(), err error) {
 		for {
 			select {
 			case <-wctx.Done():
-				if initial {
-					close(ready)
-				}
 				return
 			case e, ok := <-w.Updates():
 				if !ok {
-					if initial {
-						close(ready)
-					}
 					return
 				}
 				if e == nil { // the current values are all in
@@ -439,11 +440,16 @@ func (l *Log) watchFloors(ctx context.Context) (stop func(), err error) {
 			}
 		}
 	}()
+	t := time.NewTimer(5 * time.Second)
+	defer t.Stop()
 	select {
 	case <-ready:
+		return cancel, nil
 	case <-ctx.Done():
 		cancel()
 		return nil, ctx.Err()
+	case <-t.C:
+		cancel()
+		return nil, context.DeadlineExceeded
 	}
-	return cancel, nil
 }

@@ -32,18 +32,13 @@ func (c *Client) metaSubject(name string) string {
 func (l *Log) Snapshots(ctx context.Context) ([]uint64, error) {
 	pre := "$O." + l.c.opts.Stream + "_snapshots.M."
 	var info *jetstream.StreamInfo
-	for {
+	err := attempt(ctx, "listing snapshots", func(ctx context.Context) error {
 		var err error
 		info, err = l.c.snapsStr.Info(ctx, jetstream.WithSubjectFilter(pre+">"))
-		if err == nil {
-			break
-		}
-		if !transient(err) || ctx.Err() != nil {
-			return nil, fmt.Errorf("replica: listing snapshots: %w", err)
-		}
-		if err := sleep(ctx, 100*time.Millisecond); err != nil {
-			return nil, fmt.Errorf("replica: listing snapshots: %w", err)
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	prefix := l.group.Name() + "/"
 	var seqs []uint64
@@ -71,10 +66,9 @@ func (l *Log) deleteSnapshot(ctx context.Context, seq uint64) error {
 	if err := l.c.snaps.Delete(ctx, name); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
 		return fmt.Errorf("replica: deleting snapshot %s: %w", name, err)
 	}
-	if err := l.c.snapsStr.Purge(ctx, jetstream.WithPurgeSubject(l.c.metaSubject(name))); err != nil {
-		return fmt.Errorf("replica: deleting snapshot %s: %w", name, err)
-	}
-	return nil
+	return attempt(ctx, "deleting snapshot "+name, func(ctx context.Context) error {
+		return l.c.snapsStr.Purge(ctx, jetstream.WithPurgeSubject(l.c.metaSubject(name)))
+	})
 }
 
 // opContext bounds an object-store or bucket operation the Log interface gives no
@@ -171,8 +165,11 @@ func (l *Log) Trim(ctx context.Context, seq uint64) error {
 		if err := l.raiseFloor(ctx, key, floor); err != nil {
 			return err
 		}
-		if err := l.c.stream.Purge(ctx, jetstream.WithPurgeSubject(l.c.opts.Stream+"."+key+".>"), jetstream.WithPurgeSequence(floor)); err != nil {
-			return fmt.Errorf("replica: trimming tenant %s below %d: %w", t, floor, err)
+		err := attempt(ctx, fmt.Sprintf("trimming tenant %s below %d", t, floor), func(ctx context.Context) error {
+			return l.c.stream.Purge(ctx, jetstream.WithPurgeSubject(l.c.opts.Stream+"."+key+".>"), jetstream.WithPurgeSequence(floor))
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -183,24 +180,28 @@ func (l *Log) Trim(ctx context.Context, seq uint64) error {
 func (l *Log) raiseFloor(ctx context.Context, key string, floor uint64) error {
 	val := []byte(strconv.FormatUint(floor, 10))
 	for {
-		e, err := l.c.trim.Get(ctx, key)
-		switch {
-		case errors.Is(err, jetstream.ErrKeyNotFound):
-			_, err = l.c.trim.Create(ctx, key, val)
-		case err == nil:
-			cur, _ := strconv.ParseUint(string(e.Value()), 10, 64)
-			if cur >= floor {
-				return nil
+		var done bool
+		err := attempt(ctx, "recording the trim floor of "+key, func(ctx context.Context) error {
+			e, err := l.c.trim.Get(ctx, key)
+			switch {
+			case errors.Is(err, jetstream.ErrKeyNotFound):
+				_, err = l.c.trim.Create(ctx, key, val)
+			case err == nil:
+				if cur, _ := strconv.ParseUint(string(e.Value()), 10, 64); cur >= floor {
+					done = true
+					return nil
+				}
+				_, err = l.c.trim.Update(ctx, key, val, e.Revision())
 			}
-			_, err = l.c.trim.Update(ctx, key, val, e.Revision())
-		}
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, jetstream.ErrKeyExists) && !transient(err) {
-			return fmt.Errorf("replica: recording the trim floor of %s: %w", key, err)
-		}
-		if err := sleep(ctx, 20*time.Millisecond); err != nil {
+			if err == nil {
+				done = true
+			}
+			if errors.Is(err, jetstream.ErrKeyExists) {
+				return nil // another writer moved it: read it again
+			}
+			return err
+		})
+		if err != nil || done {
 			return err
 		}
 	}
@@ -210,15 +211,19 @@ func (l *Log) raiseFloor(ctx context.Context, key string, floor uint64) error {
 func (l *Log) readFloors(ctx context.Context) (map[string]uint64, error) {
 	out := map[string]uint64{}
 	for _, t := range l.group.tenants {
-		e, err := l.c.trim.Get(ctx, TenantToken(t))
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			continue
-		}
+		err := attempt(ctx, "reading the trim floor of "+t, func(ctx context.Context) error {
+			e, err := l.c.trim.Get(ctx, TenantToken(t))
+			if errors.Is(err, jetstream.ErrKeyNotFound) {
+				return nil
+			}
+			if err == nil {
+				out[t], _ = strconv.ParseUint(string(e.Value()), 10, 64)
+			}
+			return err
+		})
 		if err != nil {
-			return nil, fmt.Errorf("replica: reading the trim floor of %s: %w", t, err)
+			return nil, err
 		}
-		f, _ := strconv.ParseUint(string(e.Value()), 10, 64)
-		out[t] = f
 	}
 	return out, nil
 }
