@@ -109,8 +109,10 @@ func (l *Lease) Run(ctx context.Context, lead func(ctx context.Context)) error {
 		l.mu.Unlock()
 		if ctx.Err() != nil {
 			if rev != 0 {
-				dctx, dcancel := context.WithTimeout(context.Background(), time.Second)
-				_ = l.c.leases.Delete(dctx, l.key, jetstream.LastRevision(rev))
+				dctx, dcancel := context.WithTimeout(context.Background(), 2*time.Second)
+				if err := l.c.leases.Delete(dctx, l.key, jetstream.LastRevision(rev)); err != nil {
+					l.c.log.Warn("replica: releasing the lease (it expires instead)", "lease", l.key, "err", err)
+				}
 				dcancel()
 			}
 			return ctx.Err()
@@ -158,7 +160,9 @@ func (l *Lease) hold(ctx context.Context, rev uint64, every, margin time.Duratio
 		}
 		sent := time.Now()
 		val, _ := json.Marshal(LeaseInfo{Holder: l.c.opts.ID, Since: since, Renewed: sent})
-		actx, cancel := context.WithTimeout(ctx, time.Until(until))
+		// Not derived from ctx: a renewal cut off by the end of ctx might still be stored,
+		// and the release below would then name an old revision and be refused.
+		actx, cancel := context.WithTimeout(context.Background(), time.Until(until))
 		nrev, err := l.c.leases.Update(actx, l.key, val, rev)
 		cancel()
 		switch {
