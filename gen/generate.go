@@ -54,5 +54,9 @@ func Generate(m *Model) ([]Output, error) {
 	for _, p := range []string{"docs/config.schema.json", "generated/configschema/" + configSchemaFile} {
 		out = append(out, Output{p, schema})
 	}
-	return out, nil
+	srcs, err := sourceOutputs(m)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, srcs...), nil
 }
