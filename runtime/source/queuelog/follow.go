@@ -294,6 +294,9 @@ func (fl *Follower) fill() error {
 	if fl.file == nil {
 		return nil
 	}
+	if err := fl.checkTruncated(); err != nil {
+		return err
+	}
 	now := event.TimeOf(fl.opts.Now())
 	for len(fl.ready) < fl.opts.MaxBatch {
 		n, err := fl.file.ReadAt(fl.buf, fl.readOff)
@@ -373,15 +376,28 @@ func (fl *Follower) checkFile() (bool, error) {
 		fl.log.Info("queue_log rotated; following the new file", "lines", fl.line)
 		return true, fl.openCurrent()
 	}
-	if fi.Size() < fl.readOff || !fl.sameHead() {
-		fl.log.Warn("queue_log truncated (copytruncate?); reading it again from the start", "offset", fl.readOff, "size", fi.Size())
-		f, err := os.Open(fl.path)
-		if err != nil {
-			return false, fmt.Errorf("queue_log: %w", err)
-		}
-		return true, fl.use(f, 0, 0)
-	}
 	return false, nil
+}
+
+// checkTruncated starts the file read again from its start when it is now shorter than
+// what was read, or starts with other bytes (truncated, then written past the old offset
+// between two looks), before anything more is read from it.
+func (fl *Follower) checkTruncated() error {
+	if fl.readOff == 0 {
+		return nil
+	}
+	fi, err := fl.file.Stat()
+	if err != nil {
+		return fmt.Errorf("queue_log: %w", err)
+	}
+	if fi.Size() >= fl.readOff && fl.sameHead() {
+		return nil
+	}
+	fl.log.Warn("queue_log truncated (copytruncate?); reading it again from the start", "offset", fl.readOff, "size", fi.Size())
+	fl.readOff, fl.start, fl.line = 0, 0, 0
+	fl.pending = fl.pending[:0]
+	fl.head = fl.head[:0]
+	return nil
 }
 
 // sameHead reports whether the file still starts with the bytes it started with when they
