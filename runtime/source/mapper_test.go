@@ -219,7 +219,7 @@ func TestQueueLogRefusedAndUnmapped(t *testing.T) {
 	require.NoError(t, err)
 	m := qlMapper(source.Options{Topology: &cfg.Topology})
 	got, rejs := mapLines(t, m,
-		"1767225600|1.1|support|NONE|ENTERQUEUE||555|1",    // unknown queue
+		"1767225600|1.1|support|NONE|ENTERQUEUE||555|1",     // unknown queue
 		"1767225601|MANAGER|sales|1002|ADDMEMBER|",          // agent 1002 is not in the topology
 		"1767225602|MANAGER|sales|1003|ADDMEMBER|",          // neither is 1003
 		"1767225603|1.2|sales|NONE|DID|5551000",             // an event no rule maps
