@@ -168,6 +168,9 @@ func (m *Mapper) prepare() *event.Rejection {
 		}
 		return nil
 	}
+	if len(ev.Emits) == 0 && len(ev.Ops) == 0 {
+		return nil // recognised, and changes nothing
+	}
 	for _, fields := range [][]gs.Field{m.f.Fields, ev.Fields} {
 		for _, fd := range fields {
 			v, ok := c.r.Get(fd.Name)

@@ -1,6 +1,8 @@
 package source_test
 
 import (
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -217,7 +219,7 @@ func TestQueueLogRefusedAndUnmapped(t *testing.T) {
     - {id: "1001"}
 `))
 	require.NoError(t, err)
-	m := qlMapper(source.Options{Topology: &cfg.Topology})
+	m := qlMapper(source.Options{Topology: &cfg.Topology, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	got, rejs := mapLines(t, m,
 		"1767225600|1.1|support|NONE|ENTERQUEUE||555|1",     // unknown queue
 		"1767225601|MANAGER|sales|1002|ADDMEMBER|",          // agent 1002 is not in the topology
