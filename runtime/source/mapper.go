@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/statkit/statkit/generated/action"
 	"github.com/statkit/statkit/generated/object"
@@ -208,6 +209,11 @@ func (m *Mapper) prepare() *event.Rejection {
 	}
 	if ixnField != "" {
 		c.ixn, _ = c.r.Get(ixnField)
+	}
+	for _, id := range [...]struct{ what, v string }{{"queue", c.queue}, {"agent", c.agent}, {"interaction", c.ixn}, {"agent DN", c.dn}} {
+		if !utf8.ValidString(id.v) {
+			return reject(CodeBadField, "%s: the %s %q is not valid UTF-8", c.name, id.what, clip(id.v))
+		}
 	}
 	return nil
 }
@@ -554,7 +560,9 @@ func (m *Mapper) data(items []gs.Data, base event.Data) event.Data {
 		return base
 	}
 	out := slices.Clone(base)
-	add := func(k, v string) { out = setPair(out, k, v) }
+	// Platforms may write text in a legacy encoding (a Latin-1 caller name): invalid bytes
+	// become U+FFFD rather than costing the record.
+	add := func(k, v string) { out = setPair(out, strings.ToValidUTF8(k, "\uFFFD"), strings.ToValidUTF8(v, "\uFFFD")) }
 	c := &m.cur
 	for _, d := range items {
 		switch d.Kind {

@@ -2,6 +2,7 @@ package source
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/statkit/statkit/generated/action"
 	"github.com/statkit/statkit/generated/object"
@@ -32,7 +33,7 @@ func (m *Mapper) reason(d gs.Data) string {
 	switch d.Kind {
 	case gs.DataField:
 		v, _ := m.value(d.Field)
-		return v
+		return strings.ToValidUTF8(v, "\uFFFD")
 	case gs.DataValue:
 		return d.Value
 	}
