@@ -40,17 +40,3 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
-
-// FuzzParse: any frame parses or is rejected, never panics.
-func FuzzParse(f *testing.F) {
-	f.Add([]byte("Event: QueueMemberPause\r\nPaused: 1\r\nPausedReason: Lunch\r\n"))
-	f.Fuzz(func(t *testing.T, frame []byte) {
-		var rec source.Record
-		if err := ami.Parse(frame, &rec); err != nil {
-			var rej *event.Rejection
-			if !errors.As(err, &rej) {
-				t.Fatalf("not a rejection: %v", err)
-			}
-		}
-	})
-}

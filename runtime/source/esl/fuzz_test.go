@@ -35,17 +35,3 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
-
-// FuzzParse: any event body parses or is rejected, never panics.
-func FuzzParse(f *testing.F) {
-	f.Add([]byte(eventBody("Event-Name", "CUSTOM", "CC-Agent-Status", "On Break")))
-	f.Fuzz(func(t *testing.T, body []byte) {
-		var rec source.Record
-		if err := esl.Parse(body, &rec); err != nil {
-			var rej *event.Rejection
-			if !errors.As(err, &rej) {
-				t.Fatalf("not a rejection: %v", err)
-			}
-		}
-	})
-}
