@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/statkit/statkit/runtime/event"
@@ -373,10 +374,82 @@ func (fl *Follower) checkFile() (bool, error) {
 			fl.complete(fl.readOff, event.TimeOf(fl.opts.Now()))
 			return true, nil
 		}
-		fl.log.Info("queue_log rotated; following the new file", "lines", fl.line)
-		return true, fl.openCurrent()
+		next, err := fl.nextFile()
+		if err != nil {
+			return false, err
+		}
+		if next == nil {
+			return false, nil // the new file is not there yet
+		}
+		fl.log.Info("queue_log rotated; following the next file", "lines", fl.line, "next", next.Name())
+		return true, fl.use(next, 0, 0)
 	}
 	return false, nil
+}
+
+// nextFile opens the file that follows the one just read to its end: a file of the
+// directory named like the followed one (a rotated queue_log.1, queue_log-20260101, or the
+// current queue_log), not compressed, last written after it — the earliest such, so that
+// a file rotated away before it was read (two rotations while the follower was down or
+// slow) is read in turn. Nil when there is none yet.
+func (fl *Follower) nextFile() (*os.File, error) {
+	fi, err := fl.file.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("queue_log: %w", err)
+	}
+	after := fi.ModTime()
+	dir, base := filepath.Split(fl.path)
+	if dir == "" {
+		dir = "."
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("queue_log: %w", err)
+	}
+	var best string
+	var bestTime time.Time
+	for _, e := range entries {
+		name := e.Name()
+		if !e.Type().IsRegular() || !strings.HasPrefix(name, base) || compressed(name) {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		if dev, ino := identity(info); dev == fl.dev && ino == fl.ino {
+			continue
+		}
+		m := info.ModTime()
+		if !m.After(after) && !(m.Equal(after) && name == base) {
+			continue
+		}
+		// The earliest; on a tie the rotated one before the current file.
+		if best == "" || m.Before(bestTime) || (m.Equal(bestTime) && best == base) {
+			best, bestTime = name, m
+		}
+	}
+	if best == "" {
+		return nil, nil
+	}
+	f, err := os.Open(filepath.Join(dir, best))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("queue_log: %w", err)
+	}
+	return f, nil
+}
+
+// compressed reports whether a rotated file's name says it is compressed.
+func compressed(name string) bool {
+	for _, ext := range []string{".gz", ".bz2", ".xz", ".zst", ".lz4", ".Z", ".zip"} {
+		if strings.HasSuffix(name, ext) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkTruncated starts the file read again from its start when it is now shorter than

@@ -3,8 +3,10 @@ package queuelog_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -222,4 +224,122 @@ func TestFollowWaitsForTheFile(t *testing.T) {
 	appendTo(t, path, "a1\n")
 	got, _ := take(t, fl, 1)
 	assert.Equal(t, []string{"a1"}, got)
+}
+
+// TestFollowCrashes is the property behind a restart: lines are appended (and the file
+// rotated now and then, a line sometimes written in two parts) while a follower reads;
+// the follower "crashes" at random points — losing everything but the position of the
+// last batch it committed, as a server keeps it with the batch in its log — and a new one
+// resumes there. Every line is read exactly once, in order.
+func TestFollowCrashes(t *testing.T) {
+	for seed := uint64(1); seed <= 6; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 42))
+		dir := t.TempDir()
+		path := filepath.Join(dir, "queue_log")
+		var want, got []string
+		var committed []byte
+		fl := follow(t, path, nil)
+		rotations := 0
+		for step := 0; step < 200; step++ {
+			switch r := rng.IntN(20); {
+			case r < 10: // append a few lines, the last one maybe torn
+				n := 1 + rng.IntN(4)
+				var b strings.Builder
+				for range n {
+					line := fmt.Sprintf("%d|c%d|q|NONE|ENTERQUEUE||%d", 1767225600+len(want), len(want), rng.IntN(1000))
+					want = append(want, line)
+					b.WriteString(line + "\n")
+				}
+				s := b.String()
+				if rng.IntN(3) == 0 {
+					cut := 1 + rng.IntN(len(s)-1)
+					appendTo(t, path, s[:cut])
+					if drain(t, fl, &got, &committed, rng) {
+						fl.Close()
+						fl = follow(t, path, committed)
+					}
+					appendTo(t, path, s[cut:])
+				} else {
+					appendTo(t, path, s)
+				}
+			case r < 12: // rotate: rename the file away, a new one takes its name
+				if _, err := os.Stat(path); err == nil {
+					rotations++
+					require.NoError(t, os.Rename(path, fmt.Sprintf("%s.%d", path, rotations)))
+				}
+			case r < 14: // crash: a new follower from the committed position
+				fl.Close()
+				fl = follow(t, path, committed)
+			default:
+				if drain(t, fl, &got, &committed, rng) {
+					fl.Close()
+					fl = follow(t, path, committed)
+				}
+			}
+		}
+		for len(got) < len(want) {
+			before := len(got)
+			if drain(t, fl, &got, &committed, rng) {
+				fl.Close()
+				fl = follow(t, path, committed)
+				continue
+			}
+			if len(got) == before {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				b, err := fl.Next(ctx)
+				cancel()
+				require.NoError(t, err, "seed %d: %d of %d lines", seed, len(got), len(want))
+				for _, f := range b.Frames {
+					got = append(got, string(f.Data))
+				}
+				committed = b.Position
+			}
+		}
+		require.Equal(t, want, got, "seed %d (%d rotations)", seed, rotations)
+	}
+}
+
+// drain reads what is ready; each batch is committed (its lines kept, its position
+// saved) or, now and then, lost in a crash before its commit: drain then reports true and
+// the caller resumes from the last commit with a new follower.
+func drain(t *testing.T, fl *queuelog.Follower, got *[]string, committed *[]byte, rng *rand.Rand) bool {
+	t.Helper()
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 8*time.Millisecond)
+		b, err := fl.Next(ctx)
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			return false
+		}
+		require.NoError(t, err)
+		if rng.IntN(8) == 0 {
+			return true // crashed before committing b
+		}
+		for _, f := range b.Frames {
+			*got = append(*got, string(f.Data))
+		}
+		*committed = b.Position
+	}
+}
+
+// TestFollowTwoRotations: the file is rotated twice before the follower looks again; it
+// reads the old file's rest, the intermediate file (rotated away unread), then the new
+// one. A compressed rotation is never read.
+func TestFollowTwoRotations(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "queue_log")
+	appendTo(t, path, "a1\n")
+	fl := follow(t, path, nil)
+	take(t, fl, 1)
+	appendTo(t, path, "a2\n")
+	require.NoError(t, os.Rename(path, path+".1"))
+	time.Sleep(5 * time.Millisecond) // file times apart, as rotations are
+	appendTo(t, path, "b1\n")
+	require.NoError(t, os.Rename(path, path+".2"))
+	require.NoError(t, os.WriteFile(path+".0.gz", []byte("garbage\n"), 0o644))
+	time.Sleep(5 * time.Millisecond)
+	appendTo(t, path, "c1\n")
+	got, _ := take(t, fl, 3)
+	assert.Equal(t, []string{"a2", "b1", "c1"}, got)
+	none(t, fl)
 }
