@@ -562,7 +562,9 @@ func (m *Mapper) data(items []gs.Data, base event.Data) event.Data {
 	out := slices.Clone(base)
 	// Platforms may write text in a legacy encoding (a Latin-1 caller name): invalid bytes
 	// become U+FFFD rather than costing the record.
-	add := func(k, v string) { out = setPair(out, strings.ToValidUTF8(k, "\uFFFD"), strings.ToValidUTF8(v, "\uFFFD")) }
+	add := func(k, v string) {
+		out = setPair(out, strings.ToValidUTF8(k, "\uFFFD"), strings.ToValidUTF8(v, "\uFFFD"))
+	}
 	c := &m.cur
 	for _, d := range items {
 		switch d.Kind {
