@@ -271,7 +271,7 @@ func TestSourceValidationRules(t *testing.T) {
 			}},
 
 		// Data items.
-		{"data item shapes", ev("    emit:\n      - action: CallInbound\n        on: agent\n        phase: start\n"+
+		{"data item shapes", ev("    emit:\n      - action: CallInbound\n        on: agent\n        phase: start\n" +
 			"        data: [{key: X, value: a, pairs: var}, {field: callid}, {key: X, pairs: var}, {pairs: callid}, {keyField: callid}]\n"),
 			"", []string{
 				file + `30:16: event "E": emit[0]: data[0]: a data item is one of {key, field}, {key, value}, {pairs}, {prefix}, {assign} or {keyField, field}`,
@@ -282,7 +282,7 @@ func TestSourceValidationRules(t *testing.T) {
 			}},
 
 		// Presence operations.
-		{"operation shapes", ev("    presence:\n      - {op: join, scope: all}\n      - {op: pause, slot: away}\n      - {op: login, reason: {value: x}}\n"+
+		{"operation shapes", ev("    presence:\n      - {op: join, scope: all}\n      - {op: pause, slot: away}\n      - {op: login, reason: {value: x}}\n" +
 			"      - {op: pause, report: {action: CallAnswered}}\n      - {op: pause, reason: {pairs: var}}\n"),
 			"", []string{
 				file + `27:27: event "E": presence[0]: scope is only for pause and unpause`,
