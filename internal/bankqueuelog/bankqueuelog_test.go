@@ -25,19 +25,15 @@ import (
 	"github.com/statkit/statkit/runtime/source/queuelog"
 )
 
-var update = flag.Bool("update", false, "rewrite examples/asterisk from the shared data set")
+var update = flag.Bool("update", false, "rewrite examples/asterisk from the bank day's CSV")
 
-const dataPath = "../../../shared/data/anonymous-bank-one-day.csv"
+// dataPath is the real day's CSV, kept in the repository (examples/bank/README.md).
+const dataPath = "../../examples/bank/anonymous-bank-one-day.csv"
 
-func readShared(t *testing.T) *bankday.Day {
+func readCSV(t *testing.T) *bankday.Day {
 	t.Helper()
 	raw, err := os.ReadFile(dataPath)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the shared data set is missing in CI: %v", err)
-		}
-		t.Skipf("shared data not available: %v", err)
-	}
+	require.NoError(t, err, "the bank day's CSV is part of the repository")
 	d, err := bankday.Parse(bytes.NewReader(raw))
 	require.NoError(t, err)
 	require.Empty(t, d.Skipped)
@@ -47,9 +43,9 @@ func readShared(t *testing.T) *bankday.Day {
 var exampleDir = filepath.Join("..", "..", "examples", "asterisk")
 
 // TestExampleFilesUpToDate keeps examples/asterisk (the committed queue_log and config, so
-// the example runs without ../shared) in step with the converter; -update rewrites them.
+// the example reads nothing else) in step with the converter; -update rewrites them.
 func TestExampleFilesUpToDate(t *testing.T) {
-	d := readShared(t)
+	d := readCSV(t)
 	var ql bytes.Buffer
 	require.NoError(t, Write(&ql, d))
 	for name, want := range map[string][]byte{"queue_log": ql.Bytes(), "config.yaml": ConfigYAML(d)} {
@@ -121,7 +117,7 @@ func values(t *testing.T, cfg *config.Config, evs []event.Event, ats []event.Tim
 // figure against what the CSV gives under the converter's rules, computed straight from
 // its columns.
 func TestReplayExampleDay(t *testing.T) {
-	d := readShared(t)
+	d := readCSV(t)
 	var ql bytes.Buffer
 	require.NoError(t, Write(&ql, d))
 	cfg, err := config.Load("asterisk.yaml", bytes.NewReader(ConfigYAML(d)))
