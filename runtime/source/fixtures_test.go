@@ -296,3 +296,30 @@ statistics:
 	assert.Equal(t, action.LoggedOut, state("bob.state"), "removed from his only queue")
 	assert.Equal(t, map[string]int64{"DID": 1}, m.Stats().Unmapped)
 }
+
+// TestUpdatesKeepData: a variable set on a waiting caller's channel updates the wait's
+// data in the mapper (an update is held until the event model has an update phase); the
+// same value again is no change; a variable that is not attached is ignored.
+func TestUpdatesKeepData(t *testing.T) {
+	m := source.NewMapper(gs.AsteriskAMI(), source.Options{Attach: []string{"SEGMENT"}})
+	rec := func(kv ...string) *source.Record {
+		r := &source.Record{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			r.Add(kv[i], kv[i+1])
+		}
+		return r
+	}
+	base := []string{"Timestamp", "1767225700.000000", "Uniqueid", "u1"}
+	_, rej := m.Map(rec(append(base, "Event", "QueueCallerJoin", "Queue", "sales", "Position", "1", "Count", "1", "ChanVariable", "SEGMENT=Gold")...), nil)
+	require.Nil(t, rej)
+	for _, v := range [][2]string{{"SEGMENT", "Platinum"}, {"SEGMENT", "Platinum"}, {"DIALSTATUS", "ANSWER"}} {
+		evs, rej := m.Map(rec(append(base, "Event", "VarSet", "Variable", v[0], "Value", v[1])...), nil)
+		require.Nil(t, rej)
+		assert.Empty(t, evs)
+	}
+	assert.Equal(t, int64(1), m.Stats().UpdatesHeld)
+	state, err := m.MarshalBinary()
+	require.NoError(t, err)
+	assert.Contains(t, string(state), `"data":[{"Key":"SEGMENT","Value":"Platinum"}]`)
+	assert.NotContains(t, string(state), "DIALSTATUS")
+}

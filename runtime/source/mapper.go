@@ -620,7 +620,9 @@ func setPair(d event.Data, key, value string) event.Data {
 	return append(d, event.Pair{Key: key, Value: value})
 }
 
-// update changes the data of the call actions in progress for the interaction.
+// update changes the data of the call actions in progress for the interaction: the
+// update carries the pairs that changed (the engine merges them as a patch), and the
+// mapper keeps the merged data.
 func (m *Mapper) update(e *gs.Emit) {
 	c := &m.cur
 	if c.ixn == "" {
@@ -632,24 +634,32 @@ func (m *Mapper) update(e *gs.Emit) {
 		if oc.Action.Name() != e.Action.Name() {
 			continue
 		}
-		data := m.data(e.Data, oc.Data)
-		if slices.Equal(data, oc.Data) {
+		changed := m.data(e.Data, nil)
+		var delta event.Data
+		for _, p := range changed {
+			if v, ok := oc.Data.Get(p.Key); !ok || v != p.Value {
+				delta = append(delta, p)
+			}
+		}
+		if len(delta) == 0 {
 			continue
 		}
-		oc.Data = data
-		if ev, ok := updateEvent(c.t, oc, c.ixn, m.f.Media, c.r.Line); ok {
-			c.out = append(c.out, ev)
-		} else {
-			m.stats.UpdatesHeld++
+		for _, p := range delta {
+			oc.Data = setPair(oc.Data, p.Key, p.Value)
 		}
+		ph, ok := phaseUpdate()
+		if !ok {
+			m.stats.UpdatesHeld++
+			continue
+		}
+		c.out = append(c.out, event.Event{Time: c.t, Action: oc.Action, Phase: ph, Source: event.Source{Class: oc.Class, ID: oc.Source},
+			Interaction: c.ixn, Media: m.f.Media, Agent: oc.Agent, Data: delta, Line: c.r.Line})
 	}
 }
 
-// updateEvent is the update of an open call action. The event model has no update phase
-// yet (the engine adds "phase":"update" for durable actions whose data changes mid-call);
-// until it does, the update is held: the mapper keeps the new data and reports false.
-func updateEvent(t event.Time, oc *openCall, ixn, media string, line int) (event.Event, bool) {
-	_ = event.Event{Time: t, Action: oc.Action, Source: event.Source{Class: oc.Class, ID: oc.Source},
-		Interaction: ixn, Media: media, Agent: oc.Agent, Data: oc.Data, Line: line}
-	return event.Event{}, false
-}
+// phaseUpdate is the event phase of an update. The event model has no update phase on
+// this branch yet (the engine adds "phase":"update" for durable actions whose data changes
+// mid-call); until it does, updates are held: the mapper keeps the new data (and the data
+// of later reports such as StuckCallCleaned carry it) and counts them in
+// Stats.UpdatesHeld. When event.PhaseUpdate exists, this returns it and true.
+func phaseUpdate() (event.Phase, bool) { return event.PhaseNone, false }
