@@ -323,3 +323,26 @@ func TestUpdatesKeepData(t *testing.T) {
 	assert.Contains(t, string(state), `"data":[{"Key":"SEGMENT","Value":"Platinum"}]`)
 	assert.NotContains(t, string(state), "DIALSTATUS")
 }
+
+// TestMapFrames maps a live AMI batch: an event without Timestamp takes the frame's
+// receipt time, a broken frame is a rejection with its line, the rest goes on.
+func TestMapFrames(t *testing.T) {
+	m := source.NewMapper(gs.AsteriskAMI(), source.Options{})
+	recv := event.Time((t0 + 5) * 1000)
+	frames := []source.Frame{
+		{Data: []byte("Event: QueueCallerJoin\r\nUniqueid: u1\r\nQueue: sales\r\nPosition: 1\r\nCount: 1\r\n"), Line: 1, Received: recv},
+		{Data: []byte("Event: QueueCallerLeave\r\nbroken\r\n"), Line: 2, Received: recv},
+		{Data: []byte("Event: QueueCallerLeave\r\nUniqueid: u1\r\nQueue: sales\r\nPosition: 1\r\nCount: 0\r\n"), Line: 3},
+	}
+	dec, err := input.Decoder(gs.AsteriskAMI())
+	require.NoError(t, err)
+	evs, rejs := source.MapFrames(dec, m, frames, nil)
+	require.Len(t, rejs, 2)
+	assert.Equal(t, 2, rejs[0].Line)
+	assert.Equal(t, "bad_block", rejs[0].Code)
+	assert.Equal(t, 3, rejs[1].Line)
+	assert.Equal(t, "no_time", rejs[1].Code, "neither a Timestamp nor a receipt time")
+	require.Len(t, evs, 2)
+	assert.Equal(t, recv, evs[0].Time)
+	assert.Equal(t, "+5 CallWait start sales ixn=u1", brief(evs[1]))
+}

@@ -51,3 +51,29 @@ type Reader interface {
 	// may be called again after it — and any other error when reading failed.
 	Next(rec *Record) error
 }
+
+// MapFrames decodes frames with dec and maps them with m, in order, appending their events
+// to out. A frame that does not decode or map is a rejection numbered with the frame's
+// Line; the others go on. This is what a process applying a logged batch of frames does:
+// the same frames through a Mapper in the same state give the same events.
+func MapFrames(dec Decoder, m *Mapper, frames []Frame, out []event.Event) ([]event.Event, []*event.Rejection) {
+	var rejs []*event.Rejection
+	var rec Record
+	for _, f := range frames {
+		if err := dec(f.Data, &rec); err != nil {
+			rej, ok := err.(*event.Rejection)
+			if !ok {
+				rej = &event.Rejection{Code: CodeBadField, Reason: err.Error()}
+			}
+			rej.Line = f.Line
+			rejs = append(rejs, rej)
+			continue
+		}
+		rec.Line, rec.Received = f.Line, f.Received
+		var rej *event.Rejection
+		if out, rej = m.Map(&rec, out); rej != nil {
+			rejs = append(rejs, rej)
+		}
+	}
+	return out, rejs
+}
