@@ -14,7 +14,7 @@ func SourceDoc(m *Model, f *SourceFormat) []byte {
 	b.WriteString(mdHeader)
 	fmt.Fprintf(&b, "# %s (`%s`)\n\n%s\n\n", f.Title, f.Name, f.Summary)
 	fmt.Fprintf(&b, "Generated from `%s`; the records are framed by `runtime/source/%s` and mapped by `runtime/source`. ", f.File, f.Wire)
-	fmt.Fprintf(&b, "Read it with `statkit replay --input %s` (a recorded file) or `statkit serve --source %s:ADDRESS` (live).", f.Name, f.Name)
+	fmt.Fprintf(&b, "`statkit replay --input %s` reads a recorded file; `runtime/source/%s` also follows the live input, resuming where it stopped when the input allows it.", f.Name, f.Wire)
 	if f.Reference != "" {
 		fmt.Fprintf(&b, " Platform documentation: <%s>.", f.Reference)
 	}

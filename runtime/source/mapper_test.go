@@ -3,6 +3,7 @@ package source_test
 import (
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -299,4 +300,38 @@ func TestRejectedRecordChangesNoState(t *testing.T) {
 	require.Len(t, rejs, 1)
 	after, _ := m.MarshalBinary()
 	assert.Equal(t, string(before), string(after))
+}
+
+// BenchmarkMapQueueLog maps the lines of a busy queue: a call enters, connects,
+// completes, with an agent paused and unpaused now and then.
+func BenchmarkMapQueueLog(b *testing.B) {
+	f := gs.AsteriskQueueLog()
+	var lines [][]byte
+	for i := range 1000 {
+		t := 1767225600 + i*10
+		id := "1767225600." + strconv.Itoa(i)
+		agent := "10" + strconv.Itoa(i%20)
+		lines = append(lines,
+			[]byte(strconv.Itoa(t)+"|"+id+"|sales|NONE|ENTERQUEUE||555"+strconv.Itoa(i)+"|1"),
+			[]byte(strconv.Itoa(t+3)+"|"+id+"|sales|"+agent+"|CONNECT|3|"+id+"1|2"),
+			[]byte(strconv.Itoa(t+9)+"|"+id+"|sales|"+agent+"|COMPLETECALLER|3|6|1"))
+		if i%50 == 0 {
+			lines = append(lines, []byte(strconv.Itoa(t+9)+"|NONE|sales|"+agent+"|PAUSE|Lunch"),
+				[]byte(strconv.Itoa(t+9)+"|NONE|sales|"+agent+"|UNPAUSE|"))
+		}
+	}
+	var rec source.Record
+	var evs []event.Event
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		m := qlMapper(source.Options{})
+		for _, l := range lines {
+			if err := queuelog.Parse(f, l, &rec); err != nil {
+				b.Fatal(err)
+			}
+			evs, _ = m.Map(&rec, evs[:0])
+		}
+	}
+	b.ReportMetric(float64(b.N*len(lines))/b.Elapsed().Seconds(), "lines/s")
 }
