@@ -9,8 +9,9 @@ import (
 )
 
 // ConfigYAML returns a statkit config for the day: its topology and wallboard statistics
-// per queue (calls entered, distributed and abandoned, average and longest wait), for all
-// queues, per agent (calls handled, talk time, average handle time) and for the agent group.
+// per queue (calls entered, distributed and abandoned, average and longest wait, and the
+// estimated wait, abandon rate and average speed of answer), for all queues, per agent
+// (calls handled, talk time, average handle time, occupancy) and for the agent group.
 func (d *Day) ConfigYAML() []byte {
 	t := d.Topology()
 	var b bytes.Buffer
@@ -51,19 +52,21 @@ func (d *Day) ConfigYAML() []byte {
 		if dn.Place != "" {
 			continue
 		}
-		for _, st := range []string{"CallsEntered", "CallsDistributed", "CallsAbandoned", "AverageWait", "LongestWait"} {
+		for _, st := range []string{"CallsEntered", "CallsDistributed", "CallsAbandoned", "AverageWait", "LongestWait",
+			"EstimatedWait", "AbandonRate", "SpeedOfAnswer"} {
 			fmt.Fprintf(&b, "  - {id: %s, statType: %s, object: {type: Queue, id: %s}}\n", q(dn.ID+"."+st), st, q(dn.ID))
 		}
 	}
-	for _, st := range []string{"CallsEntered", "CallsDistributed", "CallsAbandoned", "AverageWait"} {
+	for _, st := range []string{"CallsEntered", "CallsDistributed", "CallsAbandoned", "AverageWait",
+		"EstimatedWait", "AbandonRate", "SpeedOfAnswer"} {
 		fmt.Fprintf(&b, "  - {id: %s, statType: %s, object: {type: GroupQueues, id: AllQueues}}\n", q("AllQueues."+st), st)
 	}
 	for _, a := range t.Agents {
-		for _, st := range []string{"CallsHandled", "TalkTime", "AverageHandleTime"} {
+		for _, st := range []string{"CallsHandled", "TalkTime", "AverageHandleTime", "Occupancy"} {
 			fmt.Fprintf(&b, "  - {id: %s, statType: %s, object: {type: Agent, id: %s}}\n", q(a.ID+"."+st), st, q(a.ID))
 		}
 	}
-	for _, st := range []string{"CallsHandled", "AverageHandleTime"} {
+	for _, st := range []string{"CallsHandled", "AverageHandleTime", "Occupancy"} {
 		fmt.Fprintf(&b, "  - {id: %s, statType: %s, object: {type: GroupAgents, id: Agents}}\n", q("Agents."+st), st)
 	}
 	return b.Bytes()
@@ -78,6 +81,13 @@ const statTypesYAML = `statTypes:
   CallsHandled: {objects: [Agent, GroupAgents], category: TotalNumber, subject: DNAction, mainMask: [CallInbound]}
   TalkTime: {objects: [Agent, GroupAgents], category: TotalTime, subject: DNAction, mainMask: [CallInbound]}
   AverageHandleTime: {objects: [Agent, GroupAgents], category: AverageTime, subject: DNAction, mainMask: [CallInbound]}
+  EstimatedWait: {objects: [Queue, GroupQueues], category: EstimWaitingTime, subject: DNAction, mainMask: [CallWait], relMask: [CallDistributed]}
+  AnsweredWaitTime: {objects: [Queue, GroupQueues], category: TotalTime, subject: DNAction, mainMask: [CallDistributed]}
+  AbandonRate: {objects: [Queue, GroupQueues], category: Formula, formula: "100 * CallsAbandoned / CallsEntered"}
+  SpeedOfAnswer: {objects: [Queue, GroupQueues], category: Formula, formula: "AnsweredWaitTime / CallsDistributed"}
+  BusyTime: {objects: [Agent, GroupAgents], category: TotalTime, subject: AgentStatus, mainMask: [CallInbound]}
+  LoggedInTime: {objects: [Agent, GroupAgents], category: TotalTime, subject: AgentStatus, mainMask: ["*", "~LoggedOut"]}
+  Occupancy: {objects: [Agent, GroupAgents], category: Formula, formula: "100 * BusyTime / LoggedInTime"}
 `
 
 type groupList struct{ id, members string }

@@ -60,9 +60,9 @@ type replayObject struct {
 	ID   string `json:"id"`
 }
 
-// replayOptions are the config loader's hooks: filters and formulas are compiled by the
-// engine at load, so a bad expression is a config error at its line:col.
-var replayOptions = config.Options{CompileFilter: engine.CompileFilter, CompileFormula: engine.CompileFormula}
+// replayOptions load the config compiling filters and formulas, so a bad expression is a
+// config error at its line:col.
+var replayOptions = config.Options{}
 
 // notificationLine is one line of --notifications output.
 type notificationLine struct {
