@@ -100,4 +100,18 @@
 // filter, notification}. notification is {mode, insensitivity, period}: mode changes
 // (default; insensitivity in percent, 0 = every change), periodical (period in seconds,
 // required), reset (Growing profiles and historical categories only) or none.
+//
+// reports: name → {title, rows}: interval reports (statkit report) over the statistics
+// history records. Each row is {label, offered, answered, abandoned, serviceLevel,
+// averageSpeedOfAnswer, averageHandleTime}: a label and, per column it has, the id of a
+// statistic with notification mode reset. All the statistics of a report share one
+// (Growing) profile, whose intervals are the report's:
+//
+//	reports:
+//	  Queues15:
+//	    title: Queues, every 15 minutes
+//	    rows:
+//	      - {label: Support, offered: support.offered.15m, answered: support.answered.15m,
+//	         abandoned: support.abandoned.15m, serviceLevel: support.sl.15m,
+//	         averageSpeedOfAnswer: support.asa.15m, averageHandleTime: support.aht.15m}
 package config
