@@ -183,5 +183,9 @@ func TestConfigYAMLQuotesIDs(t *testing.T) {
 	require.NoError(t, err)
 	cfg, err := config.Load("mini.yaml", bytes.NewReader(day.ConfigYAML()))
 	require.NoError(t, err, "%s", day.ConfigYAML())
-	assert.Len(t, cfg.Statistics, 5+4+3*2+2) // one queue, all queues, two agents, the group
+	// one queue, all queues, two agents, the group; the 15-minute report for the queue
+	// and for all queues
+	assert.Len(t, cfg.Statistics, 5+4+3*2+2+6*2)
+	require.Len(t, cfg.Reports, 1)
+	assert.Len(t, cfg.Reports[0].Rows, 2)
 }

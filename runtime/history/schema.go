@@ -55,6 +55,7 @@ var migrations = []migration{
 		`CREATE TABLE reports (
 			report      TEXT NOT NULL,
 			title       TEXT NOT NULL,
+			time_zone   TEXT NOT NULL,
 			row_index   INTEGER NOT NULL,
 			label       TEXT NOT NULL,
 			column_name TEXT NOT NULL,
