@@ -12,12 +12,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/statkit/statkit/internal/bankday"
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/event"
@@ -108,6 +109,7 @@ type testLog struct {
 	cfg    *config.Config
 	recs   []testRec
 	every  uint64
+	mu     sync.Mutex        // snaps: written by the live run, read by Replay
 	snaps  map[uint64][]byte // engine snapshot after record seq (0: none taken yet)
 	oldest uint64            // Replay refuses snapshots before it (a log's retention)
 }
@@ -144,11 +146,10 @@ func newTestLog(t *testing.T, cfgPath, evPath string, end event.Time) *testLog {
 	return l
 }
 
-// bankLog is the real bank day with its 15-minute report statistics, closed at midnight.
+// bankLog is the real bank day with its 15-minute report statistics.
 func bankLog(t *testing.T) *testLog {
 	t.Helper()
-	midnight := event.TimeOf(bankday.Date().AddDate(0, 0, 1))
-	return newTestLog(t, "../../examples/bank/config.yaml", "../../examples/bank/events.ndjson", midnight)
+	return newTestLog(t, "../../examples/bank/config.yaml", "../../examples/bank/events.ndjson", 0)
 }
 
 // lookup returns the config's statistics by id.
@@ -167,7 +168,9 @@ func (l *testLog) run(from, to uint64, live bool, emit func(seq uint64, rows []R
 		}
 		eng.Notifications(nil)
 	} else {
+		l.mu.Lock()
 		snap, ok := l.snaps[from]
+		l.mu.Unlock()
 		if !ok {
 			return errors.New("testLog: no snapshot at the position asked")
 		}
@@ -197,7 +200,9 @@ func (l *testLog) run(from, to uint64, live bool, emit func(seq uint64, rows []R
 			if err := eng.Snapshot(&b); err != nil {
 				return err
 			}
+			l.mu.Lock()
 			l.snaps[seq] = b.Bytes()
+			l.mu.Unlock()
 		}
 	}
 	return nil
@@ -207,11 +212,13 @@ func (l *testLog) run(from, to uint64, live bool, emit func(seq uint64, rows []R
 // than l.oldest), through to.
 func (l *testLog) Replay(ctx context.Context, after, to uint64, emit func(uint64, []Row) error) (uint64, error) {
 	start := uint64(0)
+	l.mu.Lock()
 	for s := range l.snaps {
 		if s <= after && s > start {
 			start = s
 		}
 	}
+	l.mu.Unlock()
 	from := after
 	if start < l.oldest { // retention removed what was needed: start at the oldest kept
 		start, from = l.oldest, l.oldest
@@ -251,4 +258,39 @@ func storedRows(t *testing.T, st *Store) []string {
 	}
 	require.NoError(t, rows.Err())
 	return out
+}
+
+// formatRows formats rows as storedRows does, sorted.
+func formatRows(rows []Row) []string {
+	out := make([]string, 0, len(rows))
+	for _, r := range rows {
+		val := "null"
+		if r.Defined() {
+			val = strconv.FormatFloat(r.Value, 'f', -1, 64)
+		}
+		out = append(out, r.Statistic.ID+" "+toTime(r.Start).Format(timeFormat)+" "+toTime(r.End).Format(timeFormat)+" "+val)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// reference is every row the log produces, straight from the recorder: what any writer
+// must leave in the database, once each.
+func (l *testLog) reference(t *testing.T) []string {
+	t.Helper()
+	var all []Row
+	require.NoError(t, l.run(0, l.size(), false, func(_ uint64, rows []Row) error {
+		all = append(all, rows...)
+		return nil
+	}))
+	return formatRows(all)
+}
+
+func sortStrings(s []string) { sort.Strings(s) }
+
+// snapshotAll takes every snapshot a live run takes (the log's snapshots exist before a
+// restarted machine or a catch-up needs them).
+func (l *testLog) snapshotAll(t *testing.T) {
+	t.Helper()
+	require.NoError(t, l.run(0, l.size(), true, func(uint64, []Row) error { return nil }))
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +35,8 @@ type StoreOptions struct {
 	Logger *slog.Logger
 	// version is the schema version to migrate to (tests of migrations); 0: SchemaVersion.
 	version int
+	// busyTimeout is SQLite's wait for a lock another connection holds (0: 5s).
+	busyTimeout time.Duration
 }
 
 // Open connects to the database dsn names (see ParseDSN), creates or migrates its schema
@@ -54,8 +57,12 @@ func Open(ctx context.Context, dsn string, opts StoreOptions) (*Store, error) {
 		// rather than fail at once; synchronous FULL: a committed position survives a power
 		// failure (the log's retention may rely on it); _txlock=immediate: a write
 		// transaction takes the write lock at BEGIN, so two writers never deadlock.
-		s.db, err = sql.Open("sqlite", "file:"+d.Path+
-			"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+		busy := opts.busyTimeout
+		if busy <= 0 {
+			busy = 5 * time.Second
+		}
+		s.db, err = sql.Open("sqlite", "file:"+d.Path+"?_pragma=busy_timeout("+strconv.FormatInt(busy.Milliseconds(), 10)+
+			")&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
 	case Postgres:
 		s.db, err = sql.Open("pgx", d.URL)
 	}

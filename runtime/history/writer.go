@@ -328,7 +328,10 @@ func (w *Writer) writePosition(ctx context.Context) error {
 // position to seq−1 and the last to seq.
 func (w *Writer) writeItem(ctx context.Context, it item) error {
 	if len(it.rows) == 0 {
-		// Committed with the next rows, or by the idle position write.
+		if w.opts.Stream == "" {
+			w.progress(it.seq) // no position to write: nothing to wait for
+		}
+		// Else committed with the next rows, or by the idle position write.
 		return nil
 	}
 	for i := 0; i < len(it.rows); {
