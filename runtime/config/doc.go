@@ -61,6 +61,8 @@
 //	  - {id: ann-talk, statType: TalkTime, object: {type: Agent, id: "1001"}, profile: Shift, notification: {mode: periodical, period: 10}}
 //	  - {id: sales-talk-last10, statType: TalkTime, object: {type: GroupAgents, id: Sales}, profile: Last10}
 //	  - {id: ann-state, statType: AgentState, object: {type: Agent, id: "1001"}}
+//	reports:
+//	  Quarterly: {title: All queues every 15 minutes, rows: [{label: AllQueues, answered: q-answered-quarter}]}
 //
 // # Keys
 //
@@ -105,13 +107,5 @@
 // history records. Each row is {label, offered, answered, abandoned, serviceLevel,
 // averageSpeedOfAnswer, averageHandleTime}: a label and, per column it has, the id of a
 // statistic with notification mode reset. All the statistics of a report share one
-// (Growing) profile, whose intervals are the report's:
-//
-//	reports:
-//	  Queues15:
-//	    title: Queues, every 15 minutes
-//	    rows:
-//	      - {label: Support, offered: support.offered.15m, answered: support.answered.15m,
-//	         abandoned: support.abandoned.15m, serviceLevel: support.sl.15m,
-//	         averageSpeedOfAnswer: support.asa.15m, averageHandleTime: support.aht.15m}
+// (Growing) profile, whose intervals are the report's (see Quarterly in the example).
 package config
