@@ -3,13 +3,10 @@ package history
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -20,12 +17,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/statkit/statkit/runtime/config"
+	"github.com/statkit/statkit/runtime/history/historytest"
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/event"
 )
-
-// postgresEnv names the DSN of the PostgreSQL the tests use (.ci/postgres starts one).
-const postgresEnv = "STATKIT_TEST_POSTGRES"
 
 // backend is a database the suite runs against: newDSN returns a DSN of a fresh, empty
 // database (a temp file; a schema of its own on the PostgreSQL server).
@@ -39,7 +34,7 @@ type backend struct {
 func backends() []backend {
 	return []backend{
 		{"sqlite", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "history.db") }},
-		{"postgres", postgresDSN},
+		{"postgres", func(t *testing.T) string { return historytest.PostgresDSN(t) }},
 	}
 }
 
@@ -48,38 +43,6 @@ func forEachBackend(t *testing.T, f func(t *testing.T, newDSN func(t *testing.T)
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) { f(t, b.newDSN) })
 	}
-}
-
-// postgresDSN creates a schema of its own on the test server and returns a DSN whose
-// search_path is it; the schema is dropped at the end of the test.
-func postgresDSN(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv(postgresEnv)
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set in CI: .ci/run starts PostgreSQL and sets it", postgresEnv)
-		}
-		t.Skipf("PostgreSQL tests skipped: set %s to a postgres:// DSN (source .ci/postgres && pg_start starts a throwaway server)", postgresEnv)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "t_" + hex.EncodeToString(b[:])
-	admin, err := sql.Open("pgx", base)
-	require.NoError(t, err)
-	t.Cleanup(func() { admin.Close() })
-	_, err = admin.Exec(`CREATE SCHEMA ` + schema)
-	require.NoError(t, err, "create a schema on %s", Redact(base))
-	t.Cleanup(func() {
-		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
-			t.Logf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	require.NoError(t, err)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // openStore opens dsn for a test and closes it at its end.

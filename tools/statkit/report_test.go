@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/statkit/statkit/runtime/history"
+	"github.com/statkit/statkit/runtime/history/historytest"
 )
 
 var (
@@ -132,4 +133,39 @@ func TestReportUsage(t *testing.T) {
 		require.Error(t, err, "%v", tc.args)
 		assert.Contains(t, err.Error(), tc.want, "%v", tc.args)
 	}
+}
+
+// TestHistoryPostgresSameAsSQLite: the bank day replayed with --history into PostgreSQL
+// gives the same rows as into SQLite, and the same report.
+func TestHistoryPostgresSameAsSQLite(t *testing.T) {
+	pg := historytest.PostgresDSN(t)
+	lite := "sqlite:" + filepath.Join(t.TempDir(), "bank.db")
+	reports := map[string]string{}
+	rows := map[string][]history.Interval{}
+	for _, dsn := range []string{lite, pg} {
+		_, stderr, err := replayOut(t, "--config", bankConfig, "--events", bankEvents, "--history", dsn)
+		require.NoError(t, err, stderr)
+		out, stderr, err := reportOut(t, "--history", dsn, "--day", "1999-01-04", "--format", "csv")
+		require.NoError(t, err, stderr)
+		reports[dsn] = out
+		st, err := history.Open(context.Background(), dsn, history.StoreOptions{})
+		require.NoError(t, err)
+		infos, err := st.Statistics(context.Background(), history.StatisticFilter{})
+		require.NoError(t, err)
+		var ids []string
+		for _, si := range infos {
+			ids = append(ids, si.ID)
+		}
+		rows[dsn], err = st.Intervals(context.Background(), ids, time.Unix(0, 0), time.Now(), 0)
+		require.NoError(t, err)
+		st.Close()
+	}
+	assert.Len(t, rows[lite], 70*42)
+	assert.Equal(t, len(rows[lite]), len(rows[pg]))
+	for i := range rows[lite] {
+		a, b := rows[lite][i], rows[pg][i]
+		assert.True(t, a.Statistic == b.Statistic && a.Start.Equal(b.Start) && a.End.Equal(b.End) &&
+			(a.Value == b.Value || a.Value != a.Value && b.Value != b.Value), "%+v vs %+v", a, b)
+	}
+	assert.Equal(t, reports[lite], reports[pg])
 }
