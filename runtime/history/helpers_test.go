@@ -17,9 +17,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/statkit/statkit/runtime/config"
-	"github.com/statkit/statkit/runtime/history/historytest"
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/event"
+	"github.com/statkit/statkit/runtime/history/historytest"
 )
 
 // backend is a database the suite runs against: newDSN returns a DSN of a fresh, empty
