@@ -28,7 +28,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cfgPath := fl.String("config", "", "config whose reports section defines the reports (default: the definitions the database keeps)")
 	name := fl.String("report", "", "the report to print (default: every report)")
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: statkit report --history DSN --day YYYY-MM-DD [--format md|csv] [--config C] [--report NAME]\n\n"+
+		fmt.Fprintln(fl.Output(), "usage: statkit report --history DSN --day YYYY-MM-DD [--format md|csv] [--config C] [--report NAME]\n\n"+
 			"Prints a day's interval report from the rows history stored: per report row (a queue)\n"+
 			"and interval, offered, answered, abandoned, service level, average speed of answer and\n"+
 			"average handle time, read from the statistics the config's reports section names (or,\n"+
