@@ -285,6 +285,13 @@ func TestQueueLogMatchesNDJSON(t *testing.T) {
 		}
 		wv, gv := values(t, cfg, want, ats), values(t, cfg, got, ats)
 		require.NotEmpty(t, wv)
+		// Statistics filtered on attached data (bankday's events carry the service type as
+		// data Type; a queue_log line has no such data) are not comparable.
+		for _, st := range cfg.Statistics {
+			if st.Filter != nil {
+				delete(wv, st.ID)
+			}
+		}
 		for _, id := range slices.Sorted(mapsKeys(wv)) {
 			assert.Equal(t, wv[id], gv[id], "seed %d: %s (%d lines swapped)", seed, id, swapped)
 		}
