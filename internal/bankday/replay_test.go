@@ -246,5 +246,9 @@ func TestConfigYAMLQuotesIDs(t *testing.T) {
 	require.NoError(t, err)
 	cfg, err := config.Load("mini.yaml", bytes.NewReader(day.ConfigYAML()))
 	require.NoError(t, err, "%s", day.ConfigYAML())
-	assert.Len(t, cfg.Statistics, 8+7+4*2+3) // one queue, all queues, two agents, the group
+	// one queue, all queues, two agents, the group; the 15-minute report for the queue
+	// and for all queues
+	assert.Len(t, cfg.Statistics, 8+7+4*2+3+6*2)
+	require.Len(t, cfg.Reports, 1)
+	assert.Len(t, cfg.Reports[0].Rows, 2)
 }

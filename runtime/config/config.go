@@ -20,6 +20,8 @@ type Config struct {
 	TimeRanges   []*TimeRange
 	Filters      []*Filter
 	Statistics   []*Statistic
+	// Reports are the interval reports over recorded statistics (section reports).
+	Reports []*Report
 
 	// Lookups by name, built at load.
 	statTypes  map[string]*StatType

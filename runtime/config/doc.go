@@ -76,6 +76,8 @@
 //	  - {id: q-asa, statType: SpeedOfAnswer, object: {type: Queue, id: "Support@SW1"}}
 //	  - {id: q-ewt, statType: EstimatedWait, object: {type: Queue, id: "Support@SW1"}}
 //	  - {id: sales-occupancy, statType: Occupancy, object: {type: GroupAgents, id: Sales}}
+//	reports:
+//	  Quarterly: {title: All queues every 15 minutes, rows: [{label: AllQueues, answered: q-answered-quarter}]}
 //
 // # Keys
 //
@@ -126,4 +128,10 @@
 // filter, notification}. notification is {mode, insensitivity, period}: mode changes
 // (default; insensitivity in percent, 0 = every change), periodical (period in seconds,
 // required), reset (Growing profiles and historical categories only) or none.
+//
+// reports: name → {title, rows}: interval reports (statkit report) over the statistics
+// history records. Each row is {label, offered, answered, abandoned, serviceLevel,
+// averageSpeedOfAnswer, averageHandleTime}: a label and, per column it has, the id of a
+// statistic with notification mode reset. All the statistics of a report share one
+// (Growing) profile, whose intervals are the report's (see Quarterly in the example).
 package config
