@@ -529,3 +529,14 @@ func TestForeignStream(t *testing.T) {
 		t.Fatalf("connecting to a foreign stream: %v", err)
 	}
 }
+
+// archLog is the server's Log interface as ARCH.md §2 states it; *Log implements it.
+type archLog interface {
+	Append(ctx context.Context, rec []byte, id string) (seq uint64, dup bool, err error)
+	Follow(ctx context.Context, after uint64, apply func(seq uint64, rec []byte) error) error
+	LoadSnapshot(load func(seq uint64, payload []byte) error) (uint64, error)
+	WriteSnapshot(seq uint64, payload []byte) error
+	Err() error
+}
+
+var _ archLog = (*Log)(nil)
