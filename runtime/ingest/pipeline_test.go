@@ -350,7 +350,7 @@ func simDay(t testing.TB, seed uint64) (*config.Config, []event.Event) {
 	sc := sim.Config{Seed: seed, Agents: 12, Queues: 2, Duration: 2 * time.Hour, LoginSpread: time.Minute}
 	var buf bytes.Buffer
 	require.NoError(t, sim.WriteConfig(&buf, sc))
-	cfg, err := config.LoadWith("sim.yaml", &buf, config.Options{CompileFilter: engine.CompileFilter, CompileFormula: engine.CompileFormula})
+	cfg, err := config.LoadWith("sim.yaml", &buf, config.Options{})
 	require.NoError(t, err)
 	s, err := sim.New(sc)
 	require.NoError(t, err)

@@ -15,9 +15,10 @@ import (
 	"github.com/statkit/statkit/runtime/ingest"
 )
 
-// LoadOptions compile filters and formulas at load, as statkit serve does: the options
-// every config the machine loads from a record is loaded with.
-var LoadOptions = config.Options{CompileFilter: engine.CompileFilter, CompileFormula: engine.CompileFormula}
+// LoadOptions are the options every config the machine loads from a record or a
+// snapshot is loaded with: as statkit serve loads its config (filters and formulas
+// compiled, so that a bad one is an error at its line:col).
+var LoadOptions = config.Options{}
 
 // Options configure a Machine.
 type Options struct {

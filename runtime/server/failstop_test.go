@@ -164,3 +164,23 @@ func TestRefusesUnwritableDataDirectory(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "cannot be written")
 }
+
+// forgetfulLog hands no record's attachment back (a Log breaking its contract).
+type forgetfulLog struct{ *store.MemLog }
+
+func (l forgetfulLog) Follow(ctx context.Context, after uint64, apply func(uint64, []byte, any) error) error {
+	return l.MemLog.Follow(ctx, after, func(seq uint64, rec []byte, _ any) error { return apply(seq, rec, nil) })
+}
+
+// A log that does not hand back what was attached to a record never leaves a request
+// hanging: the record applies (decoded again), a keyed batch is answered from the key
+// table, another gets a 500 saying its outcome is unknown.
+func TestLogWithoutAttachmentsDoesNotHang(t *testing.T) {
+	ts := startServer(t, Options{Config: loadSmall(t), TickInterval: -1, Log: forgetfulLog{store.NewMemLog()}}, nil, nil)
+	status, b, _ := ts.post([]byte(evEntered+"\n"), IdempotencyHeader, "k")
+	assert.Equal(t, http.StatusOK, status, "%s", b)
+	status, b, _ = ts.post([]byte(evWaitStart + "\n"))
+	assert.Equal(t, http.StatusInternalServerError, status, "%s", b)
+	assert.Equal(t, "1", string(ts.peek("entered").Value))
+	assert.Equal(t, "1", string(ts.peek("waiting").Value))
+}

@@ -17,6 +17,10 @@ import (
 	"github.com/statkit/statkit/runtime/store"
 )
 
+// errNoOutcome: a record was applied but the log did not hand back what its appender
+// attached (a Log breaking its contract), so its outcome is unknown here.
+var errNoOutcome = errors.New("server: the record was applied, but the log did not hand its outcome back")
+
 // ErrStopped is returned to callers whose work reaches the engine after its owner
 // goroutine has stopped (the server shut down). Their events were not applied.
 var ErrStopped = errors.New("server: stopped")
@@ -170,11 +174,11 @@ func (o *owner) apply(e store.Entry) {
 		// serve wrong values, so the server stops changing state.
 		o.s.fail(err)
 		o.mach.SetApplied(e.Seq)
-		o.s.applied.set(e.Seq)
 		if p != nil {
 			p.err = err
 			close(p.done)
 		}
+		o.s.applied.set(e.Seq)
 		return
 	}
 	o.after(res, p)
@@ -185,10 +189,10 @@ func (o *owner) apply(e store.Entry) {
 	}
 	o.sinceSnap++
 	o.s.held.Store(int64(o.mach.Pipeline().Held()))
-	o.s.applied.set(e.Seq)
 	if p != nil {
-		close(p.done)
+		close(p.done) // before applied moves: a waiter on both sees done
 	}
+	o.s.applied.set(e.Seq)
 	if res.Kind == machine.KindBatch || res.Kind == machine.KindEvents {
 		o.m.apply.Observe(time.Since(t0).Seconds())
 	}
@@ -387,8 +391,19 @@ func (s *Server) appendRecord(ctx context.Context, rec []byte, id string, p *pen
 	if dup {
 		return seq, true, s.applied.wait(ctx, seq, s.ownerDone)
 	}
-	if err := s.wait(ctx, p.done); err != nil {
-		return seq, false, err
+	// The log hands p back with the record; should it not (a Log that breaks that
+	// contract), the record's being applied ends the wait all the same.
+	if err := s.applied.wait(ctx, seq, s.ownerDone); err != nil {
+		select {
+		case <-p.done:
+		default:
+			return seq, false, err
+		}
+	}
+	select {
+	case <-p.done:
+	default:
+		return seq, false, errNoOutcome
 	}
 	if p.err != nil && s.failure.Load() != nil && errors.Is(p.err, *s.failure.Load()) {
 		return seq, false, fmt.Errorf("%w: %w", ErrFailed, p.err)

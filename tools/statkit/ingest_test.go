@@ -162,7 +162,7 @@ func TestDemoSurvivesStalls(t *testing.T) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	require.NoError(t, err, "%s", stderr.String())
-	got, _ := replayValues(t, out)
+	got, _ := replayJSONValues(t, out)
 	assert.Equal(t, want, got)
 	assert.Empty(t, stderr.String(), "replayed from the log's start")
 }
@@ -282,7 +282,7 @@ func TestCrashKeyedRetry(t *testing.T) {
 	cmd := exec.Command(bin, "replay", "--config", cfgPath, "--events", path, "--strict")
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	require.NoError(t, cmd.Run(), "%s", stderr.String())
-	want, wantAt := replayValues(t, stdout.Bytes())
+	want, wantAt := replayJSONValues(t, stdout.Bytes())
 	require.Equal(t, want, before)
 	require.Equal(t, wantAt, beforeAt)
 }
@@ -302,8 +302,8 @@ func waitStopped(t *testing.T, pid int) {
 	}, 10*time.Second, time.Millisecond)
 }
 
-// replayValues reads replay's JSON lines: value and instant by statistic.
-func replayValues(t *testing.T, out []byte) (map[string]string, map[string]string) {
+// replayJSONValues reads replay's JSON lines: value and instant by statistic.
+func replayJSONValues(t *testing.T, out []byte) (map[string]string, map[string]string) {
 	t.Helper()
 	vals, ats := map[string]string{}, map[string]string{}
 	dec := json.NewDecoder(bytes.NewReader(out))
@@ -394,13 +394,13 @@ func TestReplayLogMatchesLiveServer(t *testing.T) {
 
 	out, err := exec.Command(bin, "replay", "--log", data).Output()
 	require.NoError(t, err)
-	got, gotAt := replayValues(t, out)
+	got, gotAt := replayJSONValues(t, out)
 	assert.Equal(t, live, got)
 	assert.Equal(t, liveAt, gotAt)
 	// And midway: at the engine time a GET showed then, the values it showed.
 	out, err = exec.Command(bin, "replay", "--log", data, "--at", midAt).Output()
 	require.NoError(t, err)
-	got, _ = replayValues(t, out)
+	got, _ = replayJSONValues(t, out)
 	assert.Equal(t, mid, got)
 
 	// What-if: the same events under the other config. Its new statistic is what a
@@ -411,12 +411,12 @@ func TestReplayLogMatchesLiveServer(t *testing.T) {
 	out, err = cmd.Output()
 	require.NoError(t, err, "%s", whatIfErr.String())
 	assert.Empty(t, whatIfErr.String())
-	whatIfGot, _ := replayValues(t, out)
+	whatIfGot, _ := replayJSONValues(t, out)
 	evPath := filepath.Join(dir, "all.ndjson")
 	require.NoError(t, os.WriteFile(evPath, all, 0o644))
 	out, err = exec.Command(bin, "replay", "--config", whatIfPath, "--events", evPath).Output()
 	require.NoError(t, err)
-	want, _ := replayValues(t, out)
+	want, _ := replayJSONValues(t, out)
 	require.Contains(t, whatIfGot, "Q1.Entered")
 	assert.Equal(t, want["Q1.Entered"], whatIfGot["Q1.Entered"])
 	assert.Equal(t, live["s-1"], whatIfGot["s-1"], "the API statistic opened mid-stream resolves under the other config too")

@@ -84,6 +84,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fl.SetOutput(stderr)
 	cfgPath := fl.String("config", "", "config file (YAML); required with --events; with --log, re-runs the logged events under this config instead of the logged one (what-if)")
 	evPath := fl.String("events", "", "event file (NDJSON, \"-\" for standard input)")
+	inputKind := fl.String("input", inputNDJSON, inputHelp())
 	logDir := fl.String("log", "", "a server's data directory: replay what it recorded (batches, ticks, opened and closed statistics, reloads)")
 	var ats atFlags
 	fl.Var(&ats, "at", "print values at this instant (RFC 3339; repeatable; default: the engine clock at the end)")
@@ -91,8 +92,9 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	strict := fl.Bool("strict", false, "exit with status 1 if any event line is rejected")
 	notifications := fl.Bool("notifications", false, "print the notification stream instead of values, one JSON line each: {at, statistic, value}")
 	window := fl.Duration("reorder-window", ingest.DefaultWindow, "--events: hold events up to this much event time and apply them in time order, as statkit serve does (0: file order)")
+	historyDSN := fl.String("history", "", "--events: also write the intervals of reset-mode statistics to this history database (sqlite:PATH or postgres://…)")
 	fl.Usage = func() {
-		fmt.Fprintln(fl.Output(), "usage: statkit replay --config C --events E [--at T]… [--format json|table] [--strict] [--notifications] [--reorder-window D]\n"+
+		fmt.Fprintln(fl.Output(), "usage: statkit replay --config C --events E [--input FORMAT] [--at T]… [--format json|table] [--strict] [--notifications] [--reorder-window D] [--history DSN]\n"+
 			"       statkit replay --log DIR [--config C] [--at T]… [--format json|table] [--notifications]\n\n"+
 			"With --events, runs the events through the same ingest pipeline as statkit serve with no\n"+
 			"wall clock — each line arrives in file order, events are applied in time order within\n"+
@@ -127,6 +129,10 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%w: --notifications prints JSON lines; --format does not apply", errUsage)
 	case *window < 0:
 		return fmt.Errorf("%w: --reorder-window must not be negative", errUsage)
+	case *logDir != "" && *historyDSN != "":
+		return fmt.Errorf("%w: --history goes with --events", errUsage)
+	case *logDir != "" && *inputKind != inputNDJSON:
+		return fmt.Errorf("%w: --input goes with --events", errUsage)
 	}
 	r := &replayer{ats: ats, stderr: stderr}
 	var bw *bufio.Writer
@@ -136,10 +142,14 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		r.notify.SetEscapeHTML(false)
 	}
 	var err error
+	var hist *replayHistory
 	if *logDir != "" {
 		err = r.runLog(ctx, *logDir, *cfgPath)
 	} else {
-		err = r.runEvents(ctx, *cfgPath, *evPath, *window)
+		hist, err = r.runEvents(ctx, *cfgPath, *evPath, *inputKind, *historyDSN, *window)
+		if hist != nil {
+			defer hist.stop()
+		}
 	}
 	if err != nil {
 		return err
@@ -157,6 +167,11 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		if err != nil {
 			return fmt.Errorf("write output: %w", err)
+		}
+	}
+	if hist != nil {
+		if err := hist.finish(ctx); err != nil {
+			return err
 		}
 	}
 	if *strict && r.rejected > 0 {
@@ -188,7 +203,13 @@ type replayer struct {
 	notify *json.Encoder
 	nbuf   []engine.Notification
 	err    error // the first write error of notify
+	// onNotify, when set (--history), sees the notifications after each event and --at
+	// instant, as notify does.
+	onNotify func([]engine.Notification)
 }
+
+// notifying reports whether notifications are taken (printed or written to history).
+func (r *replayer) notifying() bool { return r.notify != nil || r.onNotify != nil }
 
 // init prepares the instants.
 func (r *replayer) init(eng *engine.Engine) {
@@ -199,7 +220,7 @@ func (r *replayer) init(eng *engine.Engine) {
 	}
 	slices.SortStableFunc(r.order, func(a, b int) int { return int(r.ats[a] - r.ats[b]) })
 	r.seen, r.values = map[string]bool{}, map[string]map[int]engine.Value{}
-	if r.notify != nil {
+	if r.notifying() {
 		eng.Notifications(nil) // turn notifications on before the first event
 	}
 }
@@ -218,10 +239,10 @@ func (r *replayer) capture(j int, t event.Time) {
 	if started {
 		r.eng.Advance(t)
 	}
+	if started && r.notifying() {
+		r.drain()
+	}
 	if r.notify != nil {
-		if started {
-			r.drain()
-		}
 		return
 	}
 	for _, s := range r.eng.Statistics() {
@@ -258,6 +279,12 @@ func (r *replayer) finish() error {
 // drain writes the notifications pending in the engine.
 func (r *replayer) drain() {
 	r.nbuf = r.eng.Notifications(r.nbuf[:0])
+	if r.onNotify != nil {
+		r.onNotify(r.nbuf)
+	}
+	if r.notify == nil {
+		return
+	}
 	for _, n := range r.nbuf {
 		if r.err == nil {
 			r.err = r.notify.Encode(notificationLine{At: n.At.String(), Statistic: n.Statistic, Value: n.Value})
@@ -276,7 +303,7 @@ func (w watched) Apply(ev *event.Event) error {
 		w.r.before(ev.Time)
 	}
 	err := e.Apply(ev)
-	if err == nil && w.r.notify != nil {
+	if err == nil && w.r.notifying() {
 		w.r.drain()
 	}
 	return err
@@ -289,7 +316,7 @@ func (w watched) Advance(t event.Time) {
 		w.r.before(t)
 	}
 	e.Advance(t)
-	if w.r.notify != nil {
+	if w.r.notifying() {
 		w.r.drain()
 	}
 }
@@ -300,41 +327,52 @@ func (w watched) Now() event.Time { return w.r.eng.Now() }
 // Started reports whether the engine's clock has started.
 func (w watched) Started() bool { return w.r.eng.Started() }
 
-// runEvents runs an event file through the pipeline, one arrival per line, and flushes
-// the window at the end.
-func (r *replayer) runEvents(ctx context.Context, cfgPath, evPath string, window time.Duration) error {
+// runEvents runs an event file (NDJSON, or a platform's format) through the pipeline,
+// one arrival per line, and flushes the window at the end; with a history DSN, the
+// intervals of reset-mode statistics go to that database too (the caller finishes it).
+func (r *replayer) runEvents(ctx context.Context, cfgPath, evPath, inputKind, historyDSN string, window time.Duration) (*replayHistory, error) {
 	cfg, err := config.LoadFileWith(cfgPath, replayOptions)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	eng, err := engine.New(cfg)
 	if err != nil {
-		return fmt.Errorf("config %s: %w", cfgPath, err)
+		return nil, fmt.Errorf("config %s: %w", cfgPath, err)
 	}
 	var in io.Reader = os.Stdin
 	if evPath != "-" {
 		f, err := os.Open(evPath)
 		if err != nil {
-			return fmt.Errorf("events: %w", err)
+			return nil, fmt.Errorf("events: %w", err)
 		}
 		defer f.Close()
 		in = f
 	}
+	dec, err := openInput(inputKind, in, cfg, eng, r.stderr)
+	if err != nil {
+		return nil, err
+	}
+	var hist *replayHistory
+	if historyDSN != "" {
+		if hist, err = openReplayHistory(ctx, historyDSN, cfg, eng, r.stderr); err != nil {
+			return nil, err
+		}
+		r.onNotify = hist.observe
+	}
 	r.name = evPath
 	r.init(eng)
 	p := ingest.New(watched{r}, ingest.Options{Window: window})
-	dec := event.NewDecoder(in, event.Options{Resolver: eng})
 	one := make([]event.Event, 1)
 	for n := 0; ; n++ {
 		if n%4096 == 0 && ctx.Err() != nil {
-			return ctx.Err()
+			return hist, ctx.Err()
 		}
 		ev, rej, err := dec.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("events %s: %w", evPath, err)
+			return hist, fmt.Errorf("events %s: %w", evPath, err)
 		}
 		if rej != nil {
 			r.reject(rej.Line, rej.Reason, rej.Code)
@@ -348,7 +386,7 @@ func (r *replayer) runEvents(ctx context.Context, cfgPath, evPath string, window
 		}
 	}
 	r.outcome(p.Flush())
-	return r.finish()
+	return hist, r.finish()
 }
 
 // outcome reports the engine's rejections of the events released.
