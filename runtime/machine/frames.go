@@ -55,7 +55,7 @@ var ErrStalePosition = errors.New("the source batch does not continue from the i
 // Bounds of a frames record, so that a corrupt one costs no more than its size.
 const (
 	maxFrames     = 1 << 20
-	maxFrameBytes = 1 << 20
+	maxFrameBytes = 2 << 20
 )
 
 // AppendFrames appends the frames record of h and frames to dst (h.Frames is set to
