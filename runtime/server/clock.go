@@ -113,6 +113,9 @@ func (s *Server) runClock(ctx context.Context) {
 		if (o.HoldsClock != nil && !o.HoldsClock()) || s.failed() != nil {
 			continue
 		}
+		if t.Advance && s.catchingUp() {
+			continue // a source's backlog first, at its own times (sources.go)
+		}
 		rec = machine.AppendTick(rec[:0], t)
 		r := append([]byte(nil), rec...)
 		if _, _, err := s.lg.Append(ctx, r, "", nil); err != nil {
