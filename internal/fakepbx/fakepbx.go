@@ -22,8 +22,8 @@ type server struct {
 	mu    sync.Mutex
 	conns []net.Conn
 	ready chan *Conn // connections logged in and subscribed
-	auths int       // logins accepted
-	fails int       // logins refused
+	auths int        // logins accepted
+	fails int        // logins refused
 }
 
 func listen() (*server, error) {

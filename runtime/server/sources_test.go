@@ -158,7 +158,7 @@ func TestSourceQueueLogRestart(t *testing.T) {
 	write(lines[:1000])
 	ts, stop := start()
 	waitUntil(t, "the first lines", func() bool { return frames(ts) == 1000 })
-	write(lines[1000:mid+10]) // appended while it follows
+	write(lines[1000 : mid+10]) // appended while it follows
 	waitUntil(t, "the lines appended", func() bool { return frames(ts) == float64(mid+10) && held(ts) })
 	m := ts.metricsText()
 	assert.Contains(t, m, `statkit_source_unmapped_total{event="SOMETHINGNEW",input="`+src.Input+`"} 1`)
