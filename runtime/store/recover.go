@@ -231,7 +231,7 @@ func time0(ns int64) time.Time {
 	if ns == 0 {
 		return time.Time{}
 	}
-	return time.Unix(0, ns)
+	return time.Unix(0, ns).UTC()
 }
 
 // allRuns returns the readable runs of the segments that do not overlap, in order.
