@@ -18,15 +18,27 @@ func ActionsDoc(m *Model) []byte {
 	b.WriteString("# Stat Server action reference\n\n")
 	kinds := map[string]int{}
 	names := map[string]bool{}
+	local := 0
 	for _, a := range m.Actions {
 		kinds[a.Kind]++
 		names[a.Name] = true
+		if a.Local() {
+			local++
+		}
 	}
 	fmt.Fprintf(&b, "The action table of statkit: %d rows, %d distinct names (%d durable, %d momentary, %d retrospective), "+
 		"generated from `spec/actions.yaml`. An action's identity is its name and variant; events and masks name actions "+
 		"as they appear here. *Durable* actions have a start and an end; *momentary* actions happen at an instant; "+
 		"*retrospective* actions are reported at completion with the duration of a period that already elapsed.\n\n",
 		len(m.Actions), len(names), kinds["durable"], kinds["momentary"], kinds["retrospective"])
+	switch {
+	case local == 1:
+		b.WriteString("1 row is a local extension (`origin: local`, marked *local* below): an action of this " +
+			"installation that the Stat Server's action table does not have.\n\n")
+	case local > 1:
+		fmt.Fprintf(&b, "%d rows are local extensions (`origin: local`, marked *local* below): actions of this "+
+			"installation that the Stat Server's action table does not have.\n\n", local)
+	}
 	b.WriteString("- [Index by name](#index-by-name)\n- [Actions by source class](#actions-by-source-class)\n- [All actions](#all-actions)\n\n")
 	actionIndex(&b, m)
 	actionClassTables(&b, m)
@@ -69,7 +81,7 @@ func actionClassTables(b *bytes.Buffer, m *Model) {
 		b.WriteString("| Action | Kind | Interaction | Summary |\n|---|---|---|---|\n")
 		for _, a := range m.Actions {
 			if contains(a.Sources, c) {
-				fmt.Fprintf(b, "| [%s](#%s) | %s | %s | %s |\n", a.Key(), a.Anchor(), a.Kind, yesNo(a.Interaction), mdCell(a.Summary))
+				fmt.Fprintf(b, "| [%s](#%s)%s | %s | %s | %s |\n", a.Key(), a.Anchor(), localMark(a), a.Kind, yesNo(a.Interaction), mdCell(a.Summary))
 			}
 		}
 		b.WriteString("\n")
@@ -95,6 +107,9 @@ func actionSection(b *bytes.Buffer, m *Model, a *Action) {
 	}
 	if a.SeedName != "" {
 		fmt.Fprintf(b, "- Seed spelling: `%s`\n", a.SeedName)
+	}
+	if a.Local() {
+		b.WriteString("- Origin: local extension (`origin: local`): not a row of the Stat Server's action table\n")
 	}
 	if a.Note != "" {
 		fmt.Fprintf(b, "\n> Note: %s\n", a.Note)
@@ -141,6 +156,14 @@ func CategoriesDoc(m *Model) []byte {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", s.Name, counts, types, mdCell(s.Definition))
 	}
 	return b.Bytes()
+}
+
+// localMark marks a local extension in a table cell.
+func localMark(a *Action) string {
+	if a.Local() {
+		return " *local*"
+	}
+	return ""
 }
 
 func classNamesOf(a *Action) []string {

@@ -62,7 +62,18 @@ type Action struct {
 	Roles       []string
 	Summary     string
 	Note        string
+	Origin      string // seed (a row of the Stat Server table) | local (an extension of this installation)
 }
+
+// Origins of an action row.
+const (
+	OriginSeed  = "seed"
+	OriginLocal = "local"
+)
+
+// Local reports whether the action is a local extension: a row the Stat Server's action
+// table (the seed) does not have, marked origin: local in the spec.
+func (a *Action) Local() bool { return a.Origin == OriginLocal }
 
 // Key is the action's display key: "Name" or "Name (Variant)".
 func (a *Action) Key() string {

@@ -19,19 +19,16 @@ import (
 	"github.com/statkit/statkit/runtime/event"
 )
 
-var update = flag.Bool("update", false, "rewrite examples/bank from the shared data set")
+var update = flag.Bool("update", false, "rewrite examples/bank's config and events from its CSV")
 
-const dataPath = "../../../shared/data/anonymous-bank-one-day.csv"
+// dataPath is the real day's CSV, kept in the repository with its provenance
+// (examples/bank/README.md).
+const dataPath = "../../examples/bank/anonymous-bank-one-day.csv"
 
-func readShared(t *testing.T) []byte {
+func readCSV(t *testing.T) []byte {
 	t.Helper()
 	raw, err := os.ReadFile(dataPath)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the shared data set is missing in CI: %v", err)
-		}
-		t.Skipf("shared data not available: %v", err)
-	}
+	require.NoError(t, err, "the bank day's CSV is part of the repository")
 	return raw
 }
 
@@ -102,7 +99,7 @@ func seconds(t *testing.T, hms string) int {
 // TestReplayRealDay replays the whole real day through the engine and checks every queue
 // and agent statistic against figures computed directly from the CSV.
 func TestReplayRealDay(t *testing.T) {
-	raw := readShared(t)
+	raw := readCSV(t)
 	day, err := Parse(bytes.NewReader(raw))
 	require.NoError(t, err)
 	require.Empty(t, day.Skipped)
@@ -150,10 +147,10 @@ func TestReplayRealDay(t *testing.T) {
 		checked, x.entered["AllQueues"], x.abandoned["AllQueues"], x.handled["Agents"])
 }
 
-// TestExampleFilesUpToDate keeps examples/bank (the committed config and events, so the
-// example runs without ../shared) in step with the converter; -update rewrites them.
+// TestExampleFilesUpToDate keeps examples/bank's config and events (what the README's
+// replay example reads) in step with its CSV and the converter; -update rewrites them.
 func TestExampleFilesUpToDate(t *testing.T) {
-	raw := readShared(t)
+	raw := readCSV(t)
 	day, err := Parse(bytes.NewReader(raw))
 	require.NoError(t, err)
 	var events bytes.Buffer

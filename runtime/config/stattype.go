@@ -68,7 +68,7 @@ func (l *loader) stObjects(st *StatType, n *yaml.Node) map[object.Type]*yaml.Nod
 		t, err := object.ParseType(text(item))
 		switch {
 		case err != nil:
-			l.errorf(item, "unknown object type %q (known: %s)", text(item), typeNames(object.TypeSetOf(object.AllTypes()...)))
+			l.errorf(item, "unknown object type %q%s (known: %s)", text(item), hintObjectType(text(item)), typeNames(object.TypeSetOf(object.AllTypes()...)))
 		case st.Objects.Has(t):
 			l.errorf(item, "duplicate object type %s", t)
 		default:
@@ -87,7 +87,7 @@ func (l *loader) stCategory(st *StatType, n *yaml.Node) {
 	c, err := category.Parse(text(n))
 	switch {
 	case err != nil:
-		l.errorf(n, "unknown category %q", text(n))
+		l.errorf(n, "unknown category %q%s", text(n), hintCategory(text(n)))
 	case c.Support() == category.SupportUnsupported:
 		l.errorf(n, "category %s is not supported by statkit (see docs/categories.md)", c)
 	default:
@@ -99,7 +99,7 @@ func (l *loader) stCategory(st *StatType, n *yaml.Node) {
 func (l *loader) stSubject(st *StatType, n *yaml.Node, objects map[object.Type]*yaml.Node) {
 	s, err := parseSubject(text(n))
 	if err != nil {
-		l.errorf(n, "unknown subject %q", text(n))
+		l.errorf(n, "unknown subject %q%s", text(n), hintSubject(text(n)))
 		return
 	}
 	st.Subject = s
@@ -203,14 +203,14 @@ func (l *loader) maskEntry(what, s string, n *yaml.Node, st *StatType) (maskEntr
 	case strings.HasSuffix(name, ")") && strings.Contains(name, " ("):
 		id, err := action.ParseID(name)
 		if err != nil {
-			l.errorf(n, "%s: unknown action %q", what, name)
+			l.errorf(n, "%s: unknown action %q%s", what, name, hintAction(name, true))
 			return e, false
 		}
 		rows = []action.ID{id}
 	default:
 		rows = action.ByName(name)
 		if len(rows) == 0 {
-			l.errorf(n, "%s: unknown action %q", what, name)
+			l.errorf(n, "%s: unknown action %q%s", what, name, hintAction(name, false))
 			return e, false
 		}
 	}

@@ -327,7 +327,7 @@ func (s *Server) getStatistic(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.statisticError(w, err)
+		s.unknownStatistic(w, r, id, err)
 		return
 	}
 	d := describe(st)
@@ -351,22 +351,13 @@ func (s *Server) deleteStatistic(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil && errors.Is(err, engine.ErrUnknownStatistic) {
-		s.statisticError(w, err)
+		s.unknownStatistic(w, r, id, err)
 		return
 	}
 	if err != nil {
 		s.log.Error("notifying a closed statistic", "statistic", id, "err", err)
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// statisticError answers an error about a statistic: 404 when it is not open.
-func (s *Server) statisticError(w http.ResponseWriter, err error) {
-	if errors.Is(err, engine.ErrUnknownStatistic) {
-		s.writeError(w, http.StatusNotFound, err.Error())
-		return
-	}
-	s.writeError(w, http.StatusInternalServerError, err.Error())
 }
 
 // knownRoutes are the API paths and their methods, for 405 answers.

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/statkit/statkit/generated/category"
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/event"
@@ -49,6 +50,9 @@ type replayLine struct {
 	Filter    *string      `json:"filter"`
 	At        *string      `json:"at"` // null when no event was applied and no --at given
 	Value     engine.Value `json:"value"`
+
+	unit category.Unit // of the stat type's category, for the table
+	at   *event.Time   // At as a time
 }
 
 type replayObject struct {
@@ -81,12 +85,12 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	strict := fl.Bool("strict", false, "exit with status 1 if any event line is rejected")
 	notifications := fl.Bool("notifications", false, "print the notification stream instead of values, one JSON line each: {at, statistic, value}")
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: statkit replay --config C --events E [--at T]… [--format json|table] [--strict] [--notifications]\n\n"+
+		fmt.Fprintln(fl.Output(), "usage: statkit replay --config C --events E [--at T]… [--format json|table] [--strict] [--notifications]\n\n"+
 			"Applies the events in file order and prints every configured statistic's value at each\n"+
 			"--at instant: the state after every event with time ≤ T. Rejected lines go to stderr.\n"+
 			"With --notifications it prints instead the notifications of the statistics' modes, taken\n"+
 			"after every event and at each --at instant (the clock advanced to it), in order.\n\nflags:")
-		fl.PrintDefaults()
+		printFlags(fl)
 	}
 	if err := parseFlags(fl, args); err != nil {
 		return err
@@ -280,15 +284,17 @@ func (r *replayer) lines() []replayLine {
 		}
 		for j, at := range r.ats {
 			var atText *string
+			var atTime *event.Time
 			if !r.noTime {
 				s := at.String()
-				atText = &s
+				atText, atTime = &s, &at
 			}
 			out = append(out, replayLine{
 				Statistic: s.ID, StatType: s.StatType.Name,
 				Object:  replayObject{Type: s.Object.Type.String(), ID: s.Object.ID},
 				Profile: profile, TimeRange: tr, Filter: fi,
 				At: atText, Value: r.values[i][j],
+				unit: s.StatType.Category.Unit(), at: atTime,
 			})
 		}
 	}
@@ -318,7 +324,7 @@ func writeTable(w io.Writer, lines []replayLine) error {
 	}
 	for _, l := range lines {
 		fmt.Fprintf(tw, "%s\t%s\t%s:%s\t%s\t%s\t%s\t%s\t%s\n", l.Statistic, l.StatType, l.Object.Type, l.Object.ID,
-			l.Profile, opt(l.TimeRange), opt(l.Filter), opt(l.At), l.Value)
+			l.Profile, opt(l.TimeRange), opt(l.Filter), opt(l.At), tableValue(l.Value, l.unit, l.at))
 	}
 	return tw.Flush()
 }

@@ -59,7 +59,8 @@ func TestReplayValues(t *testing.T) {
 }
 
 // TestReplayDefaultAtAndTable: without --at, values are at the last applied event's time
-// (09:02:30; the late line 13 does not move the clock); table output is aligned.
+// (09:02:30; the late line 13 does not move the clock); table output is aligned, times
+// read h:mm:ss and a current state reads in one line.
 func TestReplayDefaultAtAndTable(t *testing.T) {
 	stdout, _, err := replayOut(t, "--config", replayConfig, "--events", replayEvents, "--format", "table")
 	if err != nil {
@@ -75,7 +76,14 @@ func TestReplayDefaultAtAndTable(t *testing.T) {
 			t.Errorf("row not aligned or not at 09:02:30: %q", l)
 		}
 	}
-	for _, want := range []string{"q-wait      AverageWait    Queue:Support@SW1  Default  -      -       2026-11-26T09:02:30.000Z  8.25", "talk "} {
+	// Times read h:mm:ss (8.25 s of average wait, 120 s of talk), a current state as its
+	// status, since when and for how long (09:02:20 to 09:02:30), and its children.
+	for _, want := range []string{
+		"q-wait      AverageWait    Queue:Support@SW1  Default  -      -       2026-11-26T09:02:30.000Z  0:00:08.25\n",
+		"q-answered  CallsAnswered  Queue:Support@SW1  Default  -      -       2026-11-26T09:02:30.000Z  2\n",
+		"talk        TalkTime       Agent:1001         Default  -      -       2026-11-26T09:02:30.000Z  0:02:00\n",
+		"2026-11-26T09:02:30.000Z  WaitForNextCall since 09:02:20 (0:00:10); 1 child: 1 WaitForNextCall\n",
+	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("table lacks %q:\n%s", want, stdout)
 		}

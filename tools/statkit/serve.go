@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -41,6 +40,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tickLag := fl.Duration("tick-lag", server.DefaultTickLag, "how far behind the wall clock a tick leaves the engine; events later than this are rejected as late")
 	maxBody := fl.Int64("max-body", server.DefaultMaxBodyBytes, "largest POST /v1/events body, in bytes")
 	logLevel := fl.String("log-level", "info", "log level: debug (logs every request), info, warn or error")
+	logFormat := fl.String("log-format", "text", "log format on stderr: text (key=value) or json (one object per line)")
 	dataDir := fl.String("data", "", "data directory: log every accepted event and snapshot the engine there, and recover from it at start (durable mode)")
 	fsync := fl.String("fsync", "always", "durable mode: when to fsync the log before acknowledging: always (every batch), interval (group commit every --fsync-interval) or none (the OS decides; a power failure may lose acknowledged events)")
 	fsyncInterval := fl.Duration("fsync-interval", store.DefaultFsyncInterval, "durable mode: group commit period of --fsync interval")
@@ -49,8 +49,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	keepSnaps := fl.Int("keep-snapshots", store.DefaultKeepSnapshots, "durable mode: snapshots kept; log segments older than the oldest are removed")
 	ingestQueue := fl.Int("ingest-queue", server.DefaultIngestQueue, "batches that may wait for the engine; when full, POST /v1/events answers 429 with Retry-After")
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: statkit serve (--config C | --demo [--agents N --speed X --seed S]) [--addr :8080] [--data DIR --fsync always|interval|none]\n\nServes the statistics API, the live stream and the wallboard.\n\nflags:")
-		fl.PrintDefaults()
+		fmt.Fprintln(fl.Output(), "usage: statkit serve (--config C | --demo [--agents N --speed X --seed S]) [--addr :8080] [--data DIR --fsync always|interval|none]\n\nServes the statistics API, the live stream and the wallboard.\n\nflags:")
+		printFlags(fl)
 	}
 	if err := parseFlags(fl, args); err != nil {
 		return err
@@ -65,11 +65,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case *tick < 0 || *tickLag < 0:
 		return fmt.Errorf("%w: --tick and --tick-lag must not be negative", errUsage)
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("%w: --log-level: %v", errUsage, err)
+	log, err := newLogger(stderr, *logLevel, *logFormat)
+	if err != nil {
+		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	policy, err := store.ParsePolicy(*fsync)
 	if err != nil {
@@ -121,14 +120,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		opts.Config, opts.ConfigText, opts.Reload = cfg, text, load
 	}
-	if *demo && *dataDir == "" {
-		dir, err := os.MkdirTemp("", "statkit-demo-")
-		if err != nil {
-			return err
-		}
-		*dataDir = dir
-		log.Info("demo: durable mode in a temporary data directory", "data", dir)
-	}
 	if *dataDir == "" {
 		log.Warn("not durable: no --data directory; every statistic starts over at the next start")
 	} else {
@@ -159,7 +150,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		return err
+		return listenError(*addr, err)
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, ln) }()
