@@ -427,8 +427,10 @@ func TestRedact(t *testing.T) {
 	} {
 		require.Equal(t, want, RedactMessage(in), in)
 	}
-	got := RedactFileErrors("/etc/statkit/cc.yaml", []string{"/etc/statkit/cc.yaml:2:3: bad", "/etc/statkit/cc.yaml: cannot read /etc/statkit/cc.yaml"})
-	require.Equal(t, []string{"cc.yaml:2:3: bad", "cc.yaml: cannot read cc.yaml"}, got)
+	got := RedactFileErrors([]string{"/etc/statkit/cc.yaml:2:3: bad", "/etc/statkit/cc.yaml: open /var/lib/x/y.log: denied",
+		"conf/cc.yaml:1:1: x", "../a/b.yaml:1:1: y", "cc.yaml:3:4: unknown field \"/etc/passwd\"", "ratio 1/2 of a/b"})
+	require.Equal(t, []string{"cc.yaml:2:3: bad", "cc.yaml: open y.log: denied", "cc.yaml:1:1: x", "b.yaml:1:1: y",
+		"cc.yaml:3:4: unknown field (a value of 11 bytes, not shown)", "ratio 2 of b"}, got)
 	require.Len(t, NewErrorID(), 12)
 	require.NotEqual(t, NewErrorID(), NewErrorID())
 }

@@ -18,10 +18,20 @@ const MaxShown = 64
 // (a field, a stat type, a role), not a value that may be a secret.
 var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.\-]*$`)
 
-// quote quotes s for a message when it looks like a name of at most MaxShown bytes, and
-// otherwise only says how long it is.
+// nameLike reports whether s may be shown in an answer: it looks like a name (a field,
+// a stat type, a role) of at most MaxShown bytes, and not like a secret — a long string
+// with digits in it (a key, a token) is not shown.
+func nameLike(s string) bool {
+	if len(s) > MaxShown || !identifier.MatchString(s) {
+		return false
+	}
+	return len(s) < 12 || !strings.ContainsAny(s, "0123456789")
+}
+
+// quote quotes s for a message when it is nameLike, and otherwise only says how long it
+// is.
 func quote(s string) string {
-	if len(s) <= MaxShown && identifier.MatchString(s) {
+	if nameLike(s) {
 		return `"` + s + `"`
 	}
 	return fmt.Sprintf("(a value of %d bytes, not shown)", len(s))
@@ -39,8 +49,8 @@ func short(s string) string {
 // quoted matches the quoted fragments of a message: "…", `…` and '…'.
 var quoted = regexp.MustCompile("\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`|'[^']*'")
 
-// RedactMessage returns msg with every quoted fragment that does not look like a name
-// (or is longer than MaxShown bytes) replaced by its length, so that an answer never
+// RedactMessage returns msg with every quoted fragment that is not nameLike replaced by
+// its length, so that an answer never
 // carries a file's content beyond the offending token.
 func RedactMessage(msg string) string {
 	return quoted.ReplaceAllStringFunc(msg, func(q string) string {
@@ -48,28 +58,31 @@ func RedactMessage(msg string) string {
 		if q[0] == '"' {
 			inner = strings.ReplaceAll(inner, `\"`, `"`)
 		}
-		if len(inner) <= MaxShown && identifier.MatchString(inner) {
+		if nameLike(inner) {
 			return q
 		}
 		return fmt.Sprintf("(a value of %d bytes, not shown)", len(inner))
 	})
 }
 
-// RedactFileErrors prepares positioned errors about a file for an answer: each error's
-// leading path (path, as the errors name it) becomes the file's base name, the rest goes
-// through RedactMessage, and each line is cut to 512 bytes. The result says what and at
-// which line:col, not where the file is nor what it holds.
-func RedactFileErrors(path string, errs []string) []string {
+// pathRE matches a file path in a message: a token with a slash in it, up to a colon or
+// a space (an absolute path, or a relative one with a directory).
+var pathRE = regexp.MustCompile(`(?:\.{0,2}/)?(?:[^\s:/"'` + "`" + `]+/)+[^\s:/"'` + "`" + `]*`)
+
+// RedactFileErrors prepares errors about files for an answer: every file path becomes
+// its base name, the rest goes through RedactMessage, and each line is cut to 512
+// bytes. The result says what and at which line:col, not where the files are nor what
+// they hold.
+func RedactFileErrors(errs []string) []string {
 	out := make([]string, 0, len(errs))
-	base := filepath.Base(path)
 	for _, e := range errs {
-		if path != "" {
-			if rest, ok := strings.CutPrefix(e, path); ok {
-				e = base + rest
-			}
-			e = strings.ReplaceAll(e, path, base)
-		}
 		e = RedactMessage(e)
+		e = pathRE.ReplaceAllStringFunc(e, func(p string) string {
+			if base := filepath.Base(p); base != "/" && base != "." {
+				return base
+			}
+			return "(a path)"
+		})
 		if len(e) > 512 {
 			e = e[:509] + "..."
 		}

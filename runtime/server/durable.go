@@ -76,21 +76,25 @@ type snapHeader struct {
 	Version int      `json:"version"`
 	Config  string   `json:"config,omitempty"`
 	API     []string `json:"api"`
-	Next    int      `json:"next"`
+	// Owners are the token names that opened API statistics (absent: none).
+	Owners map[string]string `json:"owners,omitempty"`
+	Next   int               `json:"next"`
 }
 
 // openRec is the JSON of an 'O' record.
 type openRec struct {
 	Spec         config.StatisticSpec `json:"spec"`
 	Notification config.Notification  `json:"notification"`
+	// Owner is the token name that opened it ("" without tokens).
+	Owner string `json:"owner,omitempty"`
 }
 
 func tickRecord(t event.Time) []byte {
 	return binary.AppendVarint([]byte{recTick}, int64(t))
 }
 
-func openRecord(st *config.Statistic) []byte {
-	b, _ := json.Marshal(openRec{Spec: specOf(st), Notification: st.Notification})
+func openRecord(st *config.Statistic, owner string) []byte {
+	b, _ := json.Marshal(openRec{Spec: specOf(st), Notification: st.Notification, Owner: owner})
 	return append([]byte{recOpen}, b...)
 }
 
@@ -214,12 +218,12 @@ func (s *Server) restoreOwner(payload []byte) (*owner, error) {
 		return nil, err
 	}
 	o := &owner{eng: eng, open: map[string]*config.Statistic{}, m: s.m, log: s.log, cfg: cfg, cfgText: text,
-		api: map[string]bool{}, next: h.Next}
+		api: map[string]string{}, next: h.Next}
 	for _, st := range eng.Statistics() {
 		o.open[st.ID] = st
 	}
 	for _, id := range h.API {
-		o.api[id] = true
+		o.api[id] = h.Owners[id]
 	}
 	o.hub = &hub{m: s.m}
 	o.n = newNotifier(eng, o.hub)
@@ -269,7 +273,7 @@ func (o *owner) replay(rec []byte) error {
 		if err := o.eng.Open(st); err != nil {
 			return fmt.Errorf("open record: %v", err)
 		}
-		o.open[st.ID], o.api[st.ID] = st, true
+		o.open[st.ID], o.api[st.ID] = st, r.Owner
 		if n, ok := strings.CutPrefix(st.ID, "s-"); ok {
 			if k, err := strconv.Atoi(n); err == nil && k > o.next {
 				o.next = k
@@ -322,8 +326,14 @@ func (o *owner) snapshot() {
 	buf.Grow(o.snapSize + o.snapSize/8)
 	h := snapHeader{Version: 1, Config: string(o.cfgText), API: []string{}, Next: o.next}
 	for _, st := range o.eng.Statistics() {
-		if o.api[st.ID] {
+		if by, ok := o.api[st.ID]; ok {
 			h.API = append(h.API, st.ID)
+			if by != "" {
+				if h.Owners == nil {
+					h.Owners = map[string]string{}
+				}
+				h.Owners[st.ID] = by
+			}
 		}
 	}
 	hb, _ := json.Marshal(h)
@@ -399,7 +409,7 @@ func (o *owner) reload(cfg *config.Config, text []byte) (ReloadResult, error) {
 	changed := !bytes.Equal(text, o.cfgText)
 	for _, old := range o.eng.Statistics() {
 		id := old.ID
-		if o.api[id] {
+		if _, ok := o.api[id]; ok {
 			if nw, err := cfg.NewStatistic(specOf(old)); err == nil {
 				nw.Notification = old.Notification
 				if sameDef(old, nw) {
@@ -427,7 +437,7 @@ func (o *owner) reload(cfg *config.Config, text []byte) (ReloadResult, error) {
 		if _, ok := o.open[st.ID]; ok {
 			continue
 		}
-		if o.api[st.ID] {
+		if _, ok := o.api[st.ID]; ok {
 			continue
 		}
 		if err := o.eng.Open(st); err != nil {

@@ -46,8 +46,12 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(append(b, '\n'))
 }
 
-// writeError writes {"error": msg} with status.
+// writeError writes {"error": msg} with status; a 500's message is logged under an
+// error id and the answer carries only the id (auth.go).
 func (s *Server) writeError(w http.ResponseWriter, status int, msg string) {
+	if status == http.StatusInternalServerError {
+		msg = s.internalError(msg)
+	}
 	s.writeJSON(w, status, errorJSON{Error: msg})
 }
 
@@ -167,6 +171,9 @@ func (s *Server) postStatistic(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusBadRequest, "bad statistic JSON: "+err.Error())
 		return
 	}
+	if !s.checkIDs(w, "object.id", req.Object.ID) {
+		return
+	}
 	st, err := s.cfg.Load().NewStatistic(config.StatisticSpec{
 		StatType: req.StatType, Object: req.Object, Profile: req.Profile,
 		TimeRange: req.TimeRange, Filter: req.Filter, Notification: req.Notification,
@@ -187,8 +194,14 @@ func (s *Server) postStatistic(w http.ResponseWriter, r *http.Request) {
 		openErr error
 		seq     uint64
 	)
-	if err := s.do(r.Context(), func(o *owner) { id, openErr = o.openStatistic(st); seq = o.logged }); err != nil {
+	who := identity(r)
+	if err := s.do(r.Context(), func(o *owner) { id, openErr = o.openOwned(st, who); seq = o.logged }); err != nil {
 		s.ownerError(w, err)
+		return
+	}
+	var quota quotaRefusal
+	if errors.As(openErr, &quota) {
+		s.guard.WriteQuota(w, r, who, quota.e)
 		return
 	}
 	if err := s.durable(seq); err != nil {
@@ -316,6 +329,9 @@ type peekJSON struct {
 // value}, 404 when the statistic is not open.
 func (s *Server) getStatistic(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if !s.checkIDs(w, "statistic", id) {
+		return
+	}
 	var (
 		st    *config.Statistic
 		at    json.RawMessage
@@ -338,13 +354,32 @@ func (s *Server) getStatistic(w http.ResponseWriter, r *http.Request) {
 // deleteStatistic handles DELETE /v1/statistics/{id}: 204, 404 when not open.
 func (s *Server) deleteStatistic(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if !s.checkIDs(w, "statistic", id) {
+		return
+	}
 	var (
-		err error
-		seq uint64
+		err   error
+		seq   uint64
+		by    string
+		admin bool
+		who   = identity(r)
 	)
-	if oerr := s.do(r.Context(), func(o *owner) { err = o.closeStatistic(id); seq = o.logged }); oerr != nil {
+	if oerr := s.do(r.Context(), func(o *owner) {
+		if by, admin, err = o.mayClose(id, who); err == nil {
+			err = o.closeStatistic(id)
+		}
+		seq = o.logged
+	}); oerr != nil {
 		s.ownerError(w, oerr)
 		return
+	}
+	var denied errForbidden
+	if errors.As(err, &denied) {
+		s.forbidden(w, r, string(denied))
+		return
+	}
+	if admin && err == nil {
+		s.guard.AdminAction(r, who, "closed statistic "+id, "owner", by)
 	}
 	if derr := s.durable(seq); derr != nil {
 		s.writeError(w, http.StatusInternalServerError, derr.Error())

@@ -64,7 +64,7 @@ type owner struct {
 	// ids of the statistics opened through the API (the others are the config's).
 	cfg     *config.Config
 	cfgText []byte
-	api     map[string]bool
+	api     map[string]string // id → the token name that opened it ("" without tokens)
 	// Durable mode (durable.go): st is the store (nil: not durable, or replaying);
 	// logged is the last record appended; the rest schedules snapshots.
 	st        *store.Store
@@ -89,7 +89,7 @@ func newOwner(cfg *config.Config, m *metrics, log *slog.Logger) (*owner, error) 
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	o := &owner{eng: eng, open: map[string]*config.Statistic{}, m: m, log: log, cfg: cfg, api: map[string]bool{}}
+	o := &owner{eng: eng, open: map[string]*config.Statistic{}, m: m, log: log, cfg: cfg, api: map[string]string{}}
 	for _, st := range cfg.Statistics {
 		if err := eng.Open(st); err != nil {
 			log.Warn("statistic not opened", "statistic", st.ID, "err", err)
@@ -214,7 +214,7 @@ func (o *owner) tick(now time.Time) {
 }
 
 // openStatistic opens st under a new id "s-N" and publishes its first value.
-func (o *owner) openStatistic(st *config.Statistic) (string, error) {
+func (o *owner) openStatistic(st *config.Statistic, by string) (string, error) {
 	for {
 		o.next++
 		st.ID = "s-" + strconv.Itoa(o.next)
@@ -227,8 +227,8 @@ func (o *owner) openStatistic(st *config.Statistic) (string, error) {
 		return "", err
 	}
 	o.open[st.ID] = st
-	o.api[st.ID] = true
-	if _, err := o.record(openRecord(st)); err != nil {
+	o.api[st.ID] = by
+	if _, err := o.record(openRecord(st, by)); err != nil {
 		return st.ID, err
 	}
 	o.m.statsOpen.Inc()
