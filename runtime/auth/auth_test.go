@@ -508,3 +508,24 @@ func TestCertificateReload(t *testing.T) {
 	_, err = tls.Dial("tcp", ln.Addr().String(), &tls.Config{InsecureSkipVerify: true, MaxVersion: tls.VersionTLS11})
 	require.Error(t, err, "TLS 1.1 is refused")
 }
+
+// Without tokens on loopback, a request addressed to another name (a page whose name was
+// rebound to 127.0.0.1) is refused; with tokens, the Host does not matter.
+func TestLocalHostOnly(t *testing.T) {
+	g, logs := newGuard(t, Options{LocalHostOnly: true})
+	for host, want := range map[string]int{
+		"127.0.0.1:8080": 200, "localhost:8080": 200, "[::1]:8080": 200, "LOCALHOST": 200, "board.localhost:8080": 200,
+		"evil.example:8080": 403, "192.168.1.5:8080": 403, "localhost.evil.example": 403, "": 403,
+	} {
+		h := g.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) }))
+		r := httptest.NewRequest("GET", "/v1/config", nil)
+		r.Host = host
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		require.Equal(t, want, w.Code, host)
+	}
+	require.Contains(t, logs.String(), "DNS rebinding")
+	g, _ = newGuard(t, Options{LocalHostOnly: true, TokensFile: writeFile(t, tokensYAML())})
+	w := do(g, Read, "GET", "/v1/x", bearer(readTok)) // Host statkit.example:8080
+	require.Equal(t, 200, w.Code)
+}

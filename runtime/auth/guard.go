@@ -54,6 +54,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock of ticket expiry (nil: time.Now).
 	Now func() time.Time
+	// LocalHostOnly, for a server without tokens listening on loopback: a request whose
+	// Host is not this machine (localhost, *.localhost, a loopback address) is refused,
+	// so that a web page whose name was rebound to 127.0.0.1 (DNS rebinding) cannot
+	// reach it. It does nothing once tokens are loaded.
+	LocalHostOnly bool
 }
 
 // Guard authenticates and authorizes HTTP requests: bearer tokens or stream tickets,
@@ -271,6 +276,11 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 		}
 		tokens := g.tokens.Load()
 		if tokens == nil {
+			if g.opts.LocalHostOnly && !localHost(r.Host) {
+				g.refuse(w, r, http.StatusForbidden, nil, "Host is not this machine (DNS rebinding?)",
+					"this server has no tokens and answers requests addressed to this machine only (localhost, 127.0.0.1, ::1), not to "+short(r.Host))
+				return
+			}
 			next.ServeHTTP(w, r.WithContext(WithIdentity(r.Context(), g.anonymous(r))))
 			return
 		}
