@@ -520,3 +520,19 @@ func TestSeals(t *testing.T) {
 }
 
 func crc32c(b []byte) uint32 { return crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)) }
+
+// An empty version 1 segment after the last record (a crash right after it was created
+// by an older statkit) is replaced by a version 2 one of the same name.
+func TestEmptyV1LastSegment(t *testing.T) {
+	fx := build(t, 5, 1<<20, 0)
+	require.NoError(t, os.WriteFile(filepath.Join(fx.dir, segName(6)), []byte("SKLOG\x00\x00\x01"), 0o600))
+	s := fx.open(t, Options{})
+	fx.append(t, s, 6, 8)
+	require.Len(t, s.segs, 2)
+	require.NoError(t, s.Close())
+	s = fx.open(t, Options{})
+	defer s.Close()
+	_, got := recovered(t, s)
+	require.Equal(t, seqs(1, 8), got)
+	require.Len(t, frames(t, filepath.Join(fx.dir, segName(6))), 3)
+}

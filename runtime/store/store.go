@@ -543,7 +543,11 @@ func (s *Store) rotate() error {
 		old.Close()
 	}
 	s.setFile(f, int64(segHeader))
-	s.segs = append(s.segs, segment{first: first, path: path})
+	if n := len(s.segs); n > 0 && s.segs[n-1].first == first {
+		s.segs[n-1].path = path // an empty segment recovery kept but could not append to
+	} else {
+		s.segs = append(s.segs, segment{first: first, path: path})
+	}
 	return nil
 }
 
