@@ -15,6 +15,7 @@ type Model struct {
 	Tables     []*StatusTable
 	Categories []*Category
 	Subjects   []*Subject
+	Sources    []*SourceFormat // spec/sources/*.yaml, in format name order
 }
 
 // Class is an action-source class (a column of the seed table).
@@ -124,6 +125,9 @@ type Category struct {
 	Status     string // implemented | planned | unsupported
 	Definition string
 	Example    string
+	// Details is Markdown the reference shows after the example: a method and its
+	// measured quality, choices the definition leaves to it ("" for most categories).
+	Details string
 }
 
 // Anchor is the stable Markdown anchor of the category in docs/categories.md.

@@ -79,8 +79,8 @@ func startServeStop(t *testing.T, args ...string) (string, *lockedBuffer, func()
 	return url, &stderr, stop
 }
 
-// smallConfig writes a simulated contact center's config and returns its path.
-func smallConfig(t *testing.T, dir string) string {
+// simConfigFile writes a simulated contact center's config and returns its path.
+func simConfigFile(t *testing.T, dir string) string {
 	t.Helper()
 	path := filepath.Join(dir, "cc.yaml")
 	var b bytes.Buffer
@@ -98,7 +98,7 @@ func TestServeListenDefaults(t *testing.T) {
 	require.Contains(t, stdout.String()+stderr.String(), `(default "127.0.0.1:8080")`)
 
 	dir := t.TempDir()
-	cfg := smallConfig(t, dir)
+	cfg := simConfigFile(t, dir)
 	for _, addr := range []string{":0", "0.0.0.0:0", "[::]:0"} {
 		stderr.Reset()
 		code = run(context.Background(), []string{"serve", "--config", cfg, "--addr", addr}, io.Discard, &stderr)
@@ -152,7 +152,7 @@ func writeCert(t *testing.T, certFile, keyFile string, serial int64) *x509.Certi
 // on POST /v1/config/reload.
 func TestServeTLS(t *testing.T) {
 	dir := t.TempDir()
-	cfg := smallConfig(t, dir)
+	cfg := simConfigFile(t, dir)
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	cert1 := writeCert(t, certFile, keyFile, 1)
 	const admin = "admin-token-0123456789abcdef"
@@ -232,7 +232,7 @@ func TestServeTLS(t *testing.T) {
 // names --recover-lossy; with it, serve starts from what is consistent.
 func TestServeRecoverLossy(t *testing.T) {
 	dir := t.TempDir()
-	cfg := smallConfig(t, dir)
+	cfg := simConfigFile(t, dir)
 	data := filepath.Join(dir, "data")
 	args := []string{"--config", cfg, "--addr", "127.0.0.1:0", "--tick", "0", "--data", data}
 	url, _, stop := startServeStop(t, args...)
