@@ -78,7 +78,7 @@ func guardedServer(t *testing.T, guard auth.Options, edit func(*Options)) (*test
 			if err != nil {
 				return nil, nil, err
 			}
-			cfg, err := config.LoadWith(cfgPath, bytes.NewReader(text), config.Options{}) // as loadSmall
+			cfg, err := config.LoadNoCompile(cfgPath, bytes.NewReader(text)) // as loadSmall
 			return cfg, text, err
 		}}
 	if edit != nil {
