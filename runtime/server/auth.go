@@ -4,9 +4,9 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/statkit/statkit/runtime/auth"
-	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/server/web"
 )
@@ -66,35 +66,35 @@ func identity(r *http.Request) *auth.Identity {
 		Quota: auth.Quota{Statistics: auth.DefaultStatisticsQuota, Streams: auth.DefaultStreamsQuota}}
 }
 
-// quotaRefusal is a quota refusal from the owner goroutine.
-type quotaRefusal struct{ e *auth.QuotaError }
-
-func (q quotaRefusal) Error() string { return q.e.Error() }
-
-// openOwned opens st for the request's identity on the owner goroutine, unless the
-// identity already has its quota of statistics open (a *auth.QuotaError).
-func (o *owner) openOwned(st *config.Statistic, id *auth.Identity) (string, error) {
+// ownedBy counts the statistics opened through the API by owner (owner goroutine).
+func (o *owner) ownedBy(name string) int {
 	n := 0
-	for _, by := range o.api {
-		if by == id.Owner {
+	for _, st := range o.mach.Statistics() {
+		if by, api := o.mach.API(st.ID); api && by == name {
 			n++
 		}
 	}
-	if n >= id.Quota.Statistics {
-		return "", quotaRefusal{&auth.QuotaError{What: "statistics", Limit: id.Quota.Statistics}}
-	}
-	return o.openStatistic(st, id.Owner)
+	return n
 }
 
-// mayClose says whether the identity may close statistic id: its own API statistics
-// with read, any other (another token's, the config's) with admin. It returns the
-// statistic's owner for the log ("" for the config's or an anonymous one) and whether
-// closing needs the admin role.
+// lockOpens serializes the opens of one owner (count, then open) and returns the
+// unlock.
+func (s *Server) lockOpens(owner string) func() {
+	mu, _ := s.openLocks.LoadOrStore(owner, &sync.Mutex{})
+	m := mu.(*sync.Mutex)
+	m.Lock()
+	return m.Unlock
+}
+
+// mayClose says whether the identity may close statistic id (owner goroutine): its own
+// API statistics with read, any other (another token's, the config's) with admin. It
+// returns the statistic's owner for the log ("" for the config's or an anonymous one)
+// and whether closing takes the admin role.
 func (o *owner) mayClose(statID string, id *auth.Identity) (owner string, admin bool, err error) {
-	if _, open := o.open[statID]; !open {
+	if _, open := o.mach.Statistic(statID); !open {
 		return "", false, engine.ErrUnknownStatistic
 	}
-	by, api := o.api[statID]
+	by, api := o.mach.API(statID)
 	if api && by == id.Owner {
 		return by, false, nil
 	}

@@ -3,8 +3,6 @@ package store
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -244,5 +242,3 @@ func TestCloseFrozenDisk(t *testing.T) {
 	require.ErrorContains(t, err, "did not answer within 100ms")
 	require.Less(t, time.Since(start), 5*time.Second)
 }
-
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -37,7 +37,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (ret
 	fl.Uint64Var(&sc.Seed, "seed", 1, "demo: random seed")
 	speed := fl.Float64("speed", 1, "demo: pace, 1 = real time, 60 = a simulated minute per second")
 	tick := fl.Duration("tick", server.DefaultTickInterval, "advance the engine clock to the wall clock this often (0: never)")
-	tickLag := fl.Duration("tick-lag", server.DefaultTickLag, "how far behind the wall clock a tick leaves the engine; events later than this are rejected as late")
+	tickLag := fl.Duration("tick-lag", server.DefaultTickLag, "how far behind the wall clock a tick leaves the engine (at least --reorder-window); an event later than that is applied at the engine clock and reported late")
+	window := fl.Duration("reorder-window", server.DefaultReorderWindow, "hold events up to this much event time and apply them in time order (0: apply each batch at once); never longer than that in wall time")
+	maxSkew := fl.Duration("max-skew", server.DefaultMaxSkew, "refuse events more than this ahead of the wall clock (future_event; 0: no check); with --tick 0 there is no check")
+	keyWindow := fl.Duration("idempotency-window", server.DefaultIdempotencyWindow, "keep the answer of each Idempotency-Key this long (retries within it are not applied again; 0: no age bound)")
+	maxKeys := fl.Int("idempotency-keys", server.DefaultIdempotencyKeys, "keep at most this many Idempotency-Keys (oldest first go; 0: no bound)")
 	maxBody := fl.Int64("max-body", server.DefaultMaxBodyBytes, "largest POST /v1/events body, in bytes")
 	logLevel := fl.String("log-level", "info", "log level: debug (logs every request), info, warn or error")
 	logFormat := fl.String("log-format", "text", "log format on stderr: text (key=value) or json (one object per line)")
@@ -65,6 +69,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (ret
 		return fmt.Errorf("%w: --speed must be positive", errUsage)
 	case *tick < 0 || *tickLag < 0:
 		return fmt.Errorf("%w: --tick and --tick-lag must not be negative", errUsage)
+	case *window < 0 || *maxSkew < 0 || *keyWindow < 0 || *maxKeys < 0:
+		return fmt.Errorf("%w: --reorder-window, --max-skew, --idempotency-window and --idempotency-keys must not be negative", errUsage)
 	}
 	log, err := newLogger(stderr, *logLevel, *logFormat)
 	if err != nil {
@@ -90,6 +96,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (ret
 	if *tickLag == 0 {
 		opts.TickLag = -1
 	}
+	// Zero means none for these flags; the Options' zero is the default.
+	negIfZero := func(d time.Duration) time.Duration {
+		if d == 0 {
+			return -1
+		}
+		return d
+	}
+	opts.ReorderWindow, opts.MaxSkew, opts.IdempotencyWindow = negIfZero(*window), negIfZero(*maxSkew), negIfZero(*keyWindow)
+	opts.IdempotencyKeys = *maxKeys
+	if *maxKeys == 0 {
+		opts.IdempotencyKeys = -1
+	}
 	var src *sim.Paced
 	if *demo {
 		sc.Start = time.Now().UTC()
@@ -99,11 +117,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (ret
 		if err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
-		if opts.Config, err = server.DemoConfig(sc); err != nil {
+		if opts.Config, opts.ConfigText, err = server.DemoConfigText(sc); err != nil {
 			return err
 		}
 		// Event time runs at speed × wall time; the ticker follows it, and its lag
-		// covers a wall second of pacing jitter at any speed.
+		// covers a wall second of pacing jitter at any speed. The simulator's events go
+		// through the same pipeline as any input (input "demo").
 		opts.Clock = server.ScaledClock(sc.Start, *speed)
 		opts.TickLag = max(opts.TickLag, time.Duration(*speed*float64(time.Second)))
 		src = sim.NewPaced(s, sc.Start, *speed, nil)

@@ -164,7 +164,7 @@ func Measure(ctx context.Context, o Options) (*perf.NotifyResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := server.New(server.Options{Config: cfg, Logger: slog.New(slog.DiscardHandler), TickInterval: -1, TickLag: -1, Guard: guard})
+	srv, err := server.New(server.Options{Config: cfg, Logger: slog.New(slog.DiscardHandler), TickInterval: -1, TickLag: -1, ReorderWindow: -1, Guard: guard})
 	if err != nil {
 		return nil, err
 	}
