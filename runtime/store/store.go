@@ -61,6 +61,14 @@
 // together with every sealed segment pointing at it, looks like a shorter log; so does
 // a flipped bit that makes the last record's length larger (it reads as a torn write).
 //
+// # Log and Reader
+//
+// The server runs on a Log (log.go): group-committed appends that return once durable,
+// and Follow, which delivers the durable records in order; MemLog is the same in memory
+// for a server without a data directory. A Reader (reader.go) reads a directory without
+// changing it, for statkit replay --log (Options.ReadOnly opens a Store that way too,
+// with the full recovery analysis). Every writer frames records in format 2.
+//
 // # Fsync policy
 //
 // Append writes records to the operating system in order and returns their number;
