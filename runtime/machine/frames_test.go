@@ -70,9 +70,9 @@ func TestFramesDeterministic(t *testing.T) {
 	require.NoError(t, err)
 	b, err := New(opts)
 	require.NoError(t, err)
-	frames := 0
+	frames, base := 0, 0
 	for i, rec := range recs {
-		seq := uint64(i + 1)
+		seq := uint64(i + 1 + base)
 		ra, err := a.Apply(seq, rec, nil)
 		require.NoError(t, err)
 		require.NoError(t, ra.Err)
@@ -82,6 +82,16 @@ func TestFramesDeterministic(t *testing.T) {
 		assert.Equal(t, qlInput, ra.Input)
 		_, err = b.Apply(seq, rec, nil)
 		require.NoError(t, err)
+		if i == len(recs)/3 { // a reload in the middle: the mappers go on over the new config
+			seq++
+			for _, m := range []*Machine{a, b} {
+				r, err := m.Apply(seq, AppendReload(nil, append([]byte("# reloaded\n"), text...)), nil)
+				require.NoError(t, err)
+				require.NoError(t, r.Err)
+				require.NotNil(t, r.Reload)
+			}
+			base++
+		}
 		if i == len(recs)/2 {
 			var buf bytes.Buffer
 			require.NoError(t, b.Snapshot(&buf))

@@ -341,6 +341,9 @@ func TestSourceESL(t *testing.T) {
 		"CC-Member-CID-Number", "5551234", "variable_segment", "Gold")
 	cc(c, 16, "bridge-agent-start", "CC-Queue", "support@default", "CC-Agent", "Alice", "CC-Member-Session-UUID", "m1",
 		"CC-Agent-Called-Time", epoch(14), "CC-Agent-Answered-Time", epoch(16), "CC-Member-Joined-Time", epoch(10))
+	// The caller's segment changes during the call (an attached variable).
+	require.NoError(t, c.Event("Event-Name", "CHANNEL_EXECUTE_COMPLETE", "Event-Date-Timestamp", at(18), "Unique-ID", "m1",
+		"Application", "set", "Application-Data", "segment=Platinum"))
 	cc(c, 20, "member-queue-start", "CC-Queue", "support@default", "CC-Member-Session-UUID", "m2")
 	require.NoError(t, c.Event("Event-Name", "HEARTBEAT", "Event-Date-Timestamp", at(21)))
 	require.NoError(t, c.Write("Content-Length: 400\nContent-Type: text/event-plain\n\nEvent-Name: CUSTOM\nCC-Act"))
@@ -354,6 +357,7 @@ func TestSourceESL(t *testing.T) {
 	ts.waitValues(map[string]string{"support.Entered": "2", "support.Distributed": "1", "support.Abandoned": "1",
 		"Alice.Handled": "1", "Alice.Talk": "60", "Alice.LoggedIn": "1"})
 	assert.NotContains(t, ts.metricsText(), `statkit_source_unmapped_total{event="HEARTBEAT"`, "HEARTBEAT is listed, so not unmapped")
+	assert.Equal(t, 1.0, metricValue(t, ts.srv.src.held.WithLabelValues(src.Input)), "the update of Alice's call, held until the engine has an update phase")
 	subs := pbx.Subscriptions()
 	require.Len(t, subs, 2)
 	assert.Contains(t, subs[0], "CHANNEL_EXECUTE_COMPLETE", "attached data asks for the variables' events")
