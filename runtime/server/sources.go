@@ -73,8 +73,8 @@ const (
 	// maxUnmappedLabels bounds the event names of statkit_source_unmapped_total per
 	// input; the others are counted as "(other)".
 	maxUnmappedLabels = 256
-	// maxSourceLogged bounds the refused frames logged per record.
-	maxSourceLogged = 10
+	// maxSourceLogged bounds the refused or late lines logged per input and minute.
+	maxSourceLogged = 20
 )
 
 // sources are the server's live inputs and their metrics.
@@ -91,13 +91,53 @@ type sources struct {
 	failures *prometheus.CounterVec
 	up       *prometheus.GaugeVec
 
-	// owner only: the event names counted per input
+	// owner only: the event names counted per input, the log limiters
 	names map[string]map[string]bool
+	logs  map[string]*logLimit
+}
+
+// logLimit bounds what is logged about an input's lines: maxSourceLogged a minute; the
+// first record of the next minute logs how many were not.
+type logLimit struct {
+	since      time.Time
+	n          int // logged since since
+	suppressed int // not logged since since
+}
+
+// limiter returns input in's limiter.
+func (s *sources) limiter(in string) *logLimit {
+	l := s.logs[in]
+	if l == nil {
+		l = &logLimit{since: time.Now()}
+		s.logs[in] = l
+	}
+	return l
+}
+
+// note counts a line to log and reports whether it may be.
+func (l *logLimit) note() bool {
+	if l.n < maxSourceLogged {
+		l.n++
+		return true
+	}
+	l.suppressed++
+	return false
+}
+
+// roll starts a new minute when the current one is over, and returns the lines that were
+// not logged in it.
+func (l *logLimit) roll() int {
+	if time.Since(l.since) < time.Minute {
+		return 0
+	}
+	n := l.suppressed
+	l.since, l.n, l.suppressed = time.Now(), 0, 0
+	return n
 }
 
 // newSources checks list and registers the sources' metrics in reg.
 func newSources(list []Source, reg *prometheus.Registry) (*sources, error) {
-	s := &sources{list: list, resume: map[string]bool{}, names: map[string]map[string]bool{}}
+	s := &sources{list: list, resume: map[string]bool{}, names: map[string]map[string]bool{}, logs: map[string]*logLimit{}}
 	seen := map[string]bool{}
 	for _, src := range list {
 		switch {
@@ -333,16 +373,18 @@ func (o *owner) afterFrames(res *machine.Result) {
 		return
 	}
 	a := &res.Batch.Answer
-	for i, r := range a.Rejected {
-		if i == maxSourceLogged {
-			break
+	lim := sm.limiter(in)
+	if n := lim.roll(); n > 0 {
+		o.log.Warn("source lines refused or late and not logged in the last minute (see statkit_source_rejected_total and statkit_ingest_late_events_total)",
+			"input", in, "lines", n)
+	}
+	for _, r := range a.Rejected {
+		if lim.note() {
+			o.log.Warn("source line refused", "input", in, "record", res.Seq, "line", r.Line, "code", r.Code, "reason", r.Reason)
 		}
-		o.log.Warn("source line refused", "input", in, "record", res.Seq, "line", r.Line, "code", r.Code, "reason", r.Reason)
 	}
-	if a.RejectedTotal > maxSourceLogged {
-		o.log.Warn("more source lines refused", "input", in, "record", res.Seq, "count", a.RejectedTotal-min(maxSourceLogged, len(a.Rejected)))
-	}
-	if a.LateTotal > 0 {
+	lim.suppressed += a.RejectedTotal - len(a.Rejected) // beyond those listed
+	if a.LateTotal > 0 && lim.note() {
 		o.log.Info("source events late: applied at the engine clock", "input", in, "record", res.Seq, "events", a.LateTotal,
 			"firstLine", a.Late[0].Line)
 	}

@@ -458,3 +458,21 @@ func TestSourceCatchUpHoldsTheClock(t *testing.T) {
 	clock.tick(t, time.Unix(915600000, 0))
 	assert.Equal(t, event.TimeOf(time.Unix(915600000-1, 0)).String(), atOf(t, ts.peek("AllQueues.CallsEntered")), "the ticks go on")
 }
+
+// The log of an input's refused lines is bounded per minute; the next minute says how
+// many were not logged.
+func TestSourceLogLimit(t *testing.T) {
+	l := &logLimit{since: time.Now()}
+	logged := 0
+	for range 3 * maxSourceLogged {
+		if l.note() {
+			logged++
+		}
+	}
+	assert.Equal(t, maxSourceLogged, logged)
+	assert.Equal(t, 0, l.roll(), "the minute is not over")
+	l.since = l.since.Add(-time.Minute)
+	assert.Equal(t, 2*maxSourceLogged, l.roll())
+	assert.True(t, l.note(), "a new minute")
+	assert.Equal(t, 0, l.suppressed)
+}
