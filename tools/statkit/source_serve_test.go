@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,4 +113,42 @@ func TestServeSourceAMI(t *testing.T) {
 	accepted, refused := pbx.Logins()
 	assert.Equal(t, 2, accepted)
 	assert.Equal(t, 0, refused)
+}
+
+// statkit replay --log replays a followed queue_log from its frames records, and reports
+// the lines the mapping refused with the file's line numbers.
+func TestReplayLogOfASource(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds statkit")
+	}
+	dir := t.TempDir()
+	bin := buildStatkit(t)
+	cfgPath, err := filepath.Abs("../../examples/asterisk/config.yaml")
+	require.NoError(t, err)
+	qlog := filepath.Join(dir, "queue_log")
+	require.NoError(t, os.WriteFile(qlog, []byte("915425934|MANAGER|NE@Bank|AVI|ADDMEMBER|\n"+
+		"915425937|c1|NOSUCH@Bank|NONE|ENTERQUEUE||1234|1\n915425940|c2|NE@Bank|NONE|ENTERQUEUE||1234|1\n"), 0o644))
+	data := filepath.Join(dir, "data")
+	srv := startCrashServerArgs(t, bin, "serve", "--config", cfgPath, "--source", "asterisk-queue-log:"+qlog, "--data", data,
+		"--tick", "0", "--reorder-window", "0", "--addr", "127.0.0.1:0", "--log-level", "warn")
+	require.Eventually(t, func() bool { return srv.metric(t, "statkit_source_frames_total") == 3 }, 10*time.Second, 10*time.Millisecond)
+	got, _ := srv.values(t)
+	srv.kill()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(bin, "replay", "--log", data, "--format", "json", "--strict")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.Error(t, cmd.Run(), "--strict: a line was refused")
+	assert.Contains(t, stderr.String(), "asterisk-queue-log:"+qlog+`:2: ENTERQUEUE: queue "NOSUCH@Bank" is not a mediation DN`)
+	replayed := map[string]string{}
+	dec := json.NewDecoder(&stdout)
+	for dec.More() {
+		var l struct {
+			Statistic string
+			Value     json.RawMessage
+		}
+		require.NoError(t, dec.Decode(&l))
+		replayed[l.Statistic] = compactJSON(t, l.Value)
+	}
+	assert.Equal(t, "1", got["NE@Bank.CallsEntered"])
+	assert.Equal(t, got, replayed, "the replay of the log gives the server's values")
 }
