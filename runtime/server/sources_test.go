@@ -476,3 +476,84 @@ func TestSourceLogLimit(t *testing.T) {
 	assert.True(t, l.note(), "a new minute")
 	assert.Equal(t, 0, l.suppressed)
 }
+
+// gated holds each batch of a source until gate is closed; a batch whose wait ends with
+// the context is kept for the next call.
+type gated struct {
+	source.Source
+	gate    <-chan struct{}
+	pending *source.Batch
+}
+
+func (g *gated) Next(ctx context.Context) (source.Batch, error) {
+	if g.pending == nil {
+		b, err := g.Source.Next(ctx)
+		if err != nil {
+			return b, err
+		}
+		g.pending = &b
+	}
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return source.Batch{}, ctx.Err()
+	}
+	b := *g.pending
+	g.pending = nil
+	return b, nil
+}
+
+// Two readers of the same lines (a former clock holder still appending, say): the batch
+// logged second does not continue the input's position, so it is not applied, and its
+// source opens again at the position the first one left — every line counts once.
+func TestSourceStaleBatch(t *testing.T) {
+	text, err := os.ReadFile("../../examples/asterisk/config.yaml")
+	require.NoError(t, err)
+	cfg, err := config.LoadWith("config.yaml", bytes.NewReader(text), machine.LoadOptions)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "queue_log")
+	first := "915425934|MANAGER|NE@Bank|AVI|ADDMEMBER|\n915425937|c1|NE@Bank|NONE|ENTERQUEUE||1234|1\n915425939|c2|NE@Bank|NONE|ENTERQUEUE||1234|1\n"
+	require.NoError(t, os.WriteFile(path, []byte(first), 0o644))
+	live := liveSource(t, "asterisk-queue-log:"+path, nil, input.LiveOptions{})
+	gate := make(chan struct{})
+	opened := make(chan struct{}, 4)
+	src := live
+	src.Open = func(pos []byte) (source.Source, error) {
+		s, err := live.Open(pos)
+		opened <- struct{}{}
+		return &gated{Source: s, gate: gate}, err
+	}
+	ts := startServer(t, Options{Config: cfg, TickInterval: -1, Sources: []Source{src}}, nil, nil)
+	<-opened
+
+	// The other reader logs the same three lines first.
+	other, err := queuelog.Follow(path, nil, queuelog.FollowOptions{})
+	require.NoError(t, err)
+	defer other.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	b, err := other.Next(ctx)
+	require.NoError(t, err)
+	require.Len(t, b.Frames, 3)
+	rec, err := machine.AppendFrames(nil, &machine.FramesHeader{Input: src.Input, Format: src.Format, Position: b.Position}, b.Frames)
+	require.NoError(t, err)
+	_, _, err = ts.srv.lg.Append(ctx, rec, "", nil)
+	require.NoError(t, err)
+	require.NoError(t, ts.srv.WaitApplied(ctx))
+	assert.Equal(t, "2", ts.value("NE@Bank.CallsEntered"))
+
+	close(gate) // the server's own batch of the same lines: stale
+	waitUntil(t, "the stale batch", func() bool { return metricValue(t, ts.srv.src.stale.WithLabelValues(src.Input)) == 1 })
+	select {
+	case <-opened:
+	case <-time.After(waitFor):
+		t.Fatal("the source was not opened again")
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("915425950|c3|NE@Bank|NONE|ENTERQUEUE||1234|1\n")
+	require.NoError(t, err)
+	f.Close()
+	waitUntil(t, "the next line", func() bool { return metricValue(t, ts.srv.src.frames.WithLabelValues(src.Input)) == 4 })
+	assert.Equal(t, "3", ts.value("NE@Bank.CallsEntered"), "c1, c2 once, and c3")
+}
