@@ -248,7 +248,7 @@ func (s *Server) runSource(ctx context.Context, src Source) {
 // followSource opens src at the input's position and appends its batches until ctx ends,
 // this process loses the clock (nil), a batch is stale (nil: open again at the position)
 // or the source fails.
-func (s *Server) followSource(ctx context.Context, src Source, log *slog.Logger) (err error) {
+func (s *Server) followSource(ctx context.Context, src Source, log *slog.Logger) error {
 	// The position is that of the last batch appended only once the whole log is
 	// applied (a replica that just got the clock may be behind).
 	if err := s.WaitApplied(ctx); err != nil {
@@ -263,6 +263,25 @@ func (s *Server) followSource(ctx context.Context, src Source, log *slog.Logger)
 		return err
 	}
 	defer sc.Close()
+	// Losing the clock ends a Next that waits (a quiet connection).
+	outer := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		t := time.NewTicker(holdPoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if !s.holdsClock() {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
 	up := s.src.up.WithLabelValues(src.Input)
 	up.Set(1)
 	defer up.Set(0)
@@ -303,13 +322,21 @@ func (s *Server) followSource(ctx context.Context, src Source, log *slog.Logger)
 			b, err = sc.Next(ctx)
 		}
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+			if outer.Err() != nil {
+				return outer.Err()
+			}
+			if ctx.Err() != nil || !s.holdsClock() {
+				log.Info("source stopped: this process no longer holds the clock")
+				return nil
 			}
 			return err
 		}
 		if len(b.Frames) == 0 {
 			continue
+		}
+		if !s.holdsClock() { // read while the clock was lost: the holder reads it (from the position)
+			log.Info("source stopped: this process no longer holds the clock")
+			return nil
 		}
 		h := &machine.FramesHeader{Input: src.Input, Format: src.Format, Wall: s.wall(), From: from,
 			Position: b.Position, Until: s.until(), Attach: src.Attach}
@@ -318,7 +345,7 @@ func (s *Server) followSource(ctx context.Context, src Source, log *slog.Logger)
 			return err
 		}
 		p := newPending()
-		if _, _, err := s.appendRecord(ctx, rec, "", p); err != nil {
+		if _, _, err := s.appendRecord(outer, rec, "", p); err != nil {
 			return err
 		}
 		if errors.Is(p.err, machine.ErrStalePosition) {

@@ -380,6 +380,8 @@ func TestSourceOnlyOnTheClockHolder(t *testing.T) {
 	assert.Equal(t, 0.0, metricValue(t, ts.srv.src.up.WithLabelValues(src.Input)))
 	holds.Store(true)
 	waitUntil(t, "the source started", func() bool { return metricValue(t, ts.srv.src.frames.WithLabelValues(src.Input)) == 1 })
+	waitUntil(t, "caught up", func() bool { return !ts.srv.catchingUp() })
+	time.Sleep(50 * time.Millisecond) // waiting for more lines
 	holds.Store(false)
 	waitUntil(t, "the source stopped", func() bool { return metricValue(t, ts.srv.src.up.WithLabelValues(src.Input)) == 0 })
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
