@@ -22,21 +22,21 @@ const (
 
 // agent is a simulated agent with its extension DN.
 type agent struct {
-	id        string
-	src       event.Source // the agent's DN
-	queues    []*queue     // the queues its groups serve, in queue order
-	nodes     []readyNode  // its place in each served queue's ready list
-	state     agentState
-	ready     bool   // WaitForNextCall in progress
-	listed    bool   // in the ready lists of its queues
-	gen       uint32 // bumped at every break, to ignore stale break ends
-	loginGen  uint32 // bumped at every login, to ignore the break plans of an earlier login
-	loginAt   int64
+	id       string
+	src      event.Source // the agent's DN
+	queues   []*queue     // the queues its groups serve, in queue order
+	nodes    []readyNode  // its place in each served queue's ready list
+	state    agentState
+	ready    bool   // WaitForNextCall in progress
+	listed   bool   // in the ready lists of its queues
+	gen      uint32 // bumped at every break, to ignore stale break ends
+	loginGen uint32 // bumped at every login, to ignore the break plans of an earlier login
+	loginAt  int64
 	// pendingLogin: a login is scheduled and has not happened yet.
 	pendingLogin bool
-	breakDue  bool // take a break after the current call
-	logoutDue bool // log out after the current call
-	call      *call
+	breakDue     bool // take a break after the current call
+	logoutDue    bool // log out after the current call
+	call         *call
 }
 
 // readyNode links an idle agent into one queue's ready list.
