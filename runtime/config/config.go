@@ -19,6 +19,8 @@ type Config struct {
 	TimeRanges   []*TimeRange
 	Filters      []*Filter
 	Statistics   []*Statistic
+	// Wallboards are the board layouts the wallboard page offers (section wallboards).
+	Wallboards []*Wallboard
 
 	// Lookups by name, built at load.
 	statTypes  map[string]*StatType

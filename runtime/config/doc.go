@@ -100,4 +100,41 @@
 // filter, notification}. notification is {mode, insensitivity, period}: mode changes
 // (default; insensitivity in percent, 0 = every change), periodical (period in seconds,
 // required), reset (Growing profiles and historical categories only) or none.
+//
+// wallboards: name → {title, headline, sections, agents}: the layouts the wallboard page
+// offers (GET /v1/wallboards), each value with its thresholds. A headline tile is
+// {statistic, of, label, unit, thresholds, history}: a configured statistic with a
+// numeric value, optionally shown as a part of another (of: agents available of agents
+// staffed). A section is {title, columns, rows}: a column is {statType, of, profile,
+// label, unit, thresholds}, a row {type, id, label, with: {TYPE: ID}}; a cell shows the
+// column's statistic on the first of the row's object and its with objects that the
+// stat type applies to (blank when it applies to none; an error when it applies but no
+// such statistic is configured), preferring a live statistic to a recorded one (mode
+// reset), which becomes the cell's history — the intervals its bar chart shows. agents is
+// {statType, groups, states}: the CurrentState statistics of agents shown as cards, the
+// agent groups the filter offers, and per status (and reason) how many seconds a state
+// may last before its card turns amber and red. thresholds are {warn, alarm, direction}:
+// direction above (default: higher is worse) or below (a service level); an empty
+// mapping turns colouring off, and without thresholds the page guesses them. unit
+// (seconds, count, percent, ratio) says how a value reads when its category does not
+// (a Formula). The example's wallboards section:
+//
+//	wallboards:
+//	  Floor:
+//	    title: Customer service
+//	    headline:
+//	      - {statistic: sl, label: Service level, thresholds: {warn: 80, alarm: 70, direction: below}}
+//	      - {statistic: q-answered, label: Calls answered, thresholds: {}}
+//	    sections:
+//	      - title: Queues
+//	        columns:
+//	          - {statType: CallsAnswered, label: Answered}
+//	          - {statType: AgentsReady, label: Agents ready, thresholds: {warn: 1, alarm: 0, direction: below}}
+//	        rows:
+//	          - {type: Queue, id: "Support@SW1", with: {GroupAgents: Sales}}
+//	    agents:
+//	      states:
+//	        - {status: NotReadyForNextCall, reason: Lunch, thresholds: {warn: 2700, alarm: 3600}}
+//	        - {status: NotReadyForNextCall, thresholds: {warn: 900, alarm: 1200}}
+//	        - {status: [CallInbound, CallOnHold], thresholds: {warn: 480, alarm: 660}}
 package config

@@ -141,7 +141,7 @@ func (l *loader) errorf(n *yaml.Node, format string, args ...any) {
 }
 
 // load resolves the sections in dependency order: topology; profiles, ranges and filters;
-// stat types; statistics.
+// stat types; statistics; wallboards.
 func (l *loader) load(root *yaml.Node) {
 	l.topology(value(root, "topology"))
 	l.timeProfiles(value(root, "timeProfiles"))
@@ -149,4 +149,5 @@ func (l *loader) load(root *yaml.Node) {
 	l.filters(value(root, "filters"))
 	l.statTypes(value(root, "statTypes"))
 	l.statistics(value(root, "statistics"))
+	l.wallboards(value(root, "wallboards"))
 }
