@@ -164,6 +164,9 @@ type Server struct {
 	actionsJSON []byte                 // GET /v1/actions, built once
 	configJSON  atomic.Pointer[[]byte] // GET /v1/config, rebuilt on reload
 	handler     http.Handler
+
+	boards wallboardsCache // GET /v1/wallboards (wallboards.go)
+	trends *trends         // GET /v1/trends and /v1/clock (trends.go)
 }
 
 // New builds a server for opts.Config: it creates the engine and opens the config's
@@ -180,6 +183,7 @@ func New(opts Options) (*Server, error) {
 		ops:       make(chan *op),
 		ownerDone: make(chan struct{}),
 		closing:   make(chan struct{}),
+		trends:    newTrends(),
 	}
 	s.m = newMetrics(func() float64 { return float64(len(s.batches)) })
 	s.cfg.Store(opts.Config)
@@ -218,6 +222,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	open := len(s.own.open) // read before the owner goroutine owns it
 	quit := make(chan struct{})
 	go s.run(quit)
+	trendsDone := make(chan struct{})
+	go func() { defer close(trendsDone); s.recordTrends() }()
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
@@ -249,6 +255,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	close(quit)
 	<-s.ownerDone
+	<-trendsDone
 	s.waitSnapshot()
 	s.log.Info("stopped")
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
@@ -269,6 +276,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /v1/actions", s.rawJSON(s.actionsJSON))
 	mux.HandleFunc("GET /v1/config", func(w http.ResponseWriter, r *http.Request) { s.rawJSON(*s.configJSON.Load())(w, r) })
 	mux.HandleFunc("POST /v1/config/reload", s.postReload)
+	mux.HandleFunc("/v1/wallboards", s.getWallboards)
+	mux.HandleFunc("/v1/trends", s.getTrends)
+	mux.HandleFunc("/v1/clock", s.getClock)
 	mux.HandleFunc("/v1/", s.notFound)
 	mux.Handle("GET /metrics", promHandler(s.m))
 	mux.HandleFunc("GET /healthz", s.healthz)

@@ -284,6 +284,21 @@ func serves(g, q, groups, queues int) bool {
 	return g%queues == q || q%groups == g
 }
 
+// Serves reports whether agent group group serves queue queue in the simulation of cfg
+// (defaults applied): whether its agents take that queue's calls.
+func Serves(cfg Config, group, queue string) bool {
+	c := cfg.WithDefaults()
+	groups := max(1, min(c.Groups, c.Agents))
+	for g := range groups {
+		for q := range c.Queues {
+			if groupID(g) == group && queueID(q) == queue {
+				return serves(g, q, groups, c.Queues)
+			}
+		}
+	}
+	return false
+}
+
 // Topology returns the topology the simulation of cfg runs on, defaults applied: agents
 // "1001".., each with a place "P1001".. holding one Extension DN "7001"..; ACD queues
 // "Q1@SW1"..; skill groups "Group1".. (each agent in one or two); a place group

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -229,6 +230,8 @@ func Demo(c Config) Config {
 	}
 	if !c.Load.active() {
 		c.Load = DemoLoad(c.Start.Truncate(time.Millisecond))
+		queues := cmp.Or(c.Queues, DefaultQueues)
+		c.Load.QueueShare = c.Load.QueueShare[:min(len(c.Load.QueueShare), max(queues, 0))]
 	}
 	if c.PatienceMean == 0 {
 		c.PatienceMean = DemoPatience

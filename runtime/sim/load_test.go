@@ -175,6 +175,11 @@ func TestDemoLoad(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Fatal("two demo runs with the same seed differ")
 	}
+	if one := sim.Demo(sim.Config{Queues: 1}); len(one.Load.QueueShare) != 1 {
+		t.Errorf("a demo of one queue has queue shares %v", one.Load.QueueShare)
+	} else if _, err := sim.New(one); err != nil {
+		t.Errorf("a demo of one queue: %v", err)
+	}
 	own := sim.Demo(sim.Config{PatienceMean: time.Minute, Load: sim.Load{MinStaff: 0.5}})
 	if own.PatienceMean != time.Minute || own.Load.MinStaff != 0.5 || len(own.Load.Profile) != 0 {
 		t.Errorf("Demo overrode the config's own load or patience: %+v", own.Load)
