@@ -231,6 +231,7 @@ type rawCategory struct {
 	Status     string `yaml:"status"`
 	Definition string `yaml:"definition"`
 	Example    string `yaml:"example"`
+	Details    string `yaml:"details"`
 }
 
 type rawSubject struct {
@@ -257,7 +258,7 @@ func (b *builder) categories(p *parsed) {
 		}
 		b.m.Categories = append(b.m.Categories, &Category{Name: r.Name, Kind: r.Kind, Value: r.Value,
 			RelMask: r.RelMask, TimeRange: r.TimeRange, Formula: r.Formula, Status: r.Status,
-			Definition: r.Definition, Example: r.Example})
+			Definition: r.Definition, Example: r.Example, Details: r.Details})
 	}
 	seen = unique{}
 	for _, e := range items(p, "subjects") {

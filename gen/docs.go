@@ -128,8 +128,10 @@ func CategoriesDoc(m *Model) []byte {
 		support[c.Status]++
 	}
 	fmt.Fprintf(&b, "The %d categories of the Stat Server, in library order (the ordinal is the position), generated from "+
-		"`spec/categories.yaml`. statkit computes %d of them; %d are planned and %d are not supported because their "+
-		"formulas are not public. Times are in seconds; a ratio with a zero denominator is 0.\n\n",
+		"`spec/categories.yaml`. statkit computes %d of them; %d are planned and %d are not supported (see their "+
+		"definitions). Times are in seconds. A value with nothing to compute it from — a ratio whose denominator is 0, "+
+		"a formula dividing by zero, an estimate without observations — is undefined: `null` in JSON, with the reason "+
+		"beside it.\n\n",
 		len(m.Categories), support["implemented"], support["planned"], support["unsupported"])
 	b.WriteString("| # | Category | Kind | Unit | RelMask | Time range | Formula | statkit |\n|---|---|---|---|---|---|---|---|\n")
 	for i, c := range m.Categories {
@@ -141,6 +143,9 @@ func CategoriesDoc(m *Model) []byte {
 		fmt.Fprintf(&b, "### <a id=\"%s\"></a>%s\n\n%s\n\n", c.Anchor(), c.Name, c.Definition)
 		if c.Example != "" {
 			fmt.Fprintf(&b, "Example: %s\n\n", c.Example)
+		}
+		if d := strings.TrimSpace(c.Details); d != "" {
+			fmt.Fprintf(&b, "%s\n\n", d)
 		}
 	}
 	b.WriteString("## Subjects\n\n| Subject | Counts | Object types | Definition |\n|---|---|---|---|\n")

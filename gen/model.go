@@ -124,6 +124,9 @@ type Category struct {
 	Status     string // implemented | planned | unsupported
 	Definition string
 	Example    string
+	// Details is Markdown the reference shows after the example: a method and its
+	// measured quality, choices the definition leaves to it ("" for most categories).
+	Details string
 }
 
 // Anchor is the stable Markdown anchor of the category in docs/categories.md.

@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/statkit/statkit/runtime/config"
 )
 
 // ConfigYAML returns a statkit config for the day: its topology and wallboard statistics
-// per queue (calls entered, distributed and abandoned, average and longest wait), for all
-// queues, per agent (calls handled, talk time, average handle time) and for the agent group.
+// per queue (calls entered, distributed and abandoned, average and longest wait, and the
+// estimated wait, abandon rate and average speed of answer), for all queues, per agent
+// (calls handled, talk time, average handle time, occupancy) and for the agent group;
+// and the 15-minute interval report per queue and for all queues (offered, answered,
+// abandoned, service level within 20 s, average speed of answer, average handle time of
+// the agents' calls of the queue's service type), recorded in history.
 func (d *Day) ConfigYAML() []byte {
 	t := d.Topology()
 	var b bytes.Buffer
@@ -46,27 +51,90 @@ func (d *Day) ConfigYAML() []byte {
 	}
 	b.WriteString(statTypesYAML)
 	b.WriteString("timeProfiles:\n  Default: {type: Growing, reset: [\"00:00\"], timezone: " + Zone + "}\n")
+	b.WriteString("  Quarter: {type: Growing, period: 900, timezone: " + Zone + "}\n")
+	b.WriteString("timeRanges:\n  SL20: \"0-20\"\n")
+	queues := d.queueRows(t)
+	b.WriteString("filters:\n")
+	for _, r := range queues[:len(queues)-1] {
+		fmt.Fprintf(&b, "  %s: 'data[\"Type\"] == %s'\n", r.filter, q(r.service))
+	}
 	b.WriteString("statistics:\n")
 	for _, dn := range t.DNs {
 		if dn.Place != "" {
 			continue
 		}
-		for _, st := range []string{"CallsEntered", "CallsDistributed", "CallsAbandoned", "AverageWait", "LongestWait"} {
+		for _, st := range []string{"CallsEntered", "CallsDistributed", "CallsAbandoned", "AverageWait", "LongestWait",
+			"EstimatedWait", "AbandonRate", "SpeedOfAnswer"} {
 			fmt.Fprintf(&b, "  - {id: %s, statType: %s, object: {type: Queue, id: %s}}\n", q(dn.ID+"."+st), st, q(dn.ID))
 		}
 	}
-	for _, st := range []string{"CallsEntered", "CallsDistributed", "CallsAbandoned", "AverageWait"} {
+	for _, st := range []string{"CallsEntered", "CallsDistributed", "CallsAbandoned", "AverageWait",
+		"EstimatedWait", "AbandonRate", "SpeedOfAnswer"} {
 		fmt.Fprintf(&b, "  - {id: %s, statType: %s, object: {type: GroupQueues, id: AllQueues}}\n", q("AllQueues."+st), st)
 	}
 	for _, a := range t.Agents {
-		for _, st := range []string{"CallsHandled", "TalkTime", "AverageHandleTime"} {
+		for _, st := range []string{"CallsHandled", "TalkTime", "AverageHandleTime", "Occupancy"} {
 			fmt.Fprintf(&b, "  - {id: %s, statType: %s, object: {type: Agent, id: %s}}\n", q(a.ID+"."+st), st, q(a.ID))
 		}
 	}
-	for _, st := range []string{"CallsHandled", "AverageHandleTime"} {
+	for _, st := range []string{"CallsHandled", "AverageHandleTime", "Occupancy"} {
 		fmt.Fprintf(&b, "  - {id: %s, statType: %s, object: {type: GroupAgents, id: Agents}}\n", q("Agents."+st), st)
 	}
+	b.WriteString("  # The 15-minute interval report: recorded in history (notification mode reset).\n")
+	for _, r := range queues {
+		for _, c := range reportColumns {
+			obj := fmt.Sprintf("{type: %s, id: %s}", r.objType, q(r.object))
+			extra := ""
+			switch c.key {
+			case "serviceLevel":
+				extra = ", timeRange: SL20"
+			case "averageHandleTime":
+				obj = "{type: GroupAgents, id: Agents}" // the agents' calls of the queue's service type
+				if r.filter != "" {
+					extra = ", filter: " + r.filter
+				}
+			}
+			fmt.Fprintf(&b, "  - {id: %s, statType: %s, object: %s, profile: Quarter%s, notification: {mode: reset}}\n",
+				q(r.object+"."+c.suffix), c.statType, obj, extra)
+		}
+	}
+	b.WriteString("reports:\n  Queues15:\n    title: Queues, every 15 minutes\n    rows:\n")
+	for _, r := range queues {
+		fmt.Fprintf(&b, "      - {label: %s", q(r.object))
+		for _, c := range reportColumns {
+			fmt.Fprintf(&b, ", %s: %s", c.key, q(r.object+"."+c.suffix))
+		}
+		b.WriteString("}\n")
+	}
 	return b.Bytes()
+}
+
+// reportColumns are the 15-minute report's columns: config key, statistic id suffix and
+// stat type.
+var reportColumns = []struct{ key, suffix, statType string }{
+	{"offered", "Offered.15m", "CallsEntered"},
+	{"answered", "Answered.15m", "CallsDistributed"},
+	{"abandoned", "Abandoned.15m", "CallsAbandoned"},
+	{"serviceLevel", "ServiceLevel.15m", "ServiceLevel"},
+	{"averageSpeedOfAnswer", "ASA.15m", "AverageWait"},
+	{"averageHandleTime", "AHT.15m", "AverageHandleTime"},
+}
+
+// queueRow is a row of the 15-minute report: a queue (or all of them) and the filter
+// selecting its service type's calls at the agents.
+type queueRow struct{ object, objType, service, filter string }
+
+// queueRows returns the report's rows: each queue, then AllQueues.
+func (d *Day) queueRows(t config.Topology) []queueRow {
+	var out []queueRow
+	for _, dn := range t.DNs {
+		if dn.Place != "" {
+			continue
+		}
+		svc := strings.TrimSuffix(dn.ID, "@Bank")
+		out = append(out, queueRow{dn.ID, "Queue", svc, "Service" + svc})
+	}
+	return append(out, queueRow{"AllQueues", "GroupQueues", "", ""})
 }
 
 const statTypesYAML = `statTypes:
@@ -78,6 +146,14 @@ const statTypesYAML = `statTypes:
   CallsHandled: {objects: [Agent, GroupAgents], category: TotalNumber, subject: DNAction, mainMask: [CallInbound]}
   TalkTime: {objects: [Agent, GroupAgents], category: TotalTime, subject: DNAction, mainMask: [CallInbound]}
   AverageHandleTime: {objects: [Agent, GroupAgents], category: AverageTime, subject: DNAction, mainMask: [CallInbound]}
+  EstimatedWait: {objects: [Queue, GroupQueues], category: EstimWaitingTime, subject: DNAction, mainMask: [CallWait], relMask: [CallDistributed]}
+  AnsweredWaitTime: {objects: [Queue, GroupQueues], category: TotalTime, subject: DNAction, mainMask: [CallDistributed]}
+  AbandonRate: {objects: [Queue, GroupQueues], category: Formula, formula: "100 * CallsAbandoned / CallsEntered"}
+  SpeedOfAnswer: {objects: [Queue, GroupQueues], category: Formula, formula: "AnsweredWaitTime / CallsDistributed"}
+  BusyTime: {objects: [Agent, GroupAgents], category: TotalTime, subject: AgentStatus, mainMask: [CallInbound]}
+  LoggedInTime: {objects: [Agent, GroupAgents], category: TotalTime, subject: AgentStatus, mainMask: ["*", "~LoggedOut"]}
+  Occupancy: {objects: [Agent, GroupAgents], category: Formula, formula: "100 * BusyTime / LoggedInTime"}
+  ServiceLevel: {objects: [Queue, GroupQueues], category: ServiceFactor1, subject: DNAction, mainMask: [CallDistributed], relMask: [CallAbandoned]}
 `
 
 type groupList struct{ id, members string }

@@ -6,8 +6,10 @@
 // it against the JSON Schema generated from the spec (see Schema; docs/config.schema.json
 // is the same schema, for editors), then checks every name against the generated tables
 // (object types and compatibility groups, categories, subjects, action applicability) and
-// the topology. Each problem is a name:LINE:COL: message error; all are reported
-// together, sorted, as a yamlpos.List. When the document's shape is wrong (schema
+// the topology, and compiles every expression (runtime/expr): filters, custom-value
+// formulas and Formula stat types, whose inputs it resolves (LoadNoCompile and
+// LoadFileNoCompile skip the filters and custom-value formulas). Each problem is a
+// name:LINE:COL: message error; all are reported together, sorted, as a yamlpos.List. When the document's shape is wrong (schema
 // errors), only those are reported. A name outside the schema's enums (an unknown object
 // type, DN type, category, subject or mask entry) is not a shape error: the name checks
 // report it, with a clearer message (an unsupported category, the known DN types, ...).
@@ -45,6 +47,15 @@
 //	    description: Calls distributed within the range over distributed plus abandoned after it.
 //	  TalkTime: {objects: [Agent, GroupAgents], category: TotalTime, subject: DNAction, mainMask: [CallInbound, CallOutbound, CallInternal]}
 //	  AgentState: {objects: [Agent], category: CurrentState, subject: AgentStatus, mainMask: ["*"]}
+//	  CallsEntered: {objects: [Queue, GroupQueues], category: TotalNumber, subject: DNAction, mainMask: [CallEntered]}
+//	  CallsAbandoned: {objects: [Queue, GroupQueues], category: TotalNumber, subject: DNAction, mainMask: [CallAbandoned]}
+//	  AnsweredWait: {objects: [Queue, GroupQueues], category: TotalTime, subject: DNAction, mainMask: [CallDistributed]}
+//	  BusyTime: {objects: [Agent, GroupAgents], category: TotalTime, subject: AgentStatus, mainMask: [CallInbound, CallOutbound, CallInternal, CallOnHold]}
+//	  LoggedInTime: {objects: [Agent, GroupAgents], category: TotalTime, subject: AgentStatus, mainMask: ["*", "~LoggedOut"]}
+//	  AbandonRate: {objects: [Queue, GroupQueues], category: Formula, formula: "100 * CallsAbandoned / CallsEntered"}
+//	  SpeedOfAnswer: {objects: [Queue, GroupQueues], category: Formula, formula: "AnsweredWait / CallsAnswered", description: "Average speed of answer, in seconds."}
+//	  Occupancy: {objects: [Agent, GroupAgents], category: Formula, formula: "100 * BusyTime / LoggedInTime"}
+//	  EstimatedWait: {objects: [Queue, GroupQueues], category: EstimWaitingTime, subject: DNAction, mainMask: [CallWait], relMask: [CallDistributed]}
 //	timeProfiles:
 //	  Default: {type: Growing, reset: ["00:00"], timezone: UTC}
 //	  Last15: {type: Sliding, window: 900, step: 60}
@@ -61,6 +72,34 @@
 //	  - {id: ann-talk, statType: TalkTime, object: {type: Agent, id: "1001"}, profile: Shift, notification: {mode: periodical, period: 10}}
 //	  - {id: sales-talk-last10, statType: TalkTime, object: {type: GroupAgents, id: Sales}, profile: Last10}
 //	  - {id: ann-state, statType: AgentState, object: {type: Agent, id: "1001"}}
+//	  - {id: q-abandon-rate, statType: AbandonRate, object: {type: Queue, id: "Support@SW1"}}
+//	  - {id: q-asa, statType: SpeedOfAnswer, object: {type: Queue, id: "Support@SW1"}}
+//	  - {id: q-ewt, statType: EstimatedWait, object: {type: Queue, id: "Support@SW1"}}
+//	  - {id: sales-occupancy, statType: Occupancy, object: {type: GroupAgents, id: Sales}}
+//	reports:
+//	  Quarterly: {title: All queues every 15 minutes, rows: [{label: AllQueues, answered: q-answered-quarter}]}
+//	wallboards:
+//	  Floor:
+//	    title: Customer service
+//	    headline:
+//	      - {statistic: sl, label: Service level, thresholds: {warn: 80, alarm: 70, direction: below}}
+//	      - {statistic: q-abandon-rate, label: Abandoned, unit: percent, thresholds: {warn: 5, alarm: 10}}
+//	      - {statistic: q-asa, label: Speed of answer, unit: seconds, thresholds: {warn: 20, alarm: 40}}
+//	      - {statistic: q-answered, label: Calls answered, thresholds: {}}
+//	    sections:
+//	      - title: Queues
+//	        columns:
+//	          - {statType: CallsAnswered, label: Answered}
+//	          - {statType: EstimatedWait, label: Expected wait, thresholds: {warn: 60, alarm: 120}}
+//	          - {statType: AgentsReady, label: Agents ready, thresholds: {warn: 1, alarm: 0, direction: below}}
+//	          - {statType: Occupancy, label: Occupancy, unit: percent, thresholds: {warn: 90, alarm: 95}}
+//	        rows:
+//	          - {type: Queue, id: "Support@SW1", with: {GroupAgents: Sales}}
+//	    agents:
+//	      states:
+//	        - {status: NotReadyForNextCall, reason: Lunch, thresholds: {warn: 2700, alarm: 3600}}
+//	        - {status: NotReadyForNextCall, thresholds: {warn: 900, alarm: 1200}}
+//	        - {status: [CallInbound, CallOnHold], thresholds: {warn: 480, alarm: 660}}
 //
 // # Keys
 //
@@ -80,7 +119,18 @@
 // "~Name" (exclude); exclusions apply after inclusions, and a mask keeps only the rows
 // that reach one of the objects (durable rows only for status subjects). relMask is
 // refused for categories that do not read one and required by those that compare Main
-// with Rel (Relative*); formula is required exactly by the custom-value categories.
+// with Rel (Relative*, LoadBalance); formula is required exactly by the custom-value
+// categories and Formula.
+//
+// A Formula stat type is {objects, category: Formula, formula, description}, without
+// subject or masks: its formula is an expression over other statistics (see
+// runtime/expr) — stat type names, read on the formula statistic's object with its
+// profile and filter, stat("Name", "Profile") with another profile, statistic("id") a
+// configured statistic. Each input must exist, be a number (no CurrentState), and a stat
+// type input must be defined for every object type of the Formula stat type; a formula
+// may not read itself through others. Statistic.FormulaInputs gives the statistics a
+// formula statistic reads, which the engine opens with it. JavaCategory is refused:
+// Formula and the CustomValue categories replace it.
 //
 // timeProfiles: name → {type, ...}. Growing: reset ["HH:MM", ...] (local times; 00:00
 // when neither reset nor period is given), period (seconds, ≤ 86400: each reset time
@@ -93,48 +143,35 @@
 // timeRanges: name → "lo-hi" in seconds, up to three decimals, 0 ≤ lo ≤ hi. A statistic
 // whose category takes a range and names none gets the range named Default, else 0-20.
 //
-// filters: name → expression over the action's data and attributes; Options.CompileFilter
-// checks it at load.
+// filters: name → expression over the action's data and attributes, compiled at load
+// (unless NoCompile).
 //
 // statistics: {id, statType, object: {type, id}, profile (default Default), timeRange,
 // filter, notification}. notification is {mode, insensitivity, period}: mode changes
 // (default; insensitivity in percent, 0 = every change), periodical (period in seconds,
 // required), reset (Growing profiles and historical categories only) or none.
 //
-// wallboards: name → {title, headline, sections, agents}: the layouts the wallboard page
-// offers (GET /v1/wallboards), each value with its thresholds. A headline tile is
-// {statistic, of, label, unit, thresholds, history}: a configured statistic with a
-// numeric value, optionally shown as a part of another (of: agents available of agents
-// staffed). A section is {title, columns, rows}: a column is {statType, of, profile,
-// label, unit, thresholds}, a row {type, id, label, with: {TYPE: ID}}; a cell shows the
-// column's statistic on the first of the row's object and its with objects that the
-// stat type applies to (blank when it applies to none; an error when it applies but no
-// such statistic is configured), preferring a live statistic to a recorded one (mode
-// reset), which becomes the cell's history — the intervals its bar chart shows. agents is
-// {statType, groups, states}: the CurrentState statistics of agents shown as cards, the
-// agent groups the filter offers, and per status (and reason) how many seconds a state
-// may last before its card turns amber and red. thresholds are {warn, alarm, direction}:
-// direction above (default: higher is worse) or below (a service level); an empty
-// mapping turns colouring off, and without thresholds the page guesses them. unit
-// (seconds, count, percent, ratio) says how a value reads when its category does not
-// (a Formula). The example's wallboards section:
+// reports: name → {title, rows}: interval reports (statkit report) over the statistics
+// history records. Each row is {label, offered, answered, abandoned, serviceLevel,
+// averageSpeedOfAnswer, averageHandleTime}: a label and, per column it has, the id of a
+// statistic with notification mode reset. All the statistics of a report share one
+// (Growing) profile, whose intervals are the report's (see Quarterly in the example).
 //
-//	wallboards:
-//	  Floor:
-//	    title: Customer service
-//	    headline:
-//	      - {statistic: sl, label: Service level, thresholds: {warn: 80, alarm: 70, direction: below}}
-//	      - {statistic: q-answered, label: Calls answered, thresholds: {}}
-//	    sections:
-//	      - title: Queues
-//	        columns:
-//	          - {statType: CallsAnswered, label: Answered}
-//	          - {statType: AgentsReady, label: Agents ready, thresholds: {warn: 1, alarm: 0, direction: below}}
-//	        rows:
-//	          - {type: Queue, id: "Support@SW1", with: {GroupAgents: Sales}}
-//	    agents:
-//	      states:
-//	        - {status: NotReadyForNextCall, reason: Lunch, thresholds: {warn: 2700, alarm: 3600}}
-//	        - {status: NotReadyForNextCall, thresholds: {warn: 900, alarm: 1200}}
-//	        - {status: [CallInbound, CallOnHold], thresholds: {warn: 480, alarm: 660}}
+// wallboards: name → {title, headline, sections, agents}: the layouts the wallboard page
+// offers (GET /v1/wallboards), each value with its thresholds (see Floor in the
+// example). A headline tile is {statistic, of, label, unit, thresholds, history}: a
+// configured statistic with a numeric value, optionally shown as a part of another (of:
+// agents available of agents staffed). A section is {title, columns, rows}: a column is
+// {statType, of, profile, label, unit, thresholds}, a row {type, id, label, with: {TYPE:
+// ID}}; a cell shows the column's statistic on the first of the row's object and its
+// with objects that the stat type applies to (blank when it applies to none; an error
+// when it applies but no such statistic is configured), preferring a live statistic to
+// a recorded one (mode reset), which becomes the cell's history — the intervals its bar
+// chart shows. agents is {statType, groups, states}: the CurrentState statistics of
+// agents shown as cards, the agent groups the filter offers, and per status (and
+// reason) how many seconds a state may last before its card turns amber and red; the
+// first entry that matches applies. thresholds are {warn, alarm, direction}: direction
+// above (default: higher is worse) or below (a service level); an empty mapping turns
+// colouring off, and without thresholds the page guesses them. unit (seconds, count,
+// percent, ratio) says how a value reads when its category does not (a Formula).
 package config

@@ -159,7 +159,9 @@ func (c *Config) resolveRange(s *Statistic, name string, report reportFunc) {
 	var tr *TimeRange
 	if name != "" {
 		var ok bool
-		if tr, ok = c.ranges[name]; !ok {
+		if tr, ok = c.ranges[name]; !ok && name == DefaultTimeRange().Name {
+			tr = DefaultTimeRange() // the built-in Default, which a snapshot names
+		} else if !ok {
 			report("timeRange", "unknown time range %q%s", name, suggest.Hint(name, keysOf(c.ranges)))
 			return
 		}
@@ -174,10 +176,8 @@ func (c *Config) resolveRange(s *Statistic, name string, report reportFunc) {
 	case !cat.UsesTimeRange():
 	case tr != nil:
 		s.TimeRange = tr
-	case c.ranges["Default"] != nil:
-		s.TimeRange = c.ranges["Default"]
 	default:
-		s.TimeRange = DefaultTimeRange()
+		s.TimeRange = c.defaultRange()
 	}
 }
 

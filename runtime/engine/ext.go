@@ -115,11 +115,17 @@ type statExt struct {
 	recs  []bucket
 	next  int
 	count int
+
+	// cs is the state of the categories that keep more than buckets (catstate.go).
+	cs *catState
 }
 
 // newExt builds the extension of statistic st, or nil when st is a common one.
 func (e *Engine) newExt(st *config.Statistic) (*statExt, error) {
 	t := st.StatType
+	if t.Category == category.Formula {
+		return newFormulaExt(st)
+	}
 	x := &statExt{}
 	need := false
 	if !t.RelMask.Empty() && t.Category.UsesRelMask() {
@@ -182,6 +188,7 @@ func (e *Engine) newExt(st *config.Statistic) (*statExt, error) {
 	if !need {
 		return nil, nil
 	}
+	x.cs = newCatState(st, x)
 	x.b.reset(0)
 	return x, nil
 }
@@ -194,7 +201,7 @@ func base(c category.Category) bool {
 		category.AverageTime, category.MaxTime, category.MinTime,
 		category.CurrentNumber, category.CurrentTime, category.CurrentMaxTime, category.CurrentMinTime,
 		category.CurrentAverageTime, category.CurrentContinuousTime, category.CurrentDistinctNumber,
-		category.CurrentState, category.CurrentStateReasons:
+		category.CurrentState, category.CurrentStateReasons, category.CurrentTargetState:
 		return true
 	}
 	return false
@@ -345,6 +352,9 @@ func (x *statExt) counted(cur int32) {
 
 // complete accounts for one completion c of statistic s (after roll(c.t)).
 func (x *statExt) complete(s *stat, c completion) {
+	if x.cs != nil && (x.prof != profSinceLogin || x.active) {
+		x.cs.completed(s, x, c)
+	}
 	switch x.prof {
 	case profSinceLogin:
 		if !x.active {

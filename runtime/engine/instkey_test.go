@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -85,5 +86,5 @@ func TestRestoreReadsVersion1(t *testing.T) {
 
 	b[len(snapMagic)] = SnapshotVersion + 1
 	_, err = Restore(&config.Config{Topology: testTopology()}, bytes.NewReader(b))
-	assert.ErrorContains(t, err, "version 3, this engine reads versions 1 to 2")
+	assert.ErrorContains(t, err, fmt.Sprintf("version %d, this engine reads versions 1 to %d", SnapshotVersion+1, SnapshotVersion))
 }

@@ -23,7 +23,8 @@ import (
 // snapshot. An engine restored from a snapshot and fed the events that followed it gives
 // exactly the values and notifications of the engine that was never interrupted.
 //
-// Format (version 2; Restore also reads version 1, whose keys have no agent). All
+// Format (version 3; Restore also reads versions 2 and 1: version 2 has no category
+// states, target fields or undefined values, version 1's keys have no agent either). All
 // integers are varints (encoding/binary: Uvarint for counts, lengths and flags, Varint
 // for signed values), floats are their IEEE-754 bits as a Uvarint, strings are a length
 // and UTF-8 bytes:
@@ -41,9 +42,14 @@ import (
 //	        type, object type and id, profile, time range and filter names, notification
 //	        mode, insensitivity, period) and the live state (dirty, opened, start, end,
 //	        counters, cur, runStart, and for an extended statistic its buckets, ring and
-//	        records); then the open order, the free slots and the dirty list
-//	notes   per slot: seq, flagged, sent, last, last State tree, due; then the queued
-//	        notifications, the flagged, clocked and structured lists and the timer heap
+//	        records, then its category state (catstate.go)); then the open order, the
+//	        free slots and the dirty list
+//	notes   per slot: seq, flagged, sent, last, last State tree (with its target
+//	        fields), due; then the queued notifications (with why a value is
+//	        undefined), the flagged, clocked and structured lists and the timer heap
+//
+// The inputs of formulas are statistics like the others (with their hidden ids); Restore
+// binds the formulas to them again.
 //
 // A snapshot carries no checksum of its own: runtime/store frames it with one. Restore
 // refuses what it cannot read (a bad magic or version, a length beyond the data, an index
@@ -54,10 +60,11 @@ import (
 // snapMagic starts every engine snapshot.
 const snapMagic = "SKENGSNP"
 
-// SnapshotVersion is the version of the format Snapshot writes. Restore reads it and
-// version 1, whose instance keys have no agent (the engines that wrote it keyed every
-// instance without one).
-const SnapshotVersion = 2
+// SnapshotVersion is the version of the format Snapshot writes. Restore reads it,
+// version 2 (no category states, target fields or undefined values) and version 1, whose
+// instance keys have no agent either (the engines that wrote it keyed every instance
+// without one).
+const SnapshotVersion = 3
 
 // Snapshot writes the engine's state to w (see the format above), in chunks of about
 // snapChunk bytes: it holds no copy of the whole snapshot. It stops at the first write
@@ -146,6 +153,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 		b.i(int64(q.At))
 		b.f(q.Value.Number)
 		b.state(q.Value.State)
+		b.s(q.Value.Undefined)
 		b.spill()
 	}
 	b.ints(e.flagged)
@@ -223,6 +231,7 @@ func (b *snapW) stat(s *stat, dirty bool) {
 		}
 		b.u(uint64(x.next))
 		b.bool(x.active)
+		x.cs.write(b)
 	}
 }
 
@@ -314,6 +323,9 @@ func (b *snapW) state(s *State) {
 	for i := range s.Children {
 		b.state(&s.Children[i])
 	}
+	b.bool(s.Target)
+	b.bool(s.Available)
+	b.s(s.Why)
 }
 
 // ErrSnapshot is wrapped by every error Restore returns for a snapshot it cannot read.
@@ -363,8 +375,9 @@ func readAll(r io.Reader) ([]byte, error) {
 // snapR reads a snapshot; the first problem sticks in err and makes every later read
 // return zero values.
 type snapR struct {
-	b   []byte
-	err error
+	b       []byte
+	err     error
+	version uint64
 }
 
 func (d *snapR) fail(format string, args ...any) {
@@ -505,6 +518,9 @@ func (d *snapR) state(depth int) *State {
 			}
 		}
 	}
+	if d.version >= 3 {
+		s.Target, s.Available, s.Why = d.bool(), d.bool(), d.s()
+	}
 	return s
 }
 
@@ -518,6 +534,7 @@ func (d *snapR) engine(e *Engine, cfg *config.Config) error {
 	if d.err == nil && (version < 1 || version > SnapshotVersion) {
 		return fmt.Errorf("version %d, this engine reads versions 1 to %d", version, SnapshotVersion)
 	}
+	d.version = version
 	e.started, e.clock, e.t0 = d.bool(), d.t(), d.t()
 	e.evSeq, e.durables, e.statesAt = d.u(), d.u(), d.u()
 	e.evAtSeq = e.evSeq
@@ -603,6 +620,9 @@ func (d *snapR) engine(e *Engine, cfg *config.Config) error {
 	if err := d.stats(e, cfg); err != nil {
 		return err
 	}
+	if err := e.bindFormulas(); err != nil {
+		return err
+	}
 	return d.notes(e)
 }
 
@@ -646,6 +666,7 @@ func (d *snapR) stats(e *Engine, cfg *config.Config) error {
 		if s.ext != nil && s.ext.prof == profSinceLogin {
 			e.sinceLogin[s.obj] = append(e.sinceLogin[s.obj], si)
 		}
+		e.register(si)
 	}
 	for si := range e.stats {
 		if e.stats[si].isOpen() && !seen[si] {
@@ -716,6 +737,11 @@ func (d *snapR) stat(e *Engine, cfg *config.Config, si int32) error {
 			return fmt.Errorf("statistic %q: bad selection position", sp.ID)
 		}
 		x.active = d.bool()
+		if d.version >= 3 {
+			if err := x.cs.read(d); err != nil {
+				return fmt.Errorf("statistic %q: %v", sp.ID, err)
+			}
+		}
 	}
 	return d.err
 }
@@ -745,6 +771,9 @@ func (d *snapR) notes(e *Engine) error {
 		q := Notification{Statistic: d.s(), At: d.t()}
 		q.Value.Number = d.f()
 		q.Value.State = d.state(0)
+		if d.version >= 3 {
+			q.Value.Undefined = d.s()
+		}
 		e.queued = append(e.queued, q)
 	}
 	e.flagged = d.ints(0, nn)

@@ -136,7 +136,7 @@ func (s *Server) durable(seq uint64) error {
 }
 
 // loadOptions compile filters and formulas at load, as statkit serve does.
-var loadOptions = config.Options{CompileFilter: engine.CompileFilter, CompileFormula: engine.CompileFormula}
+var loadOptions = config.Options{}
 
 // recoverOwner builds the owner: from Options.Config alone, or in durable mode from the
 // store's snapshot and log, then reconciled with Options.Config.

@@ -56,6 +56,7 @@ func commands() map[string]command {
 		"simulate": {"print a simulated contact-center event stream as NDJSON", runSimulate},
 		"serve":    {"serve the statistics API, live stream and wallboard over HTTP", runServe},
 		"bench":    {"measure the benchmark workloads and report them (docs/performance.md)", runBench},
+		"report":   {"print a day's interval report from the history database", runReport},
 		"version":  {"print the version, VCS commit and Go version of this build", runVersion},
 	}
 }

@@ -60,9 +60,9 @@ type replayObject struct {
 	ID   string `json:"id"`
 }
 
-// replayOptions are the config loader's hooks: filters and formulas are compiled by the
-// engine at load, so a bad expression is a config error at its line:col.
-var replayOptions = config.Options{CompileFilter: engine.CompileFilter, CompileFormula: engine.CompileFormula}
+// replayOptions load the config compiling filters and formulas, so a bad expression is a
+// config error at its line:col.
+var replayOptions = config.Options{}
 
 // notificationLine is one line of --notifications output.
 type notificationLine struct {
@@ -84,8 +84,9 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	format := fl.String("format", "json", "output format: json (one line per value) or table")
 	strict := fl.Bool("strict", false, "exit with status 1 if any event line is rejected")
 	notifications := fl.Bool("notifications", false, "print the notification stream instead of values, one JSON line each: {at, statistic, value}")
+	historyDSN := fl.String("history", "", "also write the intervals of reset-mode statistics to this history database (sqlite:PATH or postgres://…)")
 	fl.Usage = func() {
-		fmt.Fprintln(fl.Output(), "usage: statkit replay --config C --events E [--at T]… [--format json|table] [--strict] [--notifications]\n\n"+
+		fmt.Fprintln(fl.Output(), "usage: statkit replay --config C --events E [--at T]… [--format json|table] [--strict] [--notifications] [--history DSN]\n\n"+
 			"Applies the events in file order and prints every configured statistic's value at each\n"+
 			"--at instant: the state after every event with time ≤ T. Rejected lines go to stderr.\n"+
 			"With --notifications it prints instead the notifications of the statistics' modes, taken\n"+
@@ -124,6 +125,14 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		in = f
 	}
 	r := &replayer{eng: eng, ats: ats, name: *evPath, stderr: stderr}
+	var hist *replayHistory
+	if *historyDSN != "" {
+		if hist, err = openReplayHistory(ctx, *historyDSN, cfg, eng, stderr); err != nil {
+			return err
+		}
+		defer hist.stop()
+		r.onNotify = hist.observe
+	}
 	if *notifications {
 		bw := bufio.NewWriter(stdout)
 		r.notify = json.NewEncoder(bw)
@@ -149,6 +158,11 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("write output: %w", err)
 		}
 	}
+	if hist != nil {
+		if err := hist.finish(ctx); err != nil {
+			return err
+		}
+	}
 	if *strict && r.rejected > 0 {
 		fmt.Fprintf(stderr, "statkit replay: %d line(s) rejected\n", r.rejected)
 		return exitError{code: 1}
@@ -171,11 +185,20 @@ type replayer struct {
 	notify *json.Encoder
 	nbuf   []engine.Notification
 	err    error // the first write error of notify
+	// onNotify, when set (--history), sees the notifications after each event and --at
+	// instant, as notify does.
+	onNotify func([]engine.Notification)
 }
 
 // drain writes the notifications pending in the engine.
 func (r *replayer) drain() {
 	r.nbuf = r.eng.Notifications(r.nbuf[:0])
+	if r.onNotify != nil {
+		r.onNotify(r.nbuf)
+	}
+	if r.notify == nil {
+		return
+	}
 	for _, n := range r.nbuf {
 		if r.err == nil {
 			r.err = r.notify.Encode(notificationLine{At: n.At.String(), Statistic: n.Statistic, Value: n.Value})
@@ -201,10 +224,10 @@ func (r *replayer) run(ctx context.Context, in io.Reader) error {
 		if advance {
 			r.eng.Advance(t)
 		}
+		if advance && (r.notify != nil || r.onNotify != nil) {
+			r.drain()
+		}
 		if r.notify != nil {
-			if advance {
-				r.drain()
-			}
 			return
 		}
 		for i, s := range stats {
@@ -244,7 +267,7 @@ func (r *replayer) run(ctx context.Context, in io.Reader) error {
 			continue
 		}
 		started = true
-		if r.notify != nil {
+		if r.notify != nil || r.onNotify != nil {
 			r.drain()
 		}
 	}

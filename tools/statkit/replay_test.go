@@ -171,6 +171,12 @@ var (
 //   - ann-talk (SinceLogin): c1 09:00:20 → 09:02:20: 120.
 //   - sales-talk-last10 (Selection 10): the one completed call: 120.
 //   - ann-state: ready since 09:02:20.
+//   - q-abandon-rate (Formula 100 × CallsAbandoned / CallsEntered): the example has no
+//     CallEntered, so 0/0: null.
+//   - q-asa (Formula AnsweredWait / CallsAnswered): (12 + 25 + 5) / 3 = 14.
+//   - q-ewt (EstimWaitingTime): one answered wait, c1's 12 s with nobody ahead: 12.
+//   - sales-occupancy (Formula 100 × BusyTime / LoggedInTime): 1001's call 09:00:20 to
+//     09:02:20 over two agents logged in since 09:00: 100 × 120 / 600 = 20.
 func TestReplayExample(t *testing.T) {
 	want, err := os.ReadFile(filepath.Join("testdata", "example", "want.ndjson"))
 	if err != nil {
@@ -208,8 +214,13 @@ func TestReplayExample(t *testing.T) {
 //     with the value before each instant (0 at 09:02:20, when c1 ends; 120 at 09:02:30);
 //   - sl (insensitivity 5 %) sends 100 at 09:00:17, 50 at 09:00:30, 33.33… at 09:00:40;
 //     c4 and c5 do not pass the filter, so nothing at 09:00:45 and 09:00:50; at 09:16,
-//     the 15-minute window has left every call: 0;
-//   - q-answered-quarter (mode reset) sends 3 at 09:15:00, the end of its quarter.
+//     the 15-minute window has left every call: 0/0, null;
+//   - q-answered-quarter (mode reset) sends 3 at 09:15:00, the end of its quarter;
+//   - sl, with no call yet at 09:00:00 and none left in its window at 09:16, is
+//     undefined (0/0): null;
+//   - sales-occupancy is null at 09:00:00 (no logged-in time yet), then 0, and 100 ×
+//     10 / 60 at 09:00:30 as 1001's call has lasted 10 s of the two agents' 60 s; at
+//     09:16 the 120 s call over 2 × 960 s: 6.25.
 func TestReplayNotifications(t *testing.T) {
 	want, err := os.ReadFile(filepath.Join("testdata", "example", "want_notifications.ndjson"))
 	if err != nil {
@@ -229,10 +240,13 @@ func TestReplayNotifications(t *testing.T) {
 		`{"at":"2026-11-26T09:00:17.000Z","statistic":"sl","value":100}`,
 		`{"at":"2026-11-26T09:00:30.000Z","statistic":"sl","value":50}`,
 		`{"at":"2026-11-26T09:00:40.000Z","statistic":"sl","value":33.333333333333336}`,
+		`{"at":"2026-11-26T09:00:00.000Z","statistic":"sl","value":null}`,
+		`{"at":"2026-11-26T09:00:30.000Z","statistic":"sales-occupancy","value":16.666666666666668}`,
+		`{"at":"2026-11-26T09:16:00.000Z","statistic":"sales-occupancy","value":6.25}`,
 		`{"at":"2026-11-26T09:02:20.000Z","statistic":"ann-talk","value":0}`,
 		`{"at":"2026-11-26T09:02:30.000Z","statistic":"ann-talk","value":120}`,
 		`{"at":"2026-11-26T09:15:00.000Z","statistic":"q-answered-quarter","value":3}`,
-		`{"at":"2026-11-26T09:16:00.000Z","statistic":"sl","value":0}`,
+		`{"at":"2026-11-26T09:16:00.000Z","statistic":"sl","value":null}`,
 	} {
 		if !strings.Contains(stdout, line+"\n") {
 			t.Errorf("stdout lacks %s", line)

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/statkit/statkit/runtime/config"
-	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/server"
 	"github.com/statkit/statkit/runtime/sim"
 	"github.com/statkit/statkit/runtime/store"
@@ -110,9 +109,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			if err != nil {
 				return nil, nil, err
 			}
-			cfg, err := config.LoadWith(*cfgPath, bytes.NewReader(text), config.Options{
-				CompileFilter: engine.CompileFilter, CompileFormula: engine.CompileFormula,
-			})
+			cfg, err := config.Load(*cfgPath, bytes.NewReader(text)) // compiles filters and formulas
 			return cfg, text, err
 		}
 		cfg, text, err := load()
