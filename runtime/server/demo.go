@@ -40,19 +40,22 @@ TimeInState:
   subject: AgentStatus
   mainMask: ["*"]
   description: Time the agent has been in its current state, in seconds.
+AnswerTime:
+  objects: [Queue, GroupQueues]
+  category: TotalTime
+  subject: DNAction
+  mainMask: [CallAnswered]
+  description: Time from entering the queue to being answered by an agent (ringing included), summed over the calls answered, in seconds.
 AbandonRate:
   objects: [Queue, GroupQueues]
-  category: RelativeNumberPercentage
-  subject: DNAction
-  mainMask: [CallAbandoned]
-  relMask: [CallEntered]
+  category: Formula
+  formula: 100 * CallsAbandoned / CallsEntered
   description: Calls abandoned over calls entered, in percent.
 SpeedOfAnswer:
   objects: [Queue, GroupQueues]
-  category: AverageTime
-  subject: DNAction
-  mainMask: [CallAnswered]
-  description: Average time from entering the queue to being answered by an agent (ringing included), in seconds.
+  category: Formula
+  formula: AnswerTime / QueueCallsAnswered
+  description: Average speed of answer, from entering the queue to being answered by an agent (ringing included), in seconds.
 AgentsAvailable:
   objects: [GroupAgents, Tenant]
   category: CurrentNumber
@@ -65,13 +68,23 @@ AgentsStaffed:
   subject: DNAction
   mainMask: [LoggedIn]
   description: Agents logged in.
-Occupancy:
+BusyTime:
   objects: [GroupAgents, Tenant]
-  category: RelativeTimePercentage
+  category: TotalTime
   subject: AgentStatus
   mainMask: [CallRinging, CallInbound, CallOnHold, CallConsult, CallDialing, AfterCallWork]
-  relMask: [WaitForNextCall, CallRinging, CallInbound, CallOnHold, CallConsult, CallDialing, AfterCallWork]
-  description: Time on calls and in after-call work over the time available, calls and after-call work included, in percent.
+  description: Time the agents spent on calls and in after-call work, in seconds.
+AvailableTime:
+  objects: [GroupAgents, Tenant]
+  category: TotalTime
+  subject: AgentStatus
+  mainMask: [WaitForNextCall, CallRinging, CallInbound, CallOnHold, CallConsult, CallDialing, AfterCallWork]
+  description: Time the agents were ready, on calls or in after-call work, in seconds.
+Occupancy:
+  objects: [GroupAgents, Tenant]
+  category: Formula
+  formula: 100 * BusyTime / AvailableTime
+  description: Time on calls and in after-call work over the time available, in percent.
 `
 	demoProfiles = `
 Last15: {type: Sliding, window: 900, step: 60}
@@ -88,9 +101,11 @@ SL20: "0-20"
 // average handle time (AverageTime of CallInbound); per agent its current state — plus
 // per queue and for all queues the service level, abandon rate and average speed of
 // answer of the last 15 minutes (Sliding profile Last15; the service level is
-// ServiceFactor1, distributed within 20 s against abandoned after 20 s) and calls
-// answered; per agent group and for the whole center agents available and staffed, and
-// per agent group occupancy over the last 15 minutes; per agent the time in its current
+// ServiceFactor1, distributed within 20 s against abandoned after 20 s; the abandon rate
+// 100 * CallsAbandoned / CallsEntered and the speed of answer AnswerTime /
+// QueueCallsAnswered are Formula statistics) and calls answered; per agent group and
+// for the whole center agents available and staffed, and occupancy over the last 15
+// minutes (Formula 100 * BusyTime / AvailableTime); per agent the time in its current
 // state. Its wallboard "floor" (demoBoard) shows them with thresholds that a center
 // under the demo's load (sim.Demo) crosses within minutes.
 func DemoConfig(c sim.Config) (*config.Config, error) {
@@ -171,8 +186,8 @@ func demoBoard(c sim.Config, t config.Topology) string {
     - {statistic: %s, label: Calls waiting, thresholds: {warn: %d, alarm: %d}}
     - {statistic: %s, label: Oldest wait, thresholds: {warn: 45, alarm: 90}}
     - {statistic: %s, label: Service level, thresholds: {warn: 80, alarm: 70, direction: below}}
-    - {statistic: %s, label: Abandoned, thresholds: {warn: 5, alarm: 10}}
-    - {statistic: %s, label: Avg speed of answer, thresholds: {warn: 15, alarm: 30}}
+    - {statistic: %s, label: Abandoned, unit: percent, thresholds: {warn: 5, alarm: 10}}
+    - {statistic: %s, label: Avg speed of answer, unit: seconds, thresholds: {warn: 15, alarm: 30}}
     - {statistic: %s, of: %s, label: Agents available, thresholds: {warn: %d, alarm: 1, direction: below}}
   sections:
     - title: Queues
@@ -180,8 +195,8 @@ func demoBoard(c sim.Config, t config.Topology) string {
         - {statType: CallsWaiting, label: Waiting, thresholds: {warn: 2, alarm: 4}}
         - {statType: LongestWaiting, label: Oldest, thresholds: {warn: 45, alarm: 90}}
         - {statType: ServiceLevel, label: Service level, thresholds: {warn: 80, alarm: 70, direction: below}}
-        - {statType: AbandonRate, label: Abandoned, thresholds: {warn: 5, alarm: 10}}
-        - {statType: SpeedOfAnswer, label: ASA, thresholds: {warn: 15, alarm: 30}}
+        - {statType: AbandonRate, label: Abandoned, unit: percent, thresholds: {warn: 5, alarm: 10}}
+        - {statType: SpeedOfAnswer, label: ASA, unit: seconds, thresholds: {warn: 15, alarm: 30}}
         - {statType: CallsEntered, label: Entered, thresholds: {}}
         - {statType: AgentsAvailable, of: AgentsStaffed, label: Agents, thresholds: {warn: 2, alarm: 1, direction: below}}
       rows:
@@ -208,7 +223,7 @@ func demoBoard(c sim.Config, t config.Topology) string {
         - {statType: AgentsNotReady, label: Not ready}
         - {statType: CallsAnswered, label: Answered}
         - {statType: AverageTalkTime, label: Avg talk time, thresholds: {warn: 300, alarm: 360}}
-        - {statType: Occupancy, label: Occupancy, thresholds: {warn: 90, alarm: 95}}
+        - {statType: Occupancy, label: Occupancy, unit: percent, thresholds: {warn: 90, alarm: 95}}
       rows:
 `)
 	for _, g := range t.AgentGroups {
