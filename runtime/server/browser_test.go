@@ -86,7 +86,7 @@ func TestBrowserWallboard(t *testing.T) {
 
 	b.run(chromedp.Navigate(base + "/"))
 	b.waitJS("the tiles and agent cards render, the stream is live",
-		`document.querySelectorAll("#board .tile").length === 4 &&
+		`document.querySelectorAll("#all .tile").length === 4 &&
 		 document.querySelectorAll("#state-grid .agent").length === 2 &&
 		 document.querySelector("#conn").dataset.state === "live"`)
 	b.waitJS("the initial values", valuesAre(map[string]string{"waiting": "0", "entered": "0", "ready": "0", "longest": "0:00"}))
@@ -167,7 +167,7 @@ func TestBrowserWallboard(t *testing.T) {
 	b.run(chromedp.Click(chromedp.CSS(`#thr-form button[type="submit"]`)))
 	b.waitJS("the waiting count turns red", levelIs("waiting", "crit"))
 	b.run(chromedp.Reload())
-	b.waitJS("after a reload the board is back and live", `document.querySelectorAll("#board .tile").length === 4 &&
+	b.waitJS("after a reload the board is back and live", `document.querySelectorAll("#all .tile").length === 4 &&
 		document.querySelector("#conn").dataset.state === "live"`)
 	b.waitJS("values after the reload", valuesAre(map[string]string{"waiting": "7", "entered": "8"})+" && "+agentIs("ann", "talking", "Talking"))
 	b.waitJS("the edited threshold survives the reload", levelIs("waiting", "crit"))

@@ -188,7 +188,7 @@ func demoBoard(c sim.Config, t config.Topology) string {
     - {statistic: %s, label: Service level, thresholds: {warn: 80, alarm: 70, direction: below}}
     - {statistic: %s, label: Abandoned, unit: percent, thresholds: {warn: 5, alarm: 10}}
     - {statistic: %s, label: Avg speed of answer, unit: seconds, thresholds: {warn: 15, alarm: 30}}
-    - {statistic: %s, of: %s, label: Agents available, thresholds: {warn: %d, alarm: 1, direction: below}}
+    - {statistic: %s, of: %s, label: Agents available, thresholds: {}}
   sections:
     - title: Queues
       columns:
@@ -198,10 +198,10 @@ func demoBoard(c sim.Config, t config.Topology) string {
         - {statType: AbandonRate, label: Abandoned, unit: percent, thresholds: {warn: 5, alarm: 10}}
         - {statType: SpeedOfAnswer, label: ASA, unit: seconds, thresholds: {warn: 15, alarm: 30}}
         - {statType: CallsEntered, label: Entered, thresholds: {}}
-        - {statType: AgentsAvailable, of: AgentsStaffed, label: Agents, thresholds: {warn: 2, alarm: 1, direction: below}}
+        - {statType: AgentsAvailable, of: AgentsStaffed, label: Agents, thresholds: {}}
       rows:
 `, q(all+".CallsWaiting"), c.Queues, 2*c.Queues, q(all+".LongestWaiting"), q(all+".ServiceLevel"), q(all+".AbandonRate"),
-		q(all+".SpeedOfAnswer"), q(t.Tenant+".AgentsAvailable"), q(t.Tenant+".AgentsStaffed"), max(2, c.Agents/15))
+		q(all+".SpeedOfAnswer"), q(t.Tenant+".AgentsAvailable"), q(t.Tenant+".AgentsStaffed"))
 	for _, d := range t.DNs {
 		if d.Type.ObjectType() != object.TypeQueue {
 			continue
