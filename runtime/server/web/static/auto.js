@@ -263,9 +263,10 @@ export class Auto {
     const th = this.thresholdOf(s);
     const level = levelOf(num, th);
     if (level !== t.level) {
-      if (LEVEL_RANK[level] > LEVEL_RANK[t.level] && t.seen && (level === "warn" || level === "crit")) {
+      if (worse(level, t.level) && t.seen && (level === "warn" || level === "crit")) {
         this.ctx.alert(level, statLabel(s) + " is " + (level === "crit" ? "red" : "amber") + ": " + text + (suffix ? " " + suffix : "") + " (" + targetNote(th, s.unit) + ")", t.el);
       }
+      if (!worse(level, t.level)) t.el.classList.remove("alerting"); // back within its levels: no flash
       t.level = level;
     }
     t.el.dataset.level = level;
@@ -323,3 +324,6 @@ function saveThresholds(t) {
 }
 
 export { model, unitOf };
+
+// worse reports whether level a is worse than level b.
+function worse(a, b) { return LEVEL_RANK[a] > LEVEL_RANK[b]; }

@@ -199,11 +199,11 @@ export class Board {
     }
     const level = levelOf(num, t.t);
     if (level !== t.level) {
-      const worse = LEVEL_RANK[level] > LEVEL_RANK[t.level];
-      if (worse && t.seen && (level === "warn" || level === "crit")) {
+      if (worse(level, t.level) && t.seen && (level === "warn" || level === "crit")) {
         const what = level === "crit" ? "red" : "amber";
         this.ctx.alert(level, t.label + " is " + what + ": " + text + (suffix ? " " + suffix : "") + " (" + targetNote(t.t, t.s.unit) + ")", t.el);
       }
+      if (!worse(level, t.level)) t.el.classList.remove("alerting"); // back within its levels: no flash
       t.level = level;
       t.el.dataset.level = level;
     }
@@ -223,3 +223,6 @@ export class Board {
     });
   }
 }
+
+// worse reports whether level a is worse than level b.
+function worse(a, b) { return LEVEL_RANK[a] > LEVEL_RANK[b]; }
