@@ -207,6 +207,19 @@ func TestBrowserBoard(t *testing.T) {
 		document.querySelector("#conn").dataset.state === "live" && `+kpiValue("waiting", "6")+" && "+steps+" >= 3")
 	b.waitJS("the sort is kept", `document.getElementById("agent-sort").value === "time" && `+agentOrder+` === "Cy Diaz,Bo Chen,Ann Lee"`)
 
+	// The drawing itself, by hand: a count at 0, 1 from 10 s, 0 from 20 s, over a window
+	// of 40 s in a 100×32 box (y from 30 at the floor to 2): a count spreads over at least
+	// 4, so 1 is a quarter up (y 23), drawn as steps that hold until now; a percentage
+	// (min span 10, centred on the values) as lines, with a gap where it is undefined.
+	ctx2, cancel2 := context.WithTimeout(b.ctx, browserWait)
+	defer cancel2()
+	paths, err := chromedp.Run(ctx2, chromedp.Evaluate[string](`import("/spark.js").then(m => [
+		m.sparkPaths([[0, 0], [10, 1], [20, 0]], 0, 40, "count").line,
+		m.sparkPaths([[0, 80], [10, null], [20, 90]], 0, 40, "percent").line,
+	].join(" | "))`, chromedp.EvalAwaitPromise))
+	require.NoError(t, err)
+	require.Equal(t, "M0.00 30.00H25.00V23.00H50.00V30.00H100.00 | M0.00 30.00H25.00M50.00 2.00H100.00", paths)
+
 	// One screen at 1600×1000: nothing scrolls.
 	b.waitJS("the board fits", fitsJS)
 	require.Equal(t, "normal", b.eval(`document.body.dataset.density`))
