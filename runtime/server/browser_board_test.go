@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"testing"
@@ -296,5 +297,34 @@ func TestBrowserBoardFits(t *testing.T) {
 		document.querySelectorAll("#tables tbody tr").length === 24 && document.querySelector("#conn").dataset.state === "live"`)
 	b.waitJS("300 agents and 12 queues: a denser board, and the page does not scroll",
 		`document.body.dataset.density !== "normal" && document.documentElement.scrollHeight <= innerHeight`)
+	b.noConsoleErrors()
+}
+
+// A table cell opens the bar chart of its intervals: the recorded statistic of its stat
+// type and object, read from the history database, each bar coloured by the column's
+// thresholds (warn 4, alarm 6) and an undefined interval shown apart.
+func TestBrowserBarChart(t *testing.T) {
+	chromium := findChromium(t)
+	ctx, cancel := context.WithTimeout(context.Background(), browserBudget)
+	defer cancel()
+	cfg, err := config.Load("board.yaml", strings.NewReader(server.HistoryBoardConfig))
+	require.NoError(t, err)
+	t0 := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	st := server.FillHistory(t, cfg, "entered.15", t0, []float64{3, 5, math.NaN(), 7})
+	base := serveOptionsForBrowser(t, ctx, server.Options{Config: cfg, History: st}, "127.0.0.1:0").base
+	b := openBrowser(t, ctx, chromium, 1600, 1000)
+	b.run(chromedp.Navigate(base + "/"))
+	b.waitJS("the board renders", `document.querySelectorAll("#tables td.cell").length === 1 && document.querySelector("#conn").dataset.state === "live"`)
+	postEvents(t, base, callArrives(t0.Add(2*time.Hour), "c-1")) // the engine's day: 10:00
+	b.waitJS("the cell's value", `document.querySelector('td[data-stat="entered"] .value').textContent === "1"`)
+	b.run(chromedp.Click(chromedp.CSS(`td[data-stat="entered"]`)))
+	b.waitJS("the chart of the day's intervals", `document.querySelector("#chart-dialog").open &&
+		document.querySelectorAll("#chart-body rect.bar").length === 3 && document.querySelectorAll("#chart-body rect.bar-none").length === 1`)
+	require.Equal(t, "ok,warn,crit", b.eval(`[...document.querySelectorAll("#chart-body rect.bar")].map(r => r.dataset.level).join(",")`))
+	require.Equal(t, "Entered · Support@SW1", b.text("#chart-title"))
+	require.Equal(t, "4 intervals of entered.15 (profile Q15); the last: 7", b.text("#chart-note"))
+	require.Equal(t, "2", b.eval(`String(document.querySelectorAll("#chart-body line.level").length)`), "the amber and red levels")
+	b.run(chromedp.Click(chromedp.ID("chart-close")))
+	b.waitJS("the chart closes", `!document.querySelector("#chart-dialog").open`)
 	b.noConsoleErrors()
 }

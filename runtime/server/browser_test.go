@@ -277,11 +277,15 @@ type browserServer struct {
 // shuts down when the test ends, if not before.
 func serveForBrowser(t *testing.T, ctx context.Context, cfg *config.Config, addr string) *browserServer {
 	t.Helper()
-	srv, err := server.New(server.Options{
-		Config:       cfg,
-		Logger:       slog.New(slog.DiscardHandler),
-		TickInterval: -1,
-	})
+	return serveOptionsForBrowser(t, ctx, server.Options{Config: cfg}, addr)
+}
+
+// serveOptionsForBrowser is serveForBrowser with more options (a history database).
+func serveOptionsForBrowser(t *testing.T, ctx context.Context, opts server.Options, addr string) *browserServer {
+	t.Helper()
+	opts.Logger = slog.New(slog.DiscardHandler)
+	opts.TickInterval = -1
+	srv, err := server.New(opts)
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", addr)
 	require.NoError(t, err)

@@ -101,6 +101,10 @@ type Options struct {
 	// Reload loads the config again for POST /v1/config/reload and Server.Reload: the
 	// config and its text. Nil: reload is refused.
 	Reload func() (*config.Config, []byte, error)
+
+	// History answers GET /v1/history (the wallboard's bar charts); nil: the server keeps
+	// no history and the route answers 404.
+	History HistoryReader
 }
 
 // withDefaults returns o with its zero fields set to the defaults.
@@ -279,6 +283,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/v1/wallboards", s.getWallboards)
 	mux.HandleFunc("/v1/trends", s.getTrends)
 	mux.HandleFunc("/v1/clock", s.getClock)
+	mux.HandleFunc("/v1/history", s.getHistory)
 	mux.HandleFunc("/v1/", s.notFound)
 	mux.Handle("GET /metrics", promHandler(s.m))
 	mux.HandleFunc("GET /healthz", s.healthz)

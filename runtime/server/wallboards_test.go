@@ -348,3 +348,51 @@ func TestTrendsFollowReload(t *testing.T) {
 		return len(ids) == 3 && ids[0] == "sales.waiting" && ids[1] == "sl" && ids[2] == "waiting"
 	}, waitFor, 20*time.Millisecond, "after the reload: %v", series())
 }
+
+// GET /v1/history answers from the history database: a recorded statistic's intervals,
+// 400 for a bad parameter, 404 for a statistic that is not recorded — and 404 when the
+// server keeps no history.
+func TestHistoryEndpoint(t *testing.T) {
+	cfg, err := config.Load("board.yaml", strings.NewReader(historyBoardConfig))
+	require.NoError(t, err)
+	t0 := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	st := FillHistory(t, cfg, "entered.15", t0, []float64{3, 5, math.NaN(), 7})
+	ts := startServer(t, Options{Config: cfg, TickInterval: -1, History: st, Clock: newFakeClock(t0.Add(2 * time.Hour))}, nil, nil)
+	status, body := ts.do("GET", "/v1/history?statType=CallsEntered&objectType=Queue&objectId=Support@SW1&from=2026-11-26T00:00:00Z", "", nil)
+	require.Equal(t, http.StatusOK, status, "%s", body)
+	var resp struct {
+		To     string
+		Series []struct {
+			Statistic string
+			Profile   string
+			Intervals []struct {
+				Start, End string
+				Value      *float64
+			}
+		}
+	}
+	require.NoError(t, json.Unmarshal(body, &resp))
+	assert.Equal(t, "2026-11-26T10:00:00.000Z", resp.To, "to defaults to the server's clock")
+	require.Len(t, resp.Series, 1)
+	s := resp.Series[0]
+	assert.Equal(t, "entered.15", s.Statistic)
+	assert.Equal(t, "Q15", s.Profile)
+	require.Len(t, s.Intervals, 4)
+	assert.Equal(t, "2026-11-26T08:00:00.000Z", s.Intervals[0].Start)
+	assert.Equal(t, "2026-11-26T08:15:00.000Z", s.Intervals[0].End)
+	assert.Equal(t, 3.0, *s.Intervals[0].Value)
+	assert.Nil(t, s.Intervals[2].Value, "an undefined interval is null")
+	assert.Equal(t, 7.0, *s.Intervals[3].Value)
+
+	status, _ = ts.do("GET", "/v1/history?statistic=waiting", "", nil)
+	assert.Equal(t, http.StatusNotFound, status, "not recorded")
+	status, _ = ts.do("GET", "/v1/history?statistic=entered.15&from=yesterday", "", nil)
+	assert.Equal(t, http.StatusBadRequest, status)
+	status, _ = ts.do("GET", "/v1/history?stat=entered.15", "", nil)
+	assert.Equal(t, http.StatusBadRequest, status, "an unknown parameter")
+
+	plain := startServer(t, Options{Config: cfg, TickInterval: -1}, nil, nil)
+	status, body = plain.do("GET", "/v1/history?statistic=entered.15", "", nil)
+	assert.Equal(t, http.StatusNotFound, status)
+	assert.Contains(t, string(body), "keeps no history")
+}

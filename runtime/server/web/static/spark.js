@@ -117,7 +117,7 @@ function hhmm(ms) {
 // null) as bars into a new <svg>, with the thresholds' levels as lines: bars beyond a
 // level take its colour. unit formats the axis.
 export function barChart(intervals, unit, thresholds, levelOf) {
-  const W = 720, H = 300, left = 56, right = 12, top = 14, bottom = 28;
+  const W = 720, H = 300, left = 56, right = 24, top = 14, bottom = 28;
   const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, class: "bars", role: "img" });
   if (!intervals.length) return svg;
   const from = intervals[0].start, to = intervals[intervals.length - 1].end;
