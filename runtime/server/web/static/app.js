@@ -173,6 +173,27 @@ async function sync() {
   scheduleDensity();
 }
 
+// refresh re-reads the boards (a config reload may have changed them, and the page then
+// shows the new layout) and the list of statistics.
+async function refresh() {
+  let boards;
+  try {
+    boards = list(await api("GET", "/v1/wallboards"), "wallboards");
+  } catch (err) {
+    boards = ui.boards; // an older server: no boards
+  }
+  if (JSON.stringify(boards) !== JSON.stringify(ui.boards)) {
+    applyConfig(await api("GET", "/v1/config"));
+    ui.boards = boards;
+    fillBoardSelect();
+    await sync();
+    showView(boardName());
+    backfill().catch(() => {});
+    return;
+  }
+  await sync();
+}
+
 function scheduleSync(ms) {
   if (ui.syncSoon) return;
   ui.syncSoon = setTimeout(() => {
@@ -736,7 +757,8 @@ function wire() {
     else document.documentElement.requestFullscreen().catch(() => {});
   });
   window.addEventListener("resize", scheduleDensity);
-  setInterval(() => { if (st.config) sync().catch(() => {}); }, SYNC_MS);
+  setInterval(scheduleDensity, 5000); // values and states change the heights too
+  setInterval(() => { if (st.config) refresh().catch(() => {}); }, SYNC_MS);
   document.addEventListener("visibilitychange", () => { if (!document.hidden) pollClock(); });
   pollClock();
 }
