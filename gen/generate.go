@@ -59,5 +59,10 @@ func Generate(m *Model) ([]Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(out, events...), nil
+	srcs, err := sourceOutputs(m)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, events...)
+	return append(out, srcs...), nil
 }

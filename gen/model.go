@@ -15,6 +15,7 @@ type Model struct {
 	Tables     []*StatusTable
 	Categories []*Category
 	Subjects   []*Subject
+	Sources    []*SourceFormat // spec/sources/*.yaml, in format name order
 }
 
 // Class is an action-source class (a column of the seed table).

@@ -10,10 +10,10 @@ package spec
 
 import "embed"
 
-// Files holds the spec YAML files, their schemas and the config schema's base
-// (schema/*.schema.json).
+// Files holds the spec YAML files, their schemas, the config schema's base
+// (schema/*.schema.json) and the source mappings (sources/*.yaml).
 //
-//go:embed *.yaml schema/*.schema.json
+//go:embed *.yaml schema/*.schema.json sources/*.yaml
 var Files embed.FS
 
 // The spec files, in the order the generator loads them.
@@ -23,6 +23,13 @@ const (
 	StatusesFile   = "statuses.yaml"
 	CategoriesFile = "categories.yaml"
 )
+
+// SourcesDir is the directory in Files of the source mappings, one file per input format
+// (sources/<format>.yaml), all validated by SourcesSchema.
+const SourcesDir = "sources"
+
+// SourcesSchema is the path in Files of the source mappings' JSON Schema.
+const SourcesSchema = "schema/sources.schema.json"
 
 // ConfigBaseSchema is the path in Files of the config schema's handwritten base.
 const ConfigBaseSchema = "schema/config.base.schema.json"

@@ -79,6 +79,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fl.SetOutput(stderr)
 	cfgPath := fl.String("config", "", "config file (YAML), required")
 	evPath := fl.String("events", "", "event file (NDJSON, \"-\" for standard input), required")
+	inputKind := fl.String("input", inputNDJSON, inputHelp())
 	var ats atFlags
 	fl.Var(&ats, "at", "print values at this instant (RFC 3339; repeatable; default: the last event's time)")
 	format := fl.String("format", "json", "output format: json (one line per value) or table")
@@ -86,7 +87,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	notifications := fl.Bool("notifications", false, "print the notification stream instead of values, one JSON line each: {at, statistic, value}")
 	historyDSN := fl.String("history", "", "also write the intervals of reset-mode statistics to this history database (sqlite:PATH or postgres://…)")
 	fl.Usage = func() {
-		fmt.Fprintln(fl.Output(), "usage: statkit replay --config C --events E [--at T]… [--format json|table] [--strict] [--notifications] [--history DSN]\n\n"+
+		fmt.Fprintln(fl.Output(), "usage: statkit replay --config C --events E [--input FORMAT] [--at T]… [--format json|table] [--strict] [--notifications] [--history DSN]\n\n"+
 			"Applies the events in file order and prints every configured statistic's value at each\n"+
 			"--at instant: the state after every event with time ≤ T. Rejected lines go to stderr.\n"+
 			"With --notifications it prints instead the notifications of the statistics' modes, taken\n"+
@@ -124,6 +125,10 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defer f.Close()
 		in = f
 	}
+	events, err := openInput(*inputKind, in, cfg, eng, stderr)
+	if err != nil {
+		return err
+	}
 	r := &replayer{eng: eng, ats: ats, name: *evPath, stderr: stderr}
 	var hist *replayHistory
 	if *historyDSN != "" {
@@ -138,14 +143,14 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		r.notify = json.NewEncoder(bw)
 		r.notify.SetEscapeHTML(false)
 		eng.Notifications(nil) // turn notifications on before the first event
-		if err := r.run(ctx, in); err != nil {
+		if err := r.run(ctx, events); err != nil {
 			return err
 		}
 		if err := bw.Flush(); err != nil {
 			return fmt.Errorf("write output: %w", err)
 		}
 	} else {
-		if err := r.run(ctx, in); err != nil {
+		if err := r.run(ctx, events); err != nil {
 			return err
 		}
 		lines := r.lines()
@@ -208,7 +213,7 @@ func (r *replayer) drain() {
 
 // run applies the event stream, capturing each instant once every event at or before it
 // (in file order, before the first later one) has been applied.
-func (r *replayer) run(ctx context.Context, in io.Reader) error {
+func (r *replayer) run(ctx context.Context, dec eventReader) error {
 	stats := r.eng.Statistics()
 	r.values = make([][]engine.Value, len(stats))
 	for i := range r.values {
@@ -238,7 +243,6 @@ func (r *replayer) run(ctx context.Context, in io.Reader) error {
 			r.values[i][j] = v
 		}
 	}
-	dec := event.NewDecoder(in, event.Options{Resolver: r.eng})
 	started := false
 	for n := 0; ; n++ {
 		if n%4096 == 0 && ctx.Err() != nil {
