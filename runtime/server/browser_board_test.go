@@ -181,6 +181,15 @@ func TestBrowserBoard(t *testing.T) {
 		[...document.querySelectorAll("#toasts .toast")].some(t => t.dataset.level === "crit" && t.textContent.includes("Calls waiting is red: 5")) &&
 		document.querySelector("#alerts-count").textContent !== "0" &&
 		document.querySelector('.kpi[data-stat="waiting"]').classList.contains("alerting")`)
+	// The alerts are listed; sound is off until asked for, and stays as chosen.
+	b.run(chromedp.Click(chromedp.ID("alerts-open")))
+	b.waitJS("the alerts list", `document.querySelector("#alerts-dialog").open &&
+		[...document.querySelectorAll("#alerts-list li")].some(li => li.dataset.level === "crit" && li.textContent.includes("Calls waiting is red: 5"))`)
+	b.run(chromedp.Click(chromedp.ID("alerts-close")))
+	require.Equal(t, "false", b.eval(`document.getElementById("sound").getAttribute("aria-pressed")`), "sound is off by default")
+	b.run(chromedp.Click(chromedp.ID("sound")))
+	require.Equal(t, "true", b.eval(`document.getElementById("sound").getAttribute("aria-pressed")`))
+	require.Equal(t, "on", b.eval(`localStorage.getItem("statkit.wallboard.sound")`))
 	b.waitJS("long states turn amber", `(() => { const l = (id) => document.querySelector('[data-stat="' + id + '"]').dataset.long;
 		return l("bo") === "warn" && l("ann") === "warn" && l("cy") === "none"; })()`)
 	// At 16 minutes they are red, and the oldest call has waited 5 minutes.
@@ -189,7 +198,7 @@ func TestBrowserBoard(t *testing.T) {
 		return l("bo") === "crit" && l("ann") === "crit" && l("cy") === "none"; })()`)
 	b.waitJS("an alert names the long break", `[...document.querySelectorAll("#toasts .toast")].some(t => t.textContent.includes("Bo Chen: Not ready · Break for 15:55"))`)
 	b.waitJS("the oldest wait", kpiValue("longest", "5:00")+" && "+levelIs("longest", "crit"))
-	require.Equal(t, "15:55", b.text(`[data-stat="bo"] .agent-time`))
+	b.waitJS("Bo's time in state", `document.querySelector('[data-stat="bo"] .agent-time').textContent === "15:55"`)
 	// The engine clock is frozen between events (no ticker): it does not run on.
 	clock := localClock(b, at(960))
 	b.waitJS("the clock at the last event", fmt.Sprintf(`document.querySelector("#clock").textContent === %q`, clock))

@@ -416,7 +416,8 @@ func (b *browser) snapshot() string {
 	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({
 		conn: (document.querySelector("#conn") || {dataset: {}}).dataset.state,
 		banner: (document.querySelector("#banner") || {}).textContent,
-		tiles: [...document.querySelectorAll(".tile")].map(t => [t.dataset.stat, t.querySelector(".value").textContent, t.dataset.level]),
+		tiles: [...document.querySelectorAll(".tile, .kpi, td.cell[data-stat]")].map(t => [t.dataset.stat, t.querySelector(".value").textContent, t.dataset.level]),
+		clock: (document.querySelector("#clock") || {}).textContent, density: document.body.dataset.density,
 		agents: [...document.querySelectorAll(".agent")].map(a => [a.dataset.stat, a.dataset.status, a.querySelector(".agent-status").textContent, a.querySelector(".agent-time").textContent]),
 	})`))
 	if err != nil {

@@ -408,12 +408,25 @@ function toggleSound() {
   if (on) beep(1); // also unlocks audio: browsers allow it after a click
 }
 
+// audio returns the page's audio context. Browsers start one created without a user
+// gesture suspended: a wallboard that reopens with sound on plays from the first click or
+// key press on it (unlockAudio).
+function audio() {
+  if (!ui.audio) ui.audio = new (window.AudioContext || window.webkitAudioContext)();
+  return ui.audio;
+}
+
+function unlockAudio() {
+  if (soundOn() && (!ui.audio || ui.audio.state === "suspended")) {
+    try { audio().resume().catch(() => {}); } catch (e) { /* no audio */ }
+  }
+}
+
 // beep plays n short tones, when sound is on (off by default).
 function beep(n) {
   if (!soundOn()) return;
   try {
-    if (!ui.audio) ui.audio = new (window.AudioContext || window.webkitAudioContext)();
-    const ctx = ui.audio;
+    const ctx = audio();
     for (let i = 0; i < n; i++) {
       const o = ctx.createOscillator(), g = ctx.createGain();
       const t0 = ctx.currentTime + i * 0.25;
@@ -749,6 +762,8 @@ function wire() {
     $("#alerts-dialog").close();
   });
   $("#sound").addEventListener("click", toggleSound);
+  document.addEventListener("pointerdown", unlockAudio, { passive: true });
+  document.addEventListener("keydown", unlockAudio);
   showSound();
   const fs = $("#fullscreen");
   if (!document.fullscreenEnabled) fs.hidden = true;
