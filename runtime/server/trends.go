@@ -26,14 +26,16 @@ import (
 // statistics of the config's wallboards (without wallboards: the config's numeric
 // statistics, at most trendMaxSeries), and keeps each one's changes over the last
 // trendWindow of engine time, at most trendPoints of them, one per trendResolution (the
-// last value of a resolution step wins). It subscribes again when the config is reloaded.
-// Nothing of it is durable: history (issue 16) keeps the intervals.
+// last value of a resolution step wins: a sparkline of half an hour draws a step of 5 s
+// narrower than a pixel). Memory is bounded by trendMaxSeries × trendPoints points of 16
+// bytes (23 MB; a board of 100 values keeps at most 1.2 MB). It subscribes again when the
+// config is reloaded. Nothing of it is durable: history (issue 16) keeps the intervals.
 
 // Trend limits.
 const (
 	trendWindow     = time.Hour
 	trendPoints     = 720
-	trendResolution = event.Time(1000)
+	trendResolution = event.Time(5000)
 	trendMaxSeries  = 2000
 	trendSample     = time.Second
 	trendMaxIDs     = 2000

@@ -185,36 +185,37 @@ func TestDemoBoard(t *testing.T) {
 // repeats, forgets the oldest when full, and answers a window with the value it starts
 // with.
 func TestTrendRing(t *testing.T) {
+	const S = trendResolution // one resolution step
 	var r trendRing
-	r.add(1000, 0)
-	r.add(1500, 0) // no change
-	r.add(2100, 1)
-	r.add(2900, 2) // same second: the newer value wins
-	r.add(3000, 2) // no change
-	r.add(4200, 1)
-	r.add(4300, 2) // back to the value before this step: nothing left of the step
-	r.add(5000, math.NaN())
-	r.add(5100, math.NaN())
-	r.add(4000, 7) // older than the last point: taken at its time, same step
+	r.add(S, 0)
+	r.add(S+S/2, 0) // no change
+	r.add(2*S+S/10, 1)
+	r.add(2*S+9*S/10, 2) // same step: the newer value wins
+	r.add(3*S, 2)        // no change
+	r.add(4*S+S/5, 1)
+	r.add(4*S+3*S/10, 2) // back to the value before this step: nothing left of the step
+	r.add(5*S, math.NaN())
+	r.add(5*S+S/10, math.NaN())
+	r.add(4*S, 7) // older than the last point: taken at its time, same step
 	got := r.since(nil, 0)
-	want := []trendPoint{{1000, 0}, {2100, 2}, {5000, 7}}
+	want := []trendPoint{{S, 0}, {2*S + S/10, 2}, {5 * S, 7}}
 	require.Len(t, got, len(want))
 	for i := range want {
 		assert.Equal(t, want[i], got[i], "point %d", i)
 	}
-	r.add(6000, math.NaN())
+	r.add(6*S, math.NaN())
 	last := r.since(nil, 0)
 	assert.True(t, math.IsNaN(last[len(last)-1].V), "an undefined value is a point of its own")
-	assert.Equal(t, []trendPoint{{2100, 2}, {5000, 7}}, r.since(nil, 5000)[:2], "from 5000: the value before it, then the points in it")
+	assert.Equal(t, []trendPoint{{2*S + S/10, 2}, {5 * S, 7}}, r.since(nil, 5*S)[:2], "from 5 steps: the value before it, then the points in it")
 
 	var full trendRing
 	for i := range trendPoints + 10 {
-		full.add(event.Time(i)*2000, float64(i%2))
+		full.add(event.Time(i)*2*S, float64(i%2))
 	}
 	pts := full.since(nil, 0)
 	require.Len(t, pts, trendPoints)
-	assert.Equal(t, event.Time(10*2000), pts[0].T, "the 10 oldest points went")
-	assert.Equal(t, event.Time((trendPoints+9)*2000), pts[len(pts)-1].T)
+	assert.Equal(t, event.Time(10*2)*S, pts[0].T, "the 10 oldest points went")
+	assert.Equal(t, event.Time((trendPoints+9)*2)*S, pts[len(pts)-1].T)
 }
 
 // A board's statistics are tracked; without boards, the config's numeric ones.
