@@ -182,7 +182,7 @@ func newSources(list []Source, reg *prometheus.Registry) (*sources, error) {
 	}, []string{"input"})
 	s.up = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "statkit_source_up",
-		Help: "1 while this process follows the input (it holds the clock and the source is open), else 0.",
+		Help: "1 while this process follows the input (it holds the clock and the source is open; a connection may be re-established inside it), else 0.",
 	}, []string{"input"})
 	for _, src := range list {
 		s.frames.WithLabelValues(src.Input)
