@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -151,4 +153,32 @@ func TestReplayLogOfASource(t *testing.T) {
 	}
 	assert.Equal(t, "1", got["NE@Bank.CallsEntered"])
 	assert.Equal(t, got, replayed, "the replay of the log gives the server's values")
+}
+
+// --source values that cannot work stop serve before it serves, with a clear reason: an
+// unknown format, one given twice (a queue_log's path compared once absolute), --source
+// with --demo, a connection whose secrets are not set.
+func TestServeSourceUsage(t *testing.T) {
+	cfg := "../../examples/asterisk/config.yaml"
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	for _, c := range []struct {
+		args  []string
+		usage bool
+		msg   string
+	}{
+		{[]string{"--config", cfg, "--source", "bogus:x"}, true, `unknown source format "bogus"`},
+		{[]string{"--config", cfg, "--source", "asterisk-queue-log"}, true, "want FORMAT:ADDRESS"},
+		{[]string{"--config", cfg, "--source", "asterisk-queue-log:ql", "--source", "asterisk-queue-log:" + filepath.Join(wd, "ql")}, true, "is given twice"},
+		{[]string{"--demo", "--source", "asterisk-queue-log:ql"}, true, "--source goes with --config"},
+		{[]string{"--config", cfg, "--source", "asterisk-ami:pbx.example.com"}, false, "STATKIT_AMI_USERNAME is not set in the environment"},
+		{[]string{"--config", cfg, "--source", "freeswitch-esl:fs.example.com", "--source-credentials", "/nonexistent/esl.env"}, false, "credentials"},
+	} {
+		t.Setenv("STATKIT_AMI_USERNAME", "")
+		os.Unsetenv("STATKIT_AMI_USERNAME")
+		err := runServe(context.Background(), c.args, io.Discard, io.Discard)
+		require.Error(t, err, "%v", c.args)
+		assert.Equal(t, c.usage, errors.Is(err, errUsage), "%v: %v", c.args, err)
+		assert.Contains(t, err.Error(), c.msg, "%v", c.args)
+	}
 }
