@@ -372,7 +372,12 @@ func (e *Engine) valueAt(si int32, closing bool) Value {
 	if !e.started {
 		return Value{}
 	}
-	if !closing {
+	if closing {
+		// The interval ending at now is the one holding the instant before it. A
+		// statistic that nothing touched since an earlier reset still holds that
+		// earlier interval's counters: rolling zeroes them, as Value does when it reads.
+		e.roll(s, now-1)
+	} else {
 		e.roll(s, now)
 	}
 	x := s.ext
