@@ -6,9 +6,10 @@ import (
 	"github.com/statkit/statkit/runtime/event"
 )
 
-// Apply applies one validated event. Events must come in time order: an event older than
-// the clock is rejected as late; equal times are applied in call order. A rejected event
-// returns a *RejectError (see Code) and leaves the engine unchanged.
+// Apply applies one validated event: the start, update or end of a durable action, or an
+// instantaneous one. Events must come in time order: an event older than the clock is
+// rejected as late; equal times are applied in call order. A rejected event returns a
+// *RejectError (see Code) and leaves the engine unchanged.
 func (e *Engine) Apply(ev *event.Event) error {
 	if ev == nil {
 		return reject(CodeInvalidEvent, "nil event")
@@ -26,6 +27,8 @@ func (e *Engine) Apply(ev *event.Event) error {
 		return e.start(ev)
 	case durable && ev.Phase == event.PhaseEnd:
 		return e.end(ev)
+	case durable && ev.Phase == event.PhaseUpdate:
+		return e.update(ev)
 	case !durable && ev.Phase == event.PhaseNone:
 		return e.instant(ev)
 	}
@@ -49,7 +52,8 @@ func (e *Engine) start(ev *event.Event) error {
 	ii := e.newInst()
 	in := &e.insts[ii]
 	in.key, in.start, in.src, in.agent = key, t, src, noObj
-	in.at = attrs{act: ev.Action, src: ev.Source.ID, ixn: ev.Interaction, media: ev.Media, data: ev.Data}
+	e.serial++
+	in.at = attrs{act: ev.Action, src: ev.Source.ID, ixn: ev.Interaction, media: ev.Media, data: ev.Data, from: e.serial}
 	in.at.agent, in.at.place = e.agentPlace(ev, src)
 	if len(e.tg) > e.fanout {
 		e.growFanout(len(e.tg))
@@ -109,7 +113,7 @@ func (e *Engine) end(ev *event.Event) error {
 			e.sessionEnd(a, t)
 		}
 	}
-	in.at, in.key = attrs{}, instKey{}
+	in.at, in.key, in.holds = attrs{}, instKey{}, nil
 	e.freeInst = append(e.freeInst, ii)
 	return nil
 }

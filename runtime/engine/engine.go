@@ -125,6 +125,9 @@ type inst struct {
 	pos     []int32
 	// at are the attributes filters and formulas read (media, data, …), with their cache.
 	at attrs
+	// holds are the histories of the filters whose result on the instance an update
+	// changed, nil while none did (update.go).
+	holds []hold
 }
 
 // Engine turns a time-ordered stream of action events into statistic values. It keeps
@@ -190,6 +193,11 @@ type Engine struct {
 	sa          []attrs
 	needSA      bool
 	saDN, saObj attrs
+	// sh are the filter holds of the members' statuses whose attributes an update
+	// changed (update.go), by member object; nil while there are none.
+	sh map[int32][]hold
+	// serial numbers the durable instances, in start order (attrs.from).
+	serial uint64
 
 	notifier
 }

@@ -42,12 +42,14 @@ type formulaEnv struct {
 // attrs are what filters and formulas read: the attributes of a durable instance, of an
 // instantaneous action, or (for status subjects) of the instance deciding a status when
 // the status began. done and pass cache filter results by filter slot: bit i set in done
-// means filter i was evaluated, in pass that it held.
+// means filter i was evaluated, in pass that it held. from is the serial of the durable
+// instance they are the attributes of (0: none), which an update of its data follows.
 type attrs struct {
 	act                           action.ID
 	src, ixn, media, agent, place string
 	data                          event.Data
 	done, pass                    uint64
+	from                          uint64
 }
 
 // program is a compiled filter or formula.

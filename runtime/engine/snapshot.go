@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/statkit/statkit/generated/action"
@@ -23,27 +25,37 @@ import (
 // snapshot. An engine restored from a snapshot and fed the events that followed it gives
 // exactly the values and notifications of the engine that was never interrupted.
 //
-// Format (version 2; Restore also reads version 1, whose keys have no agent). All
-// integers are varints (encoding/binary: Uvarint for counts, lengths and flags, Varint
-// for signed values), floats are their IEEE-754 bits as a Uvarint, strings are a length
-// and UTF-8 bytes:
+// Format (version 3; Restore also reads versions 1 and 2, see below). All integers are
+// varints (encoding/binary: Uvarint for counts, lengths and flags, Varint for signed
+// values), floats are their IEEE-754 bits as a Uvarint, strings are a length and UTF-8
+// bytes:
 //
 //	magic   "SKENGSNP"            8 bytes
-//	version Uvarint               2
-//	clock   started, clock, t0, evSeq, durables, statesAt, notifyOn, seq, nextDue
+//	version Uvarint               3
+//	clock   started, clock, t0, evSeq, durables, statesAt, notifyOn, seq, nextDue,
+//	        serial
 //	objects count, then per object: type and id (checked against the topology, which
 //	        must be identical), status, since, session, logged, logins (dn, at), inprog
 //	insts   count, then per slot: key (class, action, source, interaction, agent),
 //	        start, src, agent, targets, pos, attributes (action, source, interaction,
-//	        media, agent, place, data pairs); then the free slot list
-//	attrs   needSA, then when set one attribute record per object, saDN and saObj
+//	        media, agent, place, data pairs, instance serial), filter holds (each: the
+//	        filter's text, on, since, closed periods); then the free slot list
+//	attrs   needSA, then when set one attribute record per object, saDN and saObj, and
+//	        the status holds (count, then per member in object order: the member, its
+//	        holds)
 //	stats   slot count, then per slot: open flag; when open the definition (id, stat
 //	        type, object type and id, profile, time range and filter names, notification
 //	        mode, insensitivity, period) and the live state (dirty, opened, start, end,
 //	        counters, cur, runStart, and for an extended statistic its buckets, ring and
 //	        records); then the open order, the free slots and the dirty list
 //	notes   per slot: seq, flagged, sent, last, last State tree, due; then the queued
-//	        notifications, the flagged, clocked and structured lists and the timer heap
+//	        notifications (statistic, at, from, value), the flagged, clocked and
+//	        structured lists and the timer heap
+//
+// Version 2 has no serial, instance serials, holds or notification starts (its engines
+// had no updates): Restore numbers the instances in progress and links each status's
+// attributes to the instance in progress they were copied from. Version 1's instance
+// keys have no agent either (the engines that wrote it keyed every instance without one).
 //
 // A snapshot carries no checksum of its own: runtime/store frames it with one. Restore
 // refuses what it cannot read (a bad magic or version, a length beyond the data, an index
@@ -55,9 +67,8 @@ import (
 const snapMagic = "SKENGSNP"
 
 // SnapshotVersion is the version of the format Snapshot writes. Restore reads it and
-// version 1, whose instance keys have no agent (the engines that wrote it keyed every
-// instance without one).
-const SnapshotVersion = 2
+// versions 1 and 2.
+const SnapshotVersion = 3
 
 // Snapshot writes the engine's state to w (see the format above), in chunks of about
 // snapChunk bytes: it holds no copy of the whole snapshot. It stops at the first write
@@ -75,6 +86,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 	b.bool(e.notifyOn)
 	b.u(e.seq)
 	b.i(int64(e.nextDue))
+	b.u(e.serial)
 	b.u(uint64(len(e.objs)))
 	for i := range e.objs {
 		ob := &e.objs[i]
@@ -106,6 +118,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 		b.ints(in.targets)
 		b.ints(in.pos)
 		b.attrs(&in.at)
+		b.holds(in.holds)
 		b.spill()
 	}
 	b.ints(e.freeInst)
@@ -116,6 +129,12 @@ func (e *Engine) Snapshot(w io.Writer) error {
 		}
 		b.attrs(&e.saDN)
 		b.attrs(&e.saObj)
+		members := slices.Sorted(maps.Keys(e.sh))
+		b.u(uint64(len(members)))
+		for _, m := range members {
+			b.i(int64(m))
+			b.holds(e.sh[m])
+		}
 	}
 	b.u(uint64(len(e.stats)))
 	for i := range e.stats {
@@ -144,6 +163,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 	for _, q := range e.queued {
 		b.s(q.Statistic)
 		b.i(int64(q.At))
+		b.i(int64(q.From))
 		b.f(q.Value.Number)
 		b.state(q.Value.State)
 		b.spill()
@@ -281,6 +301,22 @@ func (b *snapW) attrs(a *attrs) {
 		b.s(p.Key)
 		b.s(p.Value)
 	}
+	b.u(a.from)
+}
+
+func (b *snapW) holds(hs []hold) {
+	b.u(uint64(len(hs)))
+	for i := range hs {
+		h := &hs[i]
+		b.s(h.p.text)
+		b.bool(h.on)
+		b.i(int64(h.since))
+		b.u(uint64(len(h.closed)))
+		for _, p := range h.closed {
+			b.i(int64(p.from))
+			b.i(int64(p.to))
+		}
+	}
 }
 
 func (b *snapW) bucket(k *bucket) {
@@ -363,8 +399,9 @@ func readAll(r io.Reader) ([]byte, error) {
 // snapR reads a snapshot; the first problem sticks in err and makes every later read
 // return zero values.
 type snapR struct {
-	b   []byte
-	err error
+	b       []byte
+	err     error
+	version uint64
 }
 
 func (d *snapR) fail(format string, args ...any) {
@@ -461,7 +498,46 @@ func (d *snapR) attrs() attrs {
 			a.data[k] = event.Pair{Key: d.s(), Value: d.s()}
 		}
 	}
+	if d.version >= 3 {
+		a.from = d.u()
+	}
 	return a
+}
+
+// holds reads a list of filter holds, compiling their filters in e.
+func (d *snapR) holds(e *Engine) []hold {
+	n := d.n(4)
+	if n == 0 || d.err != nil {
+		return nil
+	}
+	hs := make([]hold, n)
+	for k := range hs {
+		text := d.s()
+		p, err := e.ex.filter(text)
+		if err != nil && d.err == nil {
+			d.fail("filter hold %q: %v", clipText(text), err)
+		}
+		hs[k] = hold{p: p, on: d.bool(), since: d.t()}
+		np := d.n(2)
+		if np > 0 {
+			hs[k].closed = make([]period, np)
+			for i := range hs[k].closed {
+				hs[k].closed[i] = period{from: d.t(), to: d.t()}
+			}
+		}
+	}
+	if d.err != nil {
+		return nil
+	}
+	return hs
+}
+
+// clipText shortens a text quoted in an error.
+func clipText(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
 }
 
 func (d *snapR) bucket() bucket {
@@ -518,10 +594,14 @@ func (d *snapR) engine(e *Engine, cfg *config.Config) error {
 	if d.err == nil && (version < 1 || version > SnapshotVersion) {
 		return fmt.Errorf("version %d, this engine reads versions 1 to %d", version, SnapshotVersion)
 	}
+	d.version = version
 	e.started, e.clock, e.t0 = d.bool(), d.t(), d.t()
 	e.evSeq, e.durables, e.statesAt = d.u(), d.u(), d.u()
 	e.evAtSeq = e.evSeq
 	e.notifyOn, e.seq, e.nextDue = d.bool(), d.u(), d.t()
+	if version >= 3 {
+		e.serial = d.u()
+	}
 	nObj := len(e.objs)
 	if n := d.n(1); d.err == nil && n != nObj {
 		return fmt.Errorf("topology has %d objects, the snapshot %d", nObj, n)
@@ -562,6 +642,9 @@ func (d *snapR) engine(e *Engine, cfg *config.Config) error {
 		in.targets = d.ints(0, nObj)
 		in.pos = d.ints(0, math.MaxInt32)
 		in.at = d.attrs()
+		if version >= 3 {
+			in.holds = d.holds(e)
+		}
 		if d.err == nil && len(in.pos) != len(in.targets) {
 			return errors.New("instance whose positions do not match its targets")
 		}
@@ -596,9 +679,28 @@ func (d *snapR) engine(e *Engine, cfg *config.Config) error {
 			e.sa[k] = d.attrs()
 		}
 		e.saDN, e.saObj = d.attrs(), d.attrs()
+		if version >= 3 {
+			for range d.n(2) {
+				m := d.idx(0, nObj)
+				hs := d.holds(e)
+				if d.err != nil {
+					return d.err
+				}
+				if e.sh == nil {
+					e.sh = map[int32][]hold{}
+				}
+				if _, dup := e.sh[m]; dup || len(hs) == 0 {
+					return fmt.Errorf("status holds of object %d given twice or empty", m)
+				}
+				e.sh[m] = hs
+			}
+		}
 	}
 	if d.err != nil {
 		return d.err
+	}
+	if version < 3 {
+		e.numberInstances(free)
 	}
 	if err := d.stats(e, cfg); err != nil {
 		return err
@@ -743,6 +845,9 @@ func (d *snapR) notes(e *Engine) error {
 	nq := d.n(4)
 	for range nq {
 		q := Notification{Statistic: d.s(), At: d.t()}
+		if d.version >= 3 {
+			q.From = d.t()
+		}
 		q.Value.Number = d.f()
 		q.Value.State = d.state(0)
 		e.queued = append(e.queued, q)
@@ -795,4 +900,51 @@ func countOpenSlots(e *Engine) int {
 		}
 	}
 	return n
+}
+
+// numberInstances gives the instances in progress of a snapshot from before serials
+// (version 2 or older) their serials, in slot order, and links each status's attributes
+// to the instance in progress they are a copy of: the one, on the member's DNs, with the
+// same attributes (they were copied from it when the status began).
+func (e *Engine) numberInstances(free []bool) {
+	for k := range e.insts {
+		if !free[k] {
+			e.serial++
+			e.insts[k].at.from = e.serial
+		}
+	}
+	if !e.needSA {
+		return
+	}
+	for o := range e.sa {
+		a := &e.sa[o]
+		if !a.act.Valid() {
+			continue
+		}
+		ob := &e.objs[o]
+		var dns []int32
+		switch ob.typ {
+		case object.TypePlace:
+			dns = ob.dns
+		case object.TypeAgent:
+			for _, l := range ob.logins {
+				dns = append(dns, l.dn)
+			}
+		default:
+			dns = []int32{int32(o)}
+		}
+		for _, dn := range dns {
+			for _, ii := range e.objs[dn].inprog {
+				if at := &e.insts[ii].at; sameAttrs(at, a) {
+					a.from = at.from
+				}
+			}
+		}
+	}
+}
+
+// sameAttrs reports whether a and b are the same attributes (caches and serial aside).
+func sameAttrs(a, b *attrs) bool {
+	return a.act == b.act && a.src == b.src && a.ixn == b.ixn && a.media == b.media && a.agent == b.agent &&
+		a.place == b.place && slices.Equal(a.data, b.data)
 }

@@ -212,21 +212,33 @@ func (e *Engine) extStart(si int32, s *stat, in *inst, t event.Time) {
 // extEnd is deliverEnd for an extended statistic.
 func (e *Engine) extEnd(si int32, s *stat, in *inst, t event.Time) {
 	x := s.ext
-	main := e.maskOf(s).Has(in.key.act) && e.passes(x, &in.at)
-	rel := x.rel != nil && x.rel.Has(in.key.act) && e.passes(x, &in.at)
+	now := e.passes(x, &in.at) // the filter holds: the instance is in s.cur
+	counts := now
+	var h *hold
+	if in.holds != nil && x.filter != nil {
+		if h = holdOf(in.holds, x.filter); h != nil {
+			counts = h.counts(max(in.start, s.opened))
+		}
+	}
+	inMain := e.maskOf(s).Has(in.key.act)
+	main := inMain && counts
+	rel := x.rel != nil && x.rel.Has(in.key.act) && counts
 	if !main && !rel {
 		return
 	}
 	e.roll(s, t)
 	x.integrate(s, t)
-	c := completion{main: main, rel: rel, from: in.start, t: t, d: int64(t - max(in.start, s.opened))}
+	c := completion{main: main, rel: rel, from: in.start, t: t, d: int64(t - max(in.start, s.opened)), h: h}
+	if h != nil {
+		c.d = h.held(max(in.start, s.opened), t)
+	}
 	if main && x.formula != nil {
 		c.cv = e.ex.value(x.formula, &in.at)
 	}
 	x.complete(s, c)
-	if main {
+	if inMain && now {
 		s.cur--
-		x.ctBase -= int64(max(in.start, s.opened))
+		x.ctBase -= int64(t) - c.d // t − its time so far, as flip and extStart added
 		x.counted(s.cur)
 	}
 	e.touch(si, s)
@@ -304,9 +316,13 @@ func (e *Engine) members(s *stat, dst []member) []member {
 // inProgress is the aggregate of in-progress items (mask instances or mask statuses) at now:
 // their number, the sum, max and min of their elapsed times since max(start, opened), the
 // sum of their overlaps with the interval, the number whose elapsed time is in the time
-// range, and their custom values.
+// range, and their custom values. An item whose data changed under the filter counts
+// while the filter holds, with the time it held as its elapsed time and overlap; an and
+// aov also count those whose filter held before but not now (what TotalAdjusted* and
+// the in-progress statuses' time add).
 type inProgress struct {
 	n, sum, max, min, overlap, in int64
+	an, aov                       int64
 	cv, cvMin, cvMax              float64
 }
 
@@ -315,13 +331,14 @@ type inProgress struct {
 func (e *Engine) current(s *stat, now event.Time, m *config.Mask) inProgress {
 	c := inProgress{min: math.MaxInt64, cvMin: math.Inf(1), cvMax: math.Inf(-1)}
 	x := s.ext
-	add := func(start event.Time, a *attrs) {
-		el := int64(now - max(start, s.opened))
+	add := func(el, ov int64, a *attrs) {
 		c.n++
 		c.sum += el
 		c.max = max(c.max, el)
 		c.min = min(c.min, el)
-		c.overlap += int64(now - max(start, s.start))
+		c.overlap += ov
+		c.an++
+		c.aov += ov
 		if x == nil {
 			return
 		}
@@ -334,18 +351,46 @@ func (e *Engine) current(s *stat, now event.Time, m *config.Mask) inProgress {
 			c.cvMin, c.cvMax = min(c.cvMin, v), max(c.cvMax, v)
 		}
 	}
+	// held adds an item whose filter has a hold: by the time it held.
+	held := func(h *hold, since event.Time, a *attrs) {
+		lo := max(since, s.opened)
+		switch {
+		case h.on:
+			add(h.held(lo, now), h.held(max(since, s.start), now), a)
+		case h.counts(lo):
+			c.an++
+			c.aov += h.held(max(since, s.start), now)
+		}
+	}
+	tracked := x != nil && x.filter != nil
 	if s.kind == subjAction {
 		for _, ii := range e.objs[s.obj].inprog {
 			in := &e.insts[ii]
+			if tracked && in.holds != nil && m.Has(in.key.act) && (!s.hasMedia || in.at.media == s.cfg.StatType.MediaType) {
+				if h := holdOf(in.holds, x.filter); h != nil {
+					held(h, in.start, &in.at)
+					continue
+				}
+			}
 			if e.match(s, m, &in.at) {
-				add(in.start, &in.at)
+				add(int64(now-max(in.start, s.opened)), int64(now-max(in.start, s.start)), &in.at)
 			}
 		}
 	} else {
 		e.mbuf = e.members(s, e.mbuf[:0])
+		sh := tracked && len(e.sh) > 0
 		for _, mb := range e.mbuf {
-			if m.Has(mb.status) && (x == nil || e.passes(x, e.saOf(mb.o))) {
-				add(mb.since, nil)
+			if !m.Has(mb.status) {
+				continue
+			}
+			if sh {
+				if h := holdOf(e.sh[mb.o], x.filter); h != nil {
+					held(h, mb.since, nil)
+					continue
+				}
+			}
+			if x == nil || e.passes(x, e.saOf(mb.o)) {
+				add(int64(now-max(mb.since, s.opened)), int64(now-max(mb.since, s.start)), nil)
 			}
 		}
 	}
@@ -397,7 +442,7 @@ func (e *Engine) valueAt(si int32, closing bool) Value {
 	// Selection, which counts completed instances only.
 	total := b.sum
 	if status && (x == nil || x.prof != profSelection) {
-		total += c.overlap
+		total += c.aov
 	}
 	// length is the elapsed length of I (ms), from its start or the clock's start.
 	length := int64(now - max(s.start, e.t0))
@@ -414,11 +459,11 @@ func (e *Engine) valueAt(si int32, closing bool) Value {
 	case category.TotalNumber:
 		return count(b.n)
 	case category.TotalAdjustedNumber:
-		return count(b.n + c.n)
+		return count(b.n + c.an)
 	case category.TotalTime:
 		ms = total
 	case category.TotalAdjustedTime:
-		ms = b.sum + c.overlap
+		ms = b.sum + c.aov
 	case category.AverageTime:
 		return avg(total, b.n)
 	case category.MaxTime:
@@ -432,7 +477,7 @@ func (e *Engine) valueAt(si int32, closing bool) Value {
 	case category.RelativeTimePercentage:
 		relTotal := b.rsum
 		if status && x.prof != profSelection {
-			relTotal += rel.overlap
+			relTotal += rel.aov
 		}
 		return percent(float64(total), float64(relTotal))
 	case category.RelativeNumberPercentage:

@@ -86,14 +86,15 @@ func (e *Engine) updateDN(d int32, t event.Time) {
 		e.saDN, oa = e.sa[d], &e.saDN
 		e.sa[d], na = e.topAttrs(top), &e.sa[d]
 	}
-	e.transition(&dn.idx[subjDN], old, since, oa, ns, na, t)
+	oh := e.endStatusHolds(d)
+	e.transition(&dn.idx[subjDN], old, since, oa, oh, ns, na, t)
 	if p := dn.place; p != noObj {
-		e.transition(&e.objs[p].idx[subjDN], old, since, oa, ns, na, t)
+		e.transition(&e.objs[p].idx[subjDN], old, since, oa, oh, ns, na, t)
 		e.updatePlace(p, t)
 	}
 	for _, a := range dn.logged {
 		ag := &e.objs[a]
-		e.transition(&ag.idx[subjDN], old, max(since, loginAt(ag, d)), oa, ns, na, t)
+		e.transition(&ag.idx[subjDN], old, max(since, loginAt(ag, d)), oa, oh, ns, na, t)
 		e.updateAgent(a, t)
 	}
 }
@@ -151,11 +152,12 @@ func (e *Engine) setStatus(o int32, ns action.ID, by int32, k subjKind, t event.
 		e.saObj, oa = e.sa[o], &e.saObj
 		e.sa[o], na = e.byAttrs(ns, by), &e.sa[o]
 	}
-	e.transition(&ob.idx[k], old, since, oa, ns, na, t)
+	oh := e.endStatusHolds(o)
+	e.transition(&ob.idx[k], old, since, oa, oh, ns, na, t)
 	for _, g := range ob.groups {
-		e.transition(&e.objs[g].idx[k], old, since, oa, ns, na, t)
+		e.transition(&e.objs[g].idx[k], old, since, oa, oh, ns, na, t)
 	}
-	e.transition(&e.objs[ob.tenant].idx[k], old, since, oa, ns, na, t)
+	e.transition(&e.objs[ob.tenant].idx[k], old, since, oa, oh, ns, na, t)
 }
 
 // saOf returns the status attributes of object o, nil when they are not kept.
@@ -232,7 +234,7 @@ func (e *Engine) join(a, d int32, t event.Time) {
 	first := len(ag.logins) == 0
 	ag.logins = append(ag.logins, login{dn: d, at: t})
 	dn.logged = append(dn.logged, a)
-	e.transition(&ag.idx[subjDN], action.None, t, nil, dn.status, e.saOf(d), t)
+	e.transition(&ag.idx[subjDN], action.None, t, nil, nil, dn.status, e.saOf(d), t)
 	e.updateAgent(a, t)
 	if first {
 		e.objs[a].session = t
@@ -252,20 +254,20 @@ func (e *Engine) leave(a, d int32, t event.Time) {
 		}
 	}
 	dn.logged = removeInt32(dn.logged, a)
-	e.transition(&ag.idx[subjDN], dn.status, max(dn.since, at), e.saOf(d), action.None, nil, t)
+	e.transition(&ag.idx[subjDN], dn.status, max(dn.since, at), e.saOf(d), e.statusHolds(d), action.None, nil, t)
 }
 
 // transition passes one member's status change at t, from old (held since oldSince, with
-// attributes oa) to nw (attributes na), to the status statistics of index x whose masks
-// have old or nw.
-func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa *attrs, nw action.ID, na *attrs, t event.Time) {
+// attributes oa and filter holds oh) to nw (attributes na), to the status statistics of
+// index x whose masks have old or nw.
+func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa *attrs, oh []hold, nw action.ID, na *attrs, t event.Time) {
 	if x.empty() || old == nw {
 		return
 	}
 	for _, si := range x.get(old) {
 		s := &e.stats[si]
 		if s.ext != nil {
-			e.extTransition(si, s, old, oldSince, oa, nw, na, t)
+			e.extTransition(si, s, old, oldSince, oa, oh, nw, na, t)
 			continue
 		}
 		e.roll(s, t)
@@ -284,7 +286,7 @@ func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa 
 			continue // done above
 		}
 		if s.ext != nil {
-			e.extTransition(si, s, old, oldSince, oa, nw, na, t)
+			e.extTransition(si, s, old, oldSince, oa, oh, nw, na, t)
 			continue
 		}
 		if s.cur == 0 {
@@ -296,22 +298,37 @@ func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa 
 }
 
 // extTransition is transition for an extended statistic: the filter is tested on the
-// attributes of each status instance (nil attributes: no status).
-func (e *Engine) extTransition(si int32, s *stat, old action.ID, oldSince event.Time, oa *attrs, nw action.ID, na *attrs, t event.Time) {
+// attributes of each status instance (nil attributes: no status), and the old one's
+// holds (oh), when an update changed them, decide whether and for how long it counts.
+func (e *Engine) extTransition(si int32, s *stat, old action.ID, oldSince event.Time, oa *attrs, oh []hold, nw action.ID, na *attrs, t event.Time) {
 	x := s.ext
-	wasM, isM := e.maskOf(s).Has(old) && e.passes(x, oa), e.maskOf(s).Has(nw) && e.passes(x, na)
-	wasR, isR := x.rel != nil && x.rel.Has(old) && e.passes(x, oa), x.rel != nil && x.rel.Has(nw) && e.passes(x, na)
+	now := e.passes(x, oa) // the old status is in s.cur if in the MainMask
+	counts := now
+	var h *hold
+	if oh != nil && x.filter != nil {
+		if h = holdOf(oh, x.filter); h != nil {
+			counts = h.counts(max(oldSince, s.opened))
+		}
+	}
+	inM := e.maskOf(s).Has(old)
+	wasM, isM := inM && counts, e.maskOf(s).Has(nw) && e.passes(x, na)
+	wasR, isR := x.rel != nil && x.rel.Has(old) && counts, x.rel != nil && x.rel.Has(nw) && e.passes(x, na)
 	if !wasM && !isM && !wasR && !isR {
 		return
 	}
 	e.roll(s, t)
 	x.integrate(s, t)
-	if (wasM || wasR) && t > oldSince {
-		x.complete(s, completion{main: wasM, rel: wasR, from: oldSince, t: t, d: int64(t - max(oldSince, s.opened))})
+	d := int64(t - max(oldSince, s.opened))
+	if h != nil {
+		d = h.held(max(oldSince, s.opened), t)
 	}
+	if (wasM || wasR) && t > oldSince {
+		x.complete(s, completion{main: wasM, rel: wasR, from: oldSince, t: t, d: d, h: h})
+	}
+	wasM = inM && now // in s.cur
 	if wasM {
 		s.cur--
-		x.ctBase -= int64(max(oldSince, s.opened))
+		x.ctBase -= int64(t) - d
 	}
 	if isM {
 		if s.cur == 0 && !wasM {
