@@ -484,11 +484,12 @@ func (e *Engine) Statistics() []*config.Statistic {
 }
 
 // Changed appends to dst the ids of the statistics whose inputs changed since the
-// previous call (an action counted by a historical statistic completed, a durable
-// instance counted by a current one started or ended, a member's status moved in or out
-// of a status statistic's mask), in the order they were first touched, and clears that
-// set. Values also change without being listed here: current and in-progress times grow
-// with the clock, Sliding windows move, and Growing resets are applied lazily when a
+// previous call (an action counted by a historical statistic completed; a durable
+// instance counted by a current one started or ended, its filter started or stopped
+// holding, or its data changed under a current custom value; a member's status moved in
+// or out of a status statistic's mask), in the order they were first touched, and clears
+// that set. Values also change without being listed here: current and in-progress times
+// grow with the clock, Sliding windows move, and Growing resets are applied lazily when a
 // statistic is next updated or read. Notifications (see there) applies the statistics'
 // notification modes on top of the same changes; the two are independent.
 func (e *Engine) Changed(dst []string) []string {
