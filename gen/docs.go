@@ -128,6 +128,9 @@ func CategoriesDoc(m *Model) []byte {
 			fmt.Fprintf(&b, "Example: %s\n\n", c.Example)
 		}
 	}
+	for _, s := range m.Sections {
+		fmt.Fprintf(&b, "## %s\n\n%s\n\n", s.Title, s.Text)
+	}
 	b.WriteString("## Subjects\n\n| Subject | Counts | Object types | Definition |\n|---|---|---|---|\n")
 	for _, s := range m.Subjects {
 		counts := "actions"

@@ -15,6 +15,14 @@ type Model struct {
 	Tables     []*StatusTable
 	Categories []*Category
 	Subjects   []*Subject
+	Sections   []*DocSection // of docs/categories.md
+}
+
+// DocSection is a section of docs/categories.md after the definitions: a title and its
+// Markdown text.
+type DocSection struct {
+	Title string
+	Text  string
 }
 
 // Class is an action-source class (a column of the seed table).
