@@ -1,7 +1,8 @@
 // Package event defines statkit's action events and their NDJSON wire format.
 //
 // One event is one occurrence of an action on a source object: the start or end of a
-// durable action, or a momentary or retrospective action. Decoding resolves the action
+// durable action, an update of the attached data of a durable action in progress, or a
+// momentary or retrospective action. Decoding resolves the action
 // name against the generated action table for the event's source class and validates the
 // event's shape; every rejected line is reported with its line number and a reason and
 // never stops the stream.
