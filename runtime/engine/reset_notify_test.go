@@ -64,12 +64,16 @@ func resetStream(t *testing.T, e *Engine, evs []*event.Event, until event.Time, 
 //	[07:00, 07:30)     0  0   0    0    1   1                                0
 //
 // (aoc measures I from the first event, 06:05; sl, a TotalNumber opened at 06:40, closes
-// [06:40, 07:00) and [07:00, 07:30) with 0, and counts nothing before its open.)
+// [06:40, 07:00) and [07:00, 07:30) with 0, and counts nothing before its open.) On an
+// hourly profile reset at half past, h and ht close [05:30, 06:30) with 2 and 600 s, and
+// the quiet [06:30, 07:30) with 0 and 0 (w2 is still in progress).
 // A changes-mode TotalNumber on the same profile notifies its drop to 0 at 06:30 and
 // nothing more; an `--at`-style read (Value) agrees with every reset notification.
 func TestNotifyResetQuietIntervals(t *testing.T) {
 	half := &config.TimeProfile{Name: "Half", Type: config.ProfileGrowing, Resets: []time.Duration{0},
 		Period: 30 * time.Minute, Location: time.UTC}
+	hourly := &config.TimeProfile{Name: "Hourly", Type: config.ProfileGrowing, Resets: []time.Duration{30 * time.Minute},
+		Period: time.Hour, Location: time.UTC}
 	reset := notify(config.Notification{Mode: config.NotifyReset})
 	q := "Support@SW1"
 	wait := []action.ID{action.CallWait}
@@ -82,6 +86,8 @@ func TestNotifyResetQuietIntervals(t *testing.T) {
 		queueStat("cn", category.CurrentNumber, wait, config.Notification{Mode: config.NotifyReset}, profile(half)),
 		queueStat("aoc", category.AverageOfCurrentNumber, wait, config.Notification{Mode: config.NotifyReset}, profile(half)),
 		queueStat("ch", category.TotalNumber, distributed, config.Notification{Mode: config.NotifyChanges}, profile(half)),
+		queueStat("h", category.TotalNumber, distributed, config.Notification{Mode: config.NotifyReset}, profile(hourly)),
+		queueStat("ht", category.TotalTime, wait, config.Notification{Mode: config.NotifyReset}, profile(hourly)),
 	)
 	evs := []*event.Event{
 		begin(at("06:05:00"), action.CallWait, q, "w1"),
@@ -96,12 +102,12 @@ func TestNotifyResetQuietIntervals(t *testing.T) {
 	assert.Equal(t, []string{
 		"06:05 ch=0", "06:10 ch=1", "06:20 ch=2",
 		"06:00-06:30 n=2", "06:00-06:30 nf=2", "06:00-06:30 tt=600", "06:00-06:30 mx=600",
-		"06:00-06:30 cn=1", "06:00-06:30 aoc=0.6",
+		"06:00-06:30 cn=1", "06:00-06:30 aoc=0.6", "05:30-06:30 h=2", "05:30-06:30 ht=600",
 		"06:30 ch=0",
 		"06:30-07:00 n=0", "06:30-07:00 nf=0", "06:30-07:00 tt=0", "06:30-07:00 mx=0",
 		"06:30-07:00 cn=1", "06:30-07:00 aoc=1", "06:40-07:00 sl=0",
 		"07:00-07:30 n=0", "07:00-07:30 nf=0", "07:00-07:30 tt=0", "07:00-07:30 mx=0",
-		"07:00-07:30 cn=1", "07:00-07:30 aoc=1", "07:00-07:30 sl=0",
+		"07:00-07:30 cn=1", "07:00-07:30 aoc=1", "06:30-07:30 h=0", "06:30-07:30 ht=0", "07:00-07:30 sl=0",
 	}, got)
 }
 
