@@ -317,12 +317,12 @@ func (e *Engine) members(s *stat, dst []member) []member {
 // their number, the sum, max and min of their elapsed times since max(start, opened), the
 // sum of their overlaps with the interval, the number whose elapsed time is in the time
 // range, and their custom values. An item whose data changed under the filter counts
-// while the filter holds, with the time it held as its elapsed time and overlap; an and
-// aov also count those whose filter held before but not now (what TotalAdjusted* and
-// the in-progress statuses' time add).
+// while the filter holds, with the time it held as its elapsed time; an and overlap count
+// those whose filter has held so far, holding now or not, and their held time in the
+// interval (what TotalAdjusted* and the in-progress statuses' time add).
 type inProgress struct {
 	n, sum, max, min, overlap, in int64
-	an, aov                       int64
+	an                            int64
 	cv, cvMin, cvMax              float64
 }
 
@@ -338,7 +338,6 @@ func (e *Engine) current(s *stat, now event.Time, m *config.Mask) inProgress {
 		c.min = min(c.min, el)
 		c.overlap += ov
 		c.an++
-		c.aov += ov
 		if x == nil {
 			return
 		}
@@ -359,7 +358,7 @@ func (e *Engine) current(s *stat, now event.Time, m *config.Mask) inProgress {
 			add(h.held(lo, now), h.held(max(since, s.start), now), a)
 		case h.counts(lo):
 			c.an++
-			c.aov += h.held(max(since, s.start), now)
+			c.overlap += h.held(max(since, s.start), now)
 		}
 	}
 	tracked := x != nil && x.filter != nil
@@ -442,7 +441,7 @@ func (e *Engine) valueAt(si int32, closing bool) Value {
 	// Selection, which counts completed instances only.
 	total := b.sum
 	if status && (x == nil || x.prof != profSelection) {
-		total += c.aov
+		total += c.overlap
 	}
 	// length is the elapsed length of I (ms), from its start or the clock's start.
 	length := int64(now - max(s.start, e.t0))
@@ -463,7 +462,7 @@ func (e *Engine) valueAt(si int32, closing bool) Value {
 	case category.TotalTime:
 		ms = total
 	case category.TotalAdjustedTime:
-		ms = b.sum + c.aov
+		ms = b.sum + c.overlap
 	case category.AverageTime:
 		return avg(total, b.n)
 	case category.MaxTime:
@@ -477,7 +476,7 @@ func (e *Engine) valueAt(si int32, closing bool) Value {
 	case category.RelativeTimePercentage:
 		relTotal := b.rsum
 		if status && x.prof != profSelection {
-			relTotal += rel.aov
+			relTotal += rel.overlap
 		}
 		return percent(float64(total), float64(relTotal))
 	case category.RelativeNumberPercentage:
