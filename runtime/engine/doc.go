@@ -261,5 +261,6 @@
 // formula, a ring of Sliding buckets or Selection records. Instances and statistics live
 // in slices reused through free lists, and status attributes are kept only while a
 // statistic reads them, so the steady state allocates nothing per action for common
-// statistics.
+// statistics. An update allocates its merged data and, when it turns a filter, the
+// filter's hold; instances whose data never changes carry none.
 package engine

@@ -68,7 +68,8 @@ func (o *Options) maxLine() int {
 //   - phase: "start", "update" or "end", required for durable actions and refused
 //     otherwise. An update changes the attached data of the instance in progress with
 //     the same key as its end would have (source, action, interaction, and the agent on
-//     the sources the engine keys by agent); it must carry data.
+//     the sources the engine keys by agent); it must carry data, and changes only that
+//     (media and place on an update are accepted and not applied).
 //   - source (required): {"class": a source class name such as regular_dn, "id": string}.
 //   - interaction, media, agent, place (optional): strings.
 //   - duration: seconds as a JSON number ≥ 0, required for retrospective actions and
