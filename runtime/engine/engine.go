@@ -194,8 +194,10 @@ type Engine struct {
 	needSA      bool
 	saDN, saObj attrs
 	// sh are the filter holds of the members' statuses whose attributes an update
-	// changed (update.go), by member object; nil while there are none.
+	// changed (update.go), by member object; nil while there are none. oh are those of
+	// the status a member is leaving, for transition (scratch, like saDN).
 	sh map[int32][]hold
+	oh []hold
 	// serial numbers the durable instances, in start order (attrs.from).
 	serial uint64
 

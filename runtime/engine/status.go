@@ -87,14 +87,16 @@ func (e *Engine) updateDN(d int32, t event.Time) {
 		e.sa[d], na = e.topAttrs(top), &e.sa[d]
 	}
 	oh := e.endStatusHolds(d)
-	e.transition(&dn.idx[subjDN], old, since, oa, oh, ns, na, t)
+	e.oh = oh
+	e.transition(&dn.idx[subjDN], old, since, oa, ns, na, t)
 	if p := dn.place; p != noObj {
-		e.transition(&e.objs[p].idx[subjDN], old, since, oa, oh, ns, na, t)
+		e.transition(&e.objs[p].idx[subjDN], old, since, oa, ns, na, t)
 		e.updatePlace(p, t)
 	}
 	for _, a := range dn.logged {
 		ag := &e.objs[a]
-		e.transition(&ag.idx[subjDN], old, max(since, loginAt(ag, d)), oa, oh, ns, na, t)
+		e.oh = oh // updatePlace and updateAgent set their own
+		e.transition(&ag.idx[subjDN], old, max(since, loginAt(ag, d)), oa, ns, na, t)
 		e.updateAgent(a, t)
 	}
 }
@@ -152,12 +154,12 @@ func (e *Engine) setStatus(o int32, ns action.ID, by int32, k subjKind, t event.
 		e.saObj, oa = e.sa[o], &e.saObj
 		e.sa[o], na = e.byAttrs(ns, by), &e.sa[o]
 	}
-	oh := e.endStatusHolds(o)
-	e.transition(&ob.idx[k], old, since, oa, oh, ns, na, t)
+	e.oh = e.endStatusHolds(o)
+	e.transition(&ob.idx[k], old, since, oa, ns, na, t)
 	for _, g := range ob.groups {
-		e.transition(&e.objs[g].idx[k], old, since, oa, oh, ns, na, t)
+		e.transition(&e.objs[g].idx[k], old, since, oa, ns, na, t)
 	}
-	e.transition(&e.objs[ob.tenant].idx[k], old, since, oa, oh, ns, na, t)
+	e.transition(&e.objs[ob.tenant].idx[k], old, since, oa, ns, na, t)
 }
 
 // saOf returns the status attributes of object o, nil when they are not kept.
@@ -234,7 +236,8 @@ func (e *Engine) join(a, d int32, t event.Time) {
 	first := len(ag.logins) == 0
 	ag.logins = append(ag.logins, login{dn: d, at: t})
 	dn.logged = append(dn.logged, a)
-	e.transition(&ag.idx[subjDN], action.None, t, nil, nil, dn.status, e.saOf(d), t)
+	e.oh = nil
+	e.transition(&ag.idx[subjDN], action.None, t, nil, dn.status, e.saOf(d), t)
 	e.updateAgent(a, t)
 	if first {
 		e.objs[a].session = t
@@ -254,20 +257,21 @@ func (e *Engine) leave(a, d int32, t event.Time) {
 		}
 	}
 	dn.logged = removeInt32(dn.logged, a)
-	e.transition(&ag.idx[subjDN], dn.status, max(dn.since, at), e.saOf(d), e.statusHolds(d), action.None, nil, t)
+	e.oh = e.statusHolds(d)
+	e.transition(&ag.idx[subjDN], dn.status, max(dn.since, at), e.saOf(d), action.None, nil, t)
 }
 
 // transition passes one member's status change at t, from old (held since oldSince, with
-// attributes oa and filter holds oh) to nw (attributes na), to the status statistics of
+// attributes oa and filter holds e.oh) to nw (attributes na), to the status statistics of
 // index x whose masks have old or nw.
-func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa *attrs, oh []hold, nw action.ID, na *attrs, t event.Time) {
+func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa *attrs, nw action.ID, na *attrs, t event.Time) {
 	if x.empty() || old == nw {
 		return
 	}
 	for _, si := range x.get(old) {
 		s := &e.stats[si]
 		if s.ext != nil {
-			e.extTransition(si, s, old, oldSince, oa, oh, nw, na, t)
+			e.extTransition(si, s, old, oldSince, oa, e.oh, nw, na, t)
 			continue
 		}
 		e.roll(s, t)
@@ -286,7 +290,7 @@ func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa 
 			continue // done above
 		}
 		if s.ext != nil {
-			e.extTransition(si, s, old, oldSince, oa, oh, nw, na, t)
+			e.extTransition(si, s, old, oldSince, oa, e.oh, nw, na, t)
 			continue
 		}
 		if s.cur == 0 {
