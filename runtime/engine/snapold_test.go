@@ -20,8 +20,9 @@ import (
 //
 // testdata/snapshot-v2.bin and snapshot-v2-idle.bin were written by the engine of commit
 // 12dc2d6 (snapshot version 2) from oldStats and oldBefore, with the clock at 09:03 (the
-// idle one without events: the clock advanced to 09:00). To write them again with such an
-// engine, run this file's TestWriteOldSnapshots there with STATKIT_WRITE_OLD_SNAPSHOTS set.
+// idle one without events: the clock advanced to 09:00). To write them again, copy
+// oldStats, oldBefore and TestWriteOldSnapshots into the tests of such an engine and run
+// TestWriteOldSnapshots there with STATKIT_WRITE_OLD_SNAPSHOTS set.
 
 // oldStats are the statistics of the old snapshots: a filtered status statistic (so that
 // status attributes are kept) and filtered DNAction ones.
