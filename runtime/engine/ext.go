@@ -79,18 +79,6 @@ type completion struct {
 	t         event.Time // completion instant
 	d         int64      // full duration from max(start, opened), -1 for momentary actions
 	cv        float64    // formula value (Main, custom categories)
-	// h, when the instance's data changed under the statistic's filter, holds the periods
-	// the filter held: its time is theirs (from from on), not its span's (update.go).
-	h *hold
-}
-
-// overlap is c's time from lo on: its span's from max(from, lo), or its held periods'.
-func (c *completion) overlap(lo event.Time) int64 {
-	lo = max(lo, c.from)
-	if c.h != nil {
-		return c.h.held(lo, c.t)
-	}
-	return int64(c.t - lo)
 }
 
 // statExt is the extra state of an extended statistic.
@@ -362,22 +350,30 @@ func (x *statExt) complete(s *stat, c completion) {
 		if !x.active {
 			return
 		}
-		x.add(&x.b, s, c, c.overlap(s.start))
+		x.add(&x.b, s, c, int64(c.t-max(c.from, s.start)))
 	case profGrowing:
-		x.add(&x.b, s, c, c.overlap(s.start))
+		x.add(&x.b, s, c, int64(c.t-max(c.from, s.start)))
 	case profSliding:
 		if x.nring != nil {
 			x.completeNarrow(s, c)
 			return
 		}
-		x.add(&x.ring[mod(x.head, int64(len(x.ring)))], s, c, 0)
-		// The instance's time in I, [max(from, start of I), t) or its held periods
-		// there, is spread over the steps it overlaps.
-		if c.h == nil {
-			x.spread(c.main, c.rel, max(c.from, s.start), c.t)
-			return
+		n := int64(len(x.ring))
+		x.add(&x.ring[mod(x.head, n)], s, c, 0)
+		// The instance's time in I, [max(from, start of I), t), is spread over the steps
+		// it overlaps, newest first.
+		from, end := max(c.from, s.start), c.t
+		for k := x.head; k > x.head-n && end > from; k-- {
+			lo := max(from, event.Time(k*x.step))
+			bk := &x.ring[mod(k, n)]
+			if c.main {
+				bk.sum += int64(end - lo)
+			}
+			if c.rel {
+				bk.rsum += int64(end - lo)
+			}
+			end = lo
 		}
-		c.h.each(max(c.from, s.start), c.t, func(from, to event.Time) { x.spread(c.main, c.rel, from, to) })
 	case profSelection:
 		var r bucket
 		r.reset(s.cur)
@@ -397,8 +393,43 @@ func (x *statExt) complete(s *stat, c completion) {
 	}
 }
 
+// completeHeld is complete for an instance whose data changed under the statistic's
+// filter, with h the periods the filter held (update.go): its time in I is theirs, not
+// its span's (a Sliding profile spreads them over the steps they overlap); c.d is their
+// total, which Selection records as for any instance.
+func (x *statExt) completeHeld(s *stat, c completion, h *hold) {
+	lo := max(c.from, s.start)
+	switch x.prof {
+	case profSinceLogin:
+		if x.active {
+			x.add(&x.b, s, c, h.held(lo, c.t))
+		}
+		return
+	case profGrowing:
+		x.add(&x.b, s, c, h.held(lo, c.t))
+		return
+	case profSelection:
+		x.complete(s, c)
+		return
+	}
+	if x.nring == nil {
+		x.add(&x.ring[mod(x.head, int64(len(x.ring)))], s, c, 0)
+		h.each(lo, c.t, func(from, to event.Time) { x.spread(c.main, c.rel, from, to) })
+		return
+	}
+	if !c.main {
+		return
+	}
+	bk := &x.nring[mod(x.head, int64(len(x.nring)))]
+	bk.n++
+	bk.max = max(bk.max, c.d)
+	bk.min = min(bk.min, c.d)
+	h.each(lo, c.t, x.spreadNarrow)
+}
+
 // spread adds the time [from, end) (end at most the end of the head step) to the Main
-// and/or Rel sums of the Sliding steps it overlaps, newest first.
+// and/or Rel sums of the Sliding steps it overlaps, newest first: complete's loop for a
+// period that may end before the head step.
 func (x *statExt) spread(main, rel bool, from, end event.Time) {
 	n := int64(len(x.ring))
 	for k := x.head; k > x.head-n && end > from; k-- {
@@ -430,15 +461,25 @@ func (x *statExt) completeNarrow(s *stat, c completion) {
 		bk.max = max(bk.max, c.d)
 		bk.min = min(bk.min, c.d)
 	}
-	if c.h == nil {
-		x.spreadNarrow(max(c.from, s.start), c.t)
-		return
+	// Spread the time in I over the steps it overlaps, newest first (as complete does),
+	// walking the ring backwards from the head's slot.
+	from, end := max(c.from, s.start), c.t
+	i, lo := mod(x.head, n), event.Time(x.head*x.step)
+	for range n {
+		if end <= from {
+			break
+		}
+		l := max(from, lo)
+		x.nring[i].sum += int64(end - l)
+		end, lo = l, lo-event.Time(x.step)
+		if i--; i < 0 {
+			i = n - 1
+		}
 	}
-	c.h.each(max(c.from, s.start), c.t, x.spreadNarrow)
 }
 
-// spreadNarrow is spread for a narrow ring: the time [from, end) goes to the steps it
-// overlaps, newest first, walking the ring backwards from the head's slot.
+// spreadNarrow is spread for a narrow ring: the time [from, end), which may end before the
+// head step, goes to the steps it overlaps, newest first.
 func (x *statExt) spreadNarrow(from, end event.Time) {
 	n := int64(len(x.nring))
 	i, lo := mod(x.head, n), event.Time(x.head*x.step)

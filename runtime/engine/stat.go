@@ -212,33 +212,54 @@ func (e *Engine) extStart(si int32, s *stat, in *inst, t event.Time) {
 // extEnd is deliverEnd for an extended statistic.
 func (e *Engine) extEnd(si int32, s *stat, in *inst, t event.Time) {
 	x := s.ext
-	now := e.passes(x, &in.at) // the filter holds: the instance is in s.cur
-	counts := now
-	var h *hold
-	if in.holds != nil && x.filter != nil {
-		if h = holdOf(in.holds, x.filter); h != nil {
-			counts = h.counts(max(in.start, s.opened))
+	if x.filter != nil && in.holds != nil {
+		if h := holdOf(in.holds, x.filter); h != nil {
+			e.extEndHeld(si, s, in, h, t)
+			return
 		}
 	}
-	inMain := e.maskOf(s).Has(in.key.act)
-	main := inMain && counts
-	rel := x.rel != nil && x.rel.Has(in.key.act) && counts
+	main := e.maskOf(s).Has(in.key.act) && e.passes(x, &in.at)
+	rel := x.rel != nil && x.rel.Has(in.key.act) && e.passes(x, &in.at)
 	if !main && !rel {
 		return
 	}
 	e.roll(s, t)
 	x.integrate(s, t)
-	c := completion{main: main, rel: rel, from: in.start, t: t, d: int64(t - max(in.start, s.opened)), h: h}
-	if h != nil {
-		c.d = h.held(max(in.start, s.opened), t)
-	}
+	c := completion{main: main, rel: rel, from: in.start, t: t, d: int64(t - max(in.start, s.opened))}
 	if main && x.formula != nil {
 		c.cv = e.ex.value(x.formula, &in.at)
 	}
 	x.complete(s, c)
-	if inMain && now {
+	if main {
 		s.cur--
-		x.ctBase -= int64(t) - c.d // t − its time so far, as flip and extStart added
+		x.ctBase -= int64(max(in.start, s.opened))
+		x.counted(s.cur)
+	}
+	e.touch(si, s)
+}
+
+// extEndHeld is extEnd for an instance with the holds h of the statistic's filter: it
+// counts if the filter held at some moment since its start (and the open), for the time
+// it held; it is in s.cur if the filter holds now.
+func (e *Engine) extEndHeld(si int32, s *stat, in *inst, h *hold, t event.Time) {
+	x := s.ext
+	lo := max(in.start, s.opened)
+	inMain := e.maskOf(s).Has(in.key.act)
+	main := inMain && h.counts(lo)
+	rel := x.rel != nil && x.rel.Has(in.key.act) && h.counts(lo)
+	if !main && !rel {
+		return
+	}
+	e.roll(s, t)
+	x.integrate(s, t)
+	c := completion{main: main, rel: rel, from: in.start, t: t, d: h.held(lo, t)}
+	if main && x.formula != nil {
+		c.cv = e.ex.value(x.formula, &in.at)
+	}
+	x.completeHeld(s, c, h)
+	if inMain && h.on {
+		s.cur--
+		x.ctBase -= int64(t) - c.d // t − its time so far, as flip added
 		x.counted(s.cur)
 	}
 	e.touch(si, s)

@@ -82,11 +82,12 @@ func (e *Engine) updateDN(d int32, t event.Time) {
 	old, since := dn.status, dn.since
 	dn.status, dn.since = ns, t
 	var oa, na *attrs // nil unless status attributes are kept
+	var oh []hold     // the filter holds of the status d leaves (kept with attributes)
 	if e.needSA {
 		e.saDN, oa = e.sa[d], &e.saDN
 		e.sa[d], na = e.topAttrs(top), &e.sa[d]
+		oh = e.endStatusHolds(d)
 	}
-	oh := e.endStatusHolds(d)
 	e.oh = oh
 	e.transition(&dn.idx[subjDN], old, since, oa, ns, na, t)
 	if p := dn.place; p != noObj {
@@ -150,11 +151,13 @@ func (e *Engine) setStatus(o int32, ns action.ID, by int32, k subjKind, t event.
 	old, since := ob.status, ob.since
 	ob.status, ob.since = ns, t
 	var oa, na *attrs // nil unless status attributes are kept
+	var oh []hold     // the filter holds of the status o leaves (kept with attributes)
 	if e.needSA {
 		e.saObj, oa = e.sa[o], &e.saObj
 		e.sa[o], na = e.byAttrs(ns, by), &e.sa[o]
+		oh = e.endStatusHolds(o)
 	}
-	e.oh = e.endStatusHolds(o)
+	e.oh = oh
 	e.transition(&ob.idx[k], old, since, oa, ns, na, t)
 	for _, g := range ob.groups {
 		e.transition(&e.objs[g].idx[k], old, since, oa, ns, na, t)
@@ -271,7 +274,7 @@ func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa 
 	for _, si := range x.get(old) {
 		s := &e.stats[si]
 		if s.ext != nil {
-			e.extTransition(si, s, old, oldSince, oa, e.oh, nw, na, t)
+			e.extTransition(si, s, old, oldSince, oa, nw, na, t)
 			continue
 		}
 		e.roll(s, t)
@@ -290,7 +293,7 @@ func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa 
 			continue // done above
 		}
 		if s.ext != nil {
-			e.extTransition(si, s, old, oldSince, oa, e.oh, nw, na, t)
+			e.extTransition(si, s, old, oldSince, oa, nw, na, t)
 			continue
 		}
 		if s.cur == 0 {
@@ -302,37 +305,65 @@ func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa 
 }
 
 // extTransition is transition for an extended statistic: the filter is tested on the
-// attributes of each status instance (nil attributes: no status), and the old one's
-// holds (oh), when an update changed them, decide whether and for how long it counts.
-func (e *Engine) extTransition(si int32, s *stat, old action.ID, oldSince event.Time, oa *attrs, oh []hold, nw action.ID, na *attrs, t event.Time) {
+// attributes of each status instance (nil attributes: no status); when an update changed
+// the old one's attributes, its holds (e.oh) decide (extTransitionHeld).
+func (e *Engine) extTransition(si int32, s *stat, old action.ID, oldSince event.Time, oa *attrs, nw action.ID, na *attrs, t event.Time) {
 	x := s.ext
-	now := e.passes(x, oa) // the old status is in s.cur if in the MainMask
-	counts := now
-	var h *hold
-	if oh != nil && x.filter != nil {
-		if h = holdOf(oh, x.filter); h != nil {
-			counts = h.counts(max(oldSince, s.opened))
+	wasM, isM := e.maskOf(s).Has(old) && e.passes(x, oa), e.maskOf(s).Has(nw) && e.passes(x, na)
+	wasR, isR := x.rel != nil && x.rel.Has(old) && e.passes(x, oa), x.rel != nil && x.rel.Has(nw) && e.passes(x, na)
+	if x.filter != nil && e.oh != nil {
+		if h := holdOf(e.oh, x.filter); h != nil {
+			e.extTransitionHeld(si, s, old, oldSince, h, isM, isR, t)
+			return
 		}
 	}
-	inM := e.maskOf(s).Has(old)
-	wasM, isM := inM && counts, e.maskOf(s).Has(nw) && e.passes(x, na)
-	wasR, isR := x.rel != nil && x.rel.Has(old) && counts, x.rel != nil && x.rel.Has(nw) && e.passes(x, na)
 	if !wasM && !isM && !wasR && !isR {
 		return
 	}
 	e.roll(s, t)
 	x.integrate(s, t)
-	d := int64(t - max(oldSince, s.opened))
-	if h != nil {
-		d = h.held(max(oldSince, s.opened), t)
-	}
 	if (wasM || wasR) && t > oldSince {
-		x.complete(s, completion{main: wasM, rel: wasR, from: oldSince, t: t, d: d, h: h})
+		x.complete(s, completion{main: wasM, rel: wasR, from: oldSince, t: t, d: int64(t - max(oldSince, s.opened))})
 	}
-	wasM = inM && now // in s.cur
 	if wasM {
 		s.cur--
-		x.ctBase -= int64(t) - d
+		x.ctBase -= int64(max(oldSince, s.opened))
+	}
+	if isM {
+		if s.cur == 0 && !wasM {
+			s.runStart = t
+		}
+		s.cur++
+		x.ctBase += int64(max(t, s.opened))
+	}
+	if wasM != isM {
+		x.counted(s.cur)
+	}
+	e.touch(si, s)
+}
+
+// extTransitionHeld is extTransition for an old status with the holds h of its filter: it
+// counts if the filter held at some moment since oldSince (and the open), for the time
+// it held; it is in s.cur if the filter holds now.
+func (e *Engine) extTransitionHeld(si int32, s *stat, old action.ID, oldSince event.Time, h *hold, isM, isR bool, t event.Time) {
+	x := s.ext
+	lo := max(oldSince, s.opened)
+	counts := h.counts(lo)
+	inM := e.maskOf(s).Has(old)
+	wasM, wasR := inM && counts, x.rel != nil && x.rel.Has(old) && counts
+	if !wasM && !isM && !wasR && !isR {
+		return
+	}
+	e.roll(s, t)
+	x.integrate(s, t)
+	d := h.held(lo, t)
+	if (wasM || wasR) && t > oldSince {
+		x.completeHeld(s, completion{main: wasM, rel: wasR, from: oldSince, t: t, d: d}, h)
+	}
+	wasM = inM && h.on // in s.cur
+	if wasM {
+		s.cur--
+		x.ctBase -= int64(t) - d // t − its time so far, as flip added
 	}
 	if isM {
 		if s.cur == 0 && !wasM {
