@@ -10,15 +10,16 @@ import (
 //
 // A filter's result on an instance changes only when its data does. Instances whose data
 // never changed keep no history: their filters hold for their whole life or not at all,
-// as before updates existed. The first update that changes a filter's result on an
-// instance starts that filter's hold on it (inst.holds): the periods during which the
-// filter held, which the statistics reading that filter use instead of the instance's
-// span. A hold is kept for every filter of a statistic that can see the instance when an
-// update arrives, and every hold the instance has is moved on by every later update, so
-// a filter with no hold has held or not since the instance's last update — and any
-// statistic reading it opened after that update. Status instances of status subjects
-// get the same treatment (Engine.sh), keyed by member object, for as long as the member
-// keeps its status.
+// as before updates existed. An update that changes an instance's data starts a hold
+// (inst.holds) for each filter of a statistic that can see the instance and has none yet
+// — the periods during which the filter held, which the statistics reading that filter
+// use instead of the instance's span — and moves on every hold the instance has. So a
+// filter with no hold has held, or not, since the instance's last update, and every
+// statistic reading it opened after that update. The statuses of status subjects whose
+// attributes come from an updated instance get the same treatment (Engine.sh), by member
+// object, for as long as the member keeps its status. The paths that complete an item
+// with a hold are functions of their own (extEndHeld, extTransitionHeld, completeHeld),
+// so that the common ones stay as they were.
 
 // period is a span of event time [from, to).
 type period struct{ from, to event.Time }
