@@ -6,6 +6,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/statkit/statkit/internal/suggest"
 	"github.com/statkit/statkit/internal/yamlpos"
 )
 
@@ -81,7 +82,7 @@ func (b *builder) resolveTypes(e entry, field, label string, names []string) []*
 	for i, n := range names {
 		t, ok := b.types[n]
 		if !ok {
-			b.errorAtItem(e, field, i, label, "unknown object type %q (known: %s)", n, b.typeNames())
+			b.errorAtItem(e, field, i, label, "unknown object type %q%s (known: %s)", n, suggest.Hint(n, strings.Split(b.typeNames(), ", ")), b.typeNames())
 			continue
 		}
 		out = append(out, t)

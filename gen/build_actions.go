@@ -3,6 +3,8 @@ package gen
 import (
 	"fmt"
 	"strings"
+
+	"github.com/statkit/statkit/internal/suggest"
 )
 
 type rawAction struct {
@@ -17,6 +19,7 @@ type rawAction struct {
 	Roles       []string `yaml:"roles"`
 	Summary     string   `yaml:"summary"`
 	Note        string   `yaml:"note"`
+	Origin      string   `yaml:"origin"`
 }
 
 // roleRule says how many actions may carry a role; every role needs durable actions.
@@ -74,7 +77,10 @@ func (b *builder) actions(p *parsed) {
 // action builds one action, reporting reference and consistency errors.
 func (b *builder) action(e entry, label string, r rawAction) *Action {
 	a := &Action{Name: r.Name, Variant: r.Variant, SeedName: r.SeedName, Family: r.Family,
-		Kind: r.Kind, Interaction: r.Interaction, Roles: r.Roles, Summary: r.Summary, Note: r.Note}
+		Kind: r.Kind, Interaction: r.Interaction, Roles: r.Roles, Summary: r.Summary, Note: r.Note, Origin: r.Origin}
+	if a.Origin == "" {
+		a.Origin = OriginSeed
+	}
 	ok := true
 	for i, s := range r.Sources {
 		c, known := b.classes[s]
@@ -89,7 +95,7 @@ func (b *builder) action(e entry, label string, r rawAction) *Action {
 		d, known := b.dnTypes[s]
 		switch {
 		case !known:
-			b.errorAtItem(e, "dnTypes", i, label, "unknown DN type %q", s)
+			b.errorAtItem(e, "dnTypes", i, label, "unknown DN type %q%s", s, suggest.Hint(s, sortedKeys(b.dnTypes)))
 			ok = false
 		case !contains(a.Sources, d.Class):
 			b.errorAtItem(e, "dnTypes", i, label, "DN type %s belongs to source class %s, which the action does not have", s, d.Class.Name)
@@ -104,6 +110,10 @@ func (b *builder) action(e entry, label string, r rawAction) *Action {
 	}
 	if a.SeedName == a.Name {
 		b.errorf(e, "seedName", label, "seedName repeats the name; drop it")
+		ok = false
+	}
+	if a.Local() && a.SeedName != "" {
+		b.errorf(e, "seedName", label, "a local action (origin: local) is not in the seed, so it has no seed spelling; drop seedName")
 		ok = false
 	}
 	for i, role := range a.Roles {
@@ -140,6 +150,17 @@ func keys(actions []*Action) string {
 		out[i] = a.Key()
 	}
 	return strings.Join(out, ", ")
+}
+
+// namesOn lists the names of the actions that occur on class c.
+func (b *builder) namesOn(c *Class) []string {
+	var out []string
+	for _, a := range b.m.Actions {
+		if contains(a.Sources, c) {
+			out = append(out, a.Name)
+		}
+	}
+	return out
 }
 
 // actionOn finds the action named name that occurs on class c, preferring a row without
@@ -189,7 +210,7 @@ func (b *builder) statuses(p *parsed) {
 			a := b.actionOn(s, t.Class)
 			switch {
 			case a == nil:
-				b.errorAtItem(e, "statuses", i, label, "unknown action %q on source class %s", s, t.Class.Name)
+				b.errorAtItem(e, "statuses", i, label, "unknown action %q on source class %s%s", s, t.Class.Name, suggest.Hint(s, b.namesOn(t.Class)))
 			case a.Kind != "durable":
 				b.errorAtItem(e, "statuses", i, label, "status %s is a %s action; a status must be durable", s, a.Kind)
 			default:
@@ -210,6 +231,7 @@ type rawCategory struct {
 	Status     string `yaml:"status"`
 	Definition string `yaml:"definition"`
 	Example    string `yaml:"example"`
+	Details    string `yaml:"details"`
 }
 
 type rawSubject struct {
@@ -241,7 +263,7 @@ func (b *builder) categories(p *parsed) {
 		}
 		b.m.Categories = append(b.m.Categories, &Category{Name: r.Name, Kind: r.Kind, Value: r.Value,
 			RelMask: r.RelMask, TimeRange: r.TimeRange, Formula: r.Formula, Status: r.Status,
-			Definition: r.Definition, Example: r.Example})
+			Definition: r.Definition, Example: r.Example, Details: r.Details})
 	}
 	seen = unique{}
 	for _, e := range items(p, "subjects") {

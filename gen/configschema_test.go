@@ -85,9 +85,9 @@ func TestConfigSchemaRejectsUnknownNames(t *testing.T) {
 		want      []want
 	}{
 		{"unknown category", "statTypes:\n  T: {objects: [Queue], category: TotalCount, subject: DNAction, mainMask: [CallDistributed]}\n",
-			[]want{{"TotalCount", `statTypes.T.category: value must be one of "AverageCustomValue", "AverageOfCurrentNumber", `}}},
-		{"unsupported category", "statTypes:\n  T: {objects: [Queue], category: EstimWaitingTime, subject: DNAction, mainMask: [CallDistributed]}\n",
-			[]want{{"EstimWaitingTime", `statTypes.T.category: value must be one of "AverageCustomValue", `}}},
+			[]want{{"TotalCount", `statTypes.T.category: value must be one of "AverageCustomValue", "AverageNumberPerRelativeHour", `}}},
+		{"unsupported category", "statTypes:\n  T: {objects: [Queue], category: JavaCategory, subject: DNAction, mainMask: [CallDistributed]}\n",
+			[]want{{"JavaCategory", `statTypes.T.category: value must be one of "AverageCustomValue", `}}},
 		{"unknown action", "statTypes:\n  T: {objects: [Queue], category: TotalNumber, subject: DNAction, mainMask: [CallDistributed, CallTeleported]}\n",
 			[]want{
 				{"CallTeleported", `statTypes.T.mainMask[1]: value must be one of "*", "ACWCompleted", "ACWMissed", `},

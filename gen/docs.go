@@ -18,15 +18,27 @@ func ActionsDoc(m *Model) []byte {
 	b.WriteString("# Stat Server action reference\n\n")
 	kinds := map[string]int{}
 	names := map[string]bool{}
+	local := 0
 	for _, a := range m.Actions {
 		kinds[a.Kind]++
 		names[a.Name] = true
+		if a.Local() {
+			local++
+		}
 	}
 	fmt.Fprintf(&b, "The action table of statkit: %d rows, %d distinct names (%d durable, %d momentary, %d retrospective), "+
 		"generated from `spec/actions.yaml`. An action's identity is its name and variant; events and masks name actions "+
 		"as they appear here. *Durable* actions have a start and an end; *momentary* actions happen at an instant; "+
 		"*retrospective* actions are reported at completion with the duration of a period that already elapsed.\n\n",
 		len(m.Actions), len(names), kinds["durable"], kinds["momentary"], kinds["retrospective"])
+	switch {
+	case local == 1:
+		b.WriteString("1 row is a local extension (`origin: local`, marked *local* below): an action of this " +
+			"installation that the Stat Server's action table does not have.\n\n")
+	case local > 1:
+		fmt.Fprintf(&b, "%d rows are local extensions (`origin: local`, marked *local* below): actions of this "+
+			"installation that the Stat Server's action table does not have.\n\n", local)
+	}
 	b.WriteString("- [Index by name](#index-by-name)\n- [Actions by source class](#actions-by-source-class)\n- [All actions](#all-actions)\n\n")
 	actionIndex(&b, m)
 	actionClassTables(&b, m)
@@ -69,7 +81,7 @@ func actionClassTables(b *bytes.Buffer, m *Model) {
 		b.WriteString("| Action | Kind | Interaction | Summary |\n|---|---|---|---|\n")
 		for _, a := range m.Actions {
 			if contains(a.Sources, c) {
-				fmt.Fprintf(b, "| [%s](#%s) | %s | %s | %s |\n", a.Key(), a.Anchor(), a.Kind, yesNo(a.Interaction), mdCell(a.Summary))
+				fmt.Fprintf(b, "| [%s](#%s)%s | %s | %s | %s |\n", a.Key(), a.Anchor(), localMark(a), a.Kind, yesNo(a.Interaction), mdCell(a.Summary))
 			}
 		}
 		b.WriteString("\n")
@@ -96,6 +108,9 @@ func actionSection(b *bytes.Buffer, m *Model, a *Action) {
 	if a.SeedName != "" {
 		fmt.Fprintf(b, "- Seed spelling: `%s`\n", a.SeedName)
 	}
+	if a.Local() {
+		b.WriteString("- Origin: local extension (`origin: local`): not a row of the Stat Server's action table\n")
+	}
 	if a.Note != "" {
 		fmt.Fprintf(b, "\n> Note: %s\n", a.Note)
 	}
@@ -113,8 +128,10 @@ func CategoriesDoc(m *Model) []byte {
 		support[c.Status]++
 	}
 	fmt.Fprintf(&b, "The %d categories of the Stat Server, in library order (the ordinal is the position), generated from "+
-		"`spec/categories.yaml`. statkit computes %d of them; %d are planned and %d are not supported because their "+
-		"formulas are not public. Times are in seconds; a ratio with a zero denominator is 0.\n\n",
+		"`spec/categories.yaml`. statkit computes %d of them; %d are planned and %d are not supported (see their "+
+		"definitions). Times are in seconds. A value with nothing to compute it from — a ratio whose denominator is 0, "+
+		"a formula dividing by zero, an estimate without observations — is undefined: `null` in JSON, with the reason "+
+		"beside it.\n\n",
 		len(m.Categories), support["implemented"], support["planned"], support["unsupported"])
 	b.WriteString("| # | Category | Kind | Unit | RelMask | Time range | Formula | statkit |\n|---|---|---|---|---|---|---|---|\n")
 	for i, c := range m.Categories {
@@ -126,6 +143,9 @@ func CategoriesDoc(m *Model) []byte {
 		fmt.Fprintf(&b, "### <a id=\"%s\"></a>%s\n\n%s\n\n", c.Anchor(), c.Name, c.Definition)
 		if c.Example != "" {
 			fmt.Fprintf(&b, "Example: %s\n\n", c.Example)
+		}
+		if d := strings.TrimSpace(c.Details); d != "" {
+			fmt.Fprintf(&b, "%s\n\n", d)
 		}
 	}
 	for _, s := range m.Sections {
@@ -144,6 +164,14 @@ func CategoriesDoc(m *Model) []byte {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", s.Name, counts, types, mdCell(s.Definition))
 	}
 	return b.Bytes()
+}
+
+// localMark marks a local extension in a table cell.
+func localMark(a *Action) string {
+	if a.Local() {
+		return " *local*"
+	}
+	return ""
 }
 
 func classNamesOf(a *Action) []string {

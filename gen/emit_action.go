@@ -65,7 +65,11 @@ func actionDoc(a *Action) string {
 		ixn = "interaction-related"
 	}
 	text := fmt.Sprintf("%s is %s: %s", a.GoName(), a.Key(), a.Summary)
-	text = docLines(text) + "\n\n" + docLines(fmt.Sprintf("Kind %s, %s; sources: %s.", a.Kind, ixn, strings.Join(srcs, ", ")))
+	facts := fmt.Sprintf("Kind %s, %s; sources: %s.", a.Kind, ixn, strings.Join(srcs, ", "))
+	if a.Local() {
+		facts += " A local extension: the Stat Server's action table has no such row."
+	}
+	text = docLines(text) + "\n\n" + docLines(facts)
 	if a.Note != "" {
 		text += "\n\n" + docLines("Note: "+a.Note)
 	}
@@ -84,7 +88,7 @@ func emitActionIDs(f *jen.File, m *Model) {
 }
 
 func emitActionTables(f *jen.File, m *Model) {
-	var names, variants, seeds, kinds, sources, ixn, family, summaries, notes, dns, roles, reaches []jen.Code
+	var names, variants, seeds, kinds, sources, ixn, family, local, summaries, notes, dns, roles, reaches []jen.Code
 	for _, a := range m.Actions {
 		names = append(names, jen.Lit(a.Name))
 		variants = append(variants, jen.Lit(a.Variant))
@@ -95,11 +99,15 @@ func emitActionTables(f *jen.File, m *Model) {
 		if a.Variant != "" {
 			seed += " (" + a.Variant + ")"
 		}
+		if a.Local() {
+			seed = ""
+		}
 		seeds = append(seeds, jen.Lit(seed))
 		kinds = append(kinds, jen.Id("Kind"+goIdent(a.Kind)))
 		sources = append(sources, bitSet(objectPkg, "ClassSet", len(a.Sources), func(i int) string { return classConst(a.Sources[i]) }))
 		ixn = append(ixn, jen.Lit(a.Interaction))
 		family = append(family, jen.Lit(a.Family))
+		local = append(local, jen.Lit(a.Local()))
 		summaries = append(summaries, jen.Lit(a.Summary))
 		notes = append(notes, jen.Lit(a.Note))
 		dns = append(dns, dnList(a.DNTypes))
@@ -108,11 +116,12 @@ func emitActionTables(f *jen.File, m *Model) {
 	}
 	emitTable(f, "ID", "Name", "Name is the action name used in masks and events.", jen.String(), jen.Lit(""), names)
 	emitTable(f, "ID", "Variant", "Variant is the seed's qualifier of the row (\"Regular DNs\", \"Virtual Queues\", ...), or empty.", jen.String(), jen.Lit(""), variants)
-	emitTable(f, "ID", "SeedName", "SeedName is the row's name as the seed table spells it, variant included.", jen.String(), jen.Lit(""), seeds)
+	emitTable(f, "ID", "SeedName", "SeedName is the row's name as the seed table spells it, variant included (empty if IsLocal).", jen.String(), jen.Lit(""), seeds)
 	emitTable(f, "ID", "Kind", "Kind says whether the action is durable, momentary or retrospective.", jen.Id("Kind"), jen.Id("KindNone"), kinds)
 	emitTable(f, "ID", "Sources", "Sources is the set of source classes the action occurs on.", jen.Qual(objectPkg, "ClassSet"), jen.Qual(objectPkg, "ClassSet").Call(jen.Lit(0)), sources)
 	emitTable(f, "ID", "IsInteraction", "IsInteraction reports the seed's Ixn-Related flag.", jen.Bool(), jen.False(), ixn)
 	emitTable(f, "ID", "IsFamily", "IsFamily reports whether the row stands for a family of actions named Name followed by more.", jen.Bool(), jen.False(), family)
+	emitTable(f, "ID", "IsLocal", "IsLocal reports whether the row is a local extension (origin: local), not in the Stat Server table.", jen.Bool(), jen.False(), local)
 	emitTable(f, "ID", "Summary", "Summary says what the action means, in one sentence.", jen.String(), jen.Lit(""), summaries)
 	emitTable(f, "ID", "Note", "Note explains a quirk of the seed row, or is empty.", jen.String(), jen.Lit(""), notes)
 	emitTable(f, "ID", "DNTypes", "DNTypes lists the DN types the row is restricted to (nil: any DN of its classes).", jen.Index().Qual(objectPkg, "DNType"), jen.Nil(), dns)

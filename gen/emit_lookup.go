@@ -35,7 +35,8 @@ func emitLookupErrors(f *jen.File) {
 	})
 }
 
-// var _ID_byName = map[string][]ID{"Accepted": {Accepted}, ...}; var _ID_families = []ID{...}
+// var _ID_byName = map[string][]ID{"Accepted": {Accepted}, ...}; var _ID_families = []ID{...};
+// var _ID_names = []string{...}; func Names() []string.
 func emitNameTables(f *jen.File, m *Model) {
 	names, ids, families := byName(m)
 	f.Var().Id("_ID_byName").Op("=").Map(jen.String()).Index().Id("ID").Values(jen.DictFunc(func(d jen.Dict) {
@@ -52,6 +53,11 @@ func emitNameTables(f *jen.File, m *Model) {
 		fam[i] = jen.Id(g)
 	}
 	f.Var().Id("_ID_families").Op("=").Index().Id("ID").Values(fam...)
+	f.Var().Id("_ID_names").Op("=").Index().String().Values(lits(names)...)
+	comment(f, "Names returns every action name once, sorted (a new slice each call), e.g. to suggest one for a typo.")
+	f.Func().Id("Names").Params().Index().String().Block(
+		jen.Return(jen.Append(jen.Index().String().Values(), jen.Id("_ID_names").Op("..."))),
+	)
 }
 
 // func rows(name string) []ID: the rows named name, or the family whose name prefixes it.

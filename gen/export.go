@@ -10,10 +10,11 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// TSVColumns returns the columns of the TSV export, in the seed table's order.
+// TSVColumns returns the columns of the TSV export: the seed table's, in its order, then
+// origin ("seed" or "local": a local extension is a row the seed does not have).
 func TSVColumns() []string {
 	return []string{"action", "variant", "regular_dn", "media_channel", "mediation_dn",
-		"staging_area", "tenant", "ixn_related", "durable", "momentary", "retrospective"}
+		"staging_area", "tenant", "ixn_related", "durable", "momentary", "retrospective", "origin"}
 }
 
 // seedSourceColumns returns the source classes that have a column in the seed, in its order.
@@ -22,7 +23,7 @@ func seedSourceColumns() []string {
 }
 
 // ExportTSV writes the action table in the seed's column order, with a header line and
-// 0/1 cells, one row per action in spec order.
+// 0/1 cells, one row per action in spec order; the last column is the row's origin.
 func ExportTSV(w io.Writer, m *Model) error {
 	bw := bufio.NewWriter(w)
 	bw.WriteString(strings.Join(TSVColumns(), "\t") + "\n")
@@ -31,7 +32,7 @@ func ExportTSV(w io.Writer, m *Model) error {
 		for _, c := range seedSourceColumns() {
 			cells = append(cells, bit(hasClass(a, c)))
 		}
-		cells = append(cells, bit(a.Interaction), bit(a.Kind == "durable"), bit(a.Kind == "momentary"), bit(a.Kind == "retrospective"))
+		cells = append(cells, bit(a.Interaction), bit(a.Kind == "durable"), bit(a.Kind == "momentary"), bit(a.Kind == "retrospective"), a.Origin)
 		bw.WriteString(strings.Join(cells, "\t") + "\n")
 	}
 	if err := bw.Flush(); err != nil {
@@ -72,6 +73,7 @@ type exportAction struct {
 	Summary     string   `json:"summary" yaml:"summary"`
 	Note        string   `json:"note,omitempty" yaml:"note,omitempty"`
 	Anchor      string   `json:"anchor" yaml:"anchor"`
+	Origin      string   `json:"origin" yaml:"origin"`
 }
 
 // ExportActions returns the action table in the shape of the JSON and YAML exports (and
@@ -81,7 +83,7 @@ func ExportActions(m *Model) []exportAction {
 	for i, a := range m.Actions {
 		e := exportAction{Name: a.Name, Variant: a.Variant, Key: a.Key(), SeedName: a.SeedName, Family: a.Family,
 			Sources: classNamesOf(a), Kind: a.Kind, Interaction: a.Interaction, Roles: a.Roles,
-			Summary: a.Summary, Note: a.Note, Anchor: a.Anchor()}
+			Summary: a.Summary, Note: a.Note, Anchor: a.Anchor(), Origin: a.Origin}
 		for _, d := range a.DNTypes {
 			e.DNTypes = append(e.DNTypes, d.Name)
 		}

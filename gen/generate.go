@@ -13,8 +13,9 @@ type Output struct {
 }
 
 // Generate renders every output of the model, in a fixed order: the Go packages under
-// generated/, the Markdown reference under docs/ and the config file's JSON Schema (in
-// docs/ for editors, and next to generated/configschema, which embeds it for the loader).
+// generated/, the Markdown reference under docs/, the config file's JSON Schema (in
+// docs/ for editors, and next to generated/configschema, which embeds it for the loader),
+// then the event format's reference and JSON Schema (docs/events.md, docs/event.schema.json).
 // The result is deterministic.
 func Generate(m *Model) ([]Output, error) {
 	var out []Output
@@ -54,5 +55,14 @@ func Generate(m *Model) ([]Output, error) {
 	for _, p := range []string{"docs/config.schema.json", "generated/configschema/" + configSchemaFile} {
 		out = append(out, Output{p, schema})
 	}
-	return out, nil
+	events, err := eventOutputs(m)
+	if err != nil {
+		return nil, err
+	}
+	srcs, err := sourceOutputs(m)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, events...)
+	return append(out, srcs...), nil
 }

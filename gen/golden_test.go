@@ -184,6 +184,14 @@ func TestGoldenAddAction(t *testing.T) {
 		}
 	}
 
+	// The event schema accepts the name; the event reference only counts it.
+	assert.Contains(t, string(after["docs/event.schema.json"]), "\"CallWait\"")
+	for _, l := range removedLines(before["docs/events.md"], after["docs/events.md"]) {
+		if !strings.HasPrefix(l, "| `mediation_dn` |") && !strings.HasPrefix(l, "| durable |") {
+			t.Errorf("events.md: unrelated line changed: %q", l)
+		}
+	}
+
 	// The output order is unchanged.
 	paths := make([]string, len(outs))
 	for i, o := range outs {
@@ -191,7 +199,7 @@ func TestGoldenAddAction(t *testing.T) {
 	}
 	assert.Equal(t, []string{"generated/object/object.go", "generated/action/action.go", "generated/status/status.go",
 		"generated/category/category.go", "generated/configschema/configschema.go", "docs/actions.md", "docs/categories.md",
-		"docs/config.schema.json", "generated/configschema/config.schema.json"}, paths)
+		"docs/config.schema.json", "generated/configschema/config.schema.json", "docs/events.md", "docs/event.schema.json"}, paths)
 }
 
 // lineStarting returns the first line of text that starts with prefix.
@@ -227,4 +235,41 @@ func diff(name string, want, got []byte) string {
 		return err.Error()
 	}
 	return text
+}
+
+// TestGoldenLocalActions adds two local actions to the mini spec: the reference counts and
+// marks them, the generated table says they are local and have no seed spelling, and the
+// TSV export gives their origin.
+func TestGoldenLocalActions(t *testing.T) {
+	t.Parallel()
+	files := miniFiles(t)
+	files.Actions.Data = append(append([]byte{}, files.Actions.Data...), `  - name: CallBargedIn
+    sources: [regular_dn]
+    kind: momentary
+    interaction: true
+    origin: local
+    summary: A supervisor joined the call on this DN without being invited.
+  - name: CallWhispered
+    sources: [regular_dn]
+    kind: momentary
+    interaction: true
+    origin: local
+    summary: A supervisor spoke to the agent only, during the call on this DN.
+`...)
+	out, _ := generate(t, files)
+	doc := string(out["docs/actions.md"])
+	assert.Contains(t, doc, "\n2 rows are local extensions (`origin: local`, marked *local* below)")
+	assert.Contains(t, doc, "| [CallWhispered](#action-callwhispered) *local* | momentary | yes |")
+	assert.Contains(t, doc, "- Origin: local extension (`origin: local`): not a row of the Stat Server's action table\n")
+	code := string(out["generated/action/action.go"])
+	assert.True(t, strings.HasSuffix(lineStarting(code, "var _ID_isLocal = "), ", false, true, true}"), "the two new rows are local")
+	assert.True(t, strings.HasSuffix(lineStarting(code, "var _ID_seedName = "), `"InteractionCreated", "", ""}`), "no seed spelling")
+	assert.Contains(t, code, "// Kind momentary, interaction-related; sources: regular_dn. A local extension: the Stat\n")
+
+	m, err := gen.Load(files)
+	require.NoError(t, err)
+	var tsv strings.Builder
+	require.NoError(t, gen.ExportTSV(&tsv, m))
+	assert.Contains(t, tsv.String(), "\nCallBargedIn\t\t1\t0\t0\t0\t0\t1\t0\t1\t0\tlocal\n")
+	assert.Contains(t, tsv.String(), "\nLoggedIn\t\t1\t0\t0\t0\t0\t0\t1\t0\t0\tseed\n")
 }

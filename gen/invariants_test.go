@@ -4,11 +4,13 @@ import (
 	"encoding"
 	"errors"
 	"fmt"
+	"sort"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/statkit/statkit/gen"
 	"github.com/statkit/statkit/generated/action"
 	"github.com/statkit/statkit/generated/category"
 	"github.com/statkit/statkit/generated/object"
@@ -19,24 +21,38 @@ import (
 
 func TestModelInvariants(t *testing.T) {
 	t.Parallel()
-	m := embeddedModel(t)
-	require.Len(t, m.Actions, 177)
+	checkModel(t, embeddedModel(t))
+}
+
+// checkModel checks the invariants of a model of the real spec: the seed's shape on the
+// rows of seed origin, and what every action, status table and category must satisfy
+// (local actions included). The README's example runs it too.
+func checkModel(t *testing.T, m *gen.Model) {
+	t.Helper()
+	seeded := seedActions(m)
+	require.Len(t, seeded, seedShape.rows, "rows of seed origin: the Stat Server table's rows; "+
+		"an action the table does not have needs origin: local")
+	seedNames := map[string]bool{}
+	for _, a := range seeded {
+		seedNames[a.Name] = true
+	}
+	// The seed's names less the renames that join an existing name.
+	assert.Len(t, seedNames, seedShape.names-seedShape.renamedNames, "distinct names of seed origin")
 	keys := map[string]bool{}
-	names := map[string]bool{}
 	for _, a := range m.Actions {
 		assert.NotEmpty(t, a.Sources, "%s: every action has a source", a.Key())
 		assert.False(t, keys[a.Key()], "%s: (name, variant) is unique", a.Key())
 		keys[a.Key()] = true
-		names[a.Name] = true
+		assert.Contains(t, []string{gen.OriginSeed, gen.OriginLocal}, a.Origin, "%s: origin", a.Key())
+		if a.Local() {
+			assert.Empty(t, a.SeedName, "%s: a local action has no seed spelling", a.Key())
+		}
 		assert.NotEmpty(t, a.Summary, "%s: summary", a.Key())
 		assert.NotEmpty(t, a.Reaches(m), "%s: the action reaches some object type", a.Key())
 		if a.Family {
 			assert.NotEmpty(t, a.Note, "%s: a family documents its members", a.Key())
 		}
 	}
-	// The seed's 145 names less the two renames that join an existing name
-	// (InteractionAccepted1, StuckCallCleanedWhileRingg).
-	assert.Len(t, names, 143, "distinct names")
 	for _, tb := range m.Tables {
 		for _, s := range tb.Statuses {
 			assert.Equal(t, "durable", s.Kind, "table %s: status %s is durable", tb.Name, s.Key())
@@ -63,6 +79,7 @@ func TestGeneratedMatchesModel(t *testing.T) {
 		assert.Equal(t, a.Kind, id.Kind().String(), a.Key())
 		assert.Equal(t, a.Interaction, id.IsInteraction(), a.Key())
 		assert.Equal(t, a.Family, id.IsFamily(), a.Key())
+		assert.Equal(t, a.Local(), id.IsLocal(), a.Key())
 		assert.Equal(t, a.Summary, id.Summary(), a.Key())
 		var srcs []string
 		for _, c := range id.Sources().Slice() {
@@ -97,6 +114,9 @@ func TestActionTable(t *testing.T) {
 		assert.False(t, seen[key], "%s: (name, variant) is unique", id)
 		seen[key] = true
 		for _, c := range id.Sources().Slice() {
+			if id.IsLocal() {
+				break // the per-class counts are the seed's
+			}
 			if perClass[c] == nil {
 				perClass[c] = map[string]bool{}
 			}
@@ -112,13 +132,12 @@ func TestActionTable(t *testing.T) {
 	assert.False(t, action.None.Valid())
 	assert.False(t, action.ID(action.Count+1).Valid())
 	assert.Equal(t, "", action.ID(action.Count+1).Name(), "out-of-range IDs read as zero")
-	// DOMAIN.md §8: rows per class.
+	// Rows of seed origin per class are the seed table's.
 	counts := map[string]int{}
 	for c, rows := range perClass {
 		counts[c.String()] = len(rows)
 	}
-	assert.Equal(t, map[string]int{"regular_dn": 71, "media_channel": 38, "mediation_dn": 33, "staging_area": 13,
-		"tenant": 14, "agent_workbin": 8}, counts)
+	assert.Equal(t, seedShape.perClass, counts, "rows of seed origin per source class")
 }
 
 // TestLookupEveryNameOnEveryClass checks that every action name resolves on every class it
@@ -475,4 +494,21 @@ func TestLookupIgnoresAVariantThatNamesTheClass(t *testing.T) {
 	assert.ErrorIs(t, err, action.ErrUnknownVariant)
 	_, err = action.Lookup("CallAnswered", object.ClassMediationDN, "Regular DNs", object.DNNone)
 	assert.ErrorIs(t, err, action.ErrUnknownVariant)
+}
+
+func TestActionNames(t *testing.T) {
+	t.Parallel()
+	want := map[string]bool{}
+	for _, id := range action.AllIDs() {
+		want[id.Name()] = true
+	}
+	names := action.Names()
+	assert.Len(t, names, len(want), "every name once")
+	assert.True(t, sort.StringsAreSorted(names), "sorted")
+	for _, n := range names {
+		assert.True(t, want[n], "%s is the name of a row", n)
+		assert.NotEmpty(t, action.ByName(n), n)
+	}
+	names[0] = "changed"
+	assert.NotEqual(t, "changed", action.Names()[0], "a new slice each call")
 }

@@ -26,9 +26,11 @@ type File struct {
 	Data []byte
 }
 
-// Files are the four spec files.
+// Files are the four spec files and the source mappings (spec/sources/*.yaml, in name
+// order; none is fine).
 type Files struct {
 	Objects, Actions, Statuses, Categories File
+	Sources                                []File
 }
 
 // EmbeddedFiles returns the spec files embedded in package spec, named spec/FILE.yaml.
@@ -54,6 +56,11 @@ func FilesFromFS(fsys fs.FS, dir, prefix string) (Files, error) {
 		}
 		*f.dst = File{Name: path.Join(prefix, f.name), Data: data}
 	}
+	sources, err := sourceFilesFromFS(fsys, dir, prefix)
+	if err != nil {
+		return Files{}, err
+	}
+	fs4.Sources = sources
 	return fs4, nil
 }
 
@@ -82,6 +89,8 @@ func Load(files Files) (*Model, error) {
 		errs = append(errs, ferrs...)
 		docs[f.schema] = p
 	}
+	sources, serrs := parseSources(files.Sources)
+	errs = append(errs, serrs...)
 	if len(errs) > 0 {
 		return nil, errs.Sort()
 	}
@@ -90,6 +99,7 @@ func Load(files Files) (*Model, error) {
 	b.actions(docs[spec.SchemaFor(spec.ActionsFile)])
 	b.statuses(docs[spec.SchemaFor(spec.StatusesFile)])
 	b.categories(docs[spec.SchemaFor(spec.CategoriesFile)])
+	b.sources(sources)
 	if err := b.errs.Err(); err != nil {
 		return nil, err
 	}

@@ -15,7 +15,8 @@ type Model struct {
 	Tables     []*StatusTable
 	Categories []*Category
 	Subjects   []*Subject
-	Sections   []*DocSection // of docs/categories.md
+	Sources    []*SourceFormat // spec/sources/*.yaml, in format name order
+	Sections   []*DocSection   // of docs/categories.md
 }
 
 // DocSection is a section of docs/categories.md after the definitions: a title and its
@@ -70,7 +71,18 @@ type Action struct {
 	Roles       []string
 	Summary     string
 	Note        string
+	Origin      string // seed (a row of the Stat Server table) | local (an extension of this installation)
 }
+
+// Origins of an action row.
+const (
+	OriginSeed  = "seed"
+	OriginLocal = "local"
+)
+
+// Local reports whether the action is a local extension: a row the Stat Server's action
+// table (the seed) does not have, marked origin: local in the spec.
+func (a *Action) Local() bool { return a.Origin == OriginLocal }
 
 // Key is the action's display key: "Name" or "Name (Variant)".
 func (a *Action) Key() string {
@@ -121,6 +133,9 @@ type Category struct {
 	Status     string // implemented | planned | unsupported
 	Definition string
 	Example    string
+	// Details is Markdown the reference shows after the example: a method and its
+	// measured quality, choices the definition leaves to it ("" for most categories).
+	Details string
 }
 
 // Anchor is the stable Markdown anchor of the category in docs/categories.md.

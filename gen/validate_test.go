@@ -254,6 +254,17 @@ subjects:
 			want: []string{`spec/actions.yaml:4:29: action "CallWait": unknown DN type "Trunk"`},
 		},
 		{
+			name: "misspelt DN type",
+			spec: spec{actions: actionsYAML(`  - name: CallWait
+    sources: [mediation_dn]
+    dnTypes: [VirtualQueu]
+    kind: durable
+    interaction: true
+    summary: Lasts while a call waits at this queue.
+`)},
+			want: []string{`spec/actions.yaml:4:15: action "CallWait": unknown DN type "VirtualQueu" (did you mean "VirtualQueue"?)`},
+		},
+		{
 			name: "DN type of a class the action lacks",
 			spec: spec{actions: actionsYAML(`  - name: CallRinging
     sources: [regular_dn]
@@ -286,6 +297,29 @@ subjects:
     summary: Lasts while a call rings at this DN.
 `)},
 			want: []string{`spec/actions.yaml:3:15: action "CallRinging": seedName repeats the name; drop it`},
+		},
+		{
+			name: "seedName on a local action",
+			spec: spec{actions: actionsYAML(`  - name: CallBargedIn
+    seedName: CallBargedIn1
+    origin: local
+    sources: [regular_dn]
+    kind: momentary
+    interaction: true
+    summary: A supervisor joined the call on this DN.
+`)},
+			want: []string{`spec/actions.yaml:3:15: action "CallBargedIn": a local action (origin: local) is not in the seed, so it has no seed spelling; drop seedName`},
+		},
+		{
+			name: "unknown origin",
+			spec: spec{actions: actionsYAML(`  - name: CallBargedIn
+    origin: mine
+    sources: [regular_dn]
+    kind: momentary
+    interaction: true
+    summary: A supervisor joined the call on this DN.
+`)},
+			want: []string{`spec/actions.yaml:3:13: action "CallBargedIn": origin: value must be one of "seed", "local"`},
 		},
 		{
 			name: "role on a non-durable action",
@@ -378,6 +412,19 @@ subjects:
     statuses: [CallAnswered]
 `},
 			want: []string{`spec/statuses.yaml:6:16: status table MediationDN: status CallAnswered is a retrospective action; a status must be durable`},
+		},
+		{
+			name: "status table names a misspelt action",
+			spec: spec{statuses: `tables:
+  - name: RegularDN
+    class: regular_dn
+    objects: [RegDN, Agent]
+    summary: Regular DN table of the mini spec.
+    statuses:
+      - LoggedIn
+      - CallInbond
+`},
+			want: []string{`spec/statuses.yaml:8:9: status table RegularDN: unknown action "CallInbond" on source class regular_dn (did you mean "CallInbound"?)`},
 		},
 		{
 			name: "status table unknown class",

@@ -222,7 +222,7 @@ const (
 	// in-progress durable actions are not counted until they end.
 	TotalNumber
 	// AverageTime (ordinal 2, historical, implemented): TotalTime / TotalNumber over the same
-	// MainMask and interval, 0 when no instance completed.
+	// MainMask and interval, undefined when no instance completed.
 	AverageTime
 	// MaxTime (ordinal 3, historical, implemented): Longest full duration among mask instances
 	// completing in I, 0 when none completed.
@@ -232,14 +232,14 @@ const (
 	MinTime
 	// ElapsedTimePercentage (ordinal 5, historical, implemented): 100 x TotalTime(Main) / the
 	// length of I elapsed so far, measured from the later of I's start and the engine's first
-	// event; 0 while that length is 0.
+	// event; undefined while that length is 0.
 	ElapsedTimePercentage
 	// RelativeTimePercentage (ordinal 6, historical, implemented): 100 x TotalTime(Main) /
-	// TotalTime(Rel) over I, each as TotalTime defines it; 0 when TotalTime(Rel) is 0.
+	// TotalTime(Rel) over I, each as TotalTime defines it; undefined when TotalTime(Rel) is 0.
 	RelativeTimePercentage
 	// RelativeNumberPercentage (ordinal 7, historical, implemented): 100 x TotalNumber(Main) /
-	// TotalNumber(Rel) over I, 0 when TotalNumber(Rel) is 0; a time range may be attached (Stat
-	// Server compatibility) but does not change the value.
+	// TotalNumber(Rel) over I, undefined when TotalNumber(Rel) is 0; a time range may be attached
+	// (Stat Server compatibility) but does not change the value.
 	RelativeNumberPercentage
 	// TotalNumberInTimeRange (ordinal 8, historical, implemented): Number of Main actions
 	// completing in I whose full duration d lies in [lo, hi], both bounds included; momentary
@@ -247,7 +247,7 @@ const (
 	TotalNumberInTimeRange
 	// TotalNumberInTimeRangePercentage (ordinal 9, historical, implemented): 100 x
 	// TotalNumberInTimeRange(Main) / TotalNumber(Rel), or / TotalNumber(Main) when the stat type
-	// has no RelMask; 0 when the denominator is 0.
+	// has no RelMask; undefined when the denominator is 0.
 	TotalNumberInTimeRangePercentage
 	// CurrentState (ordinal 10, current, implemented): The object's current status as a structure
 	// with status, since, reason (data key ReasonCode) and children down the propagation tree
@@ -268,13 +268,13 @@ const (
 	// instances (or member statuses) in progress now, 0 when none is.
 	CurrentMinTime
 	// CurrentAverageTime (ordinal 15, current, implemented): CurrentTime / CurrentNumber over the
-	// same mask, 0 when nothing is in progress.
+	// same mask, undefined when nothing is in progress.
 	CurrentAverageTime
 	// CurrentRelativeTimePercentage (ordinal 16, current, implemented): 100 x CurrentTime(Main) /
-	// CurrentTime(Rel), both over what is in progress now; 0 when CurrentTime(Rel) is 0.
+	// CurrentTime(Rel), both over what is in progress now; undefined when CurrentTime(Rel) is 0.
 	CurrentRelativeTimePercentage
 	// CurrentRelativeNumberPercentage (ordinal 17, current, implemented): 100 x
-	// CurrentNumber(Main) / CurrentNumber(Rel), both over what is in progress now; 0 when
+	// CurrentNumber(Main) / CurrentNumber(Rel), both over what is in progress now; undefined when
 	// CurrentNumber(Rel) is 0.
 	CurrentRelativeNumberPercentage
 	// CurrentNumberInTimeRange (ordinal 18, current, implemented): Number of durable Main
@@ -283,26 +283,37 @@ const (
 	CurrentNumberInTimeRange
 	// CurrentNumberInTimeRangePercentage (ordinal 19, current, implemented): 100 x
 	// CurrentNumberInTimeRange(Main) / CurrentNumber(Rel), or / CurrentNumber(Main) when the stat
-	// type has no RelMask; 0 when the denominator is 0.
+	// type has no RelMask; undefined when the denominator is 0.
 	CurrentNumberInTimeRangePercentage
 	// TotalNumberPerSecond (ordinal 20, historical, implemented): TotalNumber / the seconds of I
-	// elapsed so far, measured from the later of I's start and the engine's first event; 0 while
-	// none has elapsed.
+	// elapsed so far, measured from the later of I's start and the engine's first event;
+	// undefined while none has elapsed.
 	TotalNumberPerSecond
-	// EstimTimeToEndCurrentNumber (ordinal 21, current, unsupported): Per its name, an estimate
-	// of the time needed to clear the items now in progress (for example the calls now queued);
-	// the exact formula is not public.
+	// EstimTimeToEndCurrentNumber (ordinal 21, current, implemented): CurrentNumber x the elapsed
+	// length of I / TotalNumber over I, that is the time the Main instances (or member statuses)
+	// in progress now take to clear at the rate Main instances completed in I, the profile
+	// setting the window (a Sliding profile for the recent rate); 0 when nothing is in progress,
+	// undefined when nothing completed in I.
 	EstimTimeToEndCurrentNumber
 	// ServiceFactor1 (ordinal 22, historical, implemented): 100 x N(Main, d <= hi) / (N(Main) +
 	// N(Rel, d > hi)), counting actions completing in I with full duration d and the time range's
-	// upper bound hi; momentary actions have no duration, so they count in N(Main) only; 0 when
-	// the denominator is 0.
+	// upper bound hi; momentary actions have no duration, so they count in N(Main) only;
+	// undefined when the denominator is 0.
 	ServiceFactor1
-	// LoadBalance1 (ordinal 23, other, unsupported): Per its name, a variant of LoadBalance, a
-	// load indicator for balancing work across targets; the exact formula is not public.
+	// LoadBalance1 (ordinal 23, current, implemented): CurrentNumber(Main) / the number of
+	// distinct agents logged in on the object (an agent itself, the agents of a group or tenant,
+	// those logged in on a place's DNs or on a DN), that is in-progress work per logged-in agent;
+	// undefined when no agent is logged in; Agent, GroupAgents, Place, GroupPlaces, RegDN and
+	// Tenant objects only.
 	LoadBalance1
-	// TotalNumberErrors (ordinal 24, historical, unsupported): Per its name, the number of error
-	// occurrences for the object in I; which events count as errors is not public.
+	// TotalNumberErrors (ordinal 24, historical, implemented): Number of events the engine
+	// refused in I whose action is in MainMask and that concern the object, that is whose source
+	// is the object or propagates to it as far as the topology knows (the source, its place, the
+	// agents logged in on it or named, their groups, the tenant), counted at the engine clock;
+	// the statistic's filter reads the refusal code as reason (end_without_start,
+	// duplicate_start, late_event, unknown_object, invalid_event), so one statistic per reason
+	// counts by reason; refusals before the engine's first event are not counted (DNAction
+	// subject only).
 	TotalNumberErrors
 	// TotalCustomValue (ordinal 25, historical, implemented): Sum of the Formula, a numeric
 	// expression of an instance's data (strings converted to numbers as DOMAIN.md section 2.2
@@ -310,7 +321,7 @@ const (
 	// its start (DNAction subject only).
 	TotalCustomValue
 	// AverageCustomValue (ordinal 26, historical, implemented): TotalCustomValue / the number of
-	// Main actions completing in I, 0 when none completed (DNAction subject only).
+	// Main actions completing in I, undefined when none completed (DNAction subject only).
 	AverageCustomValue
 	// MinCustomValue (ordinal 27, historical, implemented): Smallest Formula value among the Main
 	// actions completing in I, 0 when none completed (DNAction subject only).
@@ -322,7 +333,8 @@ const (
 	// start data of each durable Main instance in progress now (DNAction subject only).
 	CurrentCustomValue
 	// CurrentAverageCustomValue (ordinal 30, current, implemented): CurrentCustomValue / the
-	// number of durable Main instances in progress now, 0 when none is (DNAction subject only).
+	// number of durable Main instances in progress now, undefined when none is (DNAction subject
+	// only).
 	CurrentAverageCustomValue
 	// CurrentMinCustomValue (ordinal 31, current, implemented): Smallest Formula value among the
 	// durable Main instances in progress now, 0 when none is (DNAction subject only).
@@ -330,28 +342,40 @@ const (
 	// CurrentMaxCustomValue (ordinal 32, current, implemented): Largest Formula value among the
 	// durable Main instances in progress now, 0 when none is (DNAction subject only).
 	CurrentMaxCustomValue
-	// EstimWaitingTime (ordinal 33, current, unsupported): Per its name, the expected wait of an
-	// interaction entering the object now; the exact formula is not public.
+	// EstimWaitingTime (ordinal 33, current, implemented): Expected wait of an interaction
+	// entering the object now, a + b x n, with n the Main instances in progress (the calls
+	// waiting ahead) and a, b the least-squares line through the answered waits seen since the
+	// statistic opened against the number of calls that were waiting ahead of each when it
+	// arrived, a wait weighing 2^(-k/20) for the k answers after it and the slope at least 0; a
+	// wait is answered when a RelMask action of its interaction comes while it waits or when it
+	// ends (without a RelMask, every wait that ends); undefined until a wait was answered; the
+	// profile does not apply (DNAction subject only).
 	EstimWaitingTime
-	// LoadBalance (ordinal 34, other, unsupported): Per its name, a load indicator used to
-	// balance work across routing targets; the exact formula is not public.
+	// LoadBalance (ordinal 34, current, implemented): CurrentNumber(Main) / CurrentNumber(Rel),
+	// that is waiting or in-progress work per available resource, such as calls waiting per agent
+	// ready on a queue; undefined when CurrentNumber(Rel) is 0 (no resource available); a RelMask
+	// is required.
 	LoadBalance
 	// RelativeNumber (ordinal 35, historical, implemented): TotalNumber(Main) / TotalNumber(Rel)
-	// over I, without the factor 100; 0 when TotalNumber(Rel) is 0.
+	// over I, without the factor 100; undefined when TotalNumber(Rel) is 0.
 	RelativeNumber
-	// EstimTimeToComplete (ordinal 36, current, unsupported): Per its name, an estimate of the
-	// remaining time until the interactions in progress complete; the exact formula is not
-	// public.
+	// EstimTimeToComplete (ordinal 36, current, implemented): Expected time until the Main
+	// instances (or member statuses) in progress now have all completed, the longest of their
+	// expected remaining times E[d - e | d > e], the mean full duration d of the Main instances
+	// completed in I that lasted longer than the instance's elapsed time e, minus e; 0 when
+	// nothing is in progress, undefined when nothing completed in I or when an instance in
+	// progress has lasted as long as every completed one; at most the 10,000 latest completions
+	// are kept.
 	EstimTimeToComplete
 	// AverageOfCurrentNumber (ordinal 37, historical, implemented): Time-weighted mean of
 	// CurrentNumber over the part of I elapsed so far, that is the integral of CurrentNumber over
 	// I divided by the length of I, measured from the later of I's start and the engine's first
-	// event.
+	// event; undefined while that length is 0.
 	AverageOfCurrentNumber
 	// AverageOfCurrentTime (ordinal 38, historical, implemented): Time-weighted mean of
 	// CurrentTime over the part of I elapsed so far, that is the integral of CurrentTime over I
 	// divided by the length of I, measured from the later of I's start and the engine's first
-	// event.
+	// event; undefined while that length is 0.
 	AverageOfCurrentTime
 	// TotalAdjustedTime (ordinal 39, historical, implemented): TotalTime plus the elapsed overlap
 	// with I of durable mask instances still in progress.
@@ -364,17 +388,24 @@ const (
 	// (for groups and tenants, on their members' nodes), each with its ReasonCode data, DN and
 	// start; the reasons may change while the status stays the same.
 	CurrentStateReasons
-	// JavaCategory (ordinal 42, other, unsupported): Value computed by a Stat Server Java
-	// Extension named by JavaSubCategory; the extensions are proprietary and statkit has no such
-	// mechanism.
+	// JavaCategory (ordinal 42, other, unsupported): Replaced in statkit. The Stat Server
+	// computed it with a Java Extension named by JavaSubCategory; statkit has no extension
+	// mechanism and computes such values with Formula (an expression over other statistics) and
+	// the CustomValue categories (an expression over the actions' data), so a stat type of this
+	// category is refused with that hint.
 	JavaCategory
-	// AverageNumberPerRelativeHour (ordinal 43, historical, unsupported): Per its name, the
-	// average number of Main mask occurrences per hour of Rel mask time; the exact formula is not
-	// public.
+	// AverageNumberPerRelativeHour (ordinal 43, historical, implemented): TotalNumber(Main) per
+	// hour of TotalTime(Rel) over I, each as TotalTime defines it (so for status subjects the Rel
+	// statuses in progress add their elapsed time), that is occurrences per hour of the Rel
+	// activity; without a RelMask, TotalNumber per hour of I elapsed, measured as
+	// TotalNumberPerSecond's; undefined when that time is 0.
 	AverageNumberPerRelativeHour
-	// CurrentTargetState (ordinal 44, other, unsupported): Per its name and events (Snapshot,
-	// TargetAdded, TargetUpdated, TargetRemoved), a stream of routing-target availability per
-	// agent or place; the structure is not public.
+	// CurrentTargetState (ordinal 44, current, implemented): CurrentState's tree where every node
+	// also says whether its object can take an interaction now (available) and why; a DN, place
+	// or agent is available when its status is a ready-role action (why ready; otherwise logged
+	// out, logged in, not ready (nothing else in progress), not ready with the reason code,
+	// after-call work, busy or no status), a group or tenant when one of its members is (why N of
+	// M available).
 	CurrentTargetState
 	// TotalTimeInTimeRange (ordinal 45, historical, implemented): Sum of the full durations d of
 	// the Main actions completing in I with d in [lo, hi], both bounds included.
@@ -392,12 +423,19 @@ const (
 	// from no mask instance in progress to at least one (one mask action replacing another does
 	// not restart it); 0 while none is in progress.
 	CurrentContinuousTime
-	// Formula (ordinal 50, other, unsupported): Per its name, a value computed by an expression
-	// over other statistics; the exact semantics are not public.
+	// Formula (ordinal 50, other, implemented): An expr-lang expression of the stat type's
+	// formula over other statistics, where a stat type name (100 * Abandoned / Entered) or
+	// stat("Name") reads that stat type on the formula statistic's object with the statistic's
+	// profile and filter, stat("Name", "Profile") with that profile, statistic("id") a configured
+	// statistic; the inputs are opened with the statistic and closed with it, and a formula over
+	// formulas may not read itself; the value is undefined when an input is, on a division by
+	// zero (the reason names the divisor) or when the result is not a finite number.
 	Formula
-	// TotalDistinctTime (ordinal 51, historical, unsupported): Per its name, the time in I during
-	// which at least one mask action was in progress, overlaps counted once; the exact formula is
-	// not public.
+	// TotalDistinctTime (ordinal 51, historical, implemented): Length within I of the union of
+	// the spans of the Main instances completing in I ([start, end) for durable ones, [t - d, t]
+	// for retrospective ones), overlaps counted once; for status subjects the members' mask
+	// statuses in progress add their span up to now, as TotalTime adds their time; under a
+	// Selection profile, the union of the full spans of the selected instances.
 	TotalDistinctTime
 )
 
@@ -449,7 +487,7 @@ func (v *Category) UnmarshalText(b []byte) error {
 	return nil
 }
 
-var _Category_kind = [...]Kind{KindNone, KindHistorical, KindHistorical, KindHistorical, KindHistorical, KindHistorical, KindHistorical, KindHistorical, KindHistorical, KindHistorical, KindHistorical, KindCurrent, KindCurrent, KindCurrent, KindCurrent, KindCurrent, KindCurrent, KindCurrent, KindCurrent, KindCurrent, KindCurrent, KindHistorical, KindCurrent, KindHistorical, KindOther, KindHistorical, KindHistorical, KindHistorical, KindHistorical, KindHistorical, KindCurrent, KindCurrent, KindCurrent, KindCurrent, KindCurrent, KindOther, KindHistorical, KindCurrent, KindHistorical, KindHistorical, KindHistorical, KindHistorical, KindCurrent, KindOther, KindHistorical, KindOther, KindHistorical, KindHistorical, KindHistorical, KindCurrent, KindCurrent, KindOther, KindHistorical}
+var _Category_kind = [...]Kind{KindNone, KindHistorical, KindHistorical, KindHistorical, KindHistorical, KindHistorical, KindHistorical, KindHistorical, KindHistorical, KindHistorical, KindHistorical, KindCurrent, KindCurrent, KindCurrent, KindCurrent, KindCurrent, KindCurrent, KindCurrent, KindCurrent, KindCurrent, KindCurrent, KindHistorical, KindCurrent, KindHistorical, KindCurrent, KindHistorical, KindHistorical, KindHistorical, KindHistorical, KindHistorical, KindCurrent, KindCurrent, KindCurrent, KindCurrent, KindCurrent, KindCurrent, KindHistorical, KindCurrent, KindHistorical, KindHistorical, KindHistorical, KindHistorical, KindCurrent, KindOther, KindHistorical, KindCurrent, KindHistorical, KindHistorical, KindHistorical, KindCurrent, KindCurrent, KindOther, KindHistorical}
 
 // Kind says whether the category is historical or current.
 func (v Category) Kind() Kind {
@@ -469,7 +507,7 @@ func (v Category) Unit() Unit {
 	return UnitNone
 }
 
-var _Category_usesRelMask = [...]bool{false, false, false, false, false, false, false, true, true, false, true, false, false, false, false, false, false, true, true, false, true, false, false, true, false, false, false, false, false, false, false, false, false, false, false, false, true, false, false, false, false, false, false, false, true, false, false, false, false, false, false, false, false}
+var _Category_usesRelMask = [...]bool{false, false, false, false, false, false, false, true, true, false, true, false, false, false, false, false, false, true, true, false, true, false, false, true, false, false, false, false, false, false, false, false, false, false, true, true, true, false, false, false, false, false, false, false, true, false, false, false, false, false, false, false, false}
 
 // UsesRelMask reports whether the category reads the stat type's RelMask.
 func (v Category) UsesRelMask() bool {
@@ -489,7 +527,7 @@ func (v Category) UsesTimeRange() bool {
 	return false
 }
 
-var _Category_usesFormula = [...]bool{false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, true, true, true, true, true, true, true, true, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false}
+var _Category_usesFormula = [...]bool{false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, true, true, true, true, true, true, true, true, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, true, false}
 
 // UsesFormula reports whether the category needs a numeric expression (custom values).
 func (v Category) UsesFormula() bool {
@@ -499,7 +537,7 @@ func (v Category) UsesFormula() bool {
 	return false
 }
 
-var _Category_support = [...]Support{SupportNone, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportUnsupported, SupportImplemented, SupportUnsupported, SupportUnsupported, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportUnsupported, SupportUnsupported, SupportImplemented, SupportUnsupported, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportUnsupported, SupportUnsupported, SupportUnsupported, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportUnsupported, SupportUnsupported}
+var _Category_support = [...]Support{SupportNone, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportUnsupported, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented, SupportImplemented}
 
 // Support says whether statkit computes the category.
 func (v Category) Support() Support {
@@ -509,7 +547,7 @@ func (v Category) Support() Support {
 	return SupportNone
 }
 
-var _Category_definition = [...]string{"", "Sum of the overlaps with I of the Main instances completing in I, [start, end) for durable ones and [t - d, t] for retrospective ones; in-progress durable actions add nothing, but for status subjects an in-progress status adds its elapsed overlap (except under a Selection profile, which counts completed instances only, by their full durations).", "Number of mask actions completing in I; in-progress durable actions are not counted until they end.", "TotalTime / TotalNumber over the same MainMask and interval, 0 when no instance completed.", "Longest full duration among mask instances completing in I, 0 when none completed.", "Shortest full duration among mask instances completing in I, 0 when none completed.", "100 x TotalTime(Main) / the length of I elapsed so far, measured from the later of I's start and the engine's first event; 0 while that length is 0.", "100 x TotalTime(Main) / TotalTime(Rel) over I, each as TotalTime defines it; 0 when TotalTime(Rel) is 0.", "100 x TotalNumber(Main) / TotalNumber(Rel) over I, 0 when TotalNumber(Rel) is 0; a time range may be attached (Stat Server compatibility) but does not change the value.", "Number of Main actions completing in I whose full duration d lies in [lo, hi], both bounds included; momentary actions have no duration and are never in a range.", "100 x TotalNumberInTimeRange(Main) / TotalNumber(Rel), or / TotalNumber(Main) when the stat type has no RelMask; 0 when the denominator is 0.", "The object's current status as a structure with status, since, reason (data key ReasonCode) and children down the propagation tree (agent, place, DNs; a group's or tenant's members).", "Sum of the elapsed times of durable mask instances in progress now (instantaneous actions ignored); for status subjects, of members whose status is in the mask.", "Number of durable mask instances in progress now (instantaneous actions ignored); for status subjects, number of members whose status is in the mask.", "Longest elapsed time among durable mask instances (or member statuses) in progress now, 0 when none is.", "Shortest elapsed time among durable mask instances (or member statuses) in progress now, 0 when none is.", "CurrentTime / CurrentNumber over the same mask, 0 when nothing is in progress.", "100 x CurrentTime(Main) / CurrentTime(Rel), both over what is in progress now; 0 when CurrentTime(Rel) is 0.", "100 x CurrentNumber(Main) / CurrentNumber(Rel), both over what is in progress now; 0 when CurrentNumber(Rel) is 0.", "Number of durable Main instances (or member statuses) in progress now whose elapsed time, since the later of their start and the statistic's open, lies in [lo, hi], both bounds included.", "100 x CurrentNumberInTimeRange(Main) / CurrentNumber(Rel), or / CurrentNumber(Main) when the stat type has no RelMask; 0 when the denominator is 0.", "TotalNumber / the seconds of I elapsed so far, measured from the later of I's start and the engine's first event; 0 while none has elapsed.", "Per its name, an estimate of the time needed to clear the items now in progress (for example the calls now queued); the exact formula is not public.", "100 x N(Main, d <= hi) / (N(Main) + N(Rel, d > hi)), counting actions completing in I with full duration d and the time range's upper bound hi; momentary actions have no duration, so they count in N(Main) only; 0 when the denominator is 0.", "Per its name, a variant of LoadBalance, a load indicator for balancing work across targets; the exact formula is not public.", "Per its name, the number of error occurrences for the object in I; which events count as errors is not public.", "Sum of the Formula, a numeric expression of an instance's data (strings converted to numbers as DOMAIN.md section 2.2 says) and attributes, evaluated once for each Main action completing in I on the data of its start (DNAction subject only).", "TotalCustomValue / the number of Main actions completing in I, 0 when none completed (DNAction subject only).", "Smallest Formula value among the Main actions completing in I, 0 when none completed (DNAction subject only).", "Largest Formula value among the Main actions completing in I, 0 when none completed (DNAction subject only).", "Sum of the Formula evaluated on the start data of each durable Main instance in progress now (DNAction subject only).", "CurrentCustomValue / the number of durable Main instances in progress now, 0 when none is (DNAction subject only).", "Smallest Formula value among the durable Main instances in progress now, 0 when none is (DNAction subject only).", "Largest Formula value among the durable Main instances in progress now, 0 when none is (DNAction subject only).", "Per its name, the expected wait of an interaction entering the object now; the exact formula is not public.", "Per its name, a load indicator used to balance work across routing targets; the exact formula is not public.", "TotalNumber(Main) / TotalNumber(Rel) over I, without the factor 100; 0 when TotalNumber(Rel) is 0.", "Per its name, an estimate of the remaining time until the interactions in progress complete; the exact formula is not public.", "Time-weighted mean of CurrentNumber over the part of I elapsed so far, that is the integral of CurrentNumber over I divided by the length of I, measured from the later of I's start and the engine's first event.", "Time-weighted mean of CurrentTime over the part of I elapsed so far, that is the integral of CurrentTime over I divided by the length of I, measured from the later of I's start and the engine's first event.", "TotalTime plus the elapsed overlap with I of durable mask instances still in progress.", "TotalNumber plus the durable mask instances still in progress, each counting 1.", "CurrentState plus, on each node, the WaitForNextCall, NotReadyForNextCall and AfterCallWork instances in progress on its DNs (for groups and tenants, on their members' nodes), each with its ReasonCode data, DN and start; the reasons may change while the status stays the same.", "Value computed by a Stat Server Java Extension named by JavaSubCategory; the extensions are proprietary and statkit has no such mechanism.", "Per its name, the average number of Main mask occurrences per hour of Rel mask time; the exact formula is not public.", "Per its name and events (Snapshot, TargetAdded, TargetUpdated, TargetRemoved), a stream of routing-target availability per agent or place; the structure is not public.", "Sum of the full durations d of the Main actions completing in I with d in [lo, hi], both bounds included.", "Smallest value CurrentNumber took over I, including its value when I began or the statistic opened.", "Largest value CurrentNumber took over I, including its value when I began or the statistic opened.", "Number of distinct interactions among the durable mask instances in progress now.", "Time since the object last went from no mask instance in progress to at least one (one mask action replacing another does not restart it); 0 while none is in progress.", "Per its name, a value computed by an expression over other statistics; the exact semantics are not public.", "Per its name, the time in I during which at least one mask action was in progress, overlaps counted once; the exact formula is not public."}
+var _Category_definition = [...]string{"", "Sum of the overlaps with I of the Main instances completing in I, [start, end) for durable ones and [t - d, t] for retrospective ones; in-progress durable actions add nothing, but for status subjects an in-progress status adds its elapsed overlap (except under a Selection profile, which counts completed instances only, by their full durations).", "Number of mask actions completing in I; in-progress durable actions are not counted until they end.", "TotalTime / TotalNumber over the same MainMask and interval, undefined when no instance completed.", "Longest full duration among mask instances completing in I, 0 when none completed.", "Shortest full duration among mask instances completing in I, 0 when none completed.", "100 x TotalTime(Main) / the length of I elapsed so far, measured from the later of I's start and the engine's first event; undefined while that length is 0.", "100 x TotalTime(Main) / TotalTime(Rel) over I, each as TotalTime defines it; undefined when TotalTime(Rel) is 0.", "100 x TotalNumber(Main) / TotalNumber(Rel) over I, undefined when TotalNumber(Rel) is 0; a time range may be attached (Stat Server compatibility) but does not change the value.", "Number of Main actions completing in I whose full duration d lies in [lo, hi], both bounds included; momentary actions have no duration and are never in a range.", "100 x TotalNumberInTimeRange(Main) / TotalNumber(Rel), or / TotalNumber(Main) when the stat type has no RelMask; undefined when the denominator is 0.", "The object's current status as a structure with status, since, reason (data key ReasonCode) and children down the propagation tree (agent, place, DNs; a group's or tenant's members).", "Sum of the elapsed times of durable mask instances in progress now (instantaneous actions ignored); for status subjects, of members whose status is in the mask.", "Number of durable mask instances in progress now (instantaneous actions ignored); for status subjects, number of members whose status is in the mask.", "Longest elapsed time among durable mask instances (or member statuses) in progress now, 0 when none is.", "Shortest elapsed time among durable mask instances (or member statuses) in progress now, 0 when none is.", "CurrentTime / CurrentNumber over the same mask, undefined when nothing is in progress.", "100 x CurrentTime(Main) / CurrentTime(Rel), both over what is in progress now; undefined when CurrentTime(Rel) is 0.", "100 x CurrentNumber(Main) / CurrentNumber(Rel), both over what is in progress now; undefined when CurrentNumber(Rel) is 0.", "Number of durable Main instances (or member statuses) in progress now whose elapsed time, since the later of their start and the statistic's open, lies in [lo, hi], both bounds included.", "100 x CurrentNumberInTimeRange(Main) / CurrentNumber(Rel), or / CurrentNumber(Main) when the stat type has no RelMask; undefined when the denominator is 0.", "TotalNumber / the seconds of I elapsed so far, measured from the later of I's start and the engine's first event; undefined while none has elapsed.", "CurrentNumber x the elapsed length of I / TotalNumber over I, that is the time the Main instances (or member statuses) in progress now take to clear at the rate Main instances completed in I, the profile setting the window (a Sliding profile for the recent rate); 0 when nothing is in progress, undefined when nothing completed in I.", "100 x N(Main, d <= hi) / (N(Main) + N(Rel, d > hi)), counting actions completing in I with full duration d and the time range's upper bound hi; momentary actions have no duration, so they count in N(Main) only; undefined when the denominator is 0.", "CurrentNumber(Main) / the number of distinct agents logged in on the object (an agent itself, the agents of a group or tenant, those logged in on a place's DNs or on a DN), that is in-progress work per logged-in agent; undefined when no agent is logged in; Agent, GroupAgents, Place, GroupPlaces, RegDN and Tenant objects only.", "Number of events the engine refused in I whose action is in MainMask and that concern the object, that is whose source is the object or propagates to it as far as the topology knows (the source, its place, the agents logged in on it or named, their groups, the tenant), counted at the engine clock; the statistic's filter reads the refusal code as reason (end_without_start, duplicate_start, late_event, unknown_object, invalid_event), so one statistic per reason counts by reason; refusals before the engine's first event are not counted (DNAction subject only).", "Sum of the Formula, a numeric expression of an instance's data (strings converted to numbers as DOMAIN.md section 2.2 says) and attributes, evaluated once for each Main action completing in I on the data of its start (DNAction subject only).", "TotalCustomValue / the number of Main actions completing in I, undefined when none completed (DNAction subject only).", "Smallest Formula value among the Main actions completing in I, 0 when none completed (DNAction subject only).", "Largest Formula value among the Main actions completing in I, 0 when none completed (DNAction subject only).", "Sum of the Formula evaluated on the start data of each durable Main instance in progress now (DNAction subject only).", "CurrentCustomValue / the number of durable Main instances in progress now, undefined when none is (DNAction subject only).", "Smallest Formula value among the durable Main instances in progress now, 0 when none is (DNAction subject only).", "Largest Formula value among the durable Main instances in progress now, 0 when none is (DNAction subject only).", "Expected wait of an interaction entering the object now, a + b x n, with n the Main instances in progress (the calls waiting ahead) and a, b the least-squares line through the answered waits seen since the statistic opened against the number of calls that were waiting ahead of each when it arrived, a wait weighing 2^(-k/20) for the k answers after it and the slope at least 0; a wait is answered when a RelMask action of its interaction comes while it waits or when it ends (without a RelMask, every wait that ends); undefined until a wait was answered; the profile does not apply (DNAction subject only).", "CurrentNumber(Main) / CurrentNumber(Rel), that is waiting or in-progress work per available resource, such as calls waiting per agent ready on a queue; undefined when CurrentNumber(Rel) is 0 (no resource available); a RelMask is required.", "TotalNumber(Main) / TotalNumber(Rel) over I, without the factor 100; undefined when TotalNumber(Rel) is 0.", "Expected time until the Main instances (or member statuses) in progress now have all completed, the longest of their expected remaining times E[d - e | d > e], the mean full duration d of the Main instances completed in I that lasted longer than the instance's elapsed time e, minus e; 0 when nothing is in progress, undefined when nothing completed in I or when an instance in progress has lasted as long as every completed one; at most the 10,000 latest completions are kept.", "Time-weighted mean of CurrentNumber over the part of I elapsed so far, that is the integral of CurrentNumber over I divided by the length of I, measured from the later of I's start and the engine's first event; undefined while that length is 0.", "Time-weighted mean of CurrentTime over the part of I elapsed so far, that is the integral of CurrentTime over I divided by the length of I, measured from the later of I's start and the engine's first event; undefined while that length is 0.", "TotalTime plus the elapsed overlap with I of durable mask instances still in progress.", "TotalNumber plus the durable mask instances still in progress, each counting 1.", "CurrentState plus, on each node, the WaitForNextCall, NotReadyForNextCall and AfterCallWork instances in progress on its DNs (for groups and tenants, on their members' nodes), each with its ReasonCode data, DN and start; the reasons may change while the status stays the same.", "Replaced in statkit. The Stat Server computed it with a Java Extension named by JavaSubCategory; statkit has no extension mechanism and computes such values with Formula (an expression over other statistics) and the CustomValue categories (an expression over the actions' data), so a stat type of this category is refused with that hint.", "TotalNumber(Main) per hour of TotalTime(Rel) over I, each as TotalTime defines it (so for status subjects the Rel statuses in progress add their elapsed time), that is occurrences per hour of the Rel activity; without a RelMask, TotalNumber per hour of I elapsed, measured as TotalNumberPerSecond's; undefined when that time is 0.", "CurrentState's tree where every node also says whether its object can take an interaction now (available) and why; a DN, place or agent is available when its status is a ready-role action (why ready; otherwise logged out, logged in, not ready (nothing else in progress), not ready with the reason code, after-call work, busy or no status), a group or tenant when one of its members is (why N of M available).", "Sum of the full durations d of the Main actions completing in I with d in [lo, hi], both bounds included.", "Smallest value CurrentNumber took over I, including its value when I began or the statistic opened.", "Largest value CurrentNumber took over I, including its value when I began or the statistic opened.", "Number of distinct interactions among the durable mask instances in progress now.", "Time since the object last went from no mask instance in progress to at least one (one mask action replacing another does not restart it); 0 while none is in progress.", "An expr-lang expression of the stat type's formula over other statistics, where a stat type name (100 * Abandoned / Entered) or stat(\"Name\") reads that stat type on the formula statistic's object with the statistic's profile and filter, stat(\"Name\", \"Profile\") with that profile, statistic(\"id\") a configured statistic; the inputs are opened with the statistic and closed with it, and a formula over formulas may not read itself; the value is undefined when an input is, on a division by zero (the reason names the divisor) or when the result is not a finite number.", "Length within I of the union of the spans of the Main instances completing in I ([start, end) for durable ones, [t - d, t] for retrospective ones), overlaps counted once; for status subjects the members' mask statuses in progress add their span up to now, as TotalTime adds their time; under a Selection profile, the union of the full spans of the selected instances."}
 
 // Definition is the category's one-line definition.
 func (v Category) Definition() string {
@@ -519,7 +557,7 @@ func (v Category) Definition() string {
 	return ""
 }
 
-var _Category_example = [...]string{"", "Total talk time of agent 1001 today (MainMask CallInbound, Growing profile).", "Calls answered by group Sales since midnight (MainMask CallAnswered).", "Average handle time of agent 1001 today (MainMask CallInbound).", "Longest wait of a call distributed from queue Support@SW1 in the last 15 minutes (MainMask CallDistributed).", "Shortest after-call work of agent 1001 today (MainMask AfterCallWork).", "Share of the current hour agent 1001 spent not ready (MainMask NotReadyForNextCall, Subject AgentStatus).", "Occupancy of group Sales today, talk time over logged-in time (MainMask call types, RelMask all but LoggedOut).", "Abandon rate of queue Support@SW1 today (MainMask CallAbandoned, RelMask CallEntered).", "Calls answered within 20 seconds from queue Support@SW1 today (MainMask CallAnswered, range 0-20).", "Percentage of calls answered within 20 seconds from queue Support@SW1 today (MainMask CallAnswered, range 0-20).", "Wallboard tile showing agent 1001 in CallInbound for 2 minutes on DN 7001.", "Total time the calls now waiting in queue Support@SW1 have waited so far (MainMask CallWait).", "Agents ready in group Sales (MainMask WaitForNextCall, Subject AgentStatus).", "Oldest call waiting in queue Support@SW1 (MainMask CallWait).", "Newest call waiting in queue Support@SW1 (MainMask CallWait).", "Average time so far of the calls now waiting in queue Support@SW1 (MainMask CallWait).", "Share of the current in-progress time of group Sales agents spent on calls (MainMask call types, RelMask all but LoggedOut).", "Percentage of logged-in agents of group Sales now ready (MainMask WaitForNextCall, RelMask all but LoggedOut).", "Calls waiting in queue Support@SW1 for more than 60 seconds (MainMask CallWait, range 60-86400).", "Percentage of calls now waiting in queue Support@SW1 that have waited under 30 seconds (MainMask CallWait, range 0-30).", "Arrival rate of calls entering queue Support@SW1 in a sliding 5-minute window (MainMask CallEntered).", "Estimated time to empty queue Support@SW1.", "Service level of queue Support@SW1 today, answered within 20 s over answered plus abandoned after 20 s (MainMask CallAnswered, RelMask CallAbandoned).", "Relative load of group Sales compared with group Support.", "Failed call attempts on route point Main@SW1 today.", "Total order value captured in calls of group Sales today (Formula over data key OrderAmount).", "Average customer satisfaction score of calls handled by agent 1001 today (Formula over data key CSAT).", "Lowest satisfaction score received by group Sales today (Formula over data key CSAT).", "Largest order taken by agent 1001 today (Formula over data key OrderAmount).", "Total balance of the customers now on calls with group Collections (Formula over data key Balance).", "Average priority of the calls now waiting in queue Support@SW1 (Formula over data key Priority).", "Lowest priority among calls now waiting in queue Support@SW1 (Formula over data key Priority).", "Highest priority among calls now waiting in queue Support@SW1 (Formula over data key Priority).", "Expected wait announced to a caller entering queue Support@SW1.", "Relative load of queue Support@SW1 used by a router to pick among queues.", "Transfers per answered call of group Sales today (MainMask CallTransferMade, RelMask CallAnswered).", "Estimated time until agent 1001 finishes the current call.", "Average number of calls waiting in queue Support@SW1 over the last hour (MainMask CallWait).", "Average total waiting time in queue Support@SW1 over the last hour (MainMask CallWait).", "Talk time of agent 1001 today including the call in progress (MainMask CallInbound).", "Calls handled by agent 1001 today including the one in progress (MainMask CallInbound).", "Wallboard showing agent 1001 NotReadyForNextCall with reason Break.", "Number of interactions in an Interaction Server workbin computed by an extension jar.", "Calls handled per logged-in hour by group Sales today (MainMask call types, RelMask all but LoggedOut).", "Router tracking which agents of group Sales can take a chat now.", "Total ringing time of calls answered within 20 seconds by group Sales today (MainMask CallAnswered, range 0-20).", "Fewest agents ready in group Sales during the current half hour (MainMask WaitForNextCall, Subject AgentStatus).", "Peak number of calls waiting in queue Support@SW1 today (MainMask CallWait).", "Distinct customer interactions group Sales is handling now, consults and holds counted once (MainMask call types).", "How long agent 1001 has been continuously busy on calls (MainMask call types, Subject AgentStatus).", "Occupancy computed from talk time and logged-in time of group Sales.", "Time group Sales had at least one call in progress today."}
+var _Category_example = [...]string{"", "Total talk time of agent 1001 today (MainMask CallInbound, Growing profile).", "Calls answered by group Sales since midnight (MainMask CallAnswered).", "Average handle time of agent 1001 today (MainMask CallInbound).", "Longest wait of a call distributed from queue Support@SW1 in the last 15 minutes (MainMask CallDistributed).", "Shortest after-call work of agent 1001 today (MainMask AfterCallWork).", "Share of the current hour agent 1001 spent not ready (MainMask NotReadyForNextCall, Subject AgentStatus).", "Occupancy of group Sales today, talk time over logged-in time (MainMask call types, RelMask all but LoggedOut).", "Abandon rate of queue Support@SW1 today (MainMask CallAbandoned, RelMask CallEntered).", "Calls answered within 20 seconds from queue Support@SW1 today (MainMask CallAnswered, range 0-20).", "Percentage of calls answered within 20 seconds from queue Support@SW1 today (MainMask CallAnswered, range 0-20).", "Wallboard tile showing agent 1001 in CallInbound for 2 minutes on DN 7001.", "Total time the calls now waiting in queue Support@SW1 have waited so far (MainMask CallWait).", "Agents ready in group Sales (MainMask WaitForNextCall, Subject AgentStatus).", "Oldest call waiting in queue Support@SW1 (MainMask CallWait).", "Newest call waiting in queue Support@SW1 (MainMask CallWait).", "Average time so far of the calls now waiting in queue Support@SW1 (MainMask CallWait).", "Share of the current in-progress time of group Sales agents spent on calls (MainMask call types, RelMask all but LoggedOut).", "Percentage of logged-in agents of group Sales now ready (MainMask WaitForNextCall, RelMask all but LoggedOut).", "Calls waiting in queue Support@SW1 for more than 60 seconds (MainMask CallWait, range 60-86400).", "Percentage of calls now waiting in queue Support@SW1 that have waited under 30 seconds (MainMask CallWait, range 0-30).", "Arrival rate of calls entering queue Support@SW1 in a sliding 5-minute window (MainMask CallEntered).", "Time to empty queue Support@SW1 at the rate waits ended in the last 30 minutes (MainMask CallWait, Sliding profile of 1800 s).", "Service level of queue Support@SW1 today, answered within 20 s over answered plus abandoned after 20 s (MainMask CallAnswered, RelMask CallAbandoned).", "Calls in progress per logged-in agent of group Sales, for a router to pick the least loaded group (MainMask CallInbound, CallOutbound, CallInternal).", "Calls that ended without a start on queue Support@SW1 today (MainMask \"*\", filter reason == \"end_without_start\").", "Total order value captured in calls of group Sales today (Formula over data key OrderAmount).", "Average customer satisfaction score of calls handled by agent 1001 today (Formula over data key CSAT).", "Lowest satisfaction score received by group Sales today (Formula over data key CSAT).", "Largest order taken by agent 1001 today (Formula over data key OrderAmount).", "Total balance of the customers now on calls with group Collections (Formula over data key Balance).", "Average priority of the calls now waiting in queue Support@SW1 (Formula over data key Priority).", "Lowest priority among calls now waiting in queue Support@SW1 (Formula over data key Priority).", "Highest priority among calls now waiting in queue Support@SW1 (Formula over data key Priority).", "Expected wait announced to a caller entering queue Support@SW1 (MainMask CallWait, RelMask CallDistributed).", "Calls waiting per ready agent of queue Support@SW1, for a router to pick the least loaded queue (MainMask CallWait, RelMask AgentReady).", "Transfers per answered call of group Sales today (MainMask CallTransferMade, RelMask CallAnswered).", "Estimated time until agent 1001 finishes the current call, from today's calls (MainMask CallInbound).", "Average number of calls waiting in queue Support@SW1 over the last hour (MainMask CallWait).", "Average total waiting time in queue Support@SW1 over the last hour (MainMask CallWait).", "Talk time of agent 1001 today including the call in progress (MainMask CallInbound).", "Calls handled by agent 1001 today including the one in progress (MainMask CallInbound).", "Wallboard showing agent 1001 NotReadyForNextCall with reason Break.", "Number of interactions in an Interaction Server workbin computed by an extension jar; in statkit a CurrentNumber over the workbin's actions, or a Formula.", "Calls handled per logged-in hour by group Sales today (Subject AgentStatus, MainMask CallInbound, RelMask all statuses but LoggedOut).", "Router tracking which agents of group Sales can take a call now (Subject GroupStatus on group Sales).", "Total ringing time of calls answered within 20 seconds by group Sales today (MainMask CallAnswered, range 0-20).", "Fewest agents ready in group Sales during the current half hour (MainMask WaitForNextCall, Subject AgentStatus).", "Peak number of calls waiting in queue Support@SW1 today (MainMask CallWait).", "Distinct customer interactions group Sales is handling now, consults and holds counted once (MainMask call types).", "How long agent 1001 has been continuously busy on calls (MainMask call types, Subject AgentStatus).", "Abandon rate of queue Support@SW1 today, 100 * CallsAbandoned / CallsEntered, undefined until a call entered.", "Time group Sales had at least one call in progress today, however many at once (MainMask CallInbound)."}
 
 // Example is a typical contact-center use of the category.
 func (v Category) Example() string {

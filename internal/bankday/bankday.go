@@ -1,6 +1,7 @@
 // Package bankday turns one day of the "Anonymous Bank" call-center data set (Technion
-// SEE lab; see ../shared/data/README.md) into statkit events and a matching topology, so a
-// real day can be replayed through the engine.
+// SEE lab; examples/bank/anonymous-bank-one-day.csv, whose provenance and columns
+// examples/bank/README.md gives) into statkit events and a matching topology, so a real day
+// can be replayed through the engine.
 //
 // Mapping, per call row:
 //   - a queued call (q_start ≠ 0:00:00) is a wait at the queue of its service type

@@ -69,13 +69,8 @@ func TestTopology(t *testing.T) {
 }
 
 func TestRealDay(t *testing.T) {
-	f, err := os.Open("../../../shared/data/anonymous-bank-one-day.csv")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the shared data set is missing in CI: %v", err)
-		}
-		t.Skipf("shared data not available: %v", err)
-	}
+	f, err := os.Open(dataPath)
+	require.NoError(t, err, "the bank day's CSV is part of the repository")
 	defer f.Close()
 	day, err := Parse(f)
 	require.NoError(t, err)

@@ -151,6 +151,7 @@ type Workload struct {
 	decAt    int // the event the decoder reads next, -1 when it must be repositioned
 	decode   lineCursor
 	jsonDec  lineCursor
+	ingest   ingestState // NDJSONIngest's pipeline
 
 	// Floor: the statistic updates of event k are upd[off[k]:off[k+1]], slots in vals.
 	off    []int32

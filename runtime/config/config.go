@@ -6,6 +6,7 @@ import (
 	"github.com/statkit/statkit/generated/action"
 	"github.com/statkit/statkit/generated/category"
 	"github.com/statkit/statkit/generated/object"
+	"github.com/statkit/statkit/runtime/expr"
 )
 
 // DefaultTenant is the tenant of objects that name none.
@@ -19,6 +20,8 @@ type Config struct {
 	TimeRanges   []*TimeRange
 	Filters      []*Filter
 	Statistics   []*Statistic
+	// Reports are the interval reports over recorded statistics (section reports).
+	Reports []*Report
 
 	// Lookups by name, built at load.
 	statTypes  map[string]*StatType
@@ -148,9 +151,14 @@ type StatType struct {
 	RelMask  Mask // empty when not given
 	// MediaType restricts actions to one media type ("" = any).
 	MediaType string
-	// Formula is the numeric expression of custom-value categories ("" otherwise).
+	// Formula is the numeric expression of the custom-value categories and of Formula
+	// ("" otherwise).
 	Formula     string
 	Description string
+	// Compiled is the compiled formula of a Formula stat type (nil otherwise), and Inputs
+	// its inputs, in the order of Compiled.Refs.
+	Compiled *expr.StatFormula
+	Inputs   []FormulaInput
 }
 
 // ProfileType is the kind of a time profile.

@@ -6,8 +6,10 @@
 // it against the JSON Schema generated from the spec (see Schema; docs/config.schema.json
 // is the same schema, for editors), then checks every name against the generated tables
 // (object types and compatibility groups, categories, subjects, action applicability) and
-// the topology. Each problem is a name:LINE:COL: message error; all are reported
-// together, sorted, as a yamlpos.List. When the document's shape is wrong (schema
+// the topology, and compiles every expression (runtime/expr): filters, custom-value
+// formulas and Formula stat types, whose inputs it resolves (LoadNoCompile and
+// LoadFileNoCompile skip the filters and custom-value formulas). Each problem is a
+// name:LINE:COL: message error; all are reported together, sorted, as a yamlpos.List. When the document's shape is wrong (schema
 // errors), only those are reported. A name outside the schema's enums (an unknown object
 // type, DN type, category, subject or mask entry) is not a shape error: the name checks
 // report it, with a clearer message (an unsupported category, the known DN types, ...).
@@ -45,6 +47,15 @@
 //	    description: Calls distributed within the range over distributed plus abandoned after it.
 //	  TalkTime: {objects: [Agent, GroupAgents], category: TotalTime, subject: DNAction, mainMask: [CallInbound, CallOutbound, CallInternal]}
 //	  AgentState: {objects: [Agent], category: CurrentState, subject: AgentStatus, mainMask: ["*"]}
+//	  CallsEntered: {objects: [Queue, GroupQueues], category: TotalNumber, subject: DNAction, mainMask: [CallEntered]}
+//	  CallsAbandoned: {objects: [Queue, GroupQueues], category: TotalNumber, subject: DNAction, mainMask: [CallAbandoned]}
+//	  AnsweredWait: {objects: [Queue, GroupQueues], category: TotalTime, subject: DNAction, mainMask: [CallDistributed]}
+//	  BusyTime: {objects: [Agent, GroupAgents], category: TotalTime, subject: AgentStatus, mainMask: [CallInbound, CallOutbound, CallInternal, CallOnHold]}
+//	  LoggedInTime: {objects: [Agent, GroupAgents], category: TotalTime, subject: AgentStatus, mainMask: ["*", "~LoggedOut"]}
+//	  AbandonRate: {objects: [Queue, GroupQueues], category: Formula, formula: "100 * CallsAbandoned / CallsEntered"}
+//	  SpeedOfAnswer: {objects: [Queue, GroupQueues], category: Formula, formula: "AnsweredWait / CallsAnswered", description: "Average speed of answer, in seconds."}
+//	  Occupancy: {objects: [Agent, GroupAgents], category: Formula, formula: "100 * BusyTime / LoggedInTime"}
+//	  EstimatedWait: {objects: [Queue, GroupQueues], category: EstimWaitingTime, subject: DNAction, mainMask: [CallWait], relMask: [CallDistributed]}
 //	timeProfiles:
 //	  Default: {type: Growing, reset: ["00:00"], timezone: UTC}
 //	  Last15: {type: Sliding, window: 900, step: 60}
@@ -61,6 +72,12 @@
 //	  - {id: ann-talk, statType: TalkTime, object: {type: Agent, id: "1001"}, profile: Shift, notification: {mode: periodical, period: 10}}
 //	  - {id: sales-talk-last10, statType: TalkTime, object: {type: GroupAgents, id: Sales}, profile: Last10}
 //	  - {id: ann-state, statType: AgentState, object: {type: Agent, id: "1001"}}
+//	  - {id: q-abandon-rate, statType: AbandonRate, object: {type: Queue, id: "Support@SW1"}}
+//	  - {id: q-asa, statType: SpeedOfAnswer, object: {type: Queue, id: "Support@SW1"}}
+//	  - {id: q-ewt, statType: EstimatedWait, object: {type: Queue, id: "Support@SW1"}}
+//	  - {id: sales-occupancy, statType: Occupancy, object: {type: GroupAgents, id: Sales}}
+//	reports:
+//	  Quarterly: {title: All queues every 15 minutes, rows: [{label: AllQueues, answered: q-answered-quarter}]}
 //
 // # Keys
 //
@@ -80,7 +97,18 @@
 // "~Name" (exclude); exclusions apply after inclusions, and a mask keeps only the rows
 // that reach one of the objects (durable rows only for status subjects). relMask is
 // refused for categories that do not read one and required by those that compare Main
-// with Rel (Relative*); formula is required exactly by the custom-value categories.
+// with Rel (Relative*, LoadBalance); formula is required exactly by the custom-value
+// categories and Formula.
+//
+// A Formula stat type is {objects, category: Formula, formula, description}, without
+// subject or masks: its formula is an expression over other statistics (see
+// runtime/expr) — stat type names, read on the formula statistic's object with its
+// profile and filter, stat("Name", "Profile") with another profile, statistic("id") a
+// configured statistic. Each input must exist, be a number (no CurrentState), and a stat
+// type input must be defined for every object type of the Formula stat type; a formula
+// may not read itself through others. Statistic.FormulaInputs gives the statistics a
+// formula statistic reads, which the engine opens with it. JavaCategory is refused:
+// Formula and the CustomValue categories replace it.
 //
 // timeProfiles: name → {type, ...}. Growing: reset ["HH:MM", ...] (local times; 00:00
 // when neither reset nor period is given), period (seconds, ≤ 86400: each reset time
@@ -93,11 +121,17 @@
 // timeRanges: name → "lo-hi" in seconds, up to three decimals, 0 ≤ lo ≤ hi. A statistic
 // whose category takes a range and names none gets the range named Default, else 0-20.
 //
-// filters: name → expression over the action's data and attributes; Options.CompileFilter
-// checks it at load.
+// filters: name → expression over the action's data and attributes, compiled at load
+// (unless NoCompile).
 //
 // statistics: {id, statType, object: {type, id}, profile (default Default), timeRange,
 // filter, notification}. notification is {mode, insensitivity, period}: mode changes
 // (default; insensitivity in percent, 0 = every change), periodical (period in seconds,
 // required), reset (Growing profiles and historical categories only) or none.
+//
+// reports: name → {title, rows}: interval reports (statkit report) over the statistics
+// history records. Each row is {label, offered, answered, abandoned, serviceLevel,
+// averageSpeedOfAnswer, averageHandleTime}: a label and, per column it has, the id of a
+// statistic with notification mode reset. All the statistics of a report share one
+// (Growing) profile, whose intervals are the report's (see Quarterly in the example).
 package config

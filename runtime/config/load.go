@@ -25,19 +25,28 @@ func Schema() []byte { return configschema.JSON() }
 
 // Options adjust loading.
 type Options struct {
-	// CompileFilter, when set, checks each filter expression; an error is reported at the
-	// filter's line:col. The engine uses it to compile expressions once, at load.
-	CompileFilter func(expr string) error
-	// CompileFormula, when set, checks each stat type formula the same way.
-	CompileFormula func(formula string) error
+	// NoCompile skips compiling the filters and the custom-value formulas (see
+	// LoadFileNoCompile). Formula stat types are compiled in any case: their inputs are
+	// part of the configuration.
+	NoCompile bool
 	// Limits bound the document's size and alias expansion; zero values use yamlpos's
 	// defaults (8 MiB, 1,000,000 nodes).
 	Limits yamlpos.Limits
 }
 
-// LoadFile reads and validates the config file at path; errors name the path.
+// LoadFile reads and validates the config file at path, compiling every filter and
+// formula (runtime/expr), so that a bad expression is an error at its file:line:col;
+// errors name the path.
 func LoadFile(path string) (*Config, error) {
 	return LoadFileWith(path, Options{})
+}
+
+// LoadFileNoCompile is LoadFile without compiling the filters and the custom-value
+// formulas: their expressions are kept as written and fail only when an engine compiles
+// them. Formula stat types are still compiled, since their inputs are part of the
+// configuration.
+func LoadFileNoCompile(path string) (*Config, error) {
+	return LoadFileWith(path, Options{NoCompile: true})
 }
 
 // LoadFileWith is LoadFile with options.
@@ -50,12 +59,18 @@ func LoadFileWith(path string, opts Options) (*Config, error) {
 	return LoadWith(path, f, opts)
 }
 
-// Load reads and validates a config document; name identifies it in errors. On failure
-// the error is a yamlpos.List holding every problem found as name:LINE:COL: message,
-// sorted by position. Schema problems are reported first: when the document's shape is
-// wrong, the reference checks do not run.
+// Load reads and validates a config document, compiling every filter and formula; name
+// identifies it in errors. On failure the error is a yamlpos.List holding every problem
+// found as name:LINE:COL: message, sorted by position. Schema problems are reported
+// first: when the document's shape is wrong, the reference checks do not run.
 func Load(name string, r io.Reader) (*Config, error) {
 	return LoadWith(name, r, Options{})
+}
+
+// LoadNoCompile is Load without compiling the filters and the custom-value formulas (see
+// LoadFileNoCompile).
+func LoadNoCompile(name string, r io.Reader) (*Config, error) {
+	return LoadWith(name, r, Options{NoCompile: true})
 }
 
 // LoadWith is Load with options.
@@ -75,7 +90,7 @@ func LoadWith(name string, r io.Reader, opts Options) (*Config, error) {
 	if errs := yamlpos.ValidateExcept(schema, name, doc, val, nil, nameCheck); len(errs) > 0 {
 		return nil, errs
 	}
-	l := &loader{file: name, opts: opts, cfg: newConfig()}
+	l := &loader{file: name, opts: opts, cfg: newConfig(), formulaNodes: map[*StatType]*yaml.Node{}}
 	l.load(yamlpos.Root(doc))
 	if err := l.errs.Err(); err != nil {
 		return nil, err
@@ -133,6 +148,9 @@ type loader struct {
 	opts Options
 	cfg  *Config
 	errs yamlpos.List
+	// formulaNodes are the formula nodes of the Formula stat types, compiled once the
+	// statistics they may name are loaded.
+	formulaNodes map[*StatType]*yaml.Node
 }
 
 // errorf records a problem at node n.
@@ -141,7 +159,8 @@ func (l *loader) errorf(n *yaml.Node, format string, args ...any) {
 }
 
 // load resolves the sections in dependency order: topology; profiles, ranges and filters;
-// stat types; statistics.
+// stat types; statistics; then the Formula stat types, whose inputs name stat types,
+// profiles and statistics, and the inputs of the statistics that use them; reports.
 func (l *loader) load(root *yaml.Node) {
 	l.topology(value(root, "topology"))
 	l.timeProfiles(value(root, "timeProfiles"))
@@ -149,4 +168,6 @@ func (l *loader) load(root *yaml.Node) {
 	l.filters(value(root, "filters"))
 	l.statTypes(value(root, "statTypes"))
 	l.statistics(value(root, "statistics"))
+	l.formulas()
+	l.reports(value(root, "reports"))
 }

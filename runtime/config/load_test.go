@@ -75,7 +75,7 @@ func TestExampleStatTypes(t *testing.T) {
 			Subject: category.SubjectDNAction, MainMask: mask([]string{"CallInbound", "CallOutbound", "CallInternal"},
 				action.CallInbound, action.CallOutbound, action.CallInternal)},
 	}
-	require.Len(t, c.StatTypes, 5)
+	require.Len(t, c.StatTypes, 14)
 	assert.Equal(t, want, c.StatTypes[:4])
 
 	state := c.StatTypes[4]
@@ -135,7 +135,18 @@ func TestExampleStatistics(t *testing.T) {
 			Profile: tp("Last10"), Notification: changes},
 		{ID: "ann-state", StatType: st("AgentState"), Object: config.ObjectRef{Type: object.TypeAgent, ID: "1001"},
 			Profile: tp("Default"), Notification: changes},
+		{ID: "q-abandon-rate", StatType: st("AbandonRate"), Object: config.ObjectRef{Type: object.TypeQueue, ID: "Support@SW1"},
+			Profile: tp("Default"), Notification: changes},
+		{ID: "q-asa", StatType: st("SpeedOfAnswer"), Object: config.ObjectRef{Type: object.TypeQueue, ID: "Support@SW1"},
+			Profile: tp("Default"), Notification: changes},
+		{ID: "q-ewt", StatType: st("EstimatedWait"), Object: config.ObjectRef{Type: object.TypeQueue, ID: "Support@SW1"},
+			Profile: tp("Default"), Notification: changes},
+		{ID: "sales-occupancy", StatType: st("Occupancy"), Object: config.ObjectRef{Type: object.TypeGroupAgents, ID: "Sales"},
+			Profile: tp("Default"), Notification: changes},
 	}, c.Statistics)
+	rate := st("AbandonRate")
+	require.NotNil(t, rate.Compiled, "formulas are compiled at load")
+	assert.Equal(t, []*config.StatType{st("CallsAbandoned"), st("CallsEntered")}, []*config.StatType{rate.Inputs[0].StatType, rate.Inputs[1].StatType})
 	s, ok := c.Statistic("sl")
 	require.True(t, ok)
 	assert.Same(t, c.Statistics[1], s)
@@ -301,7 +312,7 @@ func TestSchemaNameDefs(t *testing.T) {
 		}
 		assert.Contains(t, enum, want, "$defs/%s", name)
 	}
-	assert.NotContains(t, v.Defs["category"].Enum, "EstimWaitingTime", "unsupported categories are left out")
+	assert.NotContains(t, v.Defs["category"].Enum, "JavaCategory", "unsupported categories are left out")
 	assert.NotContains(t, v.Defs["subject"].Enum, "CampaignAction", "subjects that apply to nothing are left out")
 }
 

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/statkit/statkit/runtime/expr"
 )
 
 // Limits on profile and range values.
@@ -246,14 +248,14 @@ func digits(s string) bool {
 	return true
 }
 
-// filters reads the filters section, compiling each expression when a compiler is set.
+// filters reads the filters section, compiling each expression (unless NoCompile).
 func (l *loader) filters(n *yaml.Node) {
 	for _, p := range pairs(n) {
 		f := &Filter{Name: p.key.Value, Expr: text(p.val)}
 		if strings.TrimSpace(f.Expr) == "" {
 			l.errorf(p.val, "filter %q is empty", f.Name)
-		} else if l.opts.CompileFilter != nil {
-			if err := l.opts.CompileFilter(f.Expr); err != nil {
+		} else if !l.opts.NoCompile {
+			if err := expr.CheckFilter(f.Expr); err != nil {
 				l.errorf(p.val, "filter %q: %v", f.Name, err)
 			}
 		}

@@ -1,7 +1,6 @@
 package config_test
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -150,9 +149,9 @@ func TestStatTypeRules(t *testing.T) {
 		{"unknown category", `statTypes:
   T: {objects: [Queue], category: TotalCount, subject: DNAction, mainMask: [CallDistributed]}
 `, []want{at(`TotalCount`, `unknown category "TotalCount"`)}},
-		{"unsupported category", `statTypes:
-  T: {objects: [Queue], category: EstimWaitingTime, subject: DNAction, mainMask: [CallDistributed]}
-`, []want{at(`EstimWaitingTime`, `category EstimWaitingTime is not supported by statkit (see docs/categories.md)`)}},
+		{"replaced category", `statTypes:
+  T: {objects: [Queue], category: JavaCategory, subject: DNAction, mainMask: [CallDistributed]}
+`, []want{at(`JavaCategory`, `category JavaCategory ran Stat Server Java extensions, which statkit replaces: use Formula for a value computed from other statistics, or a CustomValue category for one computed from the actions' data (see docs/categories.md)`)}},
 		{"unknown subject", `statTypes:
   T: {objects: [Queue], category: TotalNumber, subject: QueueAction, mainMask: [CallDistributed]}
 `, []want{at(`QueueAction`, `unknown subject "QueueAction"`)}},
@@ -344,23 +343,19 @@ func TestSchemaRules(t *testing.T) {
 	})
 }
 
-func TestCompileHooks(t *testing.T) {
+// TestCompileExpressions: Load compiles filters and custom-value formulas, with the
+// position of the expression and of the problem in it; LoadNoCompile does not.
+func TestCompileExpressions(t *testing.T) {
 	doc := `filters: {Gold: 'Segment ==== "Gold"', Ok: 'true'}
 statTypes:
   Sum: {objects: [Queue], category: TotalCustomValue, subject: DNAction, mainMask: [CallDistributed], formula: "data.Amount +"}
 `
-	bad := errors.New("syntax error")
-	opts := config.Options{
-		CompileFilter: func(expr string) error {
-			if expr == "true" {
-				return nil
-			}
-			return bad
-		},
-		CompileFormula: func(string) error { return bad },
-	}
 	assert.Equal(t, render(t, doc, []want{
-		at(`'Segment`, `filter "Gold": syntax error`),
-		at(`"data.Amount`, `formula: syntax error`),
-	}), loadErrors(t, doc, opts))
+		at(`'Segment`, `filter "Gold": unexpected token Operator("==") (column 11 of the expression)`),
+		at(`"data.Amount`, `formula: unexpected token EOF (column 13 of the expression)`),
+	}), loadErrors(t, doc, config.Options{}))
+	c, err := config.LoadNoCompile(file, strings.NewReader(doc))
+	require.NoError(t, err)
+	f, _ := c.Filter("Gold")
+	assert.Equal(t, `Segment ==== "Gold"`, f.Expr, "kept as written")
 }

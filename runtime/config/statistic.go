@@ -10,6 +10,7 @@ import (
 
 	"github.com/statkit/statkit/generated/category"
 	"github.com/statkit/statkit/generated/object"
+	"github.com/statkit/statkit/internal/suggest"
 )
 
 // StatisticSpec names the parts of a statistic, as a config entry or an HTTP request
@@ -99,7 +100,7 @@ func (c *Config) resolve(spec StatisticSpec, report reportFunc) *Statistic {
 	s := &Statistic{ID: spec.ID, Object: ObjectRef{ID: spec.Object.ID}}
 	st, ok := c.statTypes[spec.StatType]
 	if !ok {
-		report("statType", "unknown stat type %q", spec.StatType)
+		report("statType", "unknown stat type %q%s", spec.StatType, suggest.Hint(spec.StatType, keysOf(c.statTypes)))
 	}
 	s.StatType = st
 	c.resolveObject(s, spec.Object, report)
@@ -107,7 +108,7 @@ func (c *Config) resolve(spec StatisticSpec, report reportFunc) *Statistic {
 	c.resolveRange(s, spec.TimeRange, report)
 	if spec.Filter != "" {
 		if s.Filter, ok = c.filters[spec.Filter]; !ok {
-			report("filter", "unknown filter %q", spec.Filter)
+			report("filter", "unknown filter %q%s", spec.Filter, suggest.Hint(spec.Filter, keysOf(c.filters)))
 		}
 	}
 	resolveNotification(s, spec.Notification, report)
@@ -119,7 +120,7 @@ func (c *Config) resolve(spec StatisticSpec, report reportFunc) *Statistic {
 func (c *Config) resolveObject(s *Statistic, o ObjectSpec, report reportFunc) {
 	t, err := object.ParseType(o.Type)
 	if err != nil {
-		report("object.type", "unknown object type %q", o.Type)
+		report("object.type", "unknown object type %q%s", o.Type, hintObjectType(o.Type))
 		return
 	}
 	s.Object.Type = t
@@ -143,7 +144,7 @@ func (c *Config) resolveProfile(s *Statistic, name string, report reportFunc) {
 	}
 	tp, ok := c.profiles[name]
 	if !ok {
-		report("profile", "unknown time profile %q", name)
+		report("profile", "unknown time profile %q%s", name, suggest.Hint(name, keysOf(c.profiles)))
 		return
 	}
 	s.Profile = tp
@@ -158,8 +159,10 @@ func (c *Config) resolveRange(s *Statistic, name string, report reportFunc) {
 	var tr *TimeRange
 	if name != "" {
 		var ok bool
-		if tr, ok = c.ranges[name]; !ok {
-			report("timeRange", "unknown time range %q", name)
+		if tr, ok = c.ranges[name]; !ok && name == DefaultTimeRange().Name {
+			tr = DefaultTimeRange() // the built-in Default, which a snapshot names
+		} else if !ok {
+			report("timeRange", "unknown time range %q%s", name, suggest.Hint(name, keysOf(c.ranges)))
 			return
 		}
 	}
@@ -173,10 +176,8 @@ func (c *Config) resolveRange(s *Statistic, name string, report reportFunc) {
 	case !cat.UsesTimeRange():
 	case tr != nil:
 		s.TimeRange = tr
-	case c.ranges["Default"] != nil:
-		s.TimeRange = c.ranges["Default"]
 	default:
-		s.TimeRange = DefaultTimeRange()
+		s.TimeRange = c.defaultRange()
 	}
 }
 

@@ -8,17 +8,30 @@ import (
 	"github.com/statkit/statkit/generated/action"
 	"github.com/statkit/statkit/generated/category"
 	"github.com/statkit/statkit/generated/object"
+	"github.com/statkit/statkit/runtime/expr"
 )
 
 // relMaskOptional reports whether category c reads a RelMask when there is one and falls
 // back to the MainMask otherwise; every other category that uses a RelMask needs one.
 func relMaskOptional(c category.Category) bool {
 	switch c {
-	case category.TotalNumberInTimeRangePercentage, category.CurrentNumberInTimeRangePercentage, category.ServiceFactor1:
+	case category.TotalNumberInTimeRangePercentage, category.CurrentNumberInTimeRangePercentage, category.ServiceFactor1,
+		category.EstimWaitingTime, category.AverageNumberPerRelativeHour:
 		return true
 	}
 	return false
 }
+
+// actionsOnly reports whether category c reads action instances themselves, so that it
+// takes the DNAction subject only: custom values, the waiting-time estimate (which
+// follows each waiting instance) and refused events.
+func actionsOnly(c category.Category) bool {
+	return c.UsesFormula() && c != category.Formula || c == category.EstimWaitingTime || c == category.TotalNumberErrors
+}
+
+// agentObjects are the object types whose logged-in agents LoadBalance1 counts.
+var agentObjects = object.TypeSetOf(object.TypeAgent, object.TypeGroupAgents, object.TypePlace, object.TypeGroupPlaces,
+	object.TypeRegDN, object.TypeTenant)
 
 // parseSubject parses a subject name, accepting the Stat Server's alias Action for DNAction.
 func parseSubject(s string) (category.Subject, error) {
@@ -46,6 +59,17 @@ func (l *loader) statType(key, n *yaml.Node) *StatType {
 	}
 	objects := l.stObjects(st, value(n, "objects"))
 	l.stCategory(st, value(n, "category"))
+	if st.Category == category.Formula {
+		l.formulaStatType(st, key, n)
+		return st
+	}
+	if st.Category == category.LoadBalance1 {
+		for _, t := range st.Objects.Slice() {
+			if !agentObjects.Has(t) {
+				l.errorf(objects[t], "category LoadBalance1 counts logged-in agents, which %s has not (it applies to %s)", t, typeNames(agentObjects))
+			}
+		}
+	}
 	l.stSubject(st, value(n, "subject"), objects)
 	st.MainMask = l.mask("mainMask", value(n, "mainMask"), st)
 	relKey, relNode := field(n, "relMask")
@@ -68,7 +92,7 @@ func (l *loader) stObjects(st *StatType, n *yaml.Node) map[object.Type]*yaml.Nod
 		t, err := object.ParseType(text(item))
 		switch {
 		case err != nil:
-			l.errorf(item, "unknown object type %q (known: %s)", text(item), typeNames(object.TypeSetOf(object.AllTypes()...)))
+			l.errorf(item, "unknown object type %q%s (known: %s)", text(item), hintObjectType(text(item)), typeNames(object.TypeSetOf(object.AllTypes()...)))
 		case st.Objects.Has(t):
 			l.errorf(item, "duplicate object type %s", t)
 		default:
@@ -87,7 +111,9 @@ func (l *loader) stCategory(st *StatType, n *yaml.Node) {
 	c, err := category.Parse(text(n))
 	switch {
 	case err != nil:
-		l.errorf(n, "unknown category %q", text(n))
+		l.errorf(n, "unknown category %q%s", text(n), hintCategory(text(n)))
+	case c == category.JavaCategory:
+		l.errorf(n, "category JavaCategory ran Stat Server Java extensions, which statkit replaces: use Formula for a value computed from other statistics, or a CustomValue category for one computed from the actions' data (see docs/categories.md)")
 	case c.Support() == category.SupportUnsupported:
 		l.errorf(n, "category %s is not supported by statkit (see docs/categories.md)", c)
 	default:
@@ -99,7 +125,7 @@ func (l *loader) stCategory(st *StatType, n *yaml.Node) {
 func (l *loader) stSubject(st *StatType, n *yaml.Node, objects map[object.Type]*yaml.Node) {
 	s, err := parseSubject(text(n))
 	if err != nil {
-		l.errorf(n, "unknown subject %q", text(n))
+		l.errorf(n, "unknown subject %q%s", text(n), hintSubject(text(n)))
 		return
 	}
 	st.Subject = s
@@ -112,7 +138,7 @@ func (l *loader) stSubject(st *StatType, n *yaml.Node, objects map[object.Type]*
 			l.errorf(objects[t], "subject %s does not apply to %s (it applies to %s)", s, t, typeNames(s.Objects()))
 		}
 	}
-	if st.Category.UsesFormula() && s != category.SubjectDNAction {
+	if actionsOnly(st.Category) && s != category.SubjectDNAction {
 		l.errorf(n, "category %s takes the DNAction subject, not %s", st.Category, s)
 	}
 }
@@ -127,8 +153,8 @@ func (l *loader) stFormula(st *StatType, key, n *yaml.Node) {
 		l.errorf(fKey, "category %s does not use a formula", st.Category)
 	case fNode != nil:
 		st.Formula = text(fNode)
-		if l.opts.CompileFormula != nil {
-			if err := l.opts.CompileFormula(st.Formula); err != nil {
+		if !l.opts.NoCompile {
+			if err := expr.CheckFormula(st.Formula); err != nil {
 				l.errorf(fNode, "formula: %v", err)
 			}
 		}
@@ -203,14 +229,14 @@ func (l *loader) maskEntry(what, s string, n *yaml.Node, st *StatType) (maskEntr
 	case strings.HasSuffix(name, ")") && strings.Contains(name, " ("):
 		id, err := action.ParseID(name)
 		if err != nil {
-			l.errorf(n, "%s: unknown action %q", what, name)
+			l.errorf(n, "%s: unknown action %q%s", what, name, hintAction(name, true))
 			return e, false
 		}
 		rows = []action.ID{id}
 	default:
 		rows = action.ByName(name)
 		if len(rows) == 0 {
-			l.errorf(n, "%s: unknown action %q", what, name)
+			l.errorf(n, "%s: unknown action %q%s", what, name, hintAction(name, false))
 			return e, false
 		}
 	}

@@ -6,11 +6,8 @@ import (
 	"github.com/statkit/statkit/runtime/event"
 )
 
-// Apply applies one validated event: the start, update or end of a durable action, or an
-// instantaneous one. Events must come in time order: an event older than the clock is
-// rejected as late; equal times are applied in call order. A rejected event returns a
-// *RejectError (see Code) and leaves the engine unchanged.
-func (e *Engine) Apply(ev *event.Event) error {
+// apply is Apply without the accounting of refused events (refused.go).
+func (e *Engine) apply(ev *event.Event) error {
 	if ev == nil {
 		return reject(CodeInvalidEvent, "nil event")
 	}

@@ -48,8 +48,11 @@
 // # Categories
 //
 // Values follow DESIGN.md §3 exactly, with I the profile's current interval; times are
-// seconds with millisecond precision; a ratio with a zero denominator is 0. Choices the
-// table leaves open:
+// seconds with millisecond precision. A ratio whose denominator is 0 (an average of
+// nothing, a percentage of nothing, a rate over no time) is undefined — Value.Undefined
+// says why, JSON has null — where DESIGN.md said 0: an empty queue's service level is not
+// 0 %, nor its average wait 0:00. Extremes of nothing (MaxTime, MinTime, CurrentMaxTime, …)
+// stay 0. Choices the table leaves open:
 //
 //   - Clipping: a statistic accumulates from the moment it is opened. I starts at
 //     max(last reset, open time); every duration the statistic uses — full durations for
@@ -90,6 +93,31 @@
 //   - MediaType restricts DNAction statistics to actions of that media; status subjects
 //     ignore it.
 //
+// The categories whose semantics the vendor never published are defined in
+// spec/categories.yaml (docs/categories.md), and built here:
+//
+//   - Formula (formula.go): an expression over other statistics (runtime/expr), which
+//     the engine opens as hidden inputs with the formula statistic and closes with it;
+//     undefined on a division by zero or an undefined input.
+//   - EstimWaitingTime (estim.go): a queue-length regression — the line through the
+//     answered waits against the calls that were ahead of each, recent answers weighing
+//     more — at the calls waiting now; its figures on the real bank day are in the
+//     reference.
+//   - EstimTimeToComplete: the longest expected remaining time E[d − e | d > e] of the
+//     instances in progress, over the durations completed in I; EstimTimeToEndCurrentNumber:
+//     the instances in progress at the rate instances completed in I.
+//   - LoadBalance: CurrentNumber(Main) per CurrentNumber(Rel) (work per available
+//     resource); LoadBalance1: CurrentNumber(Main) per agent logged in on the object.
+//   - TotalNumberErrors (refused.go): events Apply refused that concern the object, by
+//     reason through the filter's reason attribute.
+//   - AverageNumberPerRelativeHour: TotalNumber per hour of TotalTime(Rel), or per hour
+//     of I without a RelMask.
+//   - TotalDistinctTime (distinct.go): the union of the Main instances' spans within I.
+//   - CurrentTargetState (target.go): the CurrentState tree with, on every node, whether
+//     the object can take an interaction now and why.
+//
+// JavaCategory is refused: Formula and the CustomValue categories replace it.
+//
 // # Profiles
 //
 // A profile defines I for the historical categories; current categories are the same
@@ -128,7 +156,8 @@
 // # Filters and formulas
 //
 // A filter is a boolean expr-lang (github.com/expr-lang/expr) expression, a formula a
-// numeric one, over the attributes of one action instance:
+// numeric one, over the attributes of one action instance (runtime/expr compiles them,
+// for the config loader and the engine alike):
 //
 //	media        string  the media type ("" when the event gave none)
 //	interaction  string  the interaction id
@@ -141,6 +170,7 @@
 //	action       string  the action name (without variant)
 //	data         map     the attached data: key → string in filters, key → number
 //	                     (ParseNumber) in formulas; a missing key is "" or 0
+//	reason       string  a refused event's code, for TotalNumberErrors; "" otherwise
 //
 // PairExists(key, value) is true when the data has key with exactly that value (the Stat
 // Server's UserData function, so `PairExists("Language","Spanish")` is DOMAIN.md §4.3's
@@ -149,10 +179,10 @@
 // PairExists matches any occurrence. expr-lang's builtins are available except now, date
 // and timezone, which read the wall clock or the machine's time zone.
 //
-// Expressions are type-checked when compiled — CompileFilter and CompileFormula are the
-// config loader's hooks, so a bad expression is a config error at its line:col — and each
-// engine compiles an expression text once. A formula whose evaluation fails or is not
-// finite counts 0; a filter whose evaluation fails does not hold.
+// Expressions are type-checked when compiled — config.Load compiles every one, so a bad
+// expression is a config error at its line:col — and each engine compiles an expression
+// text once. A custom-value formula whose evaluation fails or is not finite counts 0; a
+// filter whose evaluation fails does not hold.
 //
 // A durable instance is tested on its start's data when it starts, and again whenever an
 // update changes its data (see below); while its data does not change it counts (in
@@ -227,8 +257,11 @@
 //     those whose inputs changed since the previous call (as Changed reports), those that
 //     move with the clock alone (current times, time of statuses in progress, Sliding
 //     windows, rates and time averages), those whose Growing interval reset, and
-//     CurrentState(Reasons) whenever a durable action started, ended or had its data
-//     changed. Several changes between two calls give at most one notification.
+//     CurrentState(Reasons) and CurrentTargetState whenever a durable action started,
+//     ended or had its data changed, and Formula statistics at every call (their inputs
+//     may move with the clock or reset on profiles of their own). Several changes between
+//     two calls give at most one notification. A value going from defined to undefined or
+//     back is a change; two undefined values are not.
 //   - periodical: every Period, at the instants that are multiples of Period since the
 //     Unix epoch (statistics with one period notify together), from the first such instant
 //     after the clock starts or the statistic opens.
@@ -261,6 +294,8 @@
 // formula, a ring of Sliding buckets or Selection records. Instances and statistics live
 // in slices reused through free lists, and status attributes are kept only while a
 // statistic reads them, so the steady state allocates nothing per action for common
-// statistics. An update allocates its merged data and, when it turns a filter, the
-// filter's hold; instances whose data never changes carry none.
+// statistics. The new categories cost the others nothing: a refused event pays one
+// comparison more while no TotalNumberErrors statistic is open, and formula inputs are
+// ordinary statistics. An update allocates its merged data and, when it turns a filter,
+// the filter's hold; instances whose data never changes carry none.
 package engine

@@ -201,6 +201,14 @@ type Engine struct {
 	// serial numbers the durable instances, in start order (attrs.from).
 	serial uint64
 
+	// readers counts the formulas reading each hidden statistic, feeds lists them (see
+	// formula.go); changedGen numbers the Changed calls.
+	readers    map[int32]int32
+	feeds      map[int32][]int32
+	changedGen uint64
+	// refusals lists the open TotalNumberErrors statistics by object (see refused.go).
+	refusals map[int32][]int32
+
 	notifier
 }
 
@@ -222,6 +230,9 @@ func New(cfg *config.Config) (*Engine, error) {
 		notifier:   notifier{nextDue: maxTime},
 		seen:       map[string]struct{}{},
 		sinceLogin: map[int32][]int32{},
+		readers:    map[int32]int32{},
+		feeds:      map[int32][]int32{},
+		refusals:   map[int32][]int32{},
 		defaultProfile: &config.TimeProfile{
 			Name: config.DefaultProfileName, Type: config.ProfileGrowing,
 			Resets: []time.Duration{0}, Location: time.UTC,
@@ -476,11 +487,14 @@ func (e *Engine) begin(t event.Time) {
 	}
 }
 
-// Statistics returns the open statistics in the order they were opened.
+// Statistics returns the open statistics in the order they were opened (not the inputs
+// the engine opened for formulas).
 func (e *Engine) Statistics() []*config.Statistic {
-	out := make([]*config.Statistic, len(e.order))
-	for i, si := range e.order {
-		out[i] = e.stats[si].cfg
+	out := make([]*config.Statistic, 0, len(e.order))
+	for _, si := range e.order {
+		if st := e.stats[si].cfg; !isHidden(st.ID) {
+			out = append(out, st)
+		}
 	}
 	return out
 }
@@ -493,13 +507,19 @@ func (e *Engine) Statistics() []*config.Statistic {
 // that set. Values also change without being listed here: current and in-progress times
 // grow with the clock, Sliding windows move, and Growing resets are applied lazily when a
 // statistic is next updated or read. Notifications (see there) applies the statistics'
-// notification modes on top of the same changes; the two are independent.
+// notification modes on top of the same changes; the two are independent. A Formula
+// statistic is listed when one of its inputs changed.
 func (e *Engine) Changed(dst []string) []string {
+	e.changedGen++
 	for _, si := range e.dirty {
 		s := &e.stats[si]
 		if e.dirtyBits.has(si) {
 			e.dirtyBits.clear(si)
-			dst = append(dst, s.cfg.ID) // a closed statistic's bit was cleared
+			if _, input := e.feeds[si]; input {
+				dst = e.changedFormulas(dst, si, e.changedGen)
+			} else {
+				dst = append(dst, s.cfg.ID) // a closed statistic's bit was cleared
+			}
 		}
 	}
 	e.dirty = e.dirty[:0]
@@ -530,17 +550,32 @@ func supports(c category.Category) bool {
 
 // Open opens statistic st at the current clock; it accumulates from now on (durable
 // actions already in progress are clipped to this instant). It fails for a duplicate id,
-// an unknown object, a category statkit does not support (categories.yaml status
-// unsupported), a subject that does not apply to the object or category, a SinceLogin
-// profile on another object than an Agent, bad profile parameters, or a filter or formula
-// that does not compile.
+// an id starting with config.HiddenPrefix, an unknown object, a category statkit does
+// not support (categories.yaml status unsupported), a subject that does not apply to the
+// object or category, a SinceLogin profile on another object than an Agent, bad profile
+// parameters, or a filter or formula that does not compile. A Formula statistic opens
+// its inputs with it (see formula.go).
 func (e *Engine) Open(st *config.Statistic) error {
+	if st != nil && isHidden(st.ID) {
+		return fmt.Errorf("open statistic %q: %w", st.ID, errHiddenID)
+	}
+	return e.open(st)
+}
+
+// open is Open for any id, the hidden inputs of formulas included.
+func (e *Engine) open(st *config.Statistic) error {
 	if st == nil || st.StatType == nil {
 		return errors.New("open statistic: no stat type")
 	}
 	base, err := e.baseStat(st)
 	if err != nil {
 		return fmt.Errorf("open statistic %q: %w", st.ID, err)
+	}
+	var inputs []int32
+	if base.cat == category.Formula {
+		if inputs, err = e.openInputs(st); err != nil {
+			return fmt.Errorf("open statistic %q: %w", st.ID, err)
+		}
 	}
 	o, x, cat := base.obj, base.ext, base.cat
 	if st.StatType.Subject.IsStatus() && (st.Filter != nil || cat == category.CurrentDistinctNumber) {
@@ -574,6 +609,10 @@ func (e *Engine) Open(st *config.Statistic) error {
 	}
 	e.byID.put(si, e.idHash(st.ID), e.slotIDHash)
 	e.order = append(e.order, si)
+	if inputs != nil {
+		e.bindFormula(si, inputs)
+	}
+	e.register(si)
 	if e.notifyOn {
 		e.openNote(si)
 	}
@@ -592,6 +631,9 @@ func (e *Engine) check(st *config.Statistic) error {
 	if !supports(t.Category) {
 		return fmt.Errorf("category %v is not supported (see docs/categories.md)", t.Category)
 	}
+	if t.Category == category.Formula {
+		return e.checkObject(st)
+	}
 	switch t.Subject {
 	case category.SubjectDNAction:
 	case category.SubjectDNStatus, category.SubjectAgentStatus, category.SubjectPlaceStatus, category.SubjectGroupStatus:
@@ -601,10 +643,19 @@ func (e *Engine) check(st *config.Statistic) error {
 	default:
 		return fmt.Errorf("subject %v applies to no statkit object", t.Subject)
 	}
+	if err := checkCategory(t, st.Object.Type); err != nil {
+		return err
+	}
 	typ := st.Object.Type
 	if !t.Subject.Objects().Has(typ) {
 		return fmt.Errorf("subject %v does not apply to object type %v", t.Subject, typ)
 	}
+	return e.checkObject(st)
+}
+
+// checkObject checks st's object against its stat type, the topology and its profile.
+func (e *Engine) checkObject(st *config.Statistic) error {
+	t, typ := st.StatType, st.Object.Type
 	if t.Objects != 0 && !t.Objects.Has(typ) {
 		return fmt.Errorf("stat type %s is not defined for object type %v", t.Name, typ)
 	}
@@ -696,7 +747,7 @@ func (e *Engine) baseStat(st *config.Statistic) (stat, error) {
 	if err != nil {
 		return stat{}, err
 	}
-	mask, err := e.maskID(&st.StatType.MainMask)
+	mask, err := e.maskID(indexMask(st.StatType))
 	if err != nil {
 		return stat{}, err
 	}
@@ -731,13 +782,24 @@ func (e *Engine) newStat() int32 {
 	return int32(len(e.stats) - 1)
 }
 
-// Close closes the statistic id.
+// Close closes the statistic id (and the inputs of a formula that no other formula
+// reads).
 func (e *Engine) Close(id string) error {
 	si, ok := e.byID.get(id, e.idHash(id), e.idOf)
-	if !ok {
+	if !ok || isHidden(id) {
 		return fmt.Errorf("close statistic %q: %w", id, ErrUnknownStatistic)
 	}
+	return e.closeSlot(si)
+}
+
+// closeSlot closes statistic slot si.
+func (e *Engine) closeSlot(si int32) error {
 	s := &e.stats[si]
+	id := s.cfg.ID
+	if s.cat == category.Formula {
+		e.unbindFormula(si)
+	}
+	e.unregister(si)
 	ob := &e.objs[s.obj]
 	for a := range e.indexed(s) {
 		ob.idx[s.kind].remove(a, si)

@@ -115,11 +115,17 @@ type statExt struct {
 	recs  []bucket
 	next  int
 	count int
+
+	// cs is the state of the categories that keep more than buckets (catstate.go).
+	cs *catState
 }
 
 // newExt builds the extension of statistic st, or nil when st is a common one.
 func (e *Engine) newExt(st *config.Statistic) (*statExt, error) {
 	t := st.StatType
+	if t.Category == category.Formula {
+		return newFormulaExt(st)
+	}
 	x := &statExt{}
 	need := false
 	if !t.RelMask.Empty() && t.Category.UsesRelMask() {
@@ -182,6 +188,7 @@ func (e *Engine) newExt(st *config.Statistic) (*statExt, error) {
 	if !need {
 		return nil, nil
 	}
+	x.cs = newCatState(st, x)
 	x.b.reset(0)
 	return x, nil
 }
@@ -194,7 +201,7 @@ func base(c category.Category) bool {
 		category.AverageTime, category.MaxTime, category.MinTime,
 		category.CurrentNumber, category.CurrentTime, category.CurrentMaxTime, category.CurrentMinTime,
 		category.CurrentAverageTime, category.CurrentContinuousTime, category.CurrentDistinctNumber,
-		category.CurrentState, category.CurrentStateReasons:
+		category.CurrentState, category.CurrentStateReasons, category.CurrentTargetState:
 		return true
 	}
 	return false
@@ -345,6 +352,9 @@ func (x *statExt) counted(cur int32) {
 
 // complete accounts for one completion c of statistic s (after roll(c.t)).
 func (x *statExt) complete(s *stat, c completion) {
+	if x.cs != nil && (x.prof != profSinceLogin || x.active) {
+		x.cs.completed(s, x, c)
+	}
 	switch x.prof {
 	case profSinceLogin:
 		if !x.active {
@@ -398,6 +408,9 @@ func (x *statExt) complete(s *stat, c completion) {
 // its span's (a Sliding profile spreads them over the steps they overlap); c.d is their
 // total, which Selection records as for any instance.
 func (x *statExt) completeHeld(s *stat, c completion, h *hold) {
+	if cs := x.cs; cs != nil && (x.prof != profSinceLogin || x.active) {
+		cs.completedHeld(s, x, c, h)
+	}
 	lo := max(c.from, s.start)
 	switch x.prof {
 	case profSinceLogin:
@@ -409,7 +422,10 @@ func (x *statExt) completeHeld(s *stat, c completion, h *hold) {
 		x.add(&x.b, s, c, h.held(lo, c.t))
 		return
 	case profSelection:
+		cs := x.cs
+		x.cs = nil // told above
 		x.complete(s, c)
+		x.cs = cs
 		return
 	}
 	if x.nring == nil {

@@ -109,15 +109,28 @@ func (e *Engine) Notifications(dst []Notification) []Notification {
 		if n.sent && !moved(n, v, s.cfg.Notification.Insensitivity) {
 			continue
 		}
-		n.sent, n.last, n.lastState = true, v.Number, v.State
+		n.sent, n.last, n.lastState = true, noteNumber(v), v.State
 		dst = append(dst, Notification{Statistic: s.cfg.ID, At: e.clock, Value: v})
 	}
 	e.flagged = e.flagged[:0]
 	return dst
 }
 
-// moved reports whether v differs enough from the last value sent.
+// noteNumber is what a note keeps of a numeric value sent: its number, NaN when it is
+// undefined.
+func noteNumber(v Value) float64 {
+	if !v.Defined() {
+		return math.NaN()
+	}
+	return v.Number
+}
+
+// moved reports whether v differs enough from the last value sent. A value going from
+// defined to undefined or back moves; two undefined values do not differ.
 func moved(n *note, v Value, insensitivity float64) bool {
+	if was, is := math.IsNaN(n.last), !v.Defined(); was || is {
+		return was != is
+	}
 	if v.State != nil || n.lastState != nil {
 		return !equalState(v.State, n.lastState)
 	}
@@ -168,6 +181,9 @@ func (e *Engine) flag(si int32) {
 
 // clockDependent reports whether s's value can change with the clock alone.
 func clockDependent(s *stat) bool {
+	if d, ok := clockDependentMore(s); ok {
+		return d
+	}
 	switch s.cat {
 	case category.CurrentTime, category.CurrentMaxTime, category.CurrentMinTime, category.CurrentAverageTime,
 		category.CurrentContinuousTime, category.CurrentNumberInTimeRange, category.CurrentNumberInTimeRangePercentage,

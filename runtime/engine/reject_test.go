@@ -129,7 +129,10 @@ func TestOpenRefusals(t *testing.T) {
 		{"formula that does not compile", formula, `formula "data[\"Amount\"] + \"x\"": invalid operation: + (mismatched types float64 and string) (column 16 of the expression)`},
 		{"custom value on statuses", customStatus, "category TotalCustomValue needs subject DNAction"},
 		{"unknown object", statOf("x", category.TotalNumber, category.SubjectDNAction, object.TypeAgent, "9", action.CallInbound), `unknown Agent "9"`},
-		{"unsupported category", statOf("x", category.LoadBalance, category.SubjectDNAction, object.TypeQueue, "Support@SW1", action.CallDistributed), "category LoadBalance is not supported"},
+		{"unsupported category", statOf("x", category.JavaCategory, category.SubjectDNAction, object.TypeQueue, "Support@SW1", action.CallDistributed), "category JavaCategory is not supported"},
+		{"load balance without resources", statOf("x", category.LoadBalance, category.SubjectDNAction, object.TypeQueue, "Support@SW1", action.CallWait), "category LoadBalance needs a RelMask (the available resources)"},
+		{"load balance of a queue's agents", statOf("x", category.LoadBalance1, category.SubjectDNAction, object.TypeQueue, "Support@SW1", action.CallWait), "category LoadBalance1 counts logged-in agents, which a Queue has not"},
+		{"waiting-time estimate on statuses", statOf("x", category.EstimWaitingTime, category.SubjectDNStatus, object.TypeQueue, "Support@SW1", action.CallWait), "category EstimWaitingTime needs subject DNAction"},
 		{"subject not for the object", statOf("x", category.TotalTime, category.SubjectAgentStatus, object.TypePlace, "P1", action.CallInbound), "subject AgentStatus does not apply to object type Place"},
 		{"campaign subject", statOf("x", category.TotalTime, category.SubjectCampaignAction, object.TypeAgent, "1001", action.CallInbound), "subject CampaignAction applies to no statkit object"},
 	}
@@ -144,6 +147,8 @@ func TestOpenRefusals(t *testing.T) {
 	}
 	e := newEngine(t, statOf("x", category.TotalNumber, category.SubjectDNAction, object.TypeAgent, "1001", action.CallInbound))
 	assert.ErrorContains(t, e.Open(statOf("x", category.TotalNumber, category.SubjectDNAction, object.TypeAgent, "1001")), "already open")
+	assert.ErrorContains(t, e.Open(statOf("~x", category.TotalNumber, category.SubjectDNAction, object.TypeAgent, "1001", action.CallInbound)),
+		`open statistic "~x": ids starting with ~ name the inputs of formulas`, "reserved for the engine")
 	_, err := New(&config.Config{Topology: testTopology(), Statistics: []*config.Statistic{sliding, filtered}})
 	assert.ErrorContains(t, err, "Sliding")
 	assert.ErrorContains(t, err, "filter")

@@ -25,13 +25,13 @@ import (
 // snapshot. An engine restored from a snapshot and fed the events that followed it gives
 // exactly the values and notifications of the engine that was never interrupted.
 //
-// Format (version 3; Restore also reads versions 1 and 2, see below). All integers are
-// varints (encoding/binary: Uvarint for counts, lengths and flags, Varint for signed
+// Format (version 4; Restore also reads versions 3, 2 and 1, see below). All integers
+// are varints (encoding/binary: Uvarint for counts, lengths and flags, Varint for signed
 // values), floats are their IEEE-754 bits as a Uvarint, strings are a length and UTF-8
 // bytes:
 //
 //	magic   "SKENGSNP"            8 bytes
-//	version Uvarint               3
+//	version Uvarint               4
 //	clock   started, clock, t0, evSeq, durables, statesAt, notifyOn, seq, nextDue,
 //	        serial
 //	objects count, then per object: type and id (checked against the topology, which
@@ -47,15 +47,21 @@ import (
 //	        type, object type and id, profile, time range and filter names, notification
 //	        mode, insensitivity, period) and the live state (dirty, opened, start, end,
 //	        counters, cur, runStart, and for an extended statistic its buckets, ring and
-//	        records); then the open order, the free slots and the dirty list
-//	notes   per slot: seq, flagged, sent, last, last State tree, due; then the queued
-//	        notifications (statistic, at, from, value), the flagged, clocked and
-//	        structured lists and the timer heap
+//	        records, then its category state (catstate.go)); then the open order, the
+//	        free slots and the dirty list
+//	notes   per slot: seq, flagged, sent, last, last State tree (with its target
+//	        fields), due; then the queued notifications (statistic, at, from, value, why
+//	        a value is undefined), the flagged, clocked and structured lists and the
+//	        timer heap
 //
-// Version 2 has no serial, instance serials, holds or notification starts (its engines
+// The inputs of formulas are statistics like the others (with their hidden ids); Restore
+// binds the formulas to them again.
+//
+// Version 3 has no serial, instance serials, holds or notification starts (its engines
 // had no updates): Restore numbers the instances in progress and links each status's
-// attributes to the instance in progress they were copied from. Version 1's instance
-// keys have no agent either (the engines that wrote it keyed every instance without one).
+// attributes to the instance in progress they were copied from. Version 2 has no category
+// states, target fields or undefined values either, and version 1's instance keys have no
+// agent (the engines that wrote it keyed every instance without one).
 //
 // A snapshot carries no checksum of its own: runtime/store frames it with one. Restore
 // refuses what it cannot read (a bad magic or version, a length beyond the data, an index
@@ -67,8 +73,8 @@ import (
 const snapMagic = "SKENGSNP"
 
 // SnapshotVersion is the version of the format Snapshot writes. Restore reads it and
-// versions 1 and 2.
-const SnapshotVersion = 3
+// versions 3, 2 and 1 (see the format).
+const SnapshotVersion = 4
 
 // Snapshot writes the engine's state to w (see the format above), in chunks of about
 // snapChunk bytes: it holds no copy of the whole snapshot. It stops at the first write
@@ -166,6 +172,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 		b.i(int64(q.From))
 		b.f(q.Value.Number)
 		b.state(q.Value.State)
+		b.s(q.Value.Undefined)
 		b.spill()
 	}
 	b.ints(e.flagged)
@@ -243,6 +250,7 @@ func (b *snapW) stat(s *stat, dirty bool) {
 		}
 		b.u(uint64(x.next))
 		b.bool(x.active)
+		x.cs.write(b)
 	}
 }
 
@@ -350,6 +358,9 @@ func (b *snapW) state(s *State) {
 	for i := range s.Children {
 		b.state(&s.Children[i])
 	}
+	b.bool(s.Target)
+	b.bool(s.Available)
+	b.s(s.Why)
 }
 
 // ErrSnapshot is wrapped by every error Restore returns for a snapshot it cannot read.
@@ -498,7 +509,7 @@ func (d *snapR) attrs() attrs {
 			a.data[k] = event.Pair{Key: d.s(), Value: d.s()}
 		}
 	}
-	if d.version >= 3 {
+	if d.version >= 4 {
 		a.from = d.u()
 	}
 	return a
@@ -581,6 +592,9 @@ func (d *snapR) state(depth int) *State {
 			}
 		}
 	}
+	if d.version >= 3 {
+		s.Target, s.Available, s.Why = d.bool(), d.bool(), d.s()
+	}
 	return s
 }
 
@@ -599,7 +613,7 @@ func (d *snapR) engine(e *Engine, cfg *config.Config) error {
 	e.evSeq, e.durables, e.statesAt = d.u(), d.u(), d.u()
 	e.evAtSeq = e.evSeq
 	e.notifyOn, e.seq, e.nextDue = d.bool(), d.u(), d.t()
-	if version >= 3 {
+	if version >= 4 {
 		e.serial = d.u()
 	}
 	nObj := len(e.objs)
@@ -642,7 +656,7 @@ func (d *snapR) engine(e *Engine, cfg *config.Config) error {
 		in.targets = d.ints(0, nObj)
 		in.pos = d.ints(0, math.MaxInt32)
 		in.at = d.attrs()
-		if version >= 3 {
+		if version >= 4 {
 			in.holds = d.holds(e)
 		}
 		if d.err == nil && len(in.pos) != len(in.targets) {
@@ -679,7 +693,7 @@ func (d *snapR) engine(e *Engine, cfg *config.Config) error {
 			e.sa[k] = d.attrs()
 		}
 		e.saDN, e.saObj = d.attrs(), d.attrs()
-		if version >= 3 {
+		if version >= 4 {
 			for range d.n(2) {
 				m := d.idx(0, nObj)
 				hs := d.holds(e)
@@ -699,10 +713,13 @@ func (d *snapR) engine(e *Engine, cfg *config.Config) error {
 	if d.err != nil {
 		return d.err
 	}
-	if version < 3 {
+	if version < 4 {
 		e.numberInstances(free)
 	}
 	if err := d.stats(e, cfg); err != nil {
+		return err
+	}
+	if err := e.bindFormulas(); err != nil {
 		return err
 	}
 	return d.notes(e)
@@ -748,6 +765,7 @@ func (d *snapR) stats(e *Engine, cfg *config.Config) error {
 		if s.ext != nil && s.ext.prof == profSinceLogin {
 			e.sinceLogin[s.obj] = append(e.sinceLogin[s.obj], si)
 		}
+		e.register(si)
 	}
 	for si := range e.stats {
 		if e.stats[si].isOpen() && !seen[si] {
@@ -818,6 +836,11 @@ func (d *snapR) stat(e *Engine, cfg *config.Config, si int32) error {
 			return fmt.Errorf("statistic %q: bad selection position", sp.ID)
 		}
 		x.active = d.bool()
+		if d.version >= 3 {
+			if err := x.cs.read(d); err != nil {
+				return fmt.Errorf("statistic %q: %v", sp.ID, err)
+			}
+		}
 	}
 	return d.err
 }
@@ -845,11 +868,14 @@ func (d *snapR) notes(e *Engine) error {
 	nq := d.n(4)
 	for range nq {
 		q := Notification{Statistic: d.s(), At: d.t()}
-		if d.version >= 3 {
+		if d.version >= 4 {
 			q.From = d.t()
 		}
 		q.Value.Number = d.f()
 		q.Value.State = d.state(0)
+		if d.version >= 3 {
+			q.Value.Undefined = d.s()
+		}
 		e.queued = append(e.queued, q)
 	}
 	e.flagged = d.ints(0, nn)
@@ -903,7 +929,7 @@ func countOpenSlots(e *Engine) int {
 }
 
 // numberInstances gives the instances in progress of a snapshot from before serials
-// (version 2 or older) their serials, in slot order, and links each status's attributes
+// (version 3 or older) their serials, in slot order, and links each status's attributes
 // to the instance in progress they are a copy of: the one, on the member's DNs, with the
 // same attributes (they were copied from it when the status began).
 func (e *Engine) numberInstances(free []bool) {

@@ -195,6 +195,9 @@ func (e *Engine) extStart(si int32, s *stat, in *inst, t event.Time) {
 	if main {
 		e.roll(s, t)
 		x.integrate(s, t)
+		if x.cs != nil {
+			x.cs.started(in, s.cur)
+		}
 		if s.cur == 0 {
 			s.runStart = t
 		}
@@ -229,6 +232,9 @@ func (e *Engine) extEnd(si int32, s *stat, in *inst, t event.Time) {
 	if main && x.formula != nil {
 		c.cv = e.ex.value(x.formula, &in.at)
 	}
+	if x.cs != nil {
+		x.cs.ended(x, in, c)
+	}
 	x.complete(s, c)
 	if main {
 		s.cur--
@@ -255,6 +261,9 @@ func (e *Engine) extEndHeld(si int32, s *stat, in *inst, h *hold, t event.Time) 
 	c := completion{main: main, rel: rel, from: in.start, t: t, d: h.held(lo, t)}
 	if main && x.formula != nil {
 		c.cv = e.ex.value(x.formula, &in.at)
+	}
+	if x.cs != nil {
+		x.cs.ended(x, in, c)
 	}
 	x.completeHeld(s, c, h)
 	if inMain && h.on {
@@ -286,6 +295,9 @@ func (e *Engine) extInstant(si int32, s *stat, ev *event.Event, retro bool) {
 	}
 	if inMain && x.formula != nil {
 		c.cv = e.ex.value(x.formula, e.eventAttrs(ev))
+	}
+	if x.cs != nil && inRel {
+		x.cs.answered(ev.Interaction, t)
 	}
 	x.complete(s, c)
 	e.touch(si, s)
@@ -433,6 +445,10 @@ func (e *Engine) valueAt(si int32, closing bool) Value {
 		return Value{State: e.state(s, false)}
 	case category.CurrentStateReasons:
 		return Value{State: e.state(s, true)}
+	case category.CurrentTargetState:
+		return Value{State: e.targetState(s)}
+	case category.Formula:
+		return e.formulaValue(s)
 	}
 	if !e.started {
 		return Value{}
@@ -470,7 +486,8 @@ func (e *Engine) valueAt(si int32, closing bool) Value {
 	if x != nil && x.rel != nil {
 		switch s.cat {
 		case category.RelativeTimePercentage, category.CurrentRelativeTimePercentage,
-			category.CurrentRelativeNumberPercentage, category.CurrentNumberInTimeRangePercentage:
+			category.CurrentRelativeNumberPercentage, category.CurrentNumberInTimeRangePercentage,
+			category.LoadBalance, category.AverageNumberPerRelativeHour:
 			rel = e.current(s, now, x.rel)
 		}
 	}
@@ -521,7 +538,7 @@ func (e *Engine) valueAt(si int32, closing bool) Value {
 		return ratio(b.area, float64(length))
 	case category.AverageOfCurrentTime:
 		if length <= 0 {
-			return Value{}
+			return undefined(whyZeroDenominator)
 		}
 		return Value{Number: math.Round(b.area2/float64(length)) / 1000}
 	case category.MaxNumber:
@@ -531,7 +548,7 @@ func (e *Engine) valueAt(si int32, closing bool) Value {
 	case category.TotalCustomValue:
 		return finite(b.cv)
 	case category.AverageCustomValue:
-		return finite(ratio(b.cv, float64(b.n)).Number)
+		return finiteAvg(b.cv, b.n)
 	case category.MinCustomValue:
 		return finite(b.cvMin)
 	case category.MaxCustomValue:
@@ -566,11 +583,13 @@ func (e *Engine) valueAt(si int32, closing bool) Value {
 	case category.CurrentCustomValue:
 		return finite(c.cv)
 	case category.CurrentAverageCustomValue:
-		return finite(ratio(c.cv, float64(c.n)).Number)
+		return finiteAvg(c.cv, c.n)
 	case category.CurrentMinCustomValue:
 		return finite(c.cvMin)
 	case category.CurrentMaxCustomValue:
 		return finite(c.cvMax)
+	default:
+		return e.moreValue(s, &valueInputs{b: &b, c: &c, rel: &rel, total: total, length: length, now: now, status: status})
 	}
 	return seconds(ms)
 }

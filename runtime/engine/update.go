@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"slices"
+
 	"github.com/statkit/statkit/generated/action"
 	"github.com/statkit/statkit/runtime/event"
 )
@@ -74,15 +76,55 @@ func (h *hold) held(lo, now event.Time) int64 {
 // held period ended after lo or began at lo or later (a period of no length counts: the
 // filter held between two updates at the same instant).
 func (h *hold) counts(lo event.Time) bool {
-	if h.on {
-		return true
-	}
+	return h.on || h.heldBefore(lo)
+}
+
+// heldBefore reports whether a closed held period of h lasted past lo (or began at lo or
+// later): whether the filter held from lo on before its current period.
+func (h *hold) heldBefore(lo event.Time) bool {
 	for _, p := range h.closed {
 		if p.to > lo || p.from >= lo {
 			return true
 		}
 	}
 	return false
+}
+
+// completedHeld is catState.completed for a completion with held periods h: what
+// EstimTimeToComplete records is c.d, their total; TotalDistinctTime records the held
+// periods themselves (under Selection, which keeps one span per instance, the span from
+// the first held moment to the last).
+func (cs *catState) completedHeld(s *stat, x *statExt, c completion, h *hold) {
+	if cs.dist == nil || !c.main {
+		cs.completed(s, x, c)
+		return
+	}
+	lo := max(c.from, s.opened)
+	if x.count > 0 {
+		first, last := c.t, lo
+		h.each(lo, c.t, func(from, to event.Time) { first, last = min(first, from), max(last, to) })
+		if first <= last {
+			cs.dist.add(first, last, x.count)
+		}
+		return
+	}
+	h.each(lo, c.t, cs.dist.insert)
+}
+
+// insert records span [from, to] in disjoint, ascending spans (add's, for a span that
+// may end before the latest), merging it with those it meets.
+func (iv *intervals) insert(from, to event.Time) {
+	k := 0
+	for k < len(iv.hi) && iv.hi[k] < from {
+		k++
+	}
+	j := k
+	for j < len(iv.lo) && iv.lo[j] <= to {
+		from, to = min(from, iv.lo[j]), max(to, iv.hi[j])
+		j++
+	}
+	iv.lo = slices.Replace(iv.lo, k, j, from)
+	iv.hi = slices.Replace(iv.hi, k, j, to)
 }
 
 // holdOf returns the hold of filter p in hs, nil when there is none.
@@ -221,7 +263,12 @@ func (e *Engine) refilter(ii int32, old *attrs, t event.Time) {
 				continue
 			}
 			main := e.maskOf(s).Has(in.key.act)
-			e.flip(si, s, main, holdOf(in.holds, x.filter), max(in.start, s.opened), is, t)
+			h := holdOf(in.holds, x.filter)
+			if lo := max(in.start, s.opened); main && is && x.cs != nil && !h.heldBefore(lo) {
+				e.roll(s, t)
+				x.cs.started(in, s.cur) // first held: as if it started now (EstimWaitingTime)
+			}
+			e.flip(si, s, main, h, max(in.start, s.opened), is, t)
 		}
 	}
 }

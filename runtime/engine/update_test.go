@@ -31,11 +31,11 @@ func pairs(kv ...string) event.Data {
 	return d
 }
 
-// gold is the filter of the update tests.
-const gold = `data["Seg"] == "Gold"`
+// goldFilter is the filter of the update tests.
+const goldFilter = `data["Seg"] == "Gold"`
 
 // updateScenario: calls waiting at queue Support@SW1 whose segment changes while they
-// wait. The filter gold holds over these periods (seconds after 09:00):
+// wait. The filter goldFilter holds over these periods (seconds after 09:00):
 //
 //	w1  00 Silver, 10 Gold, 25 Seg removed, 40 Gold, ends 60     held [10,25) [40,60): 35 s
 //	w2  05 Gold, ends 20 (never updated)                          held [5,20): 15 s
@@ -43,7 +43,7 @@ const gold = `data["Seg"] == "Gold"`
 //	w4  50 Gold, 65 Silver, ends 120                              held [50,65): 15 s
 //	w5  70 Gold, 80 Silver, ends 100                              held [70,80): 10 s
 //
-// The number of calls in progress for which gold holds goes 0→1 at 05, 2 at 10, 1 at 20,
+// The number of calls in progress for which goldFilter holds goes 0→1 at 05, 2 at 10, 1 at 20,
 // 0 at 25, 1 at 40, 2 at 50, 1 at 60, 0 at 65, 1 at 70, 0 at 80.
 func updateScenario() []*event.Event {
 	q, w := "Support@SW1", action.CallWait
@@ -68,14 +68,14 @@ func updateScenario() []*event.Event {
 	}
 }
 
-// updateStats are statistics on the queue's waits with the gold filter, under the default
+// updateStats are statistics on the queue's waits with the goldFilter filter, under the default
 // (Growing, midnight) profile unless the id says otherwise.
 func updateStats() []*config.Statistic {
 	wait := []action.ID{action.CallWait}
 	sliding := &config.TimeProfile{Name: "Last30s", Type: config.ProfileSliding, Window: 30 * time.Second, Step: 10 * time.Second}
 	last2 := &config.TimeProfile{Name: "Last2", Type: config.ProfileSelection, Count: 2}
 	q := func(id string, c category.Category, opts ...statOpt) *config.Statistic {
-		return xstat(id, c, category.SubjectDNAction, object.TypeQueue, "Support@SW1", wait, append(opts, filter(gold))...)
+		return xstat(id, c, category.SubjectDNAction, object.TypeQueue, "Support@SW1", wait, append(opts, filter(goldFilter))...)
 	}
 	return []*config.Statistic{
 		q("n", category.TotalNumber), q("t", category.TotalTime), q("avg", category.AverageTime),
@@ -87,6 +87,7 @@ func updateStats() []*config.Statistic {
 		q("cur", category.CurrentNumber), q("curt", category.CurrentTime),
 		q("curmax", category.CurrentMaxTime), q("curmin", category.CurrentMinTime),
 		q("run", category.CurrentContinuousTime),
+		q("dist", category.TotalDistinctTime),
 		q("curin0-10", category.CurrentNumberInTimeRange, within(0, 10)),
 		q("sl.n", category.TotalNumber, profile(sliding)), q("sl.t", category.TotalTime, profile(sliding)),
 		q("sl.max", category.MaxTime, profile(sliding)),
@@ -118,7 +119,8 @@ var updateWant = []struct {
 	// w1 completed at 60: counted once, 35 s (not its 60 s span); I = [40, 62] for
 	// Sliding holds its [40, 60).
 	{62, map[string]float64{"cur": 1, "curt": 12, "run": 22, "n": 2, "t": 50, "avg": 25, "max": 35, "min": 15,
-		"in0-20": 1, "in30-40": 1, "tin30-40": 35, "sl.n": 1, "sl.t": 20, "sl.max": 35, "all.t": 15 + 60 + 20}},
+		"in0-20": 1, "in30-40": 1, "tin30-40": 35, "sl.n": 1, "sl.t": 20, "sl.max": 35, "all.t": 15 + 60 + 20,
+		"dist": 20 + 20}}, // [5, 25) ∪ [40, 60)
 	// I = [50, 70]: w1's [40, 50) left the Sliding window with its step.
 	{70, map[string]float64{"cur": 1, "run": 0, "sl.n": 1, "sl.t": 10, "sl.max": 35}},
 	{72, map[string]float64{"cur": 1, "curt": 2, "run": 2}},
@@ -128,10 +130,11 @@ var updateWant = []struct {
 	// w5 completed at 100 (10 s): Selection keeps w1 and w5; Sliding I = [80, 105] has w5
 	// with none of its held time.
 	{105, map[string]float64{"n": 3, "t": 60, "min": 10, "sel.n": 2, "sel.t": 45, "sel.max": 35, "sel.min": 10,
-		"sl.n": 1, "sl.t": 0, "sl.max": 10}},
+		"sl.n": 1, "sl.t": 0, "sl.max": 10, "dist": 20 + 20 + 10}},
 	{125, map[string]float64{"n": 4, "t": 75, "avg": 18.75, "max": 35, "min": 10, "in0-20": 3, "in30-40": 1,
 		"tin30-40": 35, "adjn": 4, "adjt": 75, "sel.n": 2, "sel.t": 25, "sel.max": 15, "sel.min": 10,
-		"all.t": 15 + 60 + 20 + 30 + 70, "all.cur": 0}},
+		"all.t": 15 + 60 + 20 + 30 + 70, "all.cur": 0,
+		"dist": 20 + 25 + 10}}, // w4's [50, 65) joins [40, 60), before w5's [70, 80)
 }
 
 // TestUpdateFilters: a filter that becomes true mid-call, false again and true again
@@ -159,7 +162,7 @@ func TestUpdateOpenedMidCall(t *testing.T) {
 	evs := updateScenario()
 	wait := []action.ID{action.CallWait}
 	mk := func(id string, c category.Category) *config.Statistic {
-		return xstat(id, c, category.SubjectDNAction, object.TypeQueue, "Support@SW1", wait, filter(gold))
+		return xstat(id, c, category.SubjectDNAction, object.TypeQueue, "Support@SW1", wait, filter(goldFilter))
 	}
 	replayTo(t, e, evs, at("09:00:26"))
 	require.NoError(t, e.Open(mk("n26", category.TotalNumber)))
@@ -242,7 +245,7 @@ func TestUpdateFormulas(t *testing.T) {
 		return xstat(id, c, category.SubjectDNAction, object.TypeQueue, "Support@SW1", wait, append(opts, formula(`data["Amount"]`))...)
 	}
 	e := newEngine(t, q("cur", category.CurrentCustomValue), q("tot", category.TotalCustomValue),
-		q("gcur", category.CurrentCustomValue, filter(gold)), q("gtot", category.TotalCustomValue, filter(gold)))
+		q("gcur", category.CurrentCustomValue, filter(goldFilter)), q("gtot", category.TotalCustomValue, filter(goldFilter)))
 	e.Notifications(nil)
 	qn, w := "Support@SW1", action.CallWait
 	applyAll(t, e, []*event.Event{begin(at("09:00:00"), w, qn, "w1", data("Amount", "10"))})
@@ -260,7 +263,7 @@ func TestUpdateFormulas(t *testing.T) {
 		end(at("09:00:40"), w, qn, "w1"),
 	})
 	assert.Equal(t, 7.0, num(t, e, "tot"), "the data at the end")
-	assert.Equal(t, 7.0, num(t, e, "gtot"), "counted (gold held), on the data at the end")
+	assert.Equal(t, 7.0, num(t, e, "gtot"), "counted (goldFilter held), on the data at the end")
 	assert.Equal(t, 0.0, num(t, e, "cur"))
 }
 

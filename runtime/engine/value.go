@@ -11,24 +11,43 @@ import (
 )
 
 // Value is a statistic's value: a number (seconds with millisecond precision, a count, or
-// a percentage), or for CurrentState a State tree.
+// a percentage), a State tree for the structured categories (CurrentState,
+// CurrentStateReasons, CurrentTargetState), or undefined.
+//
+// A value is undefined when it has no number: a ratio whose denominator is 0 (an average
+// of nothing, a percentage of nothing), a Formula dividing by zero or reading an
+// undefined input, an estimate with nothing to estimate from. Undefined then says why,
+// in words, and Number is 0. In JSON an undefined value is null; a consumer that shows
+// the reason puts it beside the value (the API's "reason" field), so that the shape of a
+// defined value does not change.
 type Value struct {
-	// Number is the numeric value; 0 for structured values.
+	// Number is the numeric value; 0 for structured and undefined values.
 	Number float64
-	// State is the CurrentState tree, nil for numeric values.
+	// State is the tree of a structured category, nil for numeric values.
 	State *State
+	// Undefined is why the value is undefined, "" for a defined value.
+	Undefined string
 }
 
-// MarshalJSON encodes a number as a JSON number (shortest form, no exponent) and a State
-// as an object.
+// Defined reports whether v has a value (a number or a tree).
+func (v Value) Defined() bool { return v.Undefined == "" }
+
+// undefined is the undefined value with reason why.
+func undefined(why string) Value { return Value{Undefined: why} }
+
+// MarshalJSON encodes a number as a JSON number (shortest form, no exponent), a State as
+// an object and an undefined value as null.
 func (v Value) MarshalJSON() ([]byte, error) {
-	if v.State != nil {
+	switch {
+	case v.Undefined != "":
+		return []byte("null"), nil
+	case v.State != nil:
 		return json.Marshal(v.State)
 	}
 	return strconv.AppendFloat(nil, v.Number, 'f', -1, 64), nil
 }
 
-// String formats the value as its JSON text.
+// String formats the value as its JSON text (null for an undefined value).
 func (v Value) String() string {
 	b, err := v.MarshalJSON()
 	if err != nil {
@@ -42,6 +61,8 @@ func (v Value) String() string {
 // propagation hierarchy (a place's DNs; an agent's places, each with its DNs, and the DNs
 // without a place it is logged in on; a group's members). CurrentStateReasons also lists
 // the reasons in progress under the node (see state.go); Reasons is nil for CurrentState.
+// CurrentTargetState also says on every node whether the object is a routing target now
+// and why (see target.go); Target is false for the other trees.
 type State struct {
 	Type   object.Type
 	ID     string
@@ -52,6 +73,11 @@ type State struct {
 	Reason   string
 	Reasons  []StateReason
 	Children []State
+	// Target marks a CurrentTargetState node: Available says whether the object can take
+	// an interaction now, Why says why in words ("ready", "not ready", "2 of 5 available").
+	Target    bool
+	Available bool
+	Why       string
 }
 
 // StateReason is one in-progress agent-state action (ready, not ready, after-call work)
@@ -65,20 +91,26 @@ type StateReason struct {
 
 // stateJSON is the wire form of a State.
 type stateJSON struct {
-	Type     string         `json:"type"`
-	ID       string         `json:"id"`
-	Status   string         `json:"status"`
-	Since    *string        `json:"since"`
-	Reason   string         `json:"reason"`
-	Reasons  *[]StateReason `json:"reasons,omitempty"`
-	Children []State        `json:"children"`
+	Type      string         `json:"type"`
+	ID        string         `json:"id"`
+	Status    string         `json:"status"`
+	Since     *string        `json:"since"`
+	Reason    string         `json:"reason"`
+	Available *bool          `json:"available,omitempty"`
+	Why       string         `json:"why,omitempty"`
+	Reasons   *[]StateReason `json:"reasons,omitempty"`
+	Children  []State        `json:"children"`
 }
 
 // MarshalJSON encodes s as {"type","id","status","since","reason","children"}, with
-// "reasons" before "children" for CurrentStateReasons; status is the action name ("" for
-// no status), since is RFC 3339 in UTC with milliseconds (null when 0: not known).
+// "reasons" before "children" for CurrentStateReasons and "available" and "why" after
+// "reason" for CurrentTargetState; status is the action name ("" for no status), since is
+// RFC 3339 in UTC with milliseconds (null when 0: not known).
 func (s State) MarshalJSON() ([]byte, error) {
 	j := stateJSON{Type: s.Type.String(), ID: s.ID, Reason: s.Reason, Children: s.Children}
+	if s.Target {
+		j.Available, j.Why = &s.Available, s.Why
+	}
 	if s.Since != 0 {
 		since := s.Since.String()
 		j.Since = &since
@@ -111,6 +143,7 @@ func equalState(a, b *State) bool {
 		return a == b
 	}
 	if a.Type != b.Type || a.ID != b.ID || a.Status != b.Status || a.Since != b.Since || a.Reason != b.Reason ||
+		a.Target != b.Target || a.Available != b.Available || a.Why != b.Why ||
 		len(a.Children) != len(b.Children) || (a.Reasons == nil) != (b.Reasons == nil) || len(a.Reasons) != len(b.Reasons) {
 		return false
 	}
@@ -133,18 +166,24 @@ func count(n int64) Value { return Value{Number: float64(n)} }
 // seconds is a duration value from milliseconds.
 func seconds(ms int64) Value { return Value{Number: float64(ms) / 1000} }
 
-// percent is 100·a/b, 0 when b is 0.
+// Reasons of the undefined ratios.
+const (
+	whyZeroDenominator  = "the denominator is 0"
+	whyNothingToAverage = "no instance to average"
+)
+
+// percent is 100·a/b, undefined when b is 0.
 func percent(a, b float64) Value {
 	if b == 0 {
-		return Value{}
+		return undefined(whyZeroDenominator)
 	}
 	return Value{Number: 100 * a / b}
 }
 
-// ratio is a/b, 0 when b is 0.
+// ratio is a/b, undefined when b is 0.
 func ratio(a, b float64) Value {
 	if b == 0 {
-		return Value{}
+		return undefined(whyZeroDenominator)
 	}
 	return Value{Number: a / b}
 }
@@ -158,10 +197,20 @@ func finite(f float64) Value {
 	return Value{Number: f}
 }
 
-// avg is sum/n milliseconds rounded to the millisecond, in seconds; 0 when n is 0.
+// finiteAvg is the custom-value average sum/n: undefined when n is 0, 0 when the sum is
+// not finite.
+func finiteAvg(sum float64, n int64) Value {
+	if n == 0 {
+		return undefined(whyNothingToAverage)
+	}
+	return finite(sum / float64(n))
+}
+
+// avg is sum/n milliseconds rounded to the millisecond, in seconds; undefined when n is
+// 0.
 func avg(sum, n int64) Value {
 	if n == 0 {
-		return Value{}
+		return undefined(whyNothingToAverage)
 	}
 	return Value{Number: math.Round(float64(sum)/float64(n)) / 1000}
 }

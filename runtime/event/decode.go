@@ -8,6 +8,7 @@ import (
 
 	"github.com/statkit/statkit/generated/action"
 	"github.com/statkit/statkit/generated/object"
+	"github.com/statkit/statkit/internal/suggest"
 )
 
 // DefaultMaxLineBytes is the longest line (without its newline) decoded when
@@ -209,11 +210,14 @@ var classList = func() string {
 }()
 
 // lookupRejection turns an action.Lookup error into a rejection. Its message quotes the
-// name and variant in full, so an absurdly long one gets a shorter reason.
+// name and variant in full, so an absurdly long one gets a shorter reason; an unknown name
+// near an action's gets "did you mean …?".
 func lookupRejection(err error, name, variant string) *Rejection {
 	code, msg := lookupCode(err), err.Error()
 	if len(msg) > 4*maxQuoted+200 {
 		msg = fmt.Sprintf("%s: action %q, variant %q", strings.ReplaceAll(code, "_", " "), clip(name), clip(variant))
+	} else if code == CodeUnknownAction {
+		msg += suggest.Hint(name, action.Names())
 	}
 	return &Rejection{Code: code, Reason: msg}
 }

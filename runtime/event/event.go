@@ -6,6 +6,28 @@
 // name against the generated action table for the event's source class and validates the
 // event's shape; every rejected line is reported with its line number and a reason and
 // never stops the stream.
+//
+// # Wire format
+//
+// One JSON object per line (NDJSON); docs/events.md documents it field by field and
+// docs/event.schema.json is its JSON Schema, both generated from the spec:
+//
+//	{"time":"2026-11-26T09:00:03.250Z","action":"CallInbound","phase":"start",
+//	 "source":{"class":"regular_dn","id":"7001"},"interaction":"c-42","media":"voice",
+//	 "agent":"1001","data":{"Segment":"Gold","Priority":5}}
+//	{"time":"2026-11-26T09:00:15Z","action":"CallAbandoned",
+//	 "source":{"class":"mediation_dn","id":"Support@SW1"},"interaction":"c-43","duration":12.4}
+//
+// time (RFC 3339), action and source are required; phase (start, update, end) only and
+// always on durable actions, duration only and always on retrospective ones; variant,
+// interaction, media, agent, place and data are optional, but an update carries data, whose
+// null values remove keys (see DecodeLine for every rule).
+//
+// # Units
+//
+// On the wire, time is RFC 3339 text and duration is in seconds (a JSON number, 12.4). In
+// Go, Time counts milliseconds since the Unix epoch and Event.Duration is in milliseconds
+// (12400); digits below the millisecond are truncated.
 package event
 
 import (

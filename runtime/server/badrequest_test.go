@@ -43,7 +43,8 @@ func TestEventsPerLineResults(t *testing.T) {
 	ts := startServer(t, Options{Config: loadSmall(t), TickInterval: -1}, nil, nil)
 
 	// Valid lines are applied, bad ones listed with their line, reason and code; blank
-	// lines count but are skipped; the content type is not enforced.
+	// lines count but are skipped. A batch is sequenced as a whole: its events are
+	// applied in time order (line 8, an hour before the others, comes first).
 	body := strings.Join([]string{
 		evEntered,
 		`{"time":"2026-11-26T09:00:00Z",`, // truncated JSON
@@ -52,17 +53,33 @@ func TestEventsPerLineResults(t *testing.T) {
 		evWaitStart,
 		`{"time":"2026-11-26T09:00:00Z","action":"CallEntered","source":{"class":"mediation_dn","id":"Nowhere@SW1"}}`,
 		evWaitStart, // a second start of the same instance: the engine refuses it
-		`{"time":"2026-11-26T08:00:00Z","action":"CallEntered","source":{"class":"mediation_dn","id":"Support@SW1"},"interaction":"c-0"}`, // late
+		`{"time":"2026-11-26T08:00:00Z","action":"CallEntered","source":{"class":"mediation_dn","id":"Support@SW1"},"interaction":"c-0"}`,
 	}, "\n")
 	status, b := ts.do("POST", "/v1/events", "text/plain", []byte(body))
 	require.Equal(t, http.StatusOK, status, "%s", b)
 	var r eventsResponse
 	require.NoError(t, json.Unmarshal(b, &r))
-	assert.Equal(t, 2, r.Accepted)
-	assert.Equal(t, []string{"2:bad_json", "4:unknown_action", "6:unknown_object", "7:duplicate_start", "8:late_event"}, codes(r))
+	assert.Equal(t, 3, r.Accepted)
+	assert.Equal(t, []string{"2:bad_json", "4:unknown_action", "6:unknown_object", "7:duplicate_start"}, codes(r))
+	assert.Equal(t, 4, r.RejectedTotal)
+	assert.Empty(t, r.Late)
 	assert.Empty(t, r.Error)
 	assert.Equal(t, "1", string(ts.peek("waiting").Value))
-	assert.Equal(t, "1", string(ts.peek("entered").Value))
+	assert.Equal(t, "2", string(ts.peek("entered").Value))
+
+	// An event older than what was applied is late: applied at the engine clock, listed
+	// with how late it was, never rejected.
+	status, r = ts.postEvents([]byte(`{"time":"2026-11-26T08:30:00Z","action":"CallEntered","source":{"class":"mediation_dn","id":"Support@SW1"},"interaction":"c-9"}`))
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, 1, r.Accepted)
+	assert.Empty(t, r.Rejected)
+	assert.Equal(t, 1, r.LateTotal)
+	require.Len(t, r.Late, 1)
+	assert.Equal(t, 1, r.Late[0].Line)
+	assert.Equal(t, int64(30*60*1000), r.Late[0].By)
+	assert.Equal(t, "2026-11-26T09:00:00.000Z", r.Late[0].At.String())
+	assert.Equal(t, "3", string(ts.peek("entered").Value))
+	assert.Equal(t, "2026-11-26T09:00:00.000Z", atOf(t, ts.peek("entered")))
 
 	// No line accepted: 400 with the same body.
 	status, r = ts.postEvents([]byte("not json\n" + evWaitStart + "\n"))
@@ -82,10 +99,11 @@ func TestEventsPerLineResults(t *testing.T) {
 	assert.Equal(t, http.StatusOK, status)
 	assert.Equal(t, []string{"2:end_without_start"}, codes(r))
 
-	assert.Equal(t, float64(3), metricValue(t, ts.srv.m.accepted))
+	assert.Equal(t, float64(5), metricValue(t, ts.srv.m.accepted))
 	assert.Equal(t, float64(2), metricValue(t, ts.srv.m.rejected.WithLabelValues("bad_json")))
 	assert.Equal(t, float64(2), metricValue(t, ts.srv.m.rejected.WithLabelValues("duplicate_start")))
-	assert.Equal(t, float64(1), metricValue(t, ts.srv.m.rejected.WithLabelValues("late_event")))
+	assert.Equal(t, float64(0), metricValue(t, ts.srv.m.rejected.WithLabelValues("late_event")))
+	assert.Equal(t, float64(1), metricValue(t, ts.srv.m.late.WithLabelValues("http")))
 }
 
 func TestOversizedBody(t *testing.T) {

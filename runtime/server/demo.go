@@ -13,6 +13,7 @@ import (
 	"github.com/statkit/statkit/generated/object"
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/event"
+	"github.com/statkit/statkit/runtime/machine"
 	"github.com/statkit/statkit/runtime/sim"
 )
 
@@ -57,24 +58,31 @@ SL20: "0-20"
 // distributed within 20 s against abandoned after 20 s, Sliding profile Last15) and
 // calls answered; per agent the time in its current state.
 func DemoConfig(c sim.Config) (*config.Config, error) {
+	cfg, _, err := DemoConfigText(c)
+	return cfg, err
+}
+
+// DemoConfigText is DemoConfig, with the config's text (for Options.ConfigText, so that
+// a demo's data directory can be replayed from its log).
+func DemoConfigText(c sim.Config) (*config.Config, []byte, error) {
 	var buf bytes.Buffer
 	if err := sim.WriteConfig(&buf, c); err != nil {
-		return nil, fmt.Errorf("demo config: %w", err)
+		return nil, nil, fmt.Errorf("demo config: %w", err)
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(buf.Bytes(), &doc); err != nil {
-		return nil, fmt.Errorf("demo config: %w", err)
+		return nil, nil, fmt.Errorf("demo config: %w", err)
 	}
 	for _, sec := range []struct{ key, yaml string }{
 		{"statTypes", demoStatTypes}, {"timeProfiles", demoProfiles}, {"timeRanges", demoRanges},
 	} {
 		if err := mergeMapping(&doc, sec.key, sec.yaml); err != nil {
-			return nil, fmt.Errorf("demo config: %w", err)
+			return nil, nil, fmt.Errorf("demo config: %w", err)
 		}
 	}
 	stats := mapValue(&doc, "statistics")
 	if stats == nil || stats.Kind != yaml.SequenceNode {
-		return nil, errors.New("demo config: sim.WriteConfig wrote no statistics")
+		return nil, nil, errors.New("demo config: sim.WriteConfig wrote no statistics")
 	}
 	t := sim.Topology(c)
 	add := func(id, statType string, typ object.Type, objID string, more ...string) {
@@ -95,13 +103,13 @@ func DemoConfig(c sim.Config) (*config.Config, error) {
 	}
 	out, err := yaml.Marshal(&doc)
 	if err != nil {
-		return nil, fmt.Errorf("demo config: %w", err)
+		return nil, nil, fmt.Errorf("demo config: %w", err)
 	}
-	cfg, err := config.Load("demo.yaml", bytes.NewReader(out))
+	cfg, err := config.LoadWith("demo.yaml", bytes.NewReader(out), machine.LoadOptions)
 	if err != nil {
-		return nil, fmt.Errorf("demo config: %w", err)
+		return nil, nil, fmt.Errorf("demo config: %w", err)
 	}
-	return cfg, nil
+	return cfg, out, nil
 }
 
 // mergeMapping adds the entries of the YAML mapping text to the top-level mapping key
@@ -164,11 +172,15 @@ type EventSource interface {
 // maxFeedBatch bounds the events Feed ingests as one batch.
 const maxFeedBatch = 1024
 
-// Feed ingests the events of src in process until src ends or ctx is done (both return
-// nil) or the server stops (ErrStopped). A goroutine reads src; the events that are due
-// together (all those waiting when the previous batch was applied) form one batch, so a
-// statistic that moves and moves back within one instant is not notified. Rejected
-// events are logged; a simulator's events should have none.
+// InputDemo is the input name of the demo simulator's batches.
+const InputDemo = "demo"
+
+// Feed ingests the events of src in process, as input "demo", through the same pipeline
+// as every other input, until src ends or ctx is done (both return nil) or the server
+// stops (ErrStopped). A goroutine reads src; the events that are due together (all those
+// waiting when the previous batch was applied) form one batch, so a statistic that moves
+// and moves back within one instant is not notified. Rejected and late events are logged;
+// a simulator's events should have no rejection.
 func (s *Server) Feed(ctx context.Context, src EventSource) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -192,7 +204,7 @@ func (s *Server) Feed(ctx context.Context, src EventSource) error {
 	}()
 	n := 0
 	for ev := range events {
-		batch := []event.Event{ev} // a new slice: the owner may still read the last one
+		batch := []event.Event{ev} // a new slice: the server keeps the last one
 	more:
 		for len(batch) < maxFeedBatch {
 			select {
@@ -205,11 +217,9 @@ func (s *Server) Feed(ctx context.Context, src EventSource) error {
 				break more
 			}
 		}
-		for i := range batch {
-			n++
-			batch[i].Line = n
-		}
-		res, err := s.Ingest(ctx, batch)
+		batch[0].Line = n + 1
+		n += len(batch)
+		res, err := s.IngestBatch(ctx, InputBatch{Input: InputDemo, Events: batch})
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -218,6 +228,9 @@ func (s *Server) Feed(ctx context.Context, src EventSource) error {
 		}
 		for _, r := range res.Rejected {
 			s.log.Warn("fed event rejected", "event", strconv.Itoa(r.Line), "code", r.Code, "reason", r.Reason)
+		}
+		if res.LateTotal > 0 {
+			s.log.Info("fed events late: applied at the engine clock", "events", res.LateTotal)
 		}
 	}
 	switch err := <-srcErr; {

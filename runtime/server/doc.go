@@ -9,9 +9,13 @@
 //
 // Every body is JSON (events are NDJSON); errors are 4xx/5xx with {"error": "..."}.
 //
-//	POST   /v1/events            NDJSON events → 200 {accepted, rejected:[{line, reason, code}]}
+//	POST   /v1/events            NDJSON events (Content-Type NDJSON, JSON or text; gzip
+//	                             allowed) → 200 {accepted, rejected:[{line, reason, code}],
+//	                             rejectedTotal, late:[{line, lateBy, appliedAt}], lateTotal}
 //	                             when a line was accepted, 400 with the same body when none
-//	                             was, 413 over the body limit (nothing applied)
+//	                             was; 413 over the body limit, 415 another content type or
+//	                             encoding, 422 an Idempotency-Key reused for another body,
+//	                             429 the ingest queue full, 503 read-only (nothing applied)
 //	POST   /v1/statistics        {statType, object:{type,id}, profile, timeRange, filter,
 //	                             notification} → 201 {id} ("s-N"); 400 with the problems
 //	GET    /v1/statistics        {statistics:[{id, statType, object, profile, timeRange,
@@ -31,36 +35,80 @@
 //	GET    /v1/config            {statTypes, profiles, timeRanges, filters, objects:{Agent:
 //	                             [{id,name}], Queue:[…], …}}: what a client offers to open
 //	GET    /metrics              Prometheus (the server's own registry)
-//	GET    /healthz              {status, engineTime} when the engine answers, else 503
+//	GET    /healthz              {status, engineTime, applied, held} when the engine answers;
+//	                             503 {status:"failed", error} when the log failed
 //	GET    /                     the wallboard (package web)
+//
+// # Feeding events: the retry contract
+//
+// A batch is acknowledged (200 or 400) once its record is durable in the log and
+// sequenced: every accepted line is then applied or held by the reorder window, and
+// survives a crash. An answer that does not come (a timeout, a connection reset, a crash,
+// 429, 503) says nothing: the batch may or may not be in. Clients retry such a batch with
+// the same Idempotency-Key header (at most 255 printable ASCII characters, unique per
+// batch — a UUID, or the source's name and the batch's first position): a batch whose key
+// was applied is not applied again; the answer is the first answer, the same status and
+// body, with the header Idempotent-Replayed: true. A retry while the first request is
+// still in flight waits for it. Keys are kept Options.IdempotencyWindow (24 h) in the log
+// and in snapshots — they survive a restart — within a bound on their number; the same
+// key with another body is 422. Without a key, a retry after a lost answer may apply the
+// batch twice.
+//
+// Each line is answered: rejected lines are listed (the first 100, in line order, with
+// rejectedTotal counting all; a reason quotes at most 64 bytes of the input); an event
+// that comes after the engine clock has passed its time is not rejected but applied at
+// the clock (late: listed with how late, and counted in
+// statkit_ingest_late_events_total{input}); an event more than Options.MaxSkew ahead of
+// the wall clock is rejected (future_event) and changes nothing. The engine's own checks
+// (an end without its start, a second start) run when the reorder window releases an
+// event: a rejection after the batch was answered is counted in
+// statkit_ingest_rejected_after_answer_total{input,code} and logged.
+//
+// # Log first, apply after (runtime/machine, Log)
+//
+// Everything that changes state is a record of the log (Options.Log: a data directory's
+// store.Log, a store.MemLog, or a replicated log): batches, clock ticks, statistics
+// opened and closed through the API, reloads, pipeline settings. A record is appended
+// first and applied only once durable, in log order, by the owner goroutine, through
+// runtime/machine — the engine, the ingest pipeline (runtime/ingest), the open
+// statistics, the config — so that what the server shows is never ahead of the log, and
+// a restart, statkit replay --log or a replica applying the same records reaches the same
+// state. Whatever is not a function of the records (the wall clock, arrival order, the
+// future-event check) is decided before the record is appended and written into it.
+//
+// A log that fails (a write or fsync error, a full disk) makes the server read-only
+// (fail-stop): every state change answers 503 with a JSON error naming the failure,
+// /healthz answers 503, statkit_log_failed is 1, reads go on; a restart recovers exactly
+// what was acknowledged. A durable server does not start on a data directory it cannot
+// write.
 //
 // # Concurrency
 //
 // The engine is not safe for concurrent use, so one goroutine owns it: the owner (run),
-// started by Serve. Nothing else touches the engine, the notifier or the set of stream
-// subscribers. HTTP handlers do their parsing in their own goroutine — an events body
-// is decoded and validated line by line (event.Decoder with the topology as Resolver), a
-// statistic is resolved against the config (config.NewStatistic) — and then hand the
-// owner a unit of work and wait for it with the request's context:
+// started by Serve, which applies the log's records (a follower goroutine hands them over
+// as they become durable). Nothing else touches the machine, the notifier or the set of
+// stream subscribers. HTTP handlers do their work in their own goroutines, in parallel:
+// an events body is read (gunzipped), decoded and validated line by line (event.Decoder
+// with the topology as Resolver), checked against the wall clock, and turned into a batch
+// record (its accepted lines as received, a rejected one left empty); a statistic is
+// resolved against the config. The handler appends the record, attaching what it decoded
+// so that the owner does not decode it again, and waits for the owner to apply it, then
+// answers with the outcome the owner left. The log groups concurrent appends (one write
+// and one fsync for all the records waiting: group commit).
 //
-//   - a batch of events goes on the ingest queue (a buffered channel of
-//     Options.IngestQueue batches; Ingest and enqueue). A full queue makes the sender
-//     wait today; the overload policy (429 with Retry-After, nothing applied) plugs into
-//     enqueue without touching the owner.
-//   - open, close, peek, list, subscribe and ping are ops: closures run by the owner
-//     (Server.do).
+//   - Batches appended and not yet applied are bounded (Options.IngestQueue); past the
+//     bound POST /v1/events answers 429 with Retry-After and logs nothing.
+//   - Peek, list, subscribe and ping are ops: closures run by the owner (Server.do).
+//   - The clock (Options.Clock, every Options.TickInterval) appends tick records that
+//     advance the engine to the wall clock less the larger of Options.TickLag and the
+//     reorder window, so that current values grow between events; without ticks, flush
+//     records let the window release what waited long enough in wall time. With
+//     TickInterval < 0 the clock moves with event times only (historical feeds, replays).
 //
-// The owner applies a batch's events in order, then lets the notifier publish what
-// changed. A clock ticker (Options.Clock, every Options.TickInterval) makes the owner
-// advance the engine to the wall clock less Options.TickLag, so current values grow
-// between events. The engine rejects an event older than its clock as late
-// (engine.CodeLateEvent): events must arrive in time order, and an event may reach the
-// server at most TickLag after its time. With TickInterval < 0 the clock moves with event
-// times only, as in a replay.
-//
-// A waiting handler whose context ends returns at once; its work still runs (accepted
-// events stay applied). Configs, statistic definitions and the prebuilt documents are
-// read-only, so handlers read them without locks; metrics are safe for concurrent use.
+// A waiting handler whose context ends returns at once; its record still applies. The
+// idempotency key table is read concurrently (under its own lock). Configs, statistic
+// definitions and the prebuilt documents are read-only, so handlers read them without
+// locks; metrics are safe for concurrent use.
 //
 // # Notifications and slow subscribers
 //
@@ -92,15 +140,19 @@
 // # Shutdown
 //
 // When Serve's context is done it stops accepting connections, ends the streams, waits
-// for in-flight requests (their batches are applied and answered), then stops the owner,
-// which first applies whatever is still queued. An event whose response said accepted is
-// in the engine when Serve returns.
+// for in-flight requests (their batches are applied and answered), stops the clock, then
+// stops the owner, which first applies every record durable in the log and writes a
+// snapshot (with the events the reorder window still holds: they are applied after the
+// restart). An event whose response said accepted is in the log, and in the engine or
+// the window, when Serve returns.
 //
 // # Limits
 //
 // ReadHeaderTimeout, ReadTimeout, IdleTimeout and MaxHeaderBytes are set on the
 // http.Server; WriteTimeout is 0 there because streams are long, and every response
 // sets its own write deadline instead (streams per write, and they lift the read
-// deadline). Events bodies are bounded by Options.MaxBodyBytes (default 8 MiB, 413) and
-// lines by Options.MaxLineBytes; statistic bodies by 64 KiB.
+// deadline). Events bodies are bounded by Options.MaxBodyBytes (default 8 MiB, counted
+// after decompression, 413) and lines by Options.MaxLineBytes; statistic bodies by 64 KiB.
+// An events answer is bounded whatever the body holds (100 rejections and 100 late lines
+// listed); a body of garbage costs its own size and the decoder's transient garbage.
 package server

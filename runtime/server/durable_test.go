@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/statkit/statkit/runtime/config"
+	"github.com/statkit/statkit/runtime/machine"
 	"github.com/statkit/statkit/runtime/sim"
 	"github.com/statkit/statkit/runtime/store"
 )
@@ -158,7 +159,7 @@ func TestReload(t *testing.T) {
 		if err != nil {
 			return nil, nil, err
 		}
-		c, err := config.LoadWith(path, bytes.NewReader(b), loadOptions)
+		c, err := config.LoadWith(path, bytes.NewReader(b), machine.LoadOptions)
 		return c, b, err
 	}
 	cfg, b, err := load()

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/statkit/statkit/runtime/event"
 	"github.com/statkit/statkit/runtime/sim"
 )
 
@@ -23,9 +24,7 @@ func fuzzServer(f *testing.F) *Server {
 	if err != nil {
 		f.Fatal(err)
 	}
-	quit := make(chan struct{})
-	go s.run(quit)
-	f.Cleanup(func() { close(quit); <-s.ownerDone })
+	f.Cleanup(s.start())
 	return s
 }
 
@@ -61,8 +60,8 @@ func FuzzPostEvents(f *testing.F) {
 		if !ok {
 			break
 		}
-		b, _ := appendEvent(nil, e)
-		seed.Write(b)
+		b, _ := event.AppendJSON(nil, e)
+		seed.Write(append(b, '\n'))
 	}
 	f.Add(seed.Bytes())
 	f.Add([]byte("{}\n{\"time\":1}\n"))

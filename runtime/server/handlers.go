@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,7 +15,7 @@ import (
 
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/engine"
-	"github.com/statkit/statkit/runtime/event"
+	"github.com/statkit/statkit/runtime/machine"
 )
 
 // errorJSON is the body of every error response.
@@ -55,6 +53,8 @@ func (s *Server) writeError(w http.ResponseWriter, status int, msg string) {
 // a request context that ended (client gone, shutdown) gets no answer worth writing.
 func (s *Server) ownerError(w http.ResponseWriter, err error) {
 	switch {
+	case errors.Is(err, ErrFailed):
+		s.writeError(w, http.StatusServiceUnavailable, failureText(err))
 	case errors.Is(err, ErrStopped):
 		s.writeError(w, http.StatusServiceUnavailable, "server is shutting down")
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -62,85 +62,6 @@ func (s *Server) ownerError(w http.ResponseWriter, err error) {
 	default:
 		s.writeError(w, http.StatusInternalServerError, err.Error())
 	}
-}
-
-// eventsResponse is the body of POST /v1/events.
-type eventsResponse struct {
-	Accepted int               `json:"accepted"`
-	Rejected []event.Rejection `json:"rejected"`
-	// Error says why nothing was accepted (400 only).
-	Error string `json:"error,omitempty"`
-}
-
-// postEvents handles POST /v1/events: an NDJSON body of events, decoded and validated
-// line by line in the request's goroutine, then applied as one batch by the owner.
-// Answers 200 {accepted, rejected} when a line was accepted, 400 with the same body when
-// none was, 413 when the body is over the limit (nothing is applied).
-func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
-	limit := s.opts.MaxBodyBytes
-	if r.ContentLength > limit {
-		s.writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", limit))
-		return
-	}
-	dec := event.NewDecoder(http.MaxBytesReader(w, r.Body, limit), event.Options{
-		Resolver: &s.cfg.Load().Topology, MaxLineBytes: s.opts.MaxLineBytes,
-	})
-	var (
-		events   []event.Event
-		rejected []event.Rejection
-	)
-	for {
-		ev, rej, err := dec.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		var tooBig *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooBig):
-			s.writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", limit))
-			return
-		case err != nil:
-			s.writeError(w, http.StatusBadRequest, "reading the body: "+err.Error())
-			return
-		case rej != nil:
-			rejected = append(rejected, *rej)
-			s.m.rejected.WithLabelValues(rej.Code).Inc()
-		default:
-			events = append(events, ev)
-		}
-	}
-	var res BatchResult
-	if len(events) > 0 {
-		var err error
-		if res, err = s.ingest(r.Context(), events, false); err != nil {
-			if errors.Is(err, errOverloaded) {
-				s.m.refused.Inc()
-				w.Header().Set("Retry-After", "1")
-				s.writeJSON(w, http.StatusTooManyRequests, eventsResponse{Accepted: 0, Rejected: []event.Rejection{},
-					Error: "the ingest queue is full: nothing of this request was applied; send it again after Retry-After seconds"})
-				return
-			}
-			s.ownerError(w, err)
-			return
-		}
-	} else {
-		s.m.batchSize.Observe(float64(len(rejected)))
-	}
-	resp := eventsResponse{Accepted: res.Accepted, Rejected: append(rejected, res.Rejected...)}
-	if resp.Rejected == nil {
-		resp.Rejected = []event.Rejection{}
-	}
-	slices.SortStableFunc(resp.Rejected, func(a, b event.Rejection) int { return a.Line - b.Line })
-	status := http.StatusOK
-	if resp.Accepted == 0 {
-		status = http.StatusBadRequest
-		if len(resp.Rejected) == 0 {
-			resp.Error = "the body holds no event"
-		} else {
-			resp.Error = "no event accepted: " + strconv.Itoa(len(resp.Rejected)) + " line(s) rejected"
-		}
-	}
-	s.writeJSON(w, status, resp)
 }
 
 // statisticRequest is the body of POST /v1/statistics.
@@ -182,29 +103,27 @@ func (s *Server) postStatistic(w http.ResponseWriter, r *http.Request) {
 		s.writeJSON(w, http.StatusBadRequest, body)
 		return
 	}
-	var (
-		id      string
-		openErr error
-		seq     uint64
-	)
-	if err := s.do(r.Context(), func(o *owner) { id, openErr = o.openStatistic(st); seq = o.logged }); err != nil {
+	if err := s.failed(); err != nil {
+		s.writeError(w, http.StatusServiceUnavailable, failureText(err))
+		return
+	}
+	p := newPending()
+	p.dec.Statistic = st
+	if _, _, err := s.appendRecord(r.Context(), machine.AppendOpen(nil, st, ""), "", p); err != nil {
 		s.ownerError(w, err)
 		return
 	}
-	if err := s.durable(seq); err != nil {
-		s.writeError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-	if openErr != nil && id == "" {
-		msg := openErr.Error()
-		if inner := errors.Unwrap(openErr); inner != nil {
-			msg = inner.Error() // without the engine's "open statistic <id>:" prefix
+	id := p.opened
+	if p.err != nil || id == "" {
+		msg := "the engine refused it"
+		if p.err != nil {
+			msg = p.err.Error()
+			if inner := errors.Unwrap(p.err); inner != nil {
+				msg = inner.Error() // without the engine's "open statistic <id>:" prefix
+			}
 		}
 		s.writeError(w, http.StatusBadRequest, "cannot open statistic: "+msg)
 		return
-	}
-	if openErr != nil {
-		s.log.Error("notifying a new statistic", "statistic", id, "err", openErr)
 	}
 	w.Header().Set("Location", "/v1/statistics/"+id)
 	s.writeJSON(w, http.StatusCreated, map[string]string{"id": id})
@@ -327,7 +246,7 @@ func (s *Server) getStatistic(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.statisticError(w, err)
+		s.unknownStatistic(w, r, id, err)
 		return
 	}
 	d := describe(st)
@@ -338,35 +257,29 @@ func (s *Server) getStatistic(w http.ResponseWriter, r *http.Request) {
 // deleteStatistic handles DELETE /v1/statistics/{id}: 204, 404 when not open.
 func (s *Server) deleteStatistic(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	var (
-		err error
-		seq uint64
-	)
-	if oerr := s.do(r.Context(), func(o *owner) { err = o.closeStatistic(id); seq = o.logged }); oerr != nil {
+	if err := s.failed(); err != nil {
+		s.writeError(w, http.StatusServiceUnavailable, failureText(err))
+		return
+	}
+	var open bool
+	if oerr := s.do(r.Context(), func(o *owner) { _, open = o.mach.Statistic(id) }); oerr != nil {
 		s.ownerError(w, oerr)
 		return
 	}
-	if derr := s.durable(seq); derr != nil {
-		s.writeError(w, http.StatusInternalServerError, derr.Error())
+	if !open { // not logged: a close of nothing changes nothing
+		s.unknownStatistic(w, r, id, fmt.Errorf("statistic %q: %w", id, engine.ErrUnknownStatistic))
 		return
 	}
-	if err != nil && errors.Is(err, engine.ErrUnknownStatistic) {
-		s.statisticError(w, err)
+	p := newPending()
+	if _, _, err := s.appendRecord(r.Context(), machine.AppendClose(nil, id), "", p); err != nil {
+		s.ownerError(w, err)
 		return
 	}
-	if err != nil {
-		s.log.Error("notifying a closed statistic", "statistic", id, "err", err)
+	if p.err != nil {
+		s.unknownStatistic(w, r, id, p.err)
+		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// statisticError answers an error about a statistic: 404 when it is not open.
-func (s *Server) statisticError(w http.ResponseWriter, err error) {
-	if errors.Is(err, engine.ErrUnknownStatistic) {
-		s.writeError(w, http.StatusNotFound, err.Error())
-		return
-	}
-	s.writeError(w, http.StatusInternalServerError, err.Error())
 }
 
 // knownRoutes are the API paths and their methods, for 405 answers.
@@ -399,18 +312,30 @@ func (s *Server) rawJSON(body []byte) http.HandlerFunc {
 	}
 }
 
-// healthz handles GET /healthz: 200 {"status":"ok", "engineTime"} when the owner
-// goroutine answers within two seconds (engineTime null before the first event or
-// tick), 503 otherwise.
+// healthz handles GET /healthz: 200 {"status":"ok", engineTime, applied, held} when the
+// owner goroutine answers within two seconds (engineTime null before the first event or
+// tick; applied the last log record applied; held the events in the reorder window);
+// 503 {"status":"failed", error} when the log failed (the server is read-only), 503 when
+// the owner does not answer.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if err := s.failed(); err != nil {
+		s.writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "failed", "error": failureText(err)})
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	var now json.RawMessage
-	if err := s.do(ctx, func(o *owner) { now = engineTimeJSON(o.eng) }); err != nil {
+	var (
+		now     json.RawMessage
+		applied uint64
+		held    int
+	)
+	if err := s.do(ctx, func(o *owner) {
+		now, applied, held = engineTimeJSON(o.eng), o.mach.Applied(), o.mach.Pipeline().Held()
+	}); err != nil {
 		s.writeError(w, http.StatusServiceUnavailable, "engine not responding: "+err.Error())
 		return
 	}
-	s.writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "engineTime": now})
+	s.writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "engineTime": now, "applied": applied, "held": held})
 }
 
 // promHandler serves the server's own metrics registry.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/event"
+	"github.com/statkit/statkit/runtime/ingest"
 )
 
 // engineCodes are the rejection codes of engine.Apply, pre-registered as metric labels
@@ -34,10 +35,16 @@ type metrics struct {
 	refused     prometheus.Counter // POST /v1/events answered 429
 	snapshots   prometheus.Counter
 	reloads     *prometheus.CounterVec
+	late        *prometheus.CounterVec // by input
+	deferred    *prometheus.CounterVec // by input and code
+	duplicates  prometheus.Counter
+	held        prometheus.GaugeFunc
+	failed      prometheus.Gauge
 }
 
-// newMetrics creates and registers the metrics; depth reports the ingest queue's length.
-func newMetrics(depth func() float64) *metrics {
+// newMetrics creates and registers the metrics; depth reports the ingest queue's length,
+// held the events the reorder window holds.
+func newMetrics(depth, held func() float64) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		accepted: prometheus.NewCounter(prometheus.CounterOpts{
@@ -85,7 +92,7 @@ func newMetrics(depth func() float64) *metrics {
 	}
 	m.queueDepth = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "statkit_ingest_queue_depth",
-		Help: "Batches waiting for the engine's owner goroutine.",
+		Help: "Batches appended to the log and not yet applied by the engine's owner goroutine.",
 	}, depth)
 	m.refused = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "statkit_ingest_refused_total",
@@ -99,7 +106,27 @@ func newMetrics(depth func() float64) *metrics {
 		Name: "statkit_config_reloads_total",
 		Help: "Config reloads, by result (ok, refused).",
 	}, []string{"result"})
-	for _, c := range event.RejectionCodes() {
+	m.late = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "statkit_ingest_late_events_total",
+		Help: "Events that came after the engine clock had passed their time, applied at the clock, by input.",
+	}, []string{"input"})
+	m.deferred = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "statkit_ingest_rejected_after_answer_total",
+		Help: "Events the engine rejected when the reorder window released them, after their batch was answered, by input and code.",
+	}, []string{"input", "code"})
+	m.duplicates = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "statkit_ingest_duplicate_batches_total",
+		Help: "Batches not applied because their Idempotency-Key was applied before (answered with the first answer).",
+	})
+	m.held = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "statkit_ingest_held_events",
+		Help: "Events held by the reorder window, waiting to be applied in time order.",
+	}, held)
+	m.failed = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "statkit_log_failed",
+		Help: "1 when the log failed and the server is read-only (fail-stop), else 0.",
+	})
+	for _, c := range append(event.RejectionCodes(), ingest.CodeFutureEvent) {
 		m.rejected.WithLabelValues(c)
 	}
 	for _, c := range engineCodes {
@@ -107,7 +134,7 @@ func newMetrics(depth func() float64) *metrics {
 	}
 	m.reg.MustRegister(m.accepted, m.rejected, m.statsOpen, m.sent, m.dropped, m.coalesced,
 		m.subscribers, m.subsDropped, m.apply, m.batchSize, m.queueDepth,
-		m.refused, m.snapshots, m.reloads,
+		m.refused, m.snapshots, m.reloads, m.late, m.deferred, m.duplicates, m.held, m.failed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -12,63 +12,60 @@ import (
 
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/engine"
-	"github.com/statkit/statkit/runtime/event"
+	"github.com/statkit/statkit/runtime/ingest"
+	"github.com/statkit/statkit/runtime/machine"
 	"github.com/statkit/statkit/runtime/store"
 )
+
+// errNoOutcome: a record was applied but the log did not hand back what its appender
+// attached (a Log breaking its contract), so its outcome is unknown here.
+var errNoOutcome = errors.New("server: the record was applied, but the log did not hand its outcome back")
 
 // ErrStopped is returned to callers whose work reaches the engine after its owner
 // goroutine has stopped (the server shut down). Their events were not applied.
 var ErrStopped = errors.New("server: stopped")
 
-// BatchResult is the outcome of ingesting a batch of events: how many were applied and
-// which lines were rejected, and why.
-type BatchResult struct {
-	// Accepted counts the events applied to the engine.
-	Accepted int `json:"accepted"`
-	// Rejected lists the rejected lines in line order; never nil.
-	Rejected []event.Rejection `json:"rejected"`
+// BatchResult is the outcome of ingesting a batch of events: how many were accepted,
+// which lines were rejected and which were late (see ingest.Answer).
+type BatchResult = ingest.Answer
+
+// pending is what a request attaches to the record it appends: what it decoded, and
+// where the owner puts the record's outcome before closing done.
+type pending struct {
+	dec    machine.Decoded
+	pooled bool // dec.Events go back to the pool once applied
+	done   chan struct{}
+
+	// set by the owner
+	batch  ingest.Result // a batch's answer (Duplicate, Conflict)
+	opened string        // an open's new id
+	err    error         // why an open, close or reload changed nothing; or the record failed
+	reload *machine.ReloadResult
 }
 
-// batch is a unit of ingest: decoded, validated events to apply in order.
-type batch struct {
-	events []event.Event
-	res    BatchResult
-	seq    uint64        // the log record of the accepted events (0: none, or not durable mode)
-	err    error         // the accepted events could not be logged
-	done   chan struct{} // closed by the owner once applied
-}
+func newPending() *pending { return &pending{done: make(chan struct{})} }
 
-// op is a control request (open, close, peek, list, subscribe, ping) run on the owner
-// goroutine.
+// op is a control request (peek, list, subscribe, ping) run on the owner goroutine.
 type op struct {
 	fn   func(o *owner)
 	done chan struct{} // closed by the owner once fn returned
 }
 
-// owner is the state only the owner goroutine touches: the engine, the notifier and
-// its subscribers, and the open statistics' definitions.
+// owner is the state only the owner goroutine touches: the machine (engine, pipeline,
+// open statistics), the notifier and its subscribers, and the snapshot schedule.
 type owner struct {
-	eng   *engine.Engine
-	n     *notifier
-	hub   *hub
-	open  map[string]*config.Statistic
-	next  int // the number of the last generated id "s-N"
-	m     *metrics
-	log   *slog.Logger
-	lag   time.Duration
-	clock Clock
+	s    *Server
+	mach *machine.Machine
+	eng  *engine.Engine
+	n    *notifier
+	hub  *hub
+	m    *metrics
+	log  *slog.Logger
 	// hookBatch, when set (tests), runs on the owner goroutine before each batch.
 	hookBatch func()
 
-	// cfg is the config served and cfgText its text (nil when unknown); api holds the
-	// ids of the statistics opened through the API (the others are the config's).
-	cfg     *config.Config
-	cfgText []byte
-	api     map[string]bool
-	// Durable mode (durable.go): st is the store (nil: not durable, or replaying);
-	// logged is the last record appended; the rest schedules snapshots.
-	st        *store.Store
-	logged    uint64
+	// snapshots (durable logs only)
+	snapshots bool
 	sinceSnap int
 	lastSnap  time.Time
 	snapSize  int // bytes of the last snapshot, to size the next one's buffer
@@ -76,58 +73,57 @@ type owner struct {
 	snapAfter time.Duration
 	snapping  chan struct{} // holds a value while a snapshot is being written
 	snapErr   func(error)
-	buf       []byte
 }
 
-// newOwner opens cfg's statistics in a new engine. A statistic the engine refuses (a
-// category or profile it does not compute yet) is skipped with a warning, so that a
-// config written for later features still serves the rest.
-func newOwner(cfg *config.Config, m *metrics, log *slog.Logger) (*owner, error) {
-	topo := *cfg // shares the read-only lookups; the statistics are opened one by one
-	topo.Statistics = nil
-	eng, err := engine.New(&topo)
-	if err != nil {
-		return nil, fmt.Errorf("server: %w", err)
-	}
-	o := &owner{eng: eng, open: map[string]*config.Statistic{}, m: m, log: log, cfg: cfg, api: map[string]bool{}}
-	for _, st := range cfg.Statistics {
-		if err := eng.Open(st); err != nil {
-			log.Warn("statistic not opened", "statistic", st.ID, "err", err)
-			continue
-		}
-		o.open[st.ID] = st
-	}
-	o.hub = &hub{m: m}
-	o.n = newNotifier(eng, o.hub)
-	m.statsOpen.Set(float64(len(o.open)))
-	return o, nil
+// newOwner wraps mach for the owner goroutine.
+func (s *Server) newOwner(mach *machine.Machine) *owner {
+	o := &owner{s: s, mach: mach, eng: mach.Engine(), m: s.m, log: s.log,
+		snapshots: s.durable, snapEvery: s.opts.SnapshotEvery, snapAfter: s.opts.SnapshotInterval,
+		snapping: make(chan struct{}, 1), lastSnap: time.Now()}
+	o.snapErr = func(err error) { s.log.Error("writing a snapshot", "err", err) }
+	o.hub = &hub{m: s.m}
+	o.n = newNotifier(o.eng, o.hub)
+	s.m.statsOpen.Set(float64(mach.Len()))
+	return o
 }
 
-// run is the owner goroutine: it applies batches, runs ops and advances the clock on
-// ticks until quit is closed, then drains what is queued, ends the subscriptions and
-// closes done.
+// run is the owner goroutine: it applies the log's durable records (delivered by a
+// follower goroutine) and runs ops until quit is closed, then applies every record
+// durable by then, ends the subscriptions, writes a snapshot and closes ownerDone.
 func (s *Server) run(quit <-chan struct{}) {
 	defer close(s.ownerDone)
 	o := s.own
-	var ticks <-chan time.Time
-	if s.opts.TickInterval > 0 {
-		c, stop := s.opts.Clock.Tick(s.opts.TickInterval)
-		defer stop()
-		ticks = c
-	}
+	fctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	followed := make(chan error, 1)
+	go func() {
+		followed <- s.lg.Follow(fctx, o.mach.Applied(), func(seq uint64, rec []byte, local any) error {
+			select {
+			case s.entries <- store.Entry{Seq: seq, Rec: rec, Local: local}:
+				return nil
+			case <-fctx.Done():
+				return fctx.Err()
+			}
+		})
+	}()
 	for {
 		select {
-		case b := <-s.batches:
-			o.apply(b)
+		case e := <-s.entries:
+			o.apply(e)
 		case p := <-s.ops:
 			p.fn(o)
 			close(p.done)
-		case <-ticks:
-			o.tick(s.opts.Clock.Now())
+		case err := <-followed:
+			s.fail(fmt.Errorf("following the log: %w", err))
+			followed = nil
 		case <-quit:
-			s.drain()
+			o.finish(followed)
+			cancel()
+			if followed != nil {
+				<-followed
+			}
 			o.hub.closeAll()
-			if o.st != nil && o.sinceSnap > 0 {
+			if o.snapshots && o.sinceSnap > 0 && s.failed() == nil {
 				o.snapshot() // a clean shutdown restarts from a snapshot, without replay
 			}
 			return
@@ -136,128 +132,173 @@ func (s *Server) run(quit <-chan struct{}) {
 	}
 }
 
-// drain runs whatever is still queued when the owner is told to stop.
-func (s *Server) drain() {
-	for {
+// finish applies the records durable in the log that are not applied yet (shutdown).
+func (o *owner) finish(followed <-chan error) {
+	last, err := o.s.lg.Last(context.Background())
+	if err != nil {
+		o.log.Warn("shutdown: the log's last record is unknown", "err", err)
+		return
+	}
+	for o.mach.Applied() < last {
 		select {
-		case b := <-s.batches:
-			s.own.apply(b)
-		case p := <-s.ops:
-			p.fn(s.own)
-			close(p.done)
-		default:
+		case e := <-o.s.entries:
+			o.apply(e)
+		case <-followed:
+			return
+		case <-time.After(o.s.opts.ShutdownTimeout):
+			o.log.Warn("shutdown: records durable in the log were not delivered; a restart applies them", "applied", o.mach.Applied(), "last", last)
 			return
 		}
 	}
 }
 
-// apply applies b's events in order, records the engine's rejections, notifies the
-// changed statistics and releases the waiting caller.
-func (o *owner) apply(b *batch) {
-	defer close(b.done)
-	if o.hookBatch != nil {
+// apply applies one durable record through the machine, then notifies, counts, and
+// releases the request that appended it.
+func (o *owner) apply(e store.Entry) {
+	p, _ := e.Local.(*pending)
+	var dec *machine.Decoded
+	if p != nil {
+		dec = &p.dec
+	}
+	if o.hookBatch != nil && len(e.Rec) > 0 && e.Rec[0] == machine.KindBatch {
 		o.hookBatch()
 	}
 	t0 := time.Now()
-	o.buf = o.buf[:0]
-	if o.st != nil {
-		o.buf = append(o.buf, recEvents)
+	res, err := o.mach.Apply(e.Seq, e.Rec, dec)
+	if p != nil && p.pooled { // the pipeline copied the events
+		putEvents(p.dec.Events)
+		p.dec.Events = nil
 	}
-	for i := range b.events {
-		ev := &b.events[i]
-		err := o.eng.Apply(ev)
-		if err == nil {
-			b.res.Accepted++
-			if o.st != nil {
-				var eerr error
-				if o.buf, eerr = event.AppendJSON(o.buf, *ev); eerr == nil {
-					o.buf = append(o.buf, '\n')
-				} else {
-					b.err = eerr
+	if err != nil {
+		// A durable record the machine cannot read: applying anything after it could
+		// serve wrong values, so the server stops changing state.
+		o.s.fail(err)
+		o.mach.SetApplied(e.Seq)
+		if p != nil {
+			p.err = err
+			close(p.done)
+		}
+		o.s.applied.set(e.Seq)
+		return
+	}
+	o.after(res, p)
+	if res.Kind == machine.KindTick {
+		if t, terr := machine.DecodeTick(e.Rec); terr == nil {
+			o.s.tickWall.Store(int64(t.Wall))
+		}
+	}
+	o.sinceSnap++
+	o.s.held.Store(int64(o.mach.Pipeline().Held()))
+	if p != nil {
+		close(p.done) // before applied moves: a waiter on both sees done
+	}
+	o.s.applied.set(e.Seq)
+	if res.Kind == machine.KindBatch || res.Kind == machine.KindEvents {
+		o.m.apply.Observe(time.Since(t0).Seconds())
+	}
+}
+
+// after notifies and counts what record res completed and hands the outcome to p.
+func (o *owner) after(res *machine.Result, p *pending) {
+	var err error
+	switch res.Kind {
+	case machine.KindBatch, machine.KindEvents:
+		b := res.Batch
+		if p != nil {
+			p.batch = *b
+		}
+		switch {
+		case b.Duplicate:
+			o.m.duplicates.Inc()
+		case b.Conflict:
+		default:
+			a := &b.Answer
+			o.m.accepted.Add(float64(a.Accepted))
+			if a.LateTotal > 0 {
+				o.m.late.WithLabelValues(res.Input).Add(float64(a.LateTotal))
+			}
+		}
+		err = o.n.afterBatch()
+	case machine.KindTick:
+		err = o.n.afterTick()
+	case machine.KindOpen:
+		if res.Opened != nil {
+			o.m.statsOpen.Set(float64(o.mach.Len()))
+			o.n.opened(res.Opened)
+			err = o.n.check(res.Opened.ID)
+			o.hub.flush()
+			if p != nil {
+				p.opened = res.Opened.ID
+			}
+		}
+	case machine.KindClose:
+		if res.Closed != "" {
+			o.m.statsOpen.Set(float64(o.mach.Len()))
+			err = o.n.closed(res.Closed)
+		}
+	case machine.KindReload:
+		if r := res.Reload; r != nil && res.Err == nil {
+			for _, id := range append(append([]string(nil), r.Closed...), r.Reopened...) {
+				if cerr := o.n.closed(id); cerr != nil {
+					o.log.Warn("reload: notifying a closed statistic", "statistic", id, "err", cerr)
 				}
 			}
+			for _, id := range append(append([]string(nil), r.Opened...), r.Reopened...) {
+				if st, ok := o.mach.Statistic(id); ok {
+					o.n.opened(st)
+				}
+			}
+			o.hub.flush()
+			o.m.statsOpen.Set(float64(o.mach.Len()))
+			cfg, text := o.mach.Config()
+			o.s.setConfig(cfg, text)
+			if p != nil {
+				p.reload = r
+			}
+		}
+	}
+	if p != nil && res.Err != nil {
+		p.err = res.Err
+	}
+	if err != nil {
+		o.log.Error("notifying", "record", res.Seq, "err", err)
+	}
+	o.rejections(res.Outcome.Rejected)
+	if fn := o.s.opts.Notifications; fn != nil && len(res.Notifications) > 0 {
+		fn(res.Seq, res.Notifications)
+	}
+}
+
+// maxDeferredLogged bounds the deferred rejections logged per record.
+const maxDeferredLogged = 10
+
+// rejections counts the engine's rejections of the events released by a record, and
+// logs those whose batches were answered before the events were released (the reorder
+// window held them): nobody else hears of them.
+func (o *owner) rejections(rs []ingest.EngineRejection) {
+	logged := 0
+	for _, r := range rs {
+		o.m.rejected.WithLabelValues(r.Rejection.Code).Inc()
+		if !r.Deferred {
 			continue
 		}
-		code, reason := string(engine.CodeOf(err)), err.Error()
-		var re *engine.RejectError
-		if errors.As(err, &re) {
-			reason = re.Msg
-		}
-		if code == "" {
-			code = "internal"
-		}
-		b.res.Rejected = append(b.res.Rejected, event.Rejection{Line: ev.Line, Reason: reason, Code: code})
-		o.m.rejected.WithLabelValues(code).Inc()
-	}
-	o.m.accepted.Add(float64(b.res.Accepted))
-	if b.res.Accepted > 0 && b.err == nil {
-		b.seq, b.err = o.record(o.buf)
-	}
-	if err := o.n.afterBatch(); err != nil {
-		o.log.Error("notifying after a batch", "err", err)
-	}
-	o.m.apply.Observe(time.Since(t0).Seconds())
-}
-
-// tick advances the engine to now less the tick lag and notifies what moved.
-func (o *owner) tick(now time.Time) {
-	t := tickTime(now, o.lag)
-	if t > o.eng.Now() || !o.eng.Started() {
-		o.eng.Advance(t)
-		if _, err := o.record(tickRecord(t)); err != nil {
-			o.log.Error("logging a tick", "err", err)
+		o.m.deferred.WithLabelValues(r.Input, r.Rejection.Code).Inc()
+		if logged++; logged <= maxDeferredLogged {
+			o.log.Warn("event rejected by the engine after its batch was answered", "input", r.Input, "record", r.Seq,
+				"line", r.Rejection.Line, "code", r.Rejection.Code, "reason", r.Rejection.Reason)
 		}
 	}
-	if err := o.n.afterTick(); err != nil {
-		o.log.Error("notifying after a tick", "err", err)
+	if logged > maxDeferredLogged {
+		o.log.Warn("more events rejected by the engine after their batches were answered", "count", logged-maxDeferredLogged)
 	}
-}
-
-// openStatistic opens st under a new id "s-N" and publishes its first value.
-func (o *owner) openStatistic(st *config.Statistic) (string, error) {
-	for {
-		o.next++
-		st.ID = "s-" + strconv.Itoa(o.next)
-		if _, taken := o.open[st.ID]; !taken {
-			break
-		}
-	}
-	if err := o.eng.Open(st); err != nil {
-		o.next-- // the id was not used
-		return "", err
-	}
-	o.open[st.ID] = st
-	o.api[st.ID] = true
-	if _, err := o.record(openRecord(st)); err != nil {
-		return st.ID, err
-	}
-	o.m.statsOpen.Inc()
-	o.n.opened(st)
-	err := o.n.check(st.ID)
-	o.hub.flush()
-	return st.ID, err
-}
-
-// closeStatistic closes statistic id and tells its subscribers.
-func (o *owner) closeStatistic(id string) error {
-	if err := o.eng.Close(id); err != nil {
-		return err
-	}
-	delete(o.open, id)
-	delete(o.api, id)
-	o.m.statsOpen.Dec()
-	if _, err := o.record(append([]byte{recClose}, id...)); err != nil {
-		return err
-	}
-	return o.n.closed(id)
 }
 
 // statistics returns the open statistics in the order they were opened.
-func (o *owner) statistics() []*config.Statistic { return o.eng.Statistics() }
+func (o *owner) statistics() []*config.Statistic { return o.mach.Statistics() }
 
 // peek returns statistic id's definition, the engine clock and the value's JSON.
 func (o *owner) peek(id string) (*config.Statistic, json.RawMessage, []byte, error) {
-	st, ok := o.open[id]
+	st, ok := o.mach.Statistic(id)
 	if !ok {
 		return nil, nil, nil, fmt.Errorf("statistic %q: %w", id, engine.ErrUnknownStatistic)
 	}
@@ -277,7 +318,7 @@ func (o *owner) subscribe(sub *subscriber, ids []string) ([][]byte, error) {
 	}
 	var unknown []string
 	for _, id := range ids {
-		if _, ok := o.open[id]; !ok {
+		if _, ok := o.mach.Statistic(id); !ok {
 			unknown = append(unknown, strconv.Quote(id))
 		}
 	}
@@ -328,62 +369,44 @@ func (s *Server) wait(ctx context.Context, done <-chan struct{}) error {
 	}
 }
 
-// Ingest applies events, which must be decoded and validated (event.DecodeLine, or a
-// sim.Sim), in order as one batch, after every batch queued before it. Events older than
-// the engine clock are rejected as late (engine.CodeLateEvent), like any rejection of the
-// engine, in the result. It waits for the batch to be applied; when ctx ends first, the
-// events may still be applied (and read: do not reuse the slice then). It returns
-// ErrStopped when the server has stopped.
-//
-// The ingest queue is bounded (Options.IngestQueue batches); a full queue makes Ingest
-// wait (POST /v1/events answers 429 instead). In durable mode Ingest returns once the
-// accepted events are durable under the store's fsync policy.
-func (s *Server) Ingest(ctx context.Context, events []event.Event) (BatchResult, error) {
-	return s.ingest(ctx, events, true)
-}
-
-// ingest is Ingest; without block a full queue returns errOverloaded at once, and
-// nothing of the batch is applied.
-func (s *Server) ingest(ctx context.Context, events []event.Event, block bool) (BatchResult, error) {
-	b := &batch{events: events, done: make(chan struct{})}
-	if err := s.enqueue(ctx, b, block); err != nil {
-		return BatchResult{}, err
+// appendRecord appends rec with p attached and waits until the owner has applied it.
+// A log failure makes the server read-only and is returned wrapping ErrFailed.
+func (s *Server) appendRecord(ctx context.Context, rec []byte, id string, p *pending) (seq uint64, dup bool, err error) {
+	if err := s.failed(); err != nil {
+		return 0, false, fmt.Errorf("%w: %w", ErrFailed, err)
 	}
-	s.m.batchSize.Observe(float64(len(events)))
-	if err := s.wait(ctx, b.done); err != nil {
-		return BatchResult{}, err
+	select {
+	case <-s.ownerDone:
+		return 0, false, ErrStopped
+	default:
 	}
-	if b.err != nil {
-		return BatchResult{}, fmt.Errorf("server: the events were applied but could not be made durable: %w", b.err)
+	seq, dup, err = s.lg.Append(ctx, rec, id, p)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, false, ctx.Err()
+		}
+		s.fail(err)
+		return 0, false, fmt.Errorf("%w: %w", ErrFailed, err)
 	}
-	if err := s.durable(b.seq); err != nil {
-		return BatchResult{}, err
+	if dup {
+		return seq, true, s.applied.wait(ctx, seq, s.ownerDone)
 	}
-	if b.res.Rejected == nil {
-		b.res.Rejected = []event.Rejection{}
-	}
-	return b.res, nil
-}
-
-// enqueue puts b on the ingest queue; while it is full it waits (block) or returns
-// errOverloaded.
-func (s *Server) enqueue(ctx context.Context, b *batch, block bool) error {
-	if !block {
+	// The log hands p back with the record; should it not (a Log that breaks that
+	// contract), the record's being applied ends the wait all the same.
+	if err := s.applied.wait(ctx, seq, s.ownerDone); err != nil {
 		select {
-		case s.batches <- b:
-			return nil
-		case <-s.ownerDone:
-			return ErrStopped
+		case <-p.done:
 		default:
-			return errOverloaded
+			return seq, false, err
 		}
 	}
 	select {
-	case s.batches <- b:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-s.ownerDone:
-		return ErrStopped
+	case <-p.done:
+	default:
+		return seq, false, errNoOutcome
 	}
+	if p.err != nil && s.failure.Load() != nil && errors.Is(p.err, *s.failure.Load()) {
+		return seq, false, fmt.Errorf("%w: %w", ErrFailed, p.err)
+	}
+	return seq, false, nil
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/statkit/statkit/runtime/config"
+	"github.com/statkit/statkit/runtime/engine"
+	"github.com/statkit/statkit/runtime/ingest"
 	"github.com/statkit/statkit/runtime/server/web"
 	"github.com/statkit/statkit/runtime/store"
 )
@@ -29,6 +31,11 @@ const (
 	DefaultIdleTimeout       = 2 * time.Minute
 	DefaultMaxHeaderBytes    = 64 << 10
 	DefaultShutdownTimeout   = 10 * time.Second
+	DefaultReorderWindow     = ingest.DefaultWindow
+	DefaultMaxSkew           = 10 * time.Second
+	DefaultIdempotencyWindow = ingest.DefaultKeyWindow
+	DefaultIdempotencyKeys   = ingest.DefaultMaxKeys
+	DefaultIdempotencyBytes  = ingest.DefaultMaxKeyBytes
 )
 
 // maxStatisticBody bounds the body of POST /v1/statistics.
@@ -44,24 +51,44 @@ type Options struct {
 	// debug level.
 	Logger *slog.Logger
 
-	// Clock is the wall clock of the ticker (nil: WallClock()).
+	// Clock is the wall clock of the ticker, of receipt times and of the future-event
+	// check (nil: WallClock()).
 	Clock Clock
-	// TickInterval is how often the owner goroutine advances the engine clock to the
-	// wall clock, so current values grow between events (default 1s; negative: never,
-	// the clock then moves with event times only — replays and tests).
+	// TickInterval is how often the clock appends a tick record that advances the engine
+	// clock to the wall clock, so current values grow between events (default 1s;
+	// negative: never, the clock then moves with event times only — historical feeds,
+	// replays and tests).
 	TickInterval time.Duration
 	// TickLag is how far behind the wall clock a tick leaves the engine (default 1s;
-	// negative: none). Events older than the engine clock are rejected as late, so an
-	// event reaching the server up to TickLag after its time is still accepted; producers
-	// that batch should send at least every TickLag, or raise it.
+	// negative: none). A tick moves the engine to the wall clock less the larger of
+	// TickLag and ReorderWindow, so that the window is honoured.
 	TickLag time.Duration
+	// HoldsClock, when set, says whether this process appends ticks now (a replica
+	// appends them only while it holds the clock's lease). Nil: always.
+	HoldsClock func() bool
 
-	// MaxBodyBytes bounds a POST /v1/events body (default 8 MiB); a larger one is
-	// refused with 413 and nothing of it is applied.
+	// ReorderWindow is the ingest pipeline's reorder window in event time (default 2s;
+	// negative: none, every event is applied as soon as its batch is).
+	ReorderWindow time.Duration
+	// MaxSkew refuses, at receipt, events more than this ahead of the wall clock
+	// (future_event; default 10s; negative: no check). Without a clock (TickInterval
+	// negative) there is no check: a historical feed may jump forward.
+	MaxSkew time.Duration
+	// IdempotencyWindow is how long an Idempotency-Key's answer is kept, in wall time
+	// (default 24h; negative: no age bound); IdempotencyKeys and IdempotencyBytes bound
+	// the key table by count and bytes, oldest first (defaults 1,000,000 and 64 MiB;
+	// negative: no bound).
+	IdempotencyWindow time.Duration
+	IdempotencyKeys   int
+	IdempotencyBytes  int
+
+	// MaxBodyBytes bounds a POST /v1/events body, after decompression (default 8 MiB); a
+	// larger one is refused with 413 and nothing of it is applied.
 	MaxBodyBytes int64
 	// MaxLineBytes bounds one NDJSON line (0: event.DefaultMaxLineBytes).
 	MaxLineBytes int
-	// IngestQueue is how many batches may wait for the owner goroutine (default 64).
+	// IngestQueue is how many batches may wait to be applied (default 64); past it,
+	// POST /v1/events answers 429.
 	IngestQueue int
 
 	// SubscriberLimit is how many statistics may wait unsent in one stream subscriber's
@@ -82,25 +109,33 @@ type Options struct {
 	// ShutdownTimeout bounds the wait for in-flight requests at shutdown (default 10s).
 	ShutdownTimeout time.Duration
 
-	// Store, when set, makes the server durable (see durable.go): New recovers the
-	// state from it, every accepted batch, tick, open, close and reload is logged, and
-	// POST /v1/events answers only once its events are durable under the store's fsync
-	// policy. The caller opens it and closes it after Serve returns. Nil: nothing
-	// survives a restart.
+	// Log is the record log the server runs on (see Log). Nil: a store.Log over Store
+	// when Store is set (the server closes that Log, the caller the Store), else a
+	// store.MemLog (nothing survives a restart).
+	Log Log
+	// Store, when set and Log is not, makes the server durable on a data directory: New
+	// recovers the state from it and POST /v1/events answers only once its batch is
+	// durable under the store's fsync policy. The caller opens it and closes it after
+	// Serve returns.
 	Store *store.Store
-	// ConfigText is the text of Config (YAML), kept in snapshots so that a restart
-	// replays the log against the config it was written with. Nil: the config is not
-	// recorded (a restart restores against Config).
+	// ConfigText is the text of Config (YAML), kept in snapshots and logged by reloads so
+	// that a restart or a replay applies the log under the config it was written with.
+	// Nil: the config is not recorded (a restart restores against Config, and a
+	// different Config is not reconciled).
 	ConfigText []byte
 	// SnapshotEvery is how many log records (event batches, ticks, opens…) a snapshot
 	// is taken after (default 10000; negative: never by count).
 	SnapshotEvery int
-	// SnapshotInterval is the longest time between snapshots while records are logged
+	// SnapshotInterval is the longest time between snapshots while records are applied
 	// (default 5m; negative: never by time).
 	SnapshotInterval time.Duration
 	// Reload loads the config again for POST /v1/config/reload and Server.Reload: the
 	// config and its text. Nil: reload is refused.
 	Reload func() (*config.Config, []byte, error)
+	// Notifications, when set, turns the engine's notifications on and receives them
+	// after every record that produced some (reset-mode interval values for history), on
+	// the owner goroutine: it must not block.
+	Notifications func(seq uint64, ns []engine.Notification)
 }
 
 // withDefaults returns o with its zero fields set to the defaults.
@@ -119,6 +154,19 @@ func (o Options) withDefaults() Options {
 	def(&o.TickInterval, DefaultTickInterval)
 	def(&o.TickLag, DefaultTickLag)
 	o.TickLag = max(o.TickLag, 0)
+	def(&o.ReorderWindow, DefaultReorderWindow)
+	o.ReorderWindow = max(o.ReorderWindow, 0)
+	def(&o.MaxSkew, DefaultMaxSkew)
+	def(&o.IdempotencyWindow, DefaultIdempotencyWindow)
+	o.IdempotencyWindow = max(o.IdempotencyWindow, 0)
+	if o.IdempotencyKeys == 0 {
+		o.IdempotencyKeys = DefaultIdempotencyKeys
+	}
+	o.IdempotencyKeys = max(o.IdempotencyKeys, 0)
+	if o.IdempotencyBytes == 0 {
+		o.IdempotencyBytes = DefaultIdempotencyBytes
+	}
+	o.IdempotencyBytes = max(o.IdempotencyBytes, 0)
 	def(&o.WriteTimeout, DefaultWriteTimeout)
 	def(&o.Heartbeat, DefaultHeartbeat)
 	def(&o.ReadHeaderTimeout, DefaultReadHeaderTimeout)
@@ -144,30 +192,54 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// settings are the pipeline settings opts ask for.
+func (o Options) settings() ingest.Options {
+	return ingest.Options{Window: o.ReorderWindow, KeyWindow: o.IdempotencyWindow,
+		MaxKeys: o.IdempotencyKeys, MaxKeyBytes: o.IdempotencyBytes}
+}
+
 // Server is statkit's HTTP server: the API of DESIGN.md §4 over one engine. Create it
-// with New and run it with Serve; Ingest feeds it in process.
+// with New and run it with Serve; Ingest and IngestBatch feed it in process.
 type Server struct {
 	opts Options
-	// cfg is the config being served; a reload replaces it (the topology never changes).
-	cfg atomic.Pointer[config.Config]
-	log *slog.Logger
-	m   *metrics
+	// cfg is the config being served and cfgText its text; a reload replaces them (the
+	// topology never changes).
+	cfg     atomic.Pointer[config.Config]
+	cfgText atomic.Pointer[[]byte]
+	log     *slog.Logger
+	m       *metrics
+
+	lg       Log
+	closeLog func() error // closes a Log the server made (nil: the caller's)
+	durable  bool         // snapshots are written (not a memory log)
 
 	// own is touched only by the owner goroutine while Serve runs.
 	own       *owner
-	batches   chan *batch
+	entries   chan store.Entry // durable records, from the follower to the owner
 	ops       chan *op
 	ownerDone chan struct{} // closed when the owner goroutine has returned
 	closing   chan struct{} // closed when shutdown begins: streams end
 	served    atomic.Bool
+
+	// Published by the owner: the last record applied and its waiters, the events the
+	// pipeline holds, the wall time of the last tick.
+	applied  appliedSeq
+	held     atomic.Int64
+	tickWall atomic.Int64
+
+	slots    chan struct{} // a slot per batch appended and not yet applied
+	keys     inflightKeys
+	failure  atomic.Pointer[error] // the log failure that made the server read-only
+	tickHook func()                // tests: called after each tick record is appended
 
 	actionsJSON []byte                 // GET /v1/actions, built once
 	configJSON  atomic.Pointer[[]byte] // GET /v1/config, rebuilt on reload
 	handler     http.Handler
 }
 
-// New builds a server for opts.Config: it creates the engine and opens the config's
-// statistics (skipping, with a warning, those the engine does not compute yet).
+// New builds a server for opts.Config: it recovers the state from the log (a snapshot
+// and the records after it), or opens the config's statistics in a new engine
+// (skipping, with a warning, those the engine does not compute yet).
 func New(opts Options) (*Server, error) {
 	if opts.Config == nil {
 		return nil, errors.New("server: no config")
@@ -176,24 +248,43 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		opts:      opts,
 		log:       opts.Logger,
-		batches:   make(chan *batch, opts.IngestQueue),
+		entries:   make(chan store.Entry, 64),
 		ops:       make(chan *op),
 		ownerDone: make(chan struct{}),
 		closing:   make(chan struct{}),
+		slots:     make(chan struct{}, opts.IngestQueue),
 	}
-	s.m = newMetrics(func() float64 { return float64(len(s.batches)) })
+	s.applied.init()
+	s.keys.m = map[string]*keyWait{}
+	s.m = newMetrics(func() float64 { return float64(len(s.slots)) }, func() float64 { return float64(s.held.Load()) })
 	s.cfg.Store(opts.Config)
-	own, err := s.recoverOwner()
-	if err != nil {
+	switch {
+	case opts.Log != nil:
+		s.lg, s.durable = opts.Log, true
+	case opts.Store != nil:
+		l, err := store.NewLog(opts.Store)
+		if err != nil {
+			return nil, fmt.Errorf("server: %w", err)
+		}
+		s.lg, s.closeLog, s.durable = l, l.Close, true
+	default:
+		l := store.NewMemLog()
+		s.lg, s.closeLog = l, l.Close
+	}
+	if err := s.recover(); err != nil {
+		if s.closeLog != nil {
+			s.closeLog()
+		}
 		return nil, err
 	}
-	own.lag, own.clock = opts.TickLag, opts.Clock
-	s.own = own
-	s.cfg.Store(own.cfg)
+	cfg, text := s.own.mach.Config()
+	s.cfg.Store(cfg)
+	s.cfgText.Store(&text)
+	var err error
 	if s.actionsJSON, err = actionsJSON(); err != nil {
 		return nil, err
 	}
-	cj, err := configJSON(own.cfg)
+	cj, err := configJSON(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -206,18 +297,17 @@ func New(opts Options) (*Server, error) {
 // wallboard at /). It answers API calls only while Serve runs.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Serve runs the engine's owner goroutine and serves HTTP on ln until ctx is done, then
-// shuts down gracefully: it stops accepting connections, ends the streams, waits (up to
-// Options.ShutdownTimeout) for in-flight requests — the events they carry are applied —
-// then applies what is still queued and stops the owner. It returns nil after a clean
-// shutdown. Serve may be called once.
+// Serve runs the engine's owner goroutine, the clock and HTTP on ln until ctx is done,
+// then shuts down gracefully: it stops accepting connections, ends the streams, waits (up
+// to Options.ShutdownTimeout) for in-flight requests — the events they carry are applied
+// — stops the clock, applies every record still durable in the log and stops the owner.
+// It returns nil after a clean shutdown. Serve may be called once.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if !s.served.CompareAndSwap(false, true) {
 		return errors.New("server: Serve called twice")
 	}
-	open := len(s.own.open) // read before the owner goroutine owns it
-	quit := make(chan struct{})
-	go s.run(quit)
+	open := s.own.mach.Len() // read before the owner goroutine owns it
+	stop := s.start()
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
@@ -247,14 +337,35 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if served != nil {
 		serveErr = <-served
 	}
-	close(quit)
-	<-s.ownerDone
-	s.waitSnapshot()
+	stop()
 	s.log.Info("stopped")
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("server: %w", serveErr)
 	}
 	return nil
+}
+
+// start runs the owner goroutine and the clock; the function it returns stops the clock,
+// then the owner (which applies what is durable first and writes a last snapshot), then
+// closes a log the server made.
+func (s *Server) start() func() {
+	quit := make(chan struct{})
+	go s.run(quit)
+	cctx, cancelClock := context.WithCancel(context.Background())
+	clockDone := make(chan struct{})
+	go func() { defer close(clockDone); s.runClock(cctx) }()
+	return func() {
+		cancelClock()
+		<-clockDone
+		close(quit)
+		<-s.ownerDone
+		s.waitSnapshot()
+		if s.closeLog != nil {
+			if err := s.closeLog(); err != nil {
+				s.log.Error("closing the log", "err", err)
+			}
+		}
+	}
 }
 
 // routes builds the request multiplexer.

@@ -79,7 +79,7 @@ func TestShutdownLosesNoAcceptedEvent(t *testing.T) {
 		t.Fatal("batch 1 never reached the owner")
 	}
 	third := ts.postAsync(ndjson(t, batches[2]))
-	require.Eventually(t, func() bool { return len(ts.srv.batches) == 1 }, waitFor, time.Millisecond)
+	require.Eventually(t, func() bool { return len(ts.srv.slots) == 2 }, waitFor, time.Millisecond)
 
 	ts.cancel()
 	require.Eventually(t, func() bool {

@@ -50,7 +50,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		if errors.Is(err, engine.ErrUnknownStatistic) {
+		if len(ids) == 1 {
+			s.unknownStatistic(w, r, ids[0], err)
+		} else if errors.Is(err, engine.ErrUnknownStatistic) {
 			s.writeError(w, http.StatusNotFound, err.Error())
 		} else {
 			s.writeError(w, http.StatusInternalServerError, err.Error())

@@ -16,7 +16,7 @@ import (
 )
 
 func TestSubscriberQueueCoalescesAndBounds(t *testing.T) {
-	m := newMetrics(func() float64 { return 0 })
+	m := newMetrics(func() float64 { return 0 }, func() float64 { return 0 })
 	h := &hub{m: m}
 	s := newSubscriber(nil, 2)
 	h.add(s)
@@ -162,13 +162,13 @@ func TestNoTimeBeforeTheFirstEvent(t *testing.T) {
 	assert.Equal(t, "0", string(p.Value))
 	status, b := ts.do("GET", "/healthz", "", nil)
 	require.Equal(t, http.StatusOK, status)
-	assert.JSONEq(t, `{"status":"ok","engineTime":null}`, string(b))
+	assert.JSONEq(t, `{"status":"ok","engineTime":null,"applied":0,"held":0}`, string(b))
 
 	status, _ = ts.postEvents([]byte(evEntered))
 	require.Equal(t, http.StatusOK, status)
 	assert.Equal(t, "2026-11-26T09:00:00.000Z", atOf(t, ts.peek("entered")))
 	_, b = ts.do("GET", "/healthz", "", nil)
-	assert.JSONEq(t, `{"status":"ok","engineTime":"2026-11-26T09:00:00.000Z"}`, string(b))
+	assert.JSONEq(t, `{"status":"ok","engineTime":"2026-11-26T09:00:00.000Z","applied":1,"held":0}`, string(b))
 }
 
 // A stream without a filter includes statistics opened later, starting with their
@@ -208,10 +208,13 @@ func TestTicksAdvanceTheClock(t *testing.T) {
 	assert.Equal(t, "7.5", string(p.Value))
 	require.Eventually(t, func() bool { return string(st.latest(t)["longest"].Value) == "7.5" }, waitFor, time.Millisecond)
 
-	// An event older than the engine clock is late.
+	// An event older than the engine clock is late: applied at the clock.
 	status, r := ts.postEvents([]byte(strings.Replace(evEntered, "09:00:00Z", "09:00:07Z", 1)))
-	assert.Equal(t, http.StatusBadRequest, status)
-	assert.Equal(t, []string{"1:late_event"}, codes(r))
+	assert.Equal(t, http.StatusOK, status)
+	assert.Empty(t, codes(r))
+	require.Len(t, r.Late, 1)
+	assert.Equal(t, int64(500), r.Late[0].By)
+	assert.Equal(t, "1", string(ts.peek("entered").Value))
 	// A tick behind the engine clock changes nothing.
 	clock.tick(t, time.Date(2026, 11, 26, 9, 0, 8, 0, time.UTC))
 	assert.Equal(t, "2026-11-26T09:00:07.500Z", atOf(t, ts.peek("longest")))

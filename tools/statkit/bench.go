@@ -34,13 +34,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	restart := fl.Bool("restart", true, "with L, measure a restart (issue 8): snapshot, 1,000,000 events logged, restore and replay, in a temporary directory (a couple of minutes)")
 	memChild := fl.String("memory-child", "", "internal: print the memory figures of one workload as JSON and exit")
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: statkit bench [--workloads S,M,L] [--cpu 1,2] [--markdown FILE] [--benchtime D] [--count N] [--sql DIR|off] [--notify=false] [--restart=false]\n\n"+
+		fmt.Fprintln(fl.Output(), "usage: statkit bench [--workloads S,M,L] [--cpu 1,2] [--markdown FILE] [--benchtime D] [--count N] [--sql DIR|off] [--notify=false] [--restart=false]\n\n"+
 			"Measures engine actions/s, allocations, NDJSON events/s, decoding against encoding/json,\n"+
 			"the floor, memory per statistic (and RSS for L, in a process of its own), SQL\n"+
 			"recomputation, SSE notifications and, with L, a restart from snapshot and log on\n"+
 			"fixed-seed simulated contact centers, and prints a table. L takes several minutes and a\n"+
 			"few GiB.\n\nflags:")
-		fl.PrintDefaults()
+		printFlags(fl)
 	}
 	if err := parseFlags(fl, args); err != nil {
 		return err

@@ -35,9 +35,11 @@ import (
 // survive. A batch whose POST failed because of the kill may or may not be in the log.
 // The rule: while the server is down, the test reads the log (the store's segment
 // format, read-only) and the batch was applied iff the log's last record is that batch's
-// events record ('E' + its canonical NDJSON, which is how the server logs a batch whose
-// lines were all accepted); otherwise the last record must be the previous acknowledged
-// batch. An applied batch is counted once; an unapplied one is posted again.
+// record (a batch record whose body is the batch's NDJSON, which is how the server logs
+// a batch whose lines were all accepted); otherwise the last record must be the previous
+// acknowledged batch. An applied batch is counted once; an unapplied one is posted
+// again. The server runs without a reorder window here, so that the log holds batch
+// records only (TestCrashKeyedRetry runs with one).
 //
 // Torn write: after one kill between batches, the newest log segment is cut in the middle
 // of its last record (the last acknowledged batch; it is newer than every snapshot, and
@@ -47,11 +49,7 @@ import (
 // lost it as if the kill had come during its fsync — and posts it again.
 func TestCrashRecovery(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "statkit")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildStatkit(t)
 
 	sc := sim.Config{Seed: 8, Agents: 20, Queues: 2, Duration: 90 * time.Minute, LoginSpread: time.Minute}
 	cfgPath := filepath.Join(dir, "cc.yaml")
@@ -117,13 +115,13 @@ func TestCrashRecovery(t *testing.T) {
 				i++
 				outcomes = append(outcomes, "acknowledged")
 			} else {
-				last := lastLogRecord(t, data)
+				last := batchBody(t, lastLogRecord(t, data))
 				switch {
-				case bytes.Equal(last, append([]byte{'E'}, b...)):
+				case bytes.Equal(last, b):
 					applied = append(applied, b)
 					i++
 					outcomes = append(outcomes, "logged, not acknowledged")
-				case len(applied) == 0 || bytes.Equal(last, append([]byte{'E'}, applied[len(applied)-1]...)):
+				case len(applied) == 0 || bytes.Equal(last, applied[len(applied)-1]):
 					// not in the log: post it again
 					outcomes = append(outcomes, "not logged")
 				default:
@@ -168,13 +166,19 @@ type crashServer struct {
 	exited chan struct{}
 }
 
-var servingRE = regexp.MustCompile(`statkit: serving on (http://\S+/)`)
+var servingRE = regexp.MustCompile(`statkit(?: demo)?: (?:serving on|open) (http://\S+/)`)
 
 // startCrashServer starts the binary on data and waits for its address.
 func startCrashServer(t *testing.T, bin, cfgPath, data string) *crashServer {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--config", cfgPath, "--data", data, "--fsync", "always",
-		"--snapshot-every", "7", "--tick", "0", "--addr", "127.0.0.1:0", "--log-level", "warn")
+	return startCrashServerArgs(t, bin, "serve", "--config", cfgPath, "--data", data, "--fsync", "always",
+		"--snapshot-every", "7", "--tick", "0", "--reorder-window", "0", "--addr", "127.0.0.1:0", "--log-level", "warn")
+}
+
+// startCrashServerArgs starts the binary with args and waits for its address.
+func startCrashServerArgs(t *testing.T, bin string, args ...string) *crashServer {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	s := &crashServer{t: t, cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan struct{}),
 		client: &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{}}}
 	cmd.Stderr = s.stderr
@@ -340,6 +344,18 @@ func lastLogRecord(t *testing.T, data string) []byte {
 	return recs[len(recs)-1].payload
 }
 
+// batchBody returns the body of a batch record: its NDJSON lines after the header line
+// (nil for another record).
+func batchBody(t *testing.T, rec []byte) []byte {
+	t.Helper()
+	if len(rec) == 0 || rec[0] != 'B' {
+		return nil
+	}
+	_, body, ok := bytes.Cut(rec[1:], []byte{'\n'})
+	require.True(t, ok, "a batch record without a header line")
+	return body
+}
+
 // tearLastRecord cuts the log in the middle of its last record, which must be batch's,
 // and removes the snapshots that cover it.
 func tearLastRecord(t *testing.T, data string, batch []byte) {
@@ -347,7 +363,7 @@ func tearLastRecord(t *testing.T, data string, batch []byte) {
 	recs := readLog(t, data)
 	require.NotEmpty(t, recs)
 	last := recs[len(recs)-1]
-	require.Equal(t, append([]byte{'E'}, batch...), last.payload, "the log's last record is not the last batch")
+	require.Equal(t, batch, batchBody(t, last.payload), "the log's last record is not the last batch")
 	require.NoError(t, os.Truncate(last.path, last.off+16+int64(len(last.payload)/2)))
 	snaps, err := filepath.Glob(filepath.Join(data, "*.snap"))
 	require.NoError(t, err)

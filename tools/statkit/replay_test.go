@@ -27,10 +27,12 @@ var (
 //
 // At 09:01:00 (lines 1-7 applied): one call distributed after a 12 s wait; the agent on
 // it since 09:00:20 (talk time still 0, not ready). At 09:05:00: a second call
-// distributed after 4.5 s, so 2 answered with an average wait of (12 + 4.5)/2 = 8.25 s;
-// talk 09:00:20 → 09:02:20 = 120 s; the agent ready again since 09:02:20.
-// Lines 8 (unknown action), 10 (second end of c1) and 13 (older than 09:02:30) are
-// rejected.
+// distributed after 4.5 s, and line 13 (09:01:00, a call distributed after 1 s) came
+// after the engine clock had passed it: the reorder window (2 s) held line 12 (09:02:30)
+// while releasing lines 9-11 (09:02:20), so line 13 is late by 80 s and is applied at
+// 09:02:20. So 3 answered with an average wait of (12 + 4.5 + 1)/3 = 5.833 s; talk
+// 09:00:20 → 09:02:20 = 120 s; the agent ready again since 09:02:20.
+// Lines 8 (unknown action) and 10 (second end of c1) are rejected.
 func TestReplayValues(t *testing.T) {
 	want, err := os.ReadFile(filepath.Join("testdata", "replay", "want.ndjson"))
 	if err != nil {
@@ -46,7 +48,7 @@ func TestReplayValues(t *testing.T) {
 	}
 	wantErr := replayEvents + `:8: unknown action "NoSuchAction" [unknown_action]
 ` + replayEvents + `:10: CallInbound is not in progress on regular_dn "7001" (interaction "c1") [end_without_start]
-` + replayEvents + `:13: event at 2026-11-26T09:01:00.000Z is before the engine clock 2026-11-26T09:02:30.000Z [late_event]
+` + replayEvents + `:13: late by 1m20s: applied at the engine clock 2026-11-26T09:02:20.000Z [late]
 `
 	if stderr != wantErr {
 		t.Errorf("stderr:\n%s\nwant:\n%s", stderr, wantErr)
@@ -58,8 +60,10 @@ func TestReplayValues(t *testing.T) {
 	}
 }
 
-// TestReplayDefaultAtAndTable: without --at, values are at the last applied event's time
-// (09:02:30; the late line 13 does not move the clock); table output is aligned.
+// TestReplayDefaultAtAndTable: without --at, values are at the engine clock at the end
+// (09:02:30, line 12, released at the end of the file; the late line 13 does not move
+// the clock); table output is aligned, times read h:mm:ss and a current state reads in
+// one line.
 func TestReplayDefaultAtAndTable(t *testing.T) {
 	stdout, _, err := replayOut(t, "--config", replayConfig, "--events", replayEvents, "--format", "table")
 	if err != nil {
@@ -75,7 +79,15 @@ func TestReplayDefaultAtAndTable(t *testing.T) {
 			t.Errorf("row not aligned or not at 09:02:30: %q", l)
 		}
 	}
-	for _, want := range []string{"q-wait      AverageWait    Queue:Support@SW1  Default  -      -       2026-11-26T09:02:30.000Z  8.25", "talk "} {
+	// Times read h:mm:ss (5.833 s of average wait: (12 + 4.5 + 1)/3 with the late line
+	// 13; 120 s of talk), a current state as its status, since when and for how long
+	// (09:02:20 to 09:02:30), and its children.
+	for _, want := range []string{
+		"q-wait      AverageWait    Queue:Support@SW1  Default  -      -       2026-11-26T09:02:30.000Z  0:00:05.833\n",
+		"q-answered  CallsAnswered  Queue:Support@SW1  Default  -      -       2026-11-26T09:02:30.000Z  3\n",
+		"talk        TalkTime       Agent:1001         Default  -      -       2026-11-26T09:02:30.000Z  0:02:00\n",
+		"2026-11-26T09:02:30.000Z  WaitForNextCall since 09:02:20 (0:00:10); 1 child: 1 WaitForNextCall\n",
+	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("table lacks %q:\n%s", want, stdout)
 		}
@@ -123,8 +135,31 @@ func TestReplayStrict(t *testing.T) {
 	if !errors.As(err, &ee) || ee.code != 1 {
 		t.Fatalf("want exit status 1, got %v", err)
 	}
-	if !strings.Contains(stderr, "3 line(s) rejected") {
+	if !strings.Contains(stderr, "2 line(s) rejected") {
 		t.Errorf("stderr: %s", stderr)
+	}
+}
+
+// TestReplayWindowZero: without a reorder window every line is applied as it comes, so
+// line 13 is late against line 12 (09:02:30) and applied then: still 3 answered and
+// the same average, at 09:02:30 instead of 09:02:20 (AverageWait has no time in it).
+func TestReplayWindowZero(t *testing.T) {
+	stdout, stderr, err := replayOut(t, "--config", replayConfig, "--events", replayEvents, "--reorder-window", "0",
+		"--at", "2026-11-26T09:02:25Z", "--at", "2026-11-26T09:05:00Z")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr, ":13: late by 1m30s: applied at the engine clock 2026-11-26T09:02:30.000Z [late]") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	// At 09:02:25 neither line 12 nor line 13 is in: 1 answered.
+	for _, want := range []string{
+		`"statistic":"q-answered","statType":"CallsAnswered","object":{"type":"Queue","id":"Support@SW1"},"profile":"Default","timeRange":null,"filter":null,"at":"2026-11-26T09:02:25.000Z","value":1}`,
+		`"statistic":"q-answered","statType":"CallsAnswered","object":{"type":"Queue","id":"Support@SW1"},"profile":"Default","timeRange":null,"filter":null,"at":"2026-11-26T09:05:00.000Z","value":3}`,
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %s:\n%s", want, stdout)
+		}
 	}
 }
 
@@ -163,6 +198,12 @@ var (
 //   - ann-talk (SinceLogin): c1 09:00:20 → 09:02:20: 120.
 //   - sales-talk-last10 (Selection 10): the one completed call: 120.
 //   - ann-state: ready since 09:02:20.
+//   - q-abandon-rate (Formula 100 × CallsAbandoned / CallsEntered): the example has no
+//     CallEntered, so 0/0: null.
+//   - q-asa (Formula AnsweredWait / CallsAnswered): (12 + 25 + 5) / 3 = 14.
+//   - q-ewt (EstimWaitingTime): one answered wait, c1's 12 s with nobody ahead: 12.
+//   - sales-occupancy (Formula 100 × BusyTime / LoggedInTime): 1001's call 09:00:20 to
+//     09:02:20 over two agents logged in since 09:00: 100 × 120 / 600 = 20.
 func TestReplayExample(t *testing.T) {
 	want, err := os.ReadFile(filepath.Join("testdata", "example", "want.ndjson"))
 	if err != nil {
@@ -200,8 +241,13 @@ func TestReplayExample(t *testing.T) {
 //     with the value before each instant (0 at 09:02:20, when c1 ends; 120 at 09:02:30);
 //   - sl (insensitivity 5 %) sends 100 at 09:00:17, 50 at 09:00:30, 33.33… at 09:00:40;
 //     c4 and c5 do not pass the filter, so nothing at 09:00:45 and 09:00:50; at 09:16,
-//     the 15-minute window has left every call: 0;
-//   - q-answered-quarter (mode reset) sends 3 at 09:15:00, the end of its quarter.
+//     the 15-minute window has left every call: 0/0, null;
+//   - q-answered-quarter (mode reset) sends 3 at 09:15:00, the end of its quarter;
+//   - sl, with no call yet at 09:00:00 and none left in its window at 09:16, is
+//     undefined (0/0): null;
+//   - sales-occupancy is null at 09:00:00 (no logged-in time yet), then 0, and 100 ×
+//     10 / 60 at 09:00:30 as 1001's call has lasted 10 s of the two agents' 60 s; at
+//     09:16 the 120 s call over 2 × 960 s: 6.25.
 func TestReplayNotifications(t *testing.T) {
 	want, err := os.ReadFile(filepath.Join("testdata", "example", "want_notifications.ndjson"))
 	if err != nil {
@@ -221,10 +267,13 @@ func TestReplayNotifications(t *testing.T) {
 		`{"at":"2026-11-26T09:00:17.000Z","statistic":"sl","value":100}`,
 		`{"at":"2026-11-26T09:00:30.000Z","statistic":"sl","value":50}`,
 		`{"at":"2026-11-26T09:00:40.000Z","statistic":"sl","value":33.333333333333336}`,
+		`{"at":"2026-11-26T09:00:00.000Z","statistic":"sl","value":null}`,
+		`{"at":"2026-11-26T09:00:30.000Z","statistic":"sales-occupancy","value":16.666666666666668}`,
+		`{"at":"2026-11-26T09:16:00.000Z","statistic":"sales-occupancy","value":6.25}`,
 		`{"at":"2026-11-26T09:02:20.000Z","statistic":"ann-talk","value":0}`,
 		`{"at":"2026-11-26T09:02:30.000Z","statistic":"ann-talk","value":120}`,
 		`{"at":"2026-11-26T09:15:00.000Z","statistic":"q-answered-quarter","value":3}`,
-		`{"at":"2026-11-26T09:16:00.000Z","statistic":"sl","value":0}`,
+		`{"at":"2026-11-26T09:16:00.000Z","statistic":"sl","value":null}`,
 	} {
 		if !strings.Contains(stdout, line+"\n") {
 			t.Errorf("stdout lacks %s", line)

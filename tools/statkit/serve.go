@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/statkit/statkit/runtime/config"
-	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/server"
 	"github.com/statkit/statkit/runtime/sim"
 	"github.com/statkit/statkit/runtime/store"
@@ -38,9 +36,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fl.Uint64Var(&sc.Seed, "seed", 1, "demo: random seed")
 	speed := fl.Float64("speed", 1, "demo: pace, 1 = real time, 60 = a simulated minute per second")
 	tick := fl.Duration("tick", server.DefaultTickInterval, "advance the engine clock to the wall clock this often (0: never)")
-	tickLag := fl.Duration("tick-lag", server.DefaultTickLag, "how far behind the wall clock a tick leaves the engine; events later than this are rejected as late")
+	tickLag := fl.Duration("tick-lag", server.DefaultTickLag, "how far behind the wall clock a tick leaves the engine (at least --reorder-window); an event later than that is applied at the engine clock and reported late")
+	window := fl.Duration("reorder-window", server.DefaultReorderWindow, "hold events up to this much event time and apply them in time order (0: apply each batch at once); never longer than that in wall time")
+	maxSkew := fl.Duration("max-skew", server.DefaultMaxSkew, "refuse events more than this ahead of the wall clock (future_event; 0: no check); with --tick 0 there is no check")
+	keyWindow := fl.Duration("idempotency-window", server.DefaultIdempotencyWindow, "keep the answer of each Idempotency-Key this long (retries within it are not applied again; 0: no age bound)")
+	maxKeys := fl.Int("idempotency-keys", server.DefaultIdempotencyKeys, "keep at most this many Idempotency-Keys (oldest first go; 0: no bound)")
 	maxBody := fl.Int64("max-body", server.DefaultMaxBodyBytes, "largest POST /v1/events body, in bytes")
 	logLevel := fl.String("log-level", "info", "log level: debug (logs every request), info, warn or error")
+	logFormat := fl.String("log-format", "text", "log format on stderr: text (key=value) or json (one object per line)")
 	dataDir := fl.String("data", "", "data directory: log every accepted event and snapshot the engine there, and recover from it at start (durable mode)")
 	fsync := fl.String("fsync", "always", "durable mode: when to fsync the log before acknowledging: always (every batch), interval (group commit every --fsync-interval) or none (the OS decides; a power failure may lose acknowledged events)")
 	fsyncInterval := fl.Duration("fsync-interval", store.DefaultFsyncInterval, "durable mode: group commit period of --fsync interval")
@@ -49,8 +52,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	keepSnaps := fl.Int("keep-snapshots", store.DefaultKeepSnapshots, "durable mode: snapshots kept; log segments older than the oldest are removed")
 	ingestQueue := fl.Int("ingest-queue", server.DefaultIngestQueue, "batches that may wait for the engine; when full, POST /v1/events answers 429 with Retry-After")
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: statkit serve (--config C | --demo [--agents N --speed X --seed S]) [--addr :8080] [--data DIR --fsync always|interval|none]\n\nServes the statistics API, the live stream and the wallboard.\n\nflags:")
-		fl.PrintDefaults()
+		fmt.Fprintln(fl.Output(), "usage: statkit serve (--config C | --demo [--agents N --speed X --seed S]) [--addr :8080] [--data DIR --fsync always|interval|none]\n\nServes the statistics API, the live stream and the wallboard.\n\nflags:")
+		printFlags(fl)
 	}
 	if err := parseFlags(fl, args); err != nil {
 		return err
@@ -64,12 +67,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("%w: --speed must be positive", errUsage)
 	case *tick < 0 || *tickLag < 0:
 		return fmt.Errorf("%w: --tick and --tick-lag must not be negative", errUsage)
+	case *window < 0 || *maxSkew < 0 || *keyWindow < 0 || *maxKeys < 0:
+		return fmt.Errorf("%w: --reorder-window, --max-skew, --idempotency-window and --idempotency-keys must not be negative", errUsage)
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("%w: --log-level: %v", errUsage, err)
+	log, err := newLogger(stderr, *logLevel, *logFormat)
+	if err != nil {
+		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	policy, err := store.ParsePolicy(*fsync)
 	if err != nil {
@@ -86,6 +90,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *tickLag == 0 {
 		opts.TickLag = -1
 	}
+	// Zero means none for these flags; the Options' zero is the default.
+	negIfZero := func(d time.Duration) time.Duration {
+		if d == 0 {
+			return -1
+		}
+		return d
+	}
+	opts.ReorderWindow, opts.MaxSkew, opts.IdempotencyWindow = negIfZero(*window), negIfZero(*maxSkew), negIfZero(*keyWindow)
+	opts.IdempotencyKeys = *maxKeys
+	if *maxKeys == 0 {
+		opts.IdempotencyKeys = -1
+	}
 	var src *sim.Paced
 	if *demo {
 		sc.Start = time.Now().UTC()
@@ -95,11 +111,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
-		if opts.Config, err = server.DemoConfig(sc); err != nil {
+		if opts.Config, opts.ConfigText, err = server.DemoConfigText(sc); err != nil {
 			return err
 		}
 		// Event time runs at speed × wall time; the ticker follows it, and its lag
-		// covers a wall second of pacing jitter at any speed.
+		// covers a wall second of pacing jitter at any speed. The simulator's events go
+		// through the same pipeline as any input (input "demo").
 		opts.Clock = server.ScaledClock(sc.Start, *speed)
 		opts.TickLag = max(opts.TickLag, time.Duration(*speed*float64(time.Second)))
 		src = sim.NewPaced(s, sc.Start, *speed, nil)
@@ -110,9 +127,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			if err != nil {
 				return nil, nil, err
 			}
-			cfg, err := config.LoadWith(*cfgPath, bytes.NewReader(text), config.Options{
-				CompileFilter: engine.CompileFilter, CompileFormula: engine.CompileFormula,
-			})
+			cfg, err := config.Load(*cfgPath, bytes.NewReader(text)) // compiles filters and formulas
 			return cfg, text, err
 		}
 		cfg, text, err := load()
@@ -120,14 +135,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		opts.Config, opts.ConfigText, opts.Reload = cfg, text, load
-	}
-	if *demo && *dataDir == "" {
-		dir, err := os.MkdirTemp("", "statkit-demo-")
-		if err != nil {
-			return err
-		}
-		*dataDir = dir
-		log.Info("demo: durable mode in a temporary data directory", "data", dir)
 	}
 	if *dataDir == "" {
 		log.Warn("not durable: no --data directory; every statistic starts over at the next start")
@@ -159,7 +166,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		return err
+		return listenError(*addr, err)
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, ln) }()

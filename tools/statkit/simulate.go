@@ -32,8 +32,8 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	speed := fl.Float64("speed", 0, "pace: 0 = as fast as possible, 1 = real time, 60 = a minute per second")
 	topology := fl.String("topology", "", "also write the matching config (topology and statistics) to this YAML file")
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: statkit simulate [flags]\n\nPrints a simulated contact center's events as NDJSON on stdout.\n\nflags:")
-		fl.PrintDefaults()
+		fmt.Fprintln(fl.Output(), "usage: statkit simulate [flags]\n\nPrints a simulated contact center's events as NDJSON on stdout.\n\nflags:")
+		printFlags(fl)
 	}
 	if err := parseFlags(fl, args); err != nil {
 		return err

@@ -157,7 +157,7 @@ func Measure(ctx context.Context, o Options) (*perf.NotifyResult, error) {
 		}
 	}
 	cfg.Index()
-	srv, err := server.New(server.Options{Config: cfg, Logger: slog.New(slog.DiscardHandler), TickInterval: -1, TickLag: -1})
+	srv, err := server.New(server.Options{Config: cfg, Logger: slog.New(slog.DiscardHandler), TickInterval: -1, TickLag: -1, ReorderWindow: -1})
 	if err != nil {
 		return nil, err
 	}

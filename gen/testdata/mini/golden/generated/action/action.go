@@ -284,7 +284,7 @@ func (v ID) Variant() string {
 
 var _ID_seedName = [...]string{"", "LoggedIn", "LoggedOut", "CallOnHold", "CallInbound", "CallObserved...", "CallAnswered (Mediation DNs)", "CallAnswered (Virtual Queues)", "InteractionCreated"}
 
-// SeedName is the row's name as the seed table spells it, variant included.
+// SeedName is the row's name as the seed table spells it, variant included (empty if IsLocal).
 func (v ID) SeedName() string {
 	if v.Valid() {
 		return _ID_seedName[v]
@@ -328,6 +328,16 @@ var _ID_isFamily = [...]bool{false, false, false, false, false, true, false, fal
 func (v ID) IsFamily() bool {
 	if v.Valid() {
 		return _ID_isFamily[v]
+	}
+	return false
+}
+
+var _ID_isLocal = [...]bool{false, false, false, false, false, false, false, false, false}
+
+// IsLocal reports whether the row is a local extension (origin: local), not in the Stat Server table.
+func (v ID) IsLocal() bool {
+	if v.Valid() {
+		return _ID_isLocal[v]
 	}
 	return false
 }
@@ -417,6 +427,12 @@ var _ID_byName = map[string][]ID{
 	"LoggedOut":          {LoggedOut},
 }
 var _ID_families = []ID{CallObserved}
+var _ID_names = []string{"CallAnswered", "CallInbound", "CallObserved", "CallOnHold", "InteractionCreated", "LoggedIn", "LoggedOut"}
+
+// Names returns every action name once, sorted (a new slice each call), e.g. to suggest one for a typo.
+func Names() []string {
+	return append([]string{}, _ID_names...)
+}
 
 // rows returns the rows named name, or the family row whose name is a proper prefix of it.
 func rows(name string) []ID {

@@ -1,0 +1,94 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+)
+
+// Reader reads a data directory without changing it — no recovery, no truncation, no
+// lock — so that `statkit replay --log` can read the directory of a server that is
+// running. A record being written at the end of the log is not read.
+type Reader struct {
+	dir   string
+	segs  []segment
+	snaps []segment
+}
+
+// OpenReader lists the segments and snapshots of data directory dir.
+func OpenReader(dir string) (*Reader, error) {
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	s := &Store{opts: Options{Dir: dir}}
+	segs, err := s.list(".log")
+	if err != nil {
+		return nil, err
+	}
+	snaps, err := s.list(".snap")
+	if err != nil {
+		return nil, err
+	}
+	return &Reader{dir: dir, segs: segs, snaps: snaps}, nil
+}
+
+// First returns the number of the first record the log holds (0 when it holds none).
+func (r *Reader) First() uint64 {
+	if len(r.segs) == 0 {
+		return 0
+	}
+	return r.segs[0].first
+}
+
+// Snapshots returns the record numbers of the snapshots, oldest first.
+func (r *Reader) Snapshots() []uint64 {
+	out := make([]uint64, len(r.snaps))
+	for i, sn := range r.snaps {
+		out[i] = sn.first
+	}
+	return out
+}
+
+// Snapshot returns the payload of the snapshot covering the log up to record seq.
+func (r *Reader) Snapshot(seq uint64) ([]byte, error) {
+	for _, sn := range r.snaps {
+		if sn.first == seq {
+			return readSnapshot(sn)
+		}
+	}
+	return nil, fmt.Errorf("store: no snapshot %d in %s", seq, r.dir)
+}
+
+// Records calls fn for every record after record after, in order, to the end of the log.
+// Damage at the very end (a record cut short: being written, or torn) ends the log;
+// damage before it, or a gap in the numbers, is an error wrapping ErrCorrupt.
+func (r *Reader) Records(after uint64, fn func(seq uint64, rec []byte) error) error {
+	if len(r.segs) > 0 && r.segs[0].first > after+1 {
+		return fmt.Errorf("%w: the log starts at record %d; records %d… are gone", ErrCorrupt, r.segs[0].first, after+1)
+	}
+	next := uint64(0)
+	for i, sg := range r.segs {
+		if i+1 < len(r.segs) && r.segs[i+1].first <= after+1 {
+			continue
+		}
+		if next != 0 && sg.first != next {
+			return fmt.Errorf("%w: %s starts at record %d, the previous segment ends at %d", ErrCorrupt, sg.path, sg.first, next-1)
+		}
+		last := i == len(r.segs)-1
+		_, n, err := scan(sg, last, func(seq uint64, rec []byte) error {
+			if seq <= after {
+				return nil
+			}
+			return fn(seq, rec)
+		})
+		var torn *tornError
+		if errors.As(err, &torn) && last {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		next = sg.first + n
+	}
+	return nil
+}
