@@ -87,8 +87,8 @@ func (e *Engine) updateDN(d int32, t event.Time) {
 		e.saDN, oa = e.sa[d], &e.saDN
 		e.sa[d], na = e.topAttrs(top), &e.sa[d]
 		oh = e.endStatusHolds(d)
+		e.setOH(oh) // e.oh is nil while status attributes are not kept
 	}
-	e.oh = oh
 	e.transition(&dn.idx[subjDN], old, since, oa, ns, na, t)
 	if p := dn.place; p != noObj {
 		e.transition(&e.objs[p].idx[subjDN], old, since, oa, ns, na, t)
@@ -96,7 +96,9 @@ func (e *Engine) updateDN(d int32, t event.Time) {
 	}
 	for _, a := range dn.logged {
 		ag := &e.objs[a]
-		e.oh = oh // updatePlace and updateAgent set their own
+		if e.needSA {
+			e.setOH(oh) // updatePlace and updateAgent set their own
+		}
 		e.transition(&ag.idx[subjDN], old, max(since, loginAt(ag, d)), oa, ns, na, t)
 		e.updateAgent(a, t)
 	}
@@ -156,8 +158,8 @@ func (e *Engine) setStatus(o int32, ns action.ID, by int32, k subjKind, t event.
 		e.saObj, oa = e.sa[o], &e.saObj
 		e.sa[o], na = e.byAttrs(ns, by), &e.sa[o]
 		oh = e.endStatusHolds(o)
+		e.setOH(oh)
 	}
-	e.oh = oh
 	e.transition(&ob.idx[k], old, since, oa, ns, na, t)
 	for _, g := range ob.groups {
 		e.transition(&e.objs[g].idx[k], old, since, oa, ns, na, t)
@@ -239,7 +241,9 @@ func (e *Engine) join(a, d int32, t event.Time) {
 	first := len(ag.logins) == 0
 	ag.logins = append(ag.logins, login{dn: d, at: t})
 	dn.logged = append(dn.logged, a)
-	e.oh = nil
+	if e.needSA {
+		e.setOH(nil)
+	}
 	e.transition(&ag.idx[subjDN], action.None, t, nil, dn.status, e.saOf(d), t)
 	e.updateAgent(a, t)
 	if first {
@@ -260,7 +264,9 @@ func (e *Engine) leave(a, d int32, t event.Time) {
 		}
 	}
 	dn.logged = removeInt32(dn.logged, a)
-	e.oh = e.statusHolds(d)
+	if e.needSA {
+		e.setOH(e.statusHolds(d))
+	}
 	e.transition(&ag.idx[subjDN], dn.status, max(dn.since, at), e.saOf(d), action.None, nil, t)
 }
 

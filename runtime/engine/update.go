@@ -380,6 +380,14 @@ func (e *Engine) statusFlips(x *actIndex, m int32, st action.ID, since event.Tim
 	}
 }
 
+// setOH sets the holds of the status a member leaves, which transition reads (e.oh),
+// storing only when they change (nil, nil on the common path).
+func (e *Engine) setOH(oh []hold) {
+	if oh != nil || e.oh != nil {
+		e.oh = oh
+	}
+}
+
 // statusHolds returns the holds of member m's status, nil when none.
 func (e *Engine) statusHolds(m int32) []hold {
 	if len(e.sh) == 0 {
