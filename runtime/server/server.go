@@ -7,13 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/statkit/statkit/runtime/auth"
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/ingest"
-	"github.com/statkit/statkit/runtime/server/web"
 	"github.com/statkit/statkit/runtime/store"
 )
 
@@ -132,10 +133,26 @@ type Options struct {
 	// Reload loads the config again for POST /v1/config/reload and Server.Reload: the
 	// config and its text. Nil: reload is refused.
 	Reload func() (*config.Config, []byte, error)
+
+	// History answers GET /v1/history (the wallboard's bar charts); nil: the server keeps
+	// no history and the route answers 404.
+	History HistoryReader
 	// Notifications, when set, turns the engine's notifications on and receives them
 	// after every record that produced some (reset-mode interval values for history), on
 	// the owner goroutine: it must not block.
 	Notifications func(seq uint64, ns []engine.Notification)
+
+	// Guard authenticates and authorizes requests (see auth.go). Nil: a guard without
+	// tokens — every client may do everything, but cross-origin state changes are
+	// refused.
+	Guard *auth.Guard
+	// MetricsPublic serves /metrics without a token (default: the read role).
+	MetricsPublic bool
+	// FrameAncestors are the origins allowed to embed the wallboard (CSP
+	// frame-ancestors); none: no page may.
+	FrameAncestors []string
+	// ReloadTLS, when set, reloads the TLS certificate on POST /v1/config/reload.
+	ReloadTLS func() error
 }
 
 // withDefaults returns o with its zero fields set to the defaults.
@@ -232,9 +249,15 @@ type Server struct {
 	failure  atomic.Pointer[error] // the log failure that made the server read-only
 	tickHook func()                // tests: called after each tick record is appended
 
+	guard     *auth.Guard
+	openLocks sync.Map // owner name → *sync.Mutex (auth.go)
+
 	actionsJSON []byte                 // GET /v1/actions, built once
 	configJSON  atomic.Pointer[[]byte] // GET /v1/config, rebuilt on reload
 	handler     http.Handler
+
+	boards wallboardsCache // GET /v1/wallboards (wallboards.go)
+	trends *trends         // GET /v1/trends and /v1/clock (trends.go)
 }
 
 // New builds a server for opts.Config: it recovers the state from the log (a snapshot
@@ -252,6 +275,7 @@ func New(opts Options) (*Server, error) {
 		ops:       make(chan *op),
 		ownerDone: make(chan struct{}),
 		closing:   make(chan struct{}),
+		trends:    newTrends(),
 		slots:     make(chan struct{}, opts.IngestQueue),
 	}
 	s.applied.init()
@@ -289,7 +313,14 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.configJSON.Store(&cj)
-	s.handler = s.routes()
+	if s.guard = opts.Guard; s.guard == nil {
+		if s.guard, err = auth.New(auth.Options{Logger: s.log}); err != nil {
+			return nil, err
+		}
+	}
+	if s.handler, err = s.routes(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -308,6 +339,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	open := s.own.mach.Len() // read before the owner goroutine owns it
 	stop := s.start()
+	trendsDone := make(chan struct{})
+	go func() { defer close(trendsDone); s.recordTrends() }()
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
@@ -338,6 +371,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		serveErr = <-served
 	}
 	stop()
+	<-trendsDone
 	s.log.Info("stopped")
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("server: %w", serveErr)
@@ -368,23 +402,32 @@ func (s *Server) start() func() {
 	}
 }
 
-// routes builds the request multiplexer.
-func (s *Server) routes() http.Handler {
+// routes builds the request multiplexer, each route behind its access rule (auth.go).
+func (s *Server) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/events", s.postEvents)
-	mux.HandleFunc("POST /v1/statistics", s.postStatistic)
-	mux.HandleFunc("GET /v1/statistics", s.listStatistics)
-	mux.HandleFunc("GET /v1/statistics/{id}", s.getStatistic)
-	mux.HandleFunc("DELETE /v1/statistics/{id}", s.deleteStatistic)
-	mux.HandleFunc("GET /v1/stream", s.stream)
-	mux.HandleFunc("GET /v1/actions", s.rawJSON(s.actionsJSON))
-	mux.HandleFunc("GET /v1/config", func(w http.ResponseWriter, r *http.Request) { s.rawJSON(*s.configJSON.Load())(w, r) })
-	mux.HandleFunc("POST /v1/config/reload", s.postReload)
-	mux.HandleFunc("/v1/", s.notFound)
-	mux.Handle("GET /metrics", promHandler(s.m))
+	mux.Handle("POST /v1/events", s.require(auth.Ingest, s.postEvents))
+	mux.Handle("POST /v1/statistics", s.require(auth.Read, s.postStatistic))
+	mux.Handle("GET /v1/statistics", s.require(auth.Read, s.listStatistics))
+	mux.Handle("GET /v1/statistics/{id}", s.require(auth.Read, s.getStatistic))
+	mux.Handle("DELETE /v1/statistics/{id}", s.require(auth.Read, s.deleteStatistic))
+	mux.Handle("GET /v1/stream", s.guard.Require(auth.Read, s.guard.LimitStreams(http.HandlerFunc(s.stream))))
+	mux.Handle("POST /v1/stream/ticket", s.require(auth.Read, s.streamTicket))
+	mux.Handle("GET /v1/actions", s.require(auth.Read, s.rawJSON(s.actionsJSON)))
+	mux.Handle("GET /v1/config", s.require(auth.Read, func(w http.ResponseWriter, r *http.Request) { s.rawJSON(*s.configJSON.Load())(w, r) }))
+	mux.Handle("POST /v1/config/reload", s.require(auth.Admin, s.postReloadGuarded))
+	mux.Handle("/v1/wallboards", s.require(auth.Read, s.getWallboards))
+	mux.Handle("/v1/trends", s.require(auth.Read, s.getTrends))
+	mux.Handle("/v1/clock", s.require(auth.Read, s.getClock))
+	mux.Handle("/v1/history", s.require(auth.Read, s.getHistory))
+	mux.Handle("/v1/", s.require(auth.Read, s.notFound))
+	mux.Handle("GET /metrics", s.metricsHandler())
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("/", s.readOnly(web.Handler()))
-	return s.logRequests(mux)
+	wh, err := s.webHandler()
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("/", wh)
+	return s.logRequests(s.guard.Wrap(mux)), nil
 }
 
 // readOnly lets GET and HEAD requests through to next and answers others with 405.

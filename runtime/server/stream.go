@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/statkit/statkit/runtime/engine"
@@ -30,7 +31,15 @@ var heartbeatFrame = []byte(": heartbeat\n\n")
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	var ids []string
 	var filter map[string]struct{}
-	if names := r.URL.Query()["statistic"]; len(names) > 0 {
+	names := r.URL.Query()["statistic"]
+	if len(names) > maxStreamIDs {
+		s.writeError(w, http.StatusBadRequest, "too many statistics named: at most "+strconv.Itoa(maxStreamIDs)+" per stream")
+		return
+	}
+	if !s.checkIDs(w, "statistic", names...) {
+		return
+	}
+	if len(names) > 0 {
 		filter = make(map[string]struct{}, len(names))
 		for _, id := range names {
 			if _, dup := filter[id]; !dup {
