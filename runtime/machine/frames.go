@@ -139,9 +139,8 @@ type SourceResult struct {
 	Stale bool
 	// Unmapped counts the frames of events no rule of the format maps, by event name.
 	Unmapped map[string]int64
-	// UpdatesHeld counts attached-data updates the mapper could not emit (no update
-	// phase in the event model).
-	UpdatesHeld int64
+	// Updates counts the attached-data updates emitted (data changed during a call).
+	Updates int64
 	// Rejected counts the frames and events refused (decoding, mapping, future events)
 	// by rejection code; the first ones are listed in the batch's answer.
 	Rejected map[string]int
@@ -255,7 +254,7 @@ func (m *Machine) applyFrames(seq uint64, rec []byte) error {
 			sr.Unmapped[name] = d
 		}
 	}
-	sr.UpdatesHeld = stats.UpdatesHeld - st.stats.UpdatesHeld
+	sr.Updates = stats.Updates - st.stats.Updates
 	st.stats = stats
 	b := ingest.Batch{Seq: seq, Input: h.Input, Wall: event.Time(h.Wall), Events: evs,
 		Rejected: ans.Rejected, RejectedTotal: ans.RejectedTotal}

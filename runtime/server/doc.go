@@ -98,7 +98,7 @@
 // that does not continue the input's position is not applied. Sources run only while
 // the process holds the clock (Options.HoldsClock), and the clock does not advance the
 // engine while a source catches up the backlog it finds at start. Their metrics are
-// statkit_source_{frames,unmapped,rejected,updates_held,stale_batches,failures}_total and
+// statkit_source_{frames,unmapped,rejected,updates,stale_batches,failures}_total and
 // statkit_source_up, by input.
 //
 // A log that fails (a write or fsync error, a full disk) makes the server read-only

@@ -86,7 +86,7 @@ type sources struct {
 	frames   *prometheus.CounterVec
 	unmapped *prometheus.CounterVec
 	rejected *prometheus.CounterVec
-	held     *prometheus.CounterVec
+	updates  *prometheus.CounterVec
 	stale    *prometheus.CounterVec
 	failures *prometheus.CounterVec
 	up       *prometheus.GaugeVec
@@ -168,9 +168,9 @@ func newSources(list []Source, reg *prometheus.Registry) (*sources, error) {
 		Name: "statkit_source_rejected_total",
 		Help: "Source frames and events refused (unparsable, unknown queue or agent, future event), by input and code.",
 	}, []string{"input", "code"})
-	s.held = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "statkit_source_updates_held_total",
-		Help: "Attached-data changes during calls not emitted as updates (the event model has no update phase), by input.",
+	s.updates = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "statkit_source_updates_total",
+		Help: "Attached-data changes during calls, applied as updates of the calls' actions, by input.",
 	}, []string{"input"})
 	s.stale = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "statkit_source_stale_batches_total",
@@ -186,12 +186,12 @@ func newSources(list []Source, reg *prometheus.Registry) (*sources, error) {
 	}, []string{"input"})
 	for _, src := range list {
 		s.frames.WithLabelValues(src.Input)
-		s.held.WithLabelValues(src.Input)
+		s.updates.WithLabelValues(src.Input)
 		s.stale.WithLabelValues(src.Input)
 		s.failures.WithLabelValues(src.Input)
 		s.up.WithLabelValues(src.Input).Set(0)
 	}
-	reg.MustRegister(s.frames, s.unmapped, s.rejected, s.held, s.stale, s.failures, s.up)
+	reg.MustRegister(s.frames, s.unmapped, s.rejected, s.updates, s.stale, s.failures, s.up)
 	return s, nil
 }
 
@@ -377,8 +377,8 @@ func (o *owner) afterFrames(res *machine.Result) {
 		return
 	}
 	sm.frames.WithLabelValues(in).Add(float64(sr.Frames))
-	if sr.UpdatesHeld > 0 {
-		sm.held.WithLabelValues(in).Add(float64(sr.UpdatesHeld))
+	if sr.Updates > 0 {
+		sm.updates.WithLabelValues(in).Add(float64(sr.Updates))
 	}
 	for name, n := range sr.Unmapped {
 		names := sm.names[in]

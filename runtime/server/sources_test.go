@@ -194,6 +194,8 @@ statTypes:
   CallsHandled: {objects: [Agent], category: TotalNumber, subject: DNAction, mainMask: [CallInbound]}
   TalkTime: {objects: [Agent], category: TotalTime, subject: DNAction, mainMask: [CallInbound]}
   LoggedIn: {objects: [Agent], category: CurrentNumber, subject: DNAction, mainMask: [LoggedIn]}
+filters:
+  Platinum: 'data["segment"] == "Platinum"'
 statistics:
   - {id: sales.Entered, statType: CallsEntered, object: {type: Queue, id: sales}}
   - {id: sales.Distributed, statType: CallsDistributed, object: {type: Queue, id: sales}}
@@ -204,6 +206,7 @@ statistics:
   - {id: support.Abandoned, statType: CallsAbandoned, object: {type: Queue, id: "support@default"}}
   - {id: Alice.Handled, statType: CallsHandled, object: {type: Agent, id: Alice}}
   - {id: Alice.Talk, statType: TalkTime, object: {type: Agent, id: Alice}}
+  - {id: Alice.Platinum, statType: CallsHandled, object: {type: Agent, id: Alice}, filter: Platinum}
   - {id: Alice.LoggedIn, statType: LoggedIn, object: {type: Agent, id: Alice}}
   - {id: Bob.Handled, statType: CallsHandled, object: {type: Agent, id: Bob}}
   - {id: Bob.LoggedIn, statType: LoggedIn, object: {type: Agent, id: Bob}}
@@ -355,9 +358,10 @@ func TestSourceESL(t *testing.T) {
 	cc(c, 76, "bridge-agent-end", "CC-Queue", "support@default", "CC-Agent", "Alice", "CC-Member-Session-UUID", "m1",
 		"CC-Hangup-Cause", "NORMAL_CLEARING")
 	ts.waitValues(map[string]string{"support.Entered": "2", "support.Distributed": "1", "support.Abandoned": "1",
-		"Alice.Handled": "1", "Alice.Talk": "60", "Alice.LoggedIn": "1"})
+		"Alice.Handled": "1", "Alice.Talk": "60", "Alice.LoggedIn": "1",
+		"Alice.Platinum": "1"}) // the call became Platinum while Alice handled it: the filter follows the update
 	assert.NotContains(t, ts.metricsText(), `statkit_source_unmapped_total{event="HEARTBEAT"`, "HEARTBEAT is listed, so not unmapped")
-	assert.Equal(t, 1.0, metricValue(t, ts.srv.src.held.WithLabelValues(src.Input)), "the update of Alice's call, held until the engine has an update phase")
+	assert.Equal(t, 1.0, metricValue(t, ts.srv.src.updates.WithLabelValues(src.Input)), "the update of Alice's call")
 	subs := pbx.Subscriptions()
 	require.Len(t, subs, 2)
 	assert.Contains(t, subs[0], "CHANNEL_EXECUTE_COMPLETE", "attached data asks for the variables' events")
