@@ -33,7 +33,8 @@ type Options struct {
 	Creds string
 	// Stream is the JetStream stream's name and subject prefix (--stream), default
 	// DefaultStream. It names the buckets too: <Stream>_leases, <Stream>_trim,
-	// <Stream>_replicas (key-value) and <Stream>_snapshots (object store).
+	// <Stream>_replicas, <Stream>_tenants (key-value) and <Stream>_snapshots (object
+	// store).
 	Stream string
 	// Replicas is the replication factor of a stream or bucket created by Connect; 0 means
 	// min(3, cluster size). An existing stream keeps its own.
@@ -72,6 +73,7 @@ type Client struct {
 	leases   jetstream.KeyValue
 	trim     jetstream.KeyValue
 	members  jetstream.KeyValue
+	tenants  jetstream.KeyValue // tenant token → the group serving it (claims.go)
 	snaps    jetstream.ObjectStore
 	snapsStr jetstream.Stream // the object store's stream, listed without a consumer
 }
@@ -269,6 +271,11 @@ func (c *Client) open(ctx context.Context) error {
 	}
 	if err := kv("members bucket", &c.members, jetstream.KeyValueConfig{
 		Bucket: name + "_replicas", Description: "statkit replicas announced (see Client.Announce)", TTL: 3 * c.opts.LeaseTTL,
+	}); err != nil {
+		return err
+	}
+	if err := kv("tenants bucket", &c.tenants, jetstream.KeyValueConfig{
+		Bucket: name + "_tenants", Description: "statkit: per tenant, the group of replicas serving it (see Log.Claim)", TTL: 3 * c.opts.LeaseTTL,
 	}); err != nil {
 		return err
 	}
