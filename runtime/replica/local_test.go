@@ -46,9 +46,9 @@ func TestAttachments(t *testing.T) {
 		proc  int
 	}
 	var (
-		smu  sync.Mutex
+		smu   sync.Mutex
 		sent1 []sent
-		wg   sync.WaitGroup
+		wg    sync.WaitGroup
 	)
 	for p, l := range []*Log{l1, l2} {
 		for g := range 4 {
