@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/statkit/statkit/runtime/event"
@@ -118,6 +119,9 @@ func (s *Server) runClock(ctx context.Context) {
 		if _, _, err := s.lg.Append(ctx, r, "", nil); err != nil {
 			if ctx.Err() != nil {
 				return
+			}
+			if errors.Is(err, ErrNotClockHolder) { // another replica ticks now
+				continue
 			}
 			s.fail(err)
 		}
