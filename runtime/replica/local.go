@@ -74,7 +74,7 @@ func (l *Log) AppendLocal(ctx context.Context, tenant string, rec []byte, id str
 // FollowLocal is Follow handing apply the attachment of each record this process
 // appended with AppendLocal (nil for the others).
 func (l *Log) FollowLocal(ctx context.Context, after uint64, apply func(seq uint64, rec []byte, local any) error) error {
-	return l.followIDs(ctx, after, func(seq uint64, rec []byte, id string) error {
+	return l.FollowIDs(ctx, after, func(seq uint64, rec []byte, id string) error {
 		var local any
 		if id != "" {
 			local = l.take(id)

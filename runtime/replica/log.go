@@ -234,11 +234,12 @@ func sleep(ctx context.Context, d time.Duration) error {
 // again after the last record applied; it returns ErrTrimmed (and the log fails) when
 // records it still needs were trimmed from the stream.
 func (l *Log) Follow(ctx context.Context, after uint64, apply func(seq uint64, rec []byte) error) error {
-	return l.followIDs(ctx, after, func(seq uint64, rec []byte, _ string) error { return apply(seq, rec) })
+	return l.FollowIDs(ctx, after, func(seq uint64, rec []byte, _ string) error { return apply(seq, rec) })
 }
 
-// followIDs is Follow, handing apply each record's message id too.
-func (l *Log) followIDs(ctx context.Context, after uint64, apply func(seq uint64, rec []byte, id string) error) error {
+// FollowIDs is Follow handing apply each record's message id too (MsgID: who appended a
+// tick, which key a batch carried).
+func (l *Log) FollowIDs(ctx context.Context, after uint64, apply func(seq uint64, rec []byte, id string) error) error {
 	l.mu.Lock()
 	l.applied = after
 	l.mu.Unlock()

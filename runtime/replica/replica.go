@@ -362,3 +362,6 @@ func (c *Client) Close() error {
 	c.nc.Close()
 	return nil
 }
+
+// LeaseTTL returns the leases' TTL.
+func (c *Client) LeaseTTL() time.Duration { return c.opts.LeaseTTL }
