@@ -127,6 +127,10 @@ type harness struct {
 	bank   *bank
 	clock  *testClock
 	ttl    time.Duration
+	// tick and snapEvery are the servers' TickInterval and SnapshotEvery (defaults 50 ms
+	// and 150 records).
+	tick      time.Duration
+	snapEvery int
 
 	mu   sync.Mutex
 	text []byte // the config a reload loads
@@ -162,10 +166,17 @@ func (h *harness) start(name, dataDir string) *proc {
 		h.t.Fatalf("start %s: %v", name, err)
 	}
 	p := &proc{h: h, name: name, dataDir: dataDir, node: node}
+	tick, snapEvery := h.tick, h.snapEvery
+	if tick == 0 {
+		tick = 50 * time.Millisecond
+	}
+	if snapEvery == 0 {
+		snapEvery = 150
+	}
 	srv, err := server.New(server.Options{
 		Config: b.cfg, ConfigText: b.text, Reload: h.reload, Log: node.Log(), HoldsClock: node.HoldsClock,
-		Clock: h.clock, TickInterval: 50 * time.Millisecond, TickLag: -1, MaxSkew: -1,
-		SnapshotEvery: 150, ShutdownTimeout: 3 * time.Second, Logger: logger(h.t, name),
+		Clock: h.clock, TickInterval: tick, TickLag: -1, MaxSkew: -1,
+		SnapshotEvery: snapEvery, ShutdownTimeout: 3 * time.Second, Logger: logger(h.t, name),
 	})
 	if err != nil {
 		node.Close()
