@@ -121,7 +121,7 @@ func loadBank(t testing.TB, size int) *bank {
 
 // harness runs replicas of one group on a JetStream cluster.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	cl     *natstest.Cluster
 	stream string
 	bank   *bank

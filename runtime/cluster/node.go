@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/statkit/statkit/runtime/machine"
@@ -55,6 +56,7 @@ type Node struct {
 
 	bg     context.CancelFunc // ends the announcement
 	bgDone sync.WaitGroup
+	adv    atomic.Pointer[string] // the URL announced
 }
 
 // refreshEvery is how often the status (/healthz, /metrics) is checked.
@@ -75,6 +77,7 @@ func Start(ctx context.Context, opts Options) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{opts: opts, log: opts.Logger}
+	n.SetAdvertise(opts.Advertise)
 	if spec.Embedded {
 		dir := ""
 		if opts.DataDir != "" {
@@ -147,10 +150,13 @@ func (n *Node) HoldsClock() bool { return n.lg.holdsClock() }
 // stay below it).
 func (n *Node) MaxRecord() int { return n.c.MaxRecord() }
 
+// SetAdvertise sets the URL announced for this replica's API (Options.Advertise).
+func (n *Node) SetAdvertise(url string) { n.adv.Store(&url) }
+
 // describe is the replica's announcement.
 func (n *Node) describe() replica.Member {
 	st := n.lg.ReplicaStatus()
-	return replica.Member{Group: n.rl.Group().Name(), Tenants: n.rl.Group().Tenants(), URL: n.opts.Advertise,
+	return replica.Member{Group: n.rl.Group().Name(), Tenants: n.rl.Group().Tenants(), URL: *n.adv.Load(),
 		Applied: n.rl.Status().Applied, CaughtUp: st.CaughtUp, Leader: n.lease.Held()}
 }
 
