@@ -24,13 +24,15 @@ func BenchmarkCatchUp(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer cl.Shutdown()
+	runs := 0
 	for _, c := range []struct {
 		name      string
 		snapEvery int
 	}{{"snapshot", 150}, {"replay", -1}} {
 		b.Run(c.name, func(b *testing.B) {
 			day := loadBank(b, 25)
-			h := &harness{t: b, cl: cl, stream: "bench-" + c.name, bank: day, clock: &testClock{}, ttl: time.Second,
+			runs++
+			h := &harness{t: b, cl: cl, stream: fmt.Sprintf("bench-%s-%d", c.name, runs), bank: day, clock: &testClock{}, ttl: time.Second,
 				text: day.text, tick: -1, snapEvery: c.snapEvery}
 			feeder := h.start("feeder", "")
 			eventually(b, waitLong, "the feeder holds the clock", func() bool { return feeder.node.lease.Held() })

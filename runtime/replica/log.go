@@ -286,23 +286,52 @@ type applyError struct{ err error }
 
 func (e *applyError) Error() string { return e.err.Error() }
 
-// follow runs one ordered consumer from after+1 and returns the last sequence applied.
+// errGap: a follower's consumer skipped a delivery (a message lost on its way); the
+// follower starts again after the last record applied.
+var errGap = errors.New("replica: a delivery was lost")
+
+// follow runs one consumer from after+1 and returns the last sequence applied. The
+// consumer is an ephemeral, unacknowledged pull consumer in memory (what nats.go's ordered
+// consumer is), created here with a short deadline per attempt: a creation request lost in
+// a busy cluster is sent again after 2 s, not after the 10 s the ordered consumer waits.
+// Its deliveries are numbered: one missing (a gap in the consumer's sequence) ends it, as
+// do missing heartbeats (its server died); Follow then starts a new one.
 func (l *Log) follow(ctx context.Context, after uint64, apply func(seq uint64, rec []byte, id string) error) (uint64, error) {
-	cfg := jetstream.OrderedConsumerConfig{
+	cfg := jetstream.ConsumerConfig{
+		Name:              "statkit_" + nuid.Next(),
 		FilterSubjects:    l.group.filters(l.c.opts.Stream),
 		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:       after + 1,
+		AckPolicy:         jetstream.AckNonePolicy,
 		InactiveThreshold: time.Minute,
+		Replicas:          1,
+		MemoryStorage:     true,
 	}
-	cons, err := l.c.js.OrderedConsumer(ctx, l.c.opts.Stream, cfg)
+	var cons jetstream.Consumer
+	err := attemptWithin(ctx, 2*time.Second, "creating a follower", func(ctx context.Context) error {
+		c, err := l.c.js.CreateOrUpdateConsumer(ctx, l.c.opts.Stream, cfg)
+		cons = c
+		return err
+	})
 	if err != nil {
 		return after, err
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessagesWithBytesLimit(1000, 32<<20))
+	defer func() {
+		go func() { // best effort: an inactive consumer goes after InactiveThreshold anyway
+			dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_ = l.c.js.DeleteConsumer(dctx, l.c.opts.Stream, cfg.Name)
+			cancel()
+		}()
+	}()
+	// Heartbeats every second: a consumer gone with its server is noticed within two.
+	it, err := cons.Messages(jetstream.PullMaxMessagesWithBytesLimit(1000, 32<<20),
+		jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second),
+		jetstream.WithMessagesErrOnMissingHeartbeat(true))
 	if err != nil {
 		return after, err
 	}
 	defer it.Stop()
+	var delivered uint64
 	for {
 		m, err := it.Next(jetstream.NextContext(ctx))
 		if err != nil {
@@ -312,6 +341,10 @@ func (l *Log) follow(ctx context.Context, after uint64, apply func(seq uint64, r
 		if err != nil {
 			return after, err
 		}
+		if md.Sequence.Consumer != delivered+1 {
+			return after, fmt.Errorf("%w: delivery %d after %d", errGap, md.Sequence.Consumer, delivered)
+		}
+		delivered = md.Sequence.Consumer
 		seq := md.Sequence.Stream
 		if seq <= after {
 			continue

@@ -166,9 +166,14 @@ func defaultID() string {
 // (a request lost in a leader election answers nothing: only a deadline ends it) until
 // ctx ends.
 func attempt(ctx context.Context, what string, op func(ctx context.Context) error) error {
+	return attemptWithin(ctx, 5*time.Second, what, op)
+}
+
+// attemptWithin is attempt with a deadline of d per attempt.
+func attemptWithin(ctx context.Context, d time.Duration, what string, op func(ctx context.Context) error) error {
 	wait := 50 * time.Millisecond
 	for {
-		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		actx, cancel := context.WithTimeout(ctx, d)
 		err := op(actx)
 		cancel()
 		if err == nil {
