@@ -281,6 +281,7 @@ func TestReplicatedBankDay(t *testing.T) {
 	if len(live) != 3 {
 		t.Fatalf("%d replicas live, want r2, r1b and r3", len(live))
 	}
+	t.Logf("%d statistics compared on each replica", len(want))
 	for _, p := range live {
 		h.settled(p, final)
 		got := values(t, p)
