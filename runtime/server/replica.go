@@ -180,6 +180,9 @@ func (s *Server) split(rec []byte, p *pending) ([]part, error) {
 		}
 		if pt.served {
 			pt.p = p
+		} else if p.pooled { // nobody here applies them
+			putEvents(p.dec.Events)
+			p.dec.Events = nil
 		}
 		return []part{pt}, nil
 	}
