@@ -124,11 +124,12 @@ func (l *Log) Follow(ctx context.Context, after uint64, apply func(seq uint64, r
 	return l.rl.FollowLocal(ctx, after, apply)
 }
 
-// Last returns the sequence of the group's last record in the stream.
+// Last returns the sequence of the group's last record in the stream (within 10 s when
+// ctx has no deadline: a shutdown with NATS out of reach does not wait for it longer).
 func (l *Log) Last(ctx context.Context) (uint64, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, 30*time.Second)
+		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 	}
 	return l.rl.LastSeq(ctx)
