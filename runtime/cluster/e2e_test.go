@@ -172,6 +172,14 @@ func TestReplicatedBankDay(t *testing.T) {
 			if !r1.node.HoldsClock() {
 				t.Fatal("r1 should hold the clock")
 			}
+			eventually(t, waitLong, "r1 ticked", func() bool {
+				for _, r := range obs.records() {
+					if r.kind == machine.KindTick && tickOwner(r.id) == "r1" {
+						return true
+					}
+				}
+				return false
+			})
 			target = r1
 			var once sync.Once
 			r1.node.lg.afterAppend = func(string, []byte) error {
