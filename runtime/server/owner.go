@@ -296,14 +296,14 @@ func (o *owner) rejections(rs []ingest.EngineRejection) {
 // statistics returns the open statistics in the order they were opened.
 func (o *owner) statistics() []*config.Statistic { return o.mach.Statistics() }
 
-// peek returns statistic id's definition, the engine clock and the value's JSON.
-func (o *owner) peek(id string) (*config.Statistic, json.RawMessage, []byte, error) {
+// peek returns statistic id's definition, the engine clock and the value.
+func (o *owner) peek(id string) (*config.Statistic, json.RawMessage, engine.Value, error) {
 	st, ok := o.mach.Statistic(id)
 	if !ok {
-		return nil, nil, nil, fmt.Errorf("statistic %q: %w", id, engine.ErrUnknownStatistic)
+		return nil, nil, engine.Value{}, fmt.Errorf("statistic %q: %w", id, engine.ErrUnknownStatistic)
 	}
-	b, err := o.n.valueOf(id)
-	return st, engineTimeJSON(o.eng), b, err
+	v, err := o.eng.Value(id)
+	return st, engineTimeJSON(o.eng), v, err
 }
 
 // subscribe registers sub and returns the frames of its statistics' current values, in

@@ -232,6 +232,7 @@ type Server struct {
 	failure  atomic.Pointer[error] // the log failure that made the server read-only
 	tickHook func()                // tests: called after each tick record is appended
 
+	api         *apiDoc                // the OpenAPI description (openapi.go)
 	actionsJSON []byte                 // GET /v1/actions, built once
 	configJSON  atomic.Pointer[[]byte] // GET /v1/config, rebuilt on reload
 	handler     http.Handler
@@ -284,6 +285,10 @@ func New(opts Options) (*Server, error) {
 	if s.actionsJSON, err = actionsJSON(); err != nil {
 		return nil, err
 	}
+	if s.api, err = loadAPIDoc(); err != nil {
+		return nil, err
+	}
+	s.m.reg.MustRegister(newExportCollector(s))
 	cj, err := configJSON(cfg)
 	if err != nil {
 		return nil, err
@@ -370,7 +375,7 @@ func (s *Server) start() func() {
 
 // routes builds the request multiplexer.
 func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
+	mux := apiMux{http.NewServeMux(), s} // unknown query parameters are 400 (openapi.go)
 	mux.HandleFunc("POST /v1/events", s.postEvents)
 	mux.HandleFunc("POST /v1/statistics", s.postStatistic)
 	mux.HandleFunc("GET /v1/statistics", s.listStatistics)
@@ -380,6 +385,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /v1/actions", s.rawJSON(s.actionsJSON))
 	mux.HandleFunc("GET /v1/config", func(w http.ResponseWriter, r *http.Request) { s.rawJSON(*s.configJSON.Load())(w, r) })
 	mux.HandleFunc("POST /v1/config/reload", s.postReload)
+	mux.HandleFunc("GET /v1/values", s.getValues)
+	mux.HandleFunc("GET /v1/openapi.json", s.serveDoc(s.api.json, "application/json"))
+	mux.HandleFunc("GET /v1/openapi.yaml", s.serveDoc(s.api.yaml, "application/yaml"))
 	mux.HandleFunc("/v1/", s.notFound)
 	mux.Handle("GET /metrics", promHandler(s.m))
 	mux.HandleFunc("GET /healthz", s.healthz)

@@ -15,8 +15,9 @@ var heartbeatFrame = []byte(": heartbeat\n\n")
 
 // stream handles GET /v1/stream[?statistic=ID…]: Server-Sent Events with the values of
 // the chosen statistics (every open one, including those opened later, when none is
-// named). It starts with each statistic's current value, then sends `event: value` /
-// `data: {statistic, at, value}` whenever one changes, `event: closed` /
+// named; ids repeat the parameter or are separated by commas). It starts with each
+// statistic's current value, then sends `event: value` / `data: {statistic, at, value}`
+// (and reason, when the value is undefined) whenever one changes, `event: closed` /
 // `data: {statistic, at}` when one is closed, and a comment line every Heartbeat. An
 // unknown id is answered with 404 before streaming. Values coalesce per statistic while
 // a client is behind, so a client sees the newest value, not every intermediate one (and
@@ -28,22 +29,20 @@ var heartbeatFrame = []byte(": heartbeat\n\n")
 // finding the subscriber's queue over its bound. The stream also ends when the client
 // goes or the server shuts down.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
-	var ids []string
+	ids, err := statisticIDs(r)
+	if err != nil {
+		s.writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	var filter map[string]struct{}
-	if names := r.URL.Query()["statistic"]; len(names) > 0 {
-		filter = make(map[string]struct{}, len(names))
-		for _, id := range names {
-			if _, dup := filter[id]; !dup {
-				filter[id] = struct{}{}
-				ids = append(ids, id)
-			}
+	if ids != nil {
+		filter = make(map[string]struct{}, len(ids))
+		for _, id := range ids {
+			filter[id] = struct{}{}
 		}
 	}
 	sub := newSubscriber(filter, s.opts.SubscriberLimit)
-	var (
-		frames [][]byte
-		err    error
-	)
+	var frames [][]byte
 	if oerr := s.do(r.Context(), func(o *owner) { frames, err = o.subscribe(sub, ids) }); oerr != nil {
 		sub.gone.Store(true) // if the owner registers it anyway, it removes it at once
 		s.ownerError(w, oerr)
