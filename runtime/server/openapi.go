@@ -223,6 +223,7 @@ type apiMux struct {
 
 // Handle registers h for pattern, behind the query check.
 func (m apiMux) Handle(pattern string, h http.Handler) {
+	m.s.patterns = append(m.s.patterns, pattern)
 	m.ServeMux.Handle(pattern, m.s.checkQuery(pattern, h))
 }
 

@@ -233,6 +233,7 @@ type Server struct {
 	tickHook func()                // tests: called after each tick record is appended
 
 	api         *apiDoc                // the OpenAPI description (openapi.go)
+	patterns    []string               // the routes' patterns, as registered (apiMux)
 	actionsJSON []byte                 // GET /v1/actions, built once
 	configJSON  atomic.Pointer[[]byte] // GET /v1/config, rebuilt on reload
 	handler     http.Handler
