@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/statkit/statkit/runtime/config"
@@ -319,11 +317,11 @@ func (o *owner) subscribe(sub *subscriber, ids []string) ([][]byte, error) {
 	var unknown []string
 	for _, id := range ids {
 		if _, ok := o.mach.Statistic(id); !ok {
-			unknown = append(unknown, strconv.Quote(id))
+			unknown = append(unknown, id)
 		}
 	}
 	if len(unknown) > 0 {
-		return nil, fmt.Errorf("unknown statistic %s: %w", strings.Join(unknown, ", "), engine.ErrUnknownStatistic)
+		return nil, o.unknownIDs(unknown)
 	}
 	frames := make([][]byte, 0, len(ids))
 	defer o.hub.flush() // the values that moved went to the current subscribers

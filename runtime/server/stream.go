@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"os"
 	"time"
-
-	"github.com/statkit/statkit/runtime/engine"
 )
 
 // heartbeatFrame is the SSE comment written when nothing else was for a while, so that
@@ -49,13 +47,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		if len(ids) == 1 {
-			s.unknownStatistic(w, r, ids[0], err)
-		} else if errors.Is(err, engine.ErrUnknownStatistic) {
-			s.writeError(w, http.StatusNotFound, err.Error())
-		} else {
-			s.writeError(w, http.StatusInternalServerError, err.Error())
-		}
+		s.statisticsError(w, err) // 404 naming the unknown ids, with the nearest open ones
 		return
 	}
 	defer sub.gone.Store(true)
