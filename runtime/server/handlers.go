@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/statkit/statkit/runtime/auth"
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/machine"
@@ -44,8 +45,12 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(append(b, '\n'))
 }
 
-// writeError writes {"error": msg} with status.
+// writeError writes {"error": msg} with status; a 500's message is logged under an
+// error id and the answer carries only the id (auth.go).
 func (s *Server) writeError(w http.ResponseWriter, status int, msg string) {
+	if status == http.StatusInternalServerError {
+		msg = s.internalError(msg)
+	}
 	s.writeJSON(w, status, errorJSON{Error: msg})
 }
 
@@ -88,6 +93,9 @@ func (s *Server) postStatistic(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusBadRequest, "bad statistic JSON: "+err.Error())
 		return
 	}
+	if !s.checkIDs(w, "object.id", req.Object.ID) {
+		return
+	}
 	st, err := s.cfg.Load().NewStatistic(config.StatisticSpec{
 		StatType: req.StatType, Object: req.Object, Profile: req.Profile,
 		TimeRange: req.TimeRange, Filter: req.Filter, Notification: req.Notification,
@@ -107,9 +115,22 @@ func (s *Server) postStatistic(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusServiceUnavailable, failureText(err))
 		return
 	}
+	// The statistic is the token's, within its quota: one open at a time per owner, so
+	// that the count and the open are not raced by the owner's other requests.
+	who := identity(r)
+	defer s.lockOpens(who.Owner)()
+	var owned int
+	if err := s.do(r.Context(), func(o *owner) { owned = o.ownedBy(who.Owner) }); err != nil {
+		s.ownerError(w, err)
+		return
+	}
+	if owned >= who.Quota.Statistics {
+		s.guard.WriteQuota(w, r, who, &auth.QuotaError{What: "statistics", Limit: who.Quota.Statistics})
+		return
+	}
 	p := newPending()
 	p.dec.Statistic = st
-	if _, _, err := s.appendRecord(r.Context(), machine.AppendOpen(nil, st, ""), "", p); err != nil {
+	if _, _, err := s.appendRecord(r.Context(), machine.AppendOpen(nil, st, who.Owner), "", p); err != nil {
 		s.ownerError(w, err)
 		return
 	}
@@ -225,6 +246,9 @@ type peekJSON struct {
 // value, reason (when the value is undefined)}, 404 when the statistic is not open.
 func (s *Server) getStatistic(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if !s.checkIDs(w, "statistic", id) {
+		return
+	}
 	var (
 		st  *config.Statistic
 		at  json.RawMessage
@@ -252,17 +276,30 @@ func (s *Server) getStatistic(w http.ResponseWriter, r *http.Request) {
 // deleteStatistic handles DELETE /v1/statistics/{id}: 204, 404 when not open.
 func (s *Server) deleteStatistic(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if !s.checkIDs(w, "statistic", id) {
+		return
+	}
 	if err := s.failed(); err != nil {
 		s.writeError(w, http.StatusServiceUnavailable, failureText(err))
 		return
 	}
-	var open bool
-	if oerr := s.do(r.Context(), func(o *owner) { _, open = o.mach.Statistic(id) }); oerr != nil {
+	var (
+		by    string
+		admin bool
+		merr  error
+		who   = identity(r)
+	)
+	if oerr := s.do(r.Context(), func(o *owner) { by, admin, merr = o.mayClose(id, who) }); oerr != nil {
 		s.ownerError(w, oerr)
 		return
 	}
-	if !open { // not logged: a close of nothing changes nothing
+	if errors.Is(merr, engine.ErrUnknownStatistic) { // not logged: a close of nothing changes nothing
 		s.unknownStatistic(w, r, id, fmt.Errorf("statistic %q: %w", id, engine.ErrUnknownStatistic))
+		return
+	}
+	var denied errForbidden
+	if errors.As(merr, &denied) {
+		s.forbidden(w, r, string(denied))
 		return
 	}
 	p := newPending()
@@ -273,6 +310,9 @@ func (s *Server) deleteStatistic(w http.ResponseWriter, r *http.Request) {
 	if p.err != nil {
 		s.unknownStatistic(w, r, id, p.err)
 		return
+	}
+	if admin {
+		s.guard.AdminAction(r, who, "closed statistic "+id, "owner", by)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

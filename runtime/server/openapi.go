@@ -146,17 +146,44 @@ type oaParam struct {
 	In   string `json:"in"`
 }
 
+// oaScheme is an OpenAPI security scheme; an apiKey scheme in the query is a query
+// parameter of the operations it secures.
+type oaScheme struct {
+	Type string `json:"type"`
+	In   string `json:"in"`
+	Name string `json:"name"`
+}
+
 // queryParams reads, from an OpenAPI document in JSON, the query parameters of every
-// operation: the path item's and the operation's own, references resolved.
+// operation: the path item's and the operation's own, references resolved, and the
+// query parameters of its security schemes (the operation's security, else the
+// document's).
 func queryParams(doc []byte) (map[string]map[string][]string, error) {
 	var d struct {
 		Paths      map[string]map[string]json.RawMessage `json:"paths"`
+		Security   []map[string][]string                 `json:"security"`
 		Components struct {
-			Parameters map[string]oaParam `json:"parameters"`
+			Parameters      map[string]oaParam  `json:"parameters"`
+			SecuritySchemes map[string]oaScheme `json:"securitySchemes"`
 		} `json:"components"`
 	}
 	if err := json.Unmarshal(doc, &d); err != nil {
 		return nil, err
+	}
+	schemeParams := func(security []map[string][]string) ([]string, error) {
+		var names []string
+		for _, req := range security {
+			for name := range req {
+				sc, ok := d.Components.SecuritySchemes[name]
+				if !ok {
+					return nil, fmt.Errorf("unknown security scheme %q", name)
+				}
+				if sc.Type == "apiKey" && sc.In == "query" {
+					names = append(names, sc.Name)
+				}
+			}
+		}
+		return names, nil
 	}
 	resolve := func(ps []oaParam) ([]string, error) {
 		var names []string
@@ -195,7 +222,8 @@ func queryParams(doc []byte) (map[string]map[string][]string, error) {
 				continue
 			}
 			var op struct {
-				Parameters []oaParam `json:"parameters"`
+				Parameters []oaParam              `json:"parameters"`
+				Security   *[]map[string][]string `json:"security"`
 			}
 			if err := json.Unmarshal(raw, &op); err != nil {
 				return nil, fmt.Errorf("paths.%s.%s: %w", path, m, err)
@@ -204,7 +232,15 @@ func queryParams(doc []byte) (map[string]map[string][]string, error) {
 			if err != nil {
 				return nil, fmt.Errorf("paths.%s.%s: %w", path, m, err)
 			}
-			names := append(slices.Clone(shared), own...)
+			security := d.Security
+			if op.Security != nil {
+				security = *op.Security
+			}
+			keys, err := schemeParams(security)
+			if err != nil {
+				return nil, fmt.Errorf("paths.%s.%s: %w", path, m, err)
+			}
+			names := append(append(slices.Clone(shared), own...), keys...)
 			slices.Sort(names)
 			ops[strings.ToUpper(m)] = slices.Compact(append([]string{}, names...))
 		}

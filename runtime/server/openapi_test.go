@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"sort"
@@ -21,6 +22,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/stretchr/testify/require"
 
+	"github.com/statkit/statkit/runtime/auth"
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/store"
 )
@@ -70,6 +72,7 @@ func newAPICheck(t *testing.T, ts *testServer) *apiCheck {
 // call is one request of the check.
 type call struct {
 	method, path string
+	host         string // the Host header, when not the server's address
 	body         []byte
 	header       []string // name, value, …
 	// badRequest: the request breaks the description on purpose (an unknown parameter, a
@@ -92,7 +95,7 @@ func (a *apiCheck) do(ts *testServer, c call) answer {
 	route, params, err := a.router.FindRoute(req)
 	require.NoError(a.t, err, "%s %s is not described", c.method, c.path)
 	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
-		Options: &openapi3filter.Options{MultiError: true}}
+		Options: &openapi3filter.Options{MultiError: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
 	if !c.badRequest {
 		require.NoError(a.t, openapi3filter.ValidateRequest(context.Background(), in), "request %s %s", c.method, c.path)
 	}
@@ -116,6 +119,9 @@ func (a *apiCheck) request(ts *testServer, c call) *http.Request {
 	require.NoError(a.t, err)
 	for i := 0; i+1 < len(c.header); i += 2 {
 		req.Header.Set(c.header[i], c.header[i+1])
+	}
+	if c.host != "" {
+		req.Host = c.host
 	}
 	return req
 }
@@ -144,14 +150,15 @@ func (a *apiCheck) validate(in *openapi3filter.RequestValidationInput, resp *htt
 
 // stream opens GET path (a stream), validates the answer's status and headers, and
 // returns the response; frames are read with readFrames.
-func (a *apiCheck) stream(ts *testServer, path string) *http.Response {
+func (a *apiCheck) stream(ts *testServer, path string, header ...string) *http.Response {
 	a.t.Helper()
-	req := a.request(ts, call{method: "GET", path: path})
+	req := a.request(ts, call{method: "GET", path: path, header: header})
 	route, params, err := a.router.FindRoute(req)
 	require.NoError(a.t, err)
-	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route}
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
 	require.NoError(a.t, openapi3filter.ValidateRequest(context.Background(), in))
-	resp, err := (&http.Client{}).Do(a.request(ts, call{method: "GET", path: path}))
+	resp, err := (&http.Client{}).Do(a.request(ts, call{method: "GET", path: path, header: header}))
 	require.NoError(a.t, err)
 	require.Equal(a.t, http.StatusOK, resp.StatusCode)
 	a.validate(in, resp, nil, true)
@@ -438,6 +445,13 @@ func TestOpenAPIConformance(t *testing.T) {
 	once.Do(func() { close(release) })
 	require.Equal(t, http.StatusOK, <-done)
 
+	// The open ticket endpoint of a server without tokens: an empty ticket.
+	r = a.do(ts, call{method: "POST", path: "/v1/stream/ticket"})
+	require.Equal(t, http.StatusOK, r.status)
+	require.JSONEq(t, `{"ticket":"","expiresIn":0,"stream":"/v1/stream"}`, string(r.body))
+
+	checkAccess(t, a, routed)
+
 	exempt := map[string]string{}
 	for path, why := range pendingPaths {
 		if !routed[path] {
@@ -453,4 +467,84 @@ func clip(b []byte) []byte {
 		return append(b[:600:600], "…"...)
 	}
 	return b
+}
+
+// everyOperation calls fn with a request of each operation the server routes (path
+// parameters filled with id, a body where one is needed).
+func everyOperation(a *apiCheck, routed map[string]bool, id string, fn func(c call)) {
+	for path, item := range a.doc.Paths.Map() {
+		if _, pending := pendingPaths[path]; pending && !routed[path] {
+			continue
+		}
+		for method := range item.Operations() {
+			c := call{method: method, path: strings.ReplaceAll(path, "{id}", id), badRequest: true}
+			switch {
+			case path == "/v1/events":
+				c.body, c.header = []byte(apiEventsEnter), []string{"Content-Type", "application/x-ndjson"}
+			case method == "POST":
+				c.body, c.header = []byte(openBody), []string{"Content-Type", "application/json"}
+			}
+			fn(c)
+		}
+	}
+}
+
+// checkAccess provokes the access answers of the description on two more servers: one
+// with tokens (a bad token is 401 everywhere, a missing role 403, quotas 429, stream
+// tickets), and one without tokens that answers this machine's names only (403 to
+// another Host on every path).
+func checkAccess(t *testing.T, a *apiCheck, routed map[string]bool) {
+	ts, _, _ := guardedServer(t, auth.Options{}, nil)
+	everyOperation(a, routed, "waiting", func(c call) {
+		c.header = append(c.header, "Authorization", "Bearer "+tBad)
+		r := a.do(ts, c)
+		require.Equal(t, http.StatusUnauthorized, r.status, "%s %s: %s", c.method, c.path, r.body)
+		require.NotEmpty(t, r.header.Get("WWW-Authenticate"))
+	})
+	bearer := func(tok string) []string { return []string{"Authorization", "Bearer " + tok} }
+	js := append([]string{"Content-Type", "application/json"}, bearer(tRead)...)
+	require.Equal(t, http.StatusUnauthorized, a.do(ts, call{method: "GET", path: "/v1/values"}).status, "no token")
+	require.Equal(t, http.StatusForbidden, a.do(ts, call{method: "POST", path: "/v1/events", body: []byte(apiEventsEnter),
+		header: append([]string{"Content-Type", "application/x-ndjson"}, bearer(tRead)...)}).status, "reader may not ingest")
+	require.Equal(t, http.StatusForbidden, a.do(ts, call{method: "POST", path: "/v1/config/reload", header: bearer(tRead)}).status)
+	require.Equal(t, http.StatusForbidden, a.do(ts, call{method: "DELETE", path: "/v1/statistics/waiting", header: bearer(tRead)}).status,
+		"the config's statistics are the admin's")
+	require.Equal(t, http.StatusForbidden, a.do(ts, call{method: "POST", path: "/v1/statistics", body: []byte(openBody),
+		header: append(js, "Origin", "https://elsewhere.example")}).status, "a foreign origin")
+
+	// Quotas: reader may open 2 statistics and 1 stream.
+	for range 2 {
+		require.Equal(t, http.StatusCreated, a.do(ts, call{method: "POST", path: "/v1/statistics", body: []byte(openBody), header: js}).status)
+	}
+	require.Equal(t, http.StatusTooManyRequests, a.do(ts, call{method: "POST", path: "/v1/statistics", body: []byte(openBody), header: js}).status)
+	first := a.stream(ts, "/v1/stream?statistic=waiting", bearer(tRead)...)
+	require.Equal(t, http.StatusTooManyRequests, a.do(ts, call{method: "GET", path: "/v1/stream", header: bearer(tRead)}).status)
+	first.Body.Close()
+
+	// Tickets: one opens one stream; a token holds at most 64 unused ones.
+	r := a.do(ts, call{method: "POST", path: "/v1/stream/ticket", header: bearer(tRead2)})
+	require.Equal(t, http.StatusOK, r.status)
+	var tk struct{ Ticket, Stream string }
+	require.NoError(t, json.Unmarshal(r.body, &tk))
+	require.NotEmpty(t, tk.Ticket)
+	st := a.stream(ts, tk.Stream+"&statistic=waiting")
+	a.readFrames(bufio.NewScanner(st.Body), func(f frame) bool { return f.data["statistic"] == "waiting" })
+	require.Equal(t, http.StatusUnauthorized, a.do(ts, call{method: "GET", path: tk.Stream}).status, "a used ticket")
+	status := 0
+	for range 65 { // the used ticket is not held
+		if status = a.do(ts, call{method: "POST", path: "/v1/stream/ticket", header: bearer(tRead2)}).status; status != http.StatusOK {
+			break
+		}
+	}
+	require.Equal(t, http.StatusTooManyRequests, status)
+
+	// A server without tokens answers requests for this machine only.
+	g, err := auth.New(auth.Options{LocalHostOnly: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	local := startServer(t, Options{Config: loadSmall(t), Guard: g, TickInterval: -1}, nil, nil)
+	everyOperation(a, routed, "waiting", func(c call) {
+		c.host = "rebound.example"
+		r := a.do(local, c)
+		require.Equal(t, http.StatusForbidden, r.status, "%s %s: %s", c.method, c.path, r.body)
+	})
 }

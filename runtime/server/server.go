@@ -7,13 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/statkit/statkit/runtime/auth"
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/ingest"
-	"github.com/statkit/statkit/runtime/server/web"
 	"github.com/statkit/statkit/runtime/store"
 )
 
@@ -136,6 +137,18 @@ type Options struct {
 	// after every record that produced some (reset-mode interval values for history), on
 	// the owner goroutine: it must not block.
 	Notifications func(seq uint64, ns []engine.Notification)
+
+	// Guard authenticates and authorizes requests (see auth.go). Nil: a guard without
+	// tokens — every client may do everything, but cross-origin state changes are
+	// refused.
+	Guard *auth.Guard
+	// MetricsPublic serves /metrics without a token (default: the read role).
+	MetricsPublic bool
+	// FrameAncestors are the origins allowed to embed the wallboard (CSP
+	// frame-ancestors); none: no page may.
+	FrameAncestors []string
+	// ReloadTLS, when set, reloads the TLS certificate on POST /v1/config/reload.
+	ReloadTLS func() error
 }
 
 // withDefaults returns o with its zero fields set to the defaults.
@@ -232,6 +245,9 @@ type Server struct {
 	failure  atomic.Pointer[error] // the log failure that made the server read-only
 	tickHook func()                // tests: called after each tick record is appended
 
+	guard     *auth.Guard
+	openLocks sync.Map // owner name → *sync.Mutex (auth.go)
+
 	api         *apiDoc                // the OpenAPI description (openapi.go)
 	patterns    []string               // the routes' patterns, as registered (apiMux)
 	actionsJSON []byte                 // GET /v1/actions, built once
@@ -295,7 +311,14 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.configJSON.Store(&cj)
-	s.handler = s.routes()
+	if s.guard = opts.Guard; s.guard == nil {
+		if s.guard, err = auth.New(auth.Options{Logger: s.log}); err != nil {
+			return nil, err
+		}
+	}
+	if s.handler, err = s.routes(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -374,26 +397,33 @@ func (s *Server) start() func() {
 	}
 }
 
-// routes builds the request multiplexer.
-func (s *Server) routes() http.Handler {
-	mux := apiMux{http.NewServeMux(), s} // unknown query parameters are 400 (openapi.go)
-	mux.HandleFunc("POST /v1/events", s.postEvents)
-	mux.HandleFunc("POST /v1/statistics", s.postStatistic)
-	mux.HandleFunc("GET /v1/statistics", s.listStatistics)
-	mux.HandleFunc("GET /v1/statistics/{id}", s.getStatistic)
-	mux.HandleFunc("DELETE /v1/statistics/{id}", s.deleteStatistic)
-	mux.HandleFunc("GET /v1/stream", s.stream)
-	mux.HandleFunc("GET /v1/actions", s.rawJSON(s.actionsJSON))
-	mux.HandleFunc("GET /v1/config", func(w http.ResponseWriter, r *http.Request) { s.rawJSON(*s.configJSON.Load())(w, r) })
-	mux.HandleFunc("POST /v1/config/reload", s.postReload)
-	mux.HandleFunc("GET /v1/values", s.getValues)
-	mux.HandleFunc("GET /v1/openapi.json", s.serveDoc(s.api.json, "application/json"))
+// routes builds the request multiplexer, each route behind its access rule (auth.go)
+// and its query parameters' check (apiMux: a parameter docs/openapi.yaml does not
+// declare for the route is 400).
+func (s *Server) routes() (http.Handler, error) {
+	mux := apiMux{http.NewServeMux(), s}
+	mux.Handle("POST /v1/events", s.require(auth.Ingest, s.postEvents))
+	mux.Handle("POST /v1/statistics", s.require(auth.Read, s.postStatistic))
+	mux.Handle("GET /v1/statistics", s.require(auth.Read, s.listStatistics))
+	mux.Handle("GET /v1/statistics/{id}", s.require(auth.Read, s.getStatistic))
+	mux.Handle("DELETE /v1/statistics/{id}", s.require(auth.Read, s.deleteStatistic))
+	mux.Handle("GET /v1/values", s.require(auth.Read, s.getValues))
+	mux.Handle("GET /v1/stream", s.guard.Require(auth.Read, s.guard.LimitStreams(http.HandlerFunc(s.stream))))
+	mux.Handle("POST /v1/stream/ticket", s.require(auth.Read, s.streamTicket))
+	mux.Handle("GET /v1/actions", s.require(auth.Read, s.rawJSON(s.actionsJSON)))
+	mux.Handle("GET /v1/config", s.require(auth.Read, func(w http.ResponseWriter, r *http.Request) { s.rawJSON(*s.configJSON.Load())(w, r) }))
+	mux.Handle("POST /v1/config/reload", s.require(auth.Admin, s.postReloadGuarded))
+	mux.HandleFunc("GET /v1/openapi.json", s.serveDoc(s.api.json, "application/json")) // open: the API's description
 	mux.HandleFunc("GET /v1/openapi.yaml", s.serveDoc(s.api.yaml, "application/yaml"))
-	mux.HandleFunc("/v1/", s.notFound)
-	mux.Handle("GET /metrics", promHandler(s.m))
+	mux.Handle("/v1/", s.require(auth.Read, s.notFound))
+	mux.Handle("GET /metrics", s.metricsHandler())
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("/", s.readOnly(web.Handler()))
-	return s.logRequests(mux)
+	wh, err := s.webHandler()
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("/", wh)
+	return s.logRequests(s.guard.Wrap(mux)), nil
 }
 
 // readOnly lets GET and HEAD requests through to next and answers others with 405.

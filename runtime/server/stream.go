@@ -27,9 +27,8 @@ var heartbeatFrame = []byte(": heartbeat\n\n")
 // finding the subscriber's queue over its bound. The stream also ends when the client
 // goes or the server shuts down.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
-	ids, err := statisticIDs(r)
-	if err != nil {
-		s.writeError(w, http.StatusBadRequest, err.Error())
+	ids, ok := s.statisticParam(w, r)
+	if !ok {
 		return
 	}
 	var filter map[string]struct{}
@@ -40,7 +39,10 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sub := newSubscriber(filter, s.opts.SubscriberLimit)
-	var frames [][]byte
+	var (
+		frames [][]byte
+		err    error
+	)
 	if oerr := s.do(r.Context(), func(o *owner) { frames, err = o.subscribe(sub, ids) }); oerr != nil {
 		sub.gone.Store(true) // if the owner registers it anyway, it removes it at once
 		s.ownerError(w, oerr)

@@ -121,6 +121,21 @@ func statisticIDs(r *http.Request) ([]string, error) {
 	return ids, nil
 }
 
+// statisticParam reads the statistic ids of the query (statisticIDs) and bounds them: at
+// most maxStreamIDs, each a plausible id (auth.CheckID). A bad one is answered 400 and
+// ok is false.
+func (s *Server) statisticParam(w http.ResponseWriter, r *http.Request) (ids []string, ok bool) {
+	ids, err := statisticIDs(r)
+	if err == nil && len(ids) > maxStreamIDs {
+		err = fmt.Errorf("too many statistics named: at most %d per request", maxStreamIDs)
+	}
+	if err != nil {
+		s.writeError(w, http.StatusBadRequest, err.Error())
+		return nil, false
+	}
+	return ids, s.checkIDs(w, "statistic", ids...)
+}
+
 // boolParam reads the boolean query parameter name: absent is false; true, 1, false and
 // 0 are accepted, once.
 func boolParam(r *http.Request, name string) (bool, error) {
@@ -145,9 +160,8 @@ func boolParam(r *http.Request, name string) (bool, error) {
 // open statistic (in open order), read at one engine time; 404 naming the ids that are
 // not open.
 func (s *Server) getValues(w http.ResponseWriter, r *http.Request) {
-	ids, err := statisticIDs(r)
-	if err != nil {
-		s.writeError(w, http.StatusBadRequest, err.Error())
+	ids, ok := s.statisticParam(w, r)
+	if !ok {
 		return
 	}
 	rd, ok := s.readValues(w, r, ids)
@@ -193,9 +207,8 @@ type listedJSON struct {
 // each definition also has at, value and, when undefined, reason — a board's
 // definitions and values in one request.
 func (s *Server) listStatistics(w http.ResponseWriter, r *http.Request) {
-	ids, err := statisticIDs(r)
-	if err != nil {
-		s.writeError(w, http.StatusBadRequest, err.Error())
+	ids, ok := s.statisticParam(w, r)
+	if !ok {
 		return
 	}
 	withValues, err := boolParam(r, "values")

@@ -2,10 +2,8 @@ package store
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"os"
 	"sync"
 	"time"
@@ -61,7 +59,7 @@ type Log struct {
 	buf   []byte
 	spare []Entry
 	// write writes b to f (a test injects failures).
-	write func(f *os.File, b []byte) (int, error)
+	write func(f file, b []byte) (int, error)
 }
 
 // flushGen is one group of appends: done is closed once they are durable or failed.
@@ -82,7 +80,7 @@ func NewLog(s *Store) (*Log, error) {
 	s.mu.Unlock()
 	l := &Log{s: s, next: w0 + 1, durable: w0, w0: w0, gen: &flushGen{done: make(chan struct{})},
 		kick: make(chan struct{}, 1), readyCh: make(chan struct{}, 1), done: make(chan struct{}),
-		write: func(f *os.File, b []byte) (int, error) { return f.Write(b) }}
+		write: func(f file, b []byte) (int, error) { return f.Write(b) }}
 	go l.writer()
 	return l, nil
 }
@@ -214,13 +212,9 @@ func (l *Log) writer() {
 func (l *Log) flush(ents []Entry) error {
 	s := l.s
 	b := l.buf[:0]
+	t := s.now().UnixNano()
 	for _, e := range ents {
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(e.Rec)))
-		at := len(b)
-		b = binary.LittleEndian.AppendUint32(b, 0)
-		b = binary.LittleEndian.AppendUint64(b, e.Seq)
-		b = append(b, e.Rec...)
-		binary.LittleEndian.PutUint32(b[at:], crc32.Checksum(b[at+4:], castagnoli))
+		b = appendFrame(b, e.Seq, t, e.Rec)
 	}
 	if cap(b) <= 16<<20 {
 		l.buf = b // keep a buffer of ordinary size for the next group

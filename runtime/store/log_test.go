@@ -52,7 +52,7 @@ func TestLogGroupCommit(t *testing.T) {
 			require.NoError(t, err)
 			var writes int
 			var mu sync.Mutex
-			l.write = func(f *os.File, b []byte) (int, error) {
+			l.write = func(f file, b []byte) (int, error) {
 				mu.Lock()
 				writes++
 				mu.Unlock()
@@ -130,7 +130,7 @@ func TestLogFailStop(t *testing.T) {
 		require.NoError(t, err)
 	}
 	disk := errors.New("no space left on device")
-	l.write = func(*os.File, []byte) (int, error) { return 0, disk }
+	l.write = func(file, []byte) (int, error) { return 0, disk }
 	_, _, err = l.Append(context.Background(), []byte("d"), "", nil)
 	require.ErrorIs(t, err, disk)
 	require.ErrorIs(t, l.Err(), disk)

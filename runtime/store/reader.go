@@ -1,7 +1,6 @@
 package store
 
 import (
-	"errors"
 	"fmt"
 	"os"
 )
@@ -66,29 +65,29 @@ func (r *Reader) Records(after uint64, fn func(seq uint64, rec []byte) error) er
 	if len(r.segs) > 0 && r.segs[0].first > after+1 {
 		return fmt.Errorf("%w: the log starts at record %d; records %d… are gone", ErrCorrupt, r.segs[0].first, after+1)
 	}
-	next := uint64(0)
+	next := after + 1
 	for i, sg := range r.segs {
-		if i+1 < len(r.segs) && r.segs[i+1].first <= after+1 {
-			continue
+		if i+1 < len(r.segs) && r.segs[i+1].first <= next {
+			continue // holds only records up to after
 		}
-		if next != 0 && sg.first != next {
-			return fmt.Errorf("%w: %s starts at record %d, the previous segment ends at %d", ErrCorrupt, sg.path, sg.first, next-1)
-		}
-		last := i == len(r.segs)-1
-		_, n, err := scan(sg, last, func(seq uint64, rec []byte) error {
-			if seq <= after {
+		sc, err := scan(sg, i == len(r.segs)-1, func(seq uint64, _ int64, rec []byte) error {
+			if seq < next {
 				return nil
 			}
+			if seq != next {
+				return fmt.Errorf("%w: %s: record %d follows record %d: records %d–%d are missing", ErrCorrupt, sg.path, seq, next-1, next, seq-1)
+			}
+			next++
 			return fn(seq, rec)
 		})
-		var torn *tornError
-		if errors.As(err, &torn) && last {
-			return nil
-		}
 		if err != nil {
 			return err
 		}
-		next = sg.first + n
+		for _, d := range sc.damage {
+			if d.seq >= next || d.next >= next {
+				return fmt.Errorf("%w: %s at offset %d (record %d): %s", ErrCorrupt, sg.path, d.off, d.seq, d.why)
+			}
+		}
 	}
 	return nil
 }

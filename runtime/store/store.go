@@ -2,29 +2,72 @@
 // of records (the server's accepted event batches, clock ticks, statistic opens and
 // closes, config reloads) and periodic snapshots of the engine. On start, the newest valid
 // snapshot is loaded and the log after it replayed, so a restart or a crash gives back
-// exactly the state that was acknowledged.
+// exactly the state that was acknowledged — or the store refuses to start and says what
+// is lost; it never starts with a state that silently misses acknowledged records.
 //
 // # Log
 //
 // The log is a sequence of records numbered 1, 2, 3, … It is split in segment files
 // named by the number of their first record, "%020d.log", of about Options.SegmentBytes
 // each (64 MiB by default; a segment is closed once it is larger). A segment starts with
-// an 8-byte header, the magic "SKLOG" and the format version "\x00\x00\x01", then its
+// an 8-byte header, the magic "SKLOG\x00\x00" and the format version (1 or 2), then its
 // records, each framed little-endian:
 //
 //	length  uint32   payload length in bytes (at most MaxRecord)
-//	crc     uint32   CRC-32C (Castagnoli) of seq and payload
+//	crc     uint32   CRC-32C (Castagnoli) of what follows it in the frame
 //	seq     uint64   the record's number (the previous one's plus one)
+//	time    int64    version 2 only: when the record was appended (Unix ns, wall clock)
 //	payload [length]byte
 //
-// Recovery scans every segment in order and checks headers, numbers and checksums. In
-// the last segment, a record that is cut short, a tail of zero bytes, or a bad final record
-// (nothing after it) is a torn write: the segment is truncated before it, with a warning,
-// and appending resumes there. Any other damage — a bad record in an earlier segment, or
-// one followed by more data, a gap in the numbers — is corruption in the middle of the
-// log: Open refuses to start with an error naming the file and offset, and nothing is
-// truncated (the operator decides; deleting the bad segment and every later one recovers
-// the state up to it).
+// Version 2 is written; version 1 (no time) is still read, and a log that ends in a
+// version 1 segment continues in a new version 2 one. A version 2 segment that was
+// closed ends with a seal: a frame whose length is 0xFFFFFFFF and whose seq is the first
+// record of the next segment, written once that segment exists and is durable. A sealed
+// last segment therefore means the newest segment was removed.
+//
+// Data files are created 0600 and the directory 0700. Open refuses a directory it cannot
+// write (it creates, fsyncs and removes a probe file), unless Options.ReadOnly.
+//
+// # Recovery
+//
+// Open scans every segment and checks headers, record numbers and checksums; after a
+// damaged stretch it looks for the next readable frame, so the records after it are
+// still found. Then it works out the consistent state: the newest valid snapshot (the
+// base; none: the empty state) and the records after it as far as they are contiguous.
+// The sequence must be contiguous from the snapshot restored across segments: a record
+// that is missing or unreadable stops it.
+//
+// A torn write is the only damage repaired silently: in the last segment, a frame cut
+// short, a tail of zero bytes, or a complete last record whose checksum fails and whose
+// end is whole zero sectors (what a crash leaves of a write it cut), with nothing
+// readable after it. The segment is truncated before it, with a warning; a torn header
+// is written again and fsynced. A complete last record with a bad checksum is damage.
+//
+// Everything else that loses records — a gap in the numbers, a missing or zeroed
+// segment, a damaged record, records that only a damaged snapshot covered, a sealed
+// last segment, two segments holding the same records — makes Open fail with a
+// *LossError (wrapping ErrCorrupt) that lists what is lost: the records, the files and
+// offsets, and when the records were appended (bounded by the neighbouring records'
+// times; unknown in version 1 segments). Nothing is changed in the directory then.
+// Damage that loses nothing (within records the snapshot covers) is logged as a warning.
+//
+// With Options.RecoverLossy, Open instead starts from the consistent state and drops
+// what follows it: segments after it are moved, and the bytes cut from the segment that
+// holds its end are copied, into DIR/lost-<UTC time>/ (nothing is deleted); each drop is
+// logged at error level and Recovery reports them. Damaged snapshots are moved there too
+// (they would otherwise count as the newest in retention).
+//
+// What recovery cannot see: the newest segment cut at a record boundary, or removed
+// together with every sealed segment pointing at it, looks like a shorter log; so does
+// a flipped bit that makes the last record's length larger (it reads as a torn write).
+//
+// # Log and Reader
+//
+// The server runs on a Log (log.go): group-committed appends that return once durable,
+// and Follow, which delivers the durable records in order; MemLog is the same in memory
+// for a server without a data directory. A Reader (reader.go) reads a directory without
+// changing it, for statkit replay --log (Options.ReadOnly opens a Store that way too,
+// with the full recovery analysis). Every writer frames records in format 2.
 //
 // # Fsync policy
 //
@@ -45,6 +88,12 @@
 //     the process loses nothing; a power failure or kernel crash loses what the kernel
 //     had not written yet, acknowledged or not.
 //
+// A write or fsync failure (disk full, I/O error) is sticky: the store refuses every
+// later Append and WaitDurable with it, and Err reports it, until the process restarts
+// and recovery reads what reached the disk. After a failed fsync the kernel's state of
+// the file is unknown, so the store never retries it. Close gives up on a disk that does
+// not answer after Options.CloseTimeout and returns an error.
+//
 // # Snapshots
 //
 // WriteSnapshot stores a snapshot covering the log up to record seq in "%020d.snap":
@@ -59,8 +108,9 @@
 // replace it), then writes a temporary file, fsyncs it, renames it into place and fsyncs
 // the directory. Then it applies retention: only the newest Options.KeepSnapshots (default
 // 2) snapshots are kept, and every segment whose records are all covered by the oldest
-// kept snapshot is removed. LoadSnapshot tries the snapshots newest first and falls back
-// to an older one (with a warning) when one is damaged or its payload is refused.
+// kept snapshot is removed. LoadSnapshot offers the valid snapshots newest first and
+// falls back to an older one (with a warning) when the loader refuses one — but only to
+// one from which the log is contiguous to its end.
 package store
 
 import (
@@ -125,13 +175,14 @@ const (
 	DefaultSegmentBytes  = 64 << 20
 	DefaultFsyncInterval = 10 * time.Millisecond
 	DefaultKeepSnapshots = 2
+	DefaultCloseTimeout  = 10 * time.Second
 	// MaxRecord bounds a record's payload; a longer length field is damage.
 	MaxRecord = 256 << 20
 )
 
 // Options configure a Store.
 type Options struct {
-	// Dir is the data directory, created when missing. Required.
+	// Dir is the data directory, created (0700) when missing. Required.
 	Dir string
 	// Fsync is the fsync policy (default FsyncAlways).
 	Fsync Policy
@@ -141,25 +192,51 @@ type Options struct {
 	SegmentBytes int64
 	// KeepSnapshots is how many snapshots are kept (default 2, at least 1).
 	KeepSnapshots int
+	// RecoverLossy makes Open start from the consistent state when records cannot be
+	// restored, dropping (moving aside) what follows it, instead of failing.
+	RecoverLossy bool
+	// ReadOnly opens the directory without changing anything: no probe, no repair, no
+	// appends or snapshots; Replay reads the consistent state (with RecoverLossy, up to
+	// its end).
+	ReadOnly bool
+	// CloseTimeout bounds Close's wait for the disk (default 10s).
+	CloseTimeout time.Duration
 	// Logger receives warnings (nil: slog.Default()).
 	Logger *slog.Logger
+	// Now is the wall clock of the records' append times (nil: time.Now).
+	Now func() time.Time
+
+	// openFile opens files for writing (tests inject failing ones; nil: os.OpenFile).
+	openFile func(name string, flag int, perm os.FileMode) (file, error)
 }
 
-const (
-	segMagic  = "SKLOG\x00\x00\x01"
-	snapMagic = "SKSNAP\x00\x01"
-	frameHead = 16 // length, crc, seq
-)
+// file is what the store writes a segment through.
+type file interface {
+	io.Writer
+	Sync() error
+	Close() error
+}
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+const snapMagic = "SKSNAP\x00\x01"
 
 // ErrCorrupt is wrapped by the errors of damage Open or Replay refuses.
 var ErrCorrupt = errors.New("store: corrupt data")
 
-// segment is one log file.
+// segment is one log or snapshot file.
 type segment struct {
-	first uint64 // its first record's number
+	first uint64 // its first record's number (a snapshot: the last record it covers)
 	path  string
+}
+
+// Recovery is what Open found.
+type Recovery struct {
+	// Base is the newest valid snapshot (0: none) and End the last record of the
+	// consistent state Open started from.
+	Base, End uint64
+	// Dropped lists what RecoverLossy dropped (empty otherwise).
+	Dropped []Loss
+	// LostDir is where the dropped files were moved ("" when nothing was).
+	LostDir string
 }
 
 // Store is an open data directory. Append, Sync and WriteSnapshot may be called from one
@@ -168,10 +245,16 @@ type Store struct {
 	opts Options
 	log  *slog.Logger
 
+	// Set by recovery, then read-only.
+	base, end uint64 // the consistent state recovery found
+	floor     uint64 // the log is contiguous from floor+1 to its end
+	dropped   []Loss
+	lost      string // the lost directory ("" until needed)
+
 	mu      sync.Mutex
 	cond    *sync.Cond
 	segs    []segment
-	f       *os.File // the segment being appended to
+	f       file // the segment being appended to (nil: the next record starts a new one)
 	w       *bufio.Writer
 	size    int64
 	written uint64 // last record written to the OS
@@ -184,7 +267,8 @@ type Store struct {
 }
 
 // Open opens (creating when needed) the data directory and recovers its log (see the
-// package documentation).
+// package documentation). A log that cannot be restored completely is a *LossError
+// unless Options.RecoverLossy.
 func Open(opts Options) (*Store, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("store: no directory")
@@ -198,19 +282,82 @@ func Open(opts Options) (*Store, error) {
 	if opts.KeepSnapshots <= 0 {
 		opts.KeepSnapshots = DefaultKeepSnapshots
 	}
+	if opts.CloseTimeout <= 0 {
+		opts.CloseTimeout = DefaultCloseTimeout
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("store: %w", err)
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.openFile == nil {
+		opts.openFile = func(name string, flag int, perm os.FileMode) (file, error) { return os.OpenFile(name, flag, perm) }
 	}
 	s := &Store{opts: opts, log: opts.Logger, kick: make(chan struct{}, 1), done: make(chan struct{})}
 	s.cond = sync.NewCond(&s.mu)
+	if opts.ReadOnly {
+		if _, err := os.Stat(opts.Dir); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+	} else {
+		if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		if st, err := os.Stat(opts.Dir); err == nil && st.Mode().Perm()&0o077 != 0 {
+			s.log.Warn("store: the data directory is readable by other users; chmod 700 it", "dir", opts.Dir, "mode", st.Mode().Perm().String())
+		}
+		if err := s.probe(); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.recover(); err != nil {
+		if s.f != nil {
+			s.f.Close()
+		}
 		return nil, err
 	}
 	go s.syncer()
 	return s, nil
+}
+
+// probe checks that the directory takes a durable write: it creates a file, writes and
+// fsyncs it, removes it and fsyncs the directory.
+func (s *Store) probe() error {
+	path := filepath.Join(s.opts.Dir, ".probe")
+	f, err := s.opts.openFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err == nil {
+		_, err = f.Write([]byte("statkit\n"))
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if rerr := os.Remove(path); err == nil {
+			err = rerr
+		}
+	}
+	if err == nil {
+		err = syncDir(s.opts.Dir)
+	}
+	if err != nil {
+		return fmt.Errorf("store: the data directory %s is not writable: %w", s.opts.Dir, err)
+	}
+	return nil
+}
+
+func (s *Store) now() time.Time { return s.opts.Now() }
+
+// openFile opens a file for writing through the injectable opener.
+func (s *Store) openFile(name string, flag int, perm os.FileMode) (file, error) {
+	return s.opts.openFile(name, flag, perm)
+}
+
+// setFile makes f, of size bytes, the segment appended to.
+func (s *Store) setFile(f file, size int64) {
+	s.f, s.size = f, size
+	s.w = bufio.NewWriterSize(f, 1<<20)
 }
 
 // list returns the directory's files with suffix ext named by a number, by number.
@@ -235,152 +382,14 @@ func (s *Store) list(ext string) ([]segment, error) {
 	return out, nil
 }
 
-// recover scans the segments, truncates a torn tail and opens the last segment for
-// appending.
-func (s *Store) recover() error {
-	segs, err := s.list(".log")
-	if err != nil {
-		return err
-	}
-	snaps, err := s.list(".snap")
-	if err != nil {
-		return err
-	}
-	s.segs = segs
-	next := uint64(0) // the number the next record must have, 0 before any
-	for i, sg := range segs {
-		last := i == len(segs)-1
-		// A gap is allowed only where a snapshot covers it (the log had lost records a
-		// snapshot covered, and appending resumed after the snapshot).
-		covered := slices.ContainsFunc(snaps, func(sn segment) bool { return sn.first+1 >= sg.first && sn.first+1 >= next })
-		if next != 0 && sg.first != next && !(sg.first > next && covered) {
-			return fmt.Errorf("%w: %s starts at record %d, the previous segment ends at %d", ErrCorrupt, sg.path, sg.first, next-1)
-		}
-		end, n, err := scan(sg, last, nil)
-		if err != nil {
-			var torn *tornError
-			if !last || !errors.As(err, &torn) {
-				return err
-			}
-			s.log.Warn("store: truncating a torn write at the end of the log", "segment", sg.path, "offset", end, "reason", torn.why)
-			if err := os.Truncate(sg.path, end); err != nil {
-				return fmt.Errorf("store: %w", err)
-			}
-		}
-		next = sg.first + n
-	}
-	if len(segs) > 0 {
-		s.written = next - 1
-		last := segs[len(segs)-1]
-		f, err := os.OpenFile(last.path, os.O_WRONLY|os.O_APPEND, 0)
-		if err != nil {
-			return fmt.Errorf("store: %w", err)
-		}
-		st, err := f.Stat()
-		if err != nil {
-			f.Close()
-			return fmt.Errorf("store: %w", err)
-		}
-		if st.Size() < int64(len(segMagic)) { // a segment whose header was torn
-			if err := f.Truncate(0); err == nil {
-				_, err = f.Write([]byte(segMagic))
-			}
-			if err != nil {
-				f.Close()
-				return fmt.Errorf("store: %w", err)
-			}
-			st, _ = f.Stat()
-		}
-		s.f, s.size = f, st.Size()
-		s.w = bufio.NewWriterSize(f, 1<<20)
-	}
-	// The snapshots may cover records the log lost (damage; WriteSnapshot fsyncs the log
-	// first): resume after them.
-	if n := len(snaps); n > 0 && snaps[n-1].first > s.written {
-		s.log.Warn("store: the log ends before the newest snapshot; resuming after it", "log", s.written, "snapshot", snaps[n-1].first)
-		s.written = snaps[n-1].first
-		if s.f != nil {
-			s.f.Close()
-			s.f, s.w = nil, nil
-		}
-	}
-	s.synced = s.written
-	return nil
-}
-
-// tornError is damage at the very end of the log.
-type tornError struct{ why string }
-
-func (e *tornError) Error() string { return "torn write: " + e.why }
-
-// scan reads segment sg, calling fn (when non-nil) for each record; it returns the offset
-// after the last good record and the number of good records. In the last segment
-// (last), damage with nothing valid after it is a *tornError.
-func scan(sg segment, last bool, fn func(seq uint64, rec []byte) error) (int64, uint64, error) {
+// scan reads segment sg, calling fn (when non-nil) for each readable record in order,
+// and returns what it found.
+func scan(sg segment, last bool, fn func(seq uint64, t int64, rec []byte) error) (segScan, error) {
 	data, err := os.ReadFile(sg.path)
 	if err != nil {
-		return 0, 0, fmt.Errorf("store: %w", err)
+		return segScan{}, fmt.Errorf("store: %w", err)
 	}
-	if len(data) < len(segMagic) {
-		if last {
-			return 0, 0, &tornError{"segment header cut short"}
-		}
-		return 0, 0, fmt.Errorf("%w: %s: segment header cut short", ErrCorrupt, sg.path)
-	}
-	if string(data[:len(segMagic)]) != segMagic {
-		return 0, 0, fmt.Errorf("%w: %s: not a statkit log segment (bad magic or version)", ErrCorrupt, sg.path)
-	}
-	off := len(segMagic)
-	seq := sg.first
-	var n uint64
-	bad := func(why string, tornPossible bool) (int64, uint64, error) {
-		if last && tornPossible {
-			return int64(off), n, &tornError{why}
-		}
-		return int64(off), n, fmt.Errorf("%w: %s at offset %d (record %d): %s", ErrCorrupt, sg.path, off, seq, why)
-	}
-	for off < len(data) {
-		rest := data[off:]
-		if allZero(rest) {
-			return bad("zero bytes at the end", true)
-		}
-		if len(rest) < frameHead {
-			return bad("record header cut short", true)
-		}
-		ln := binary.LittleEndian.Uint32(rest)
-		sum := binary.LittleEndian.Uint32(rest[4:])
-		if ln > MaxRecord {
-			return bad("record length beyond the limit", true)
-		}
-		if int64(len(rest)) < frameHead+int64(ln) {
-			return bad("record cut short", true)
-		}
-		body := rest[8 : frameHead+ln]
-		if crc32.Checksum(body, castagnoli) != sum {
-			return bad("checksum mismatch", len(rest) == frameHead+int(ln))
-		}
-		if got := binary.LittleEndian.Uint64(body); got != seq {
-			return bad(fmt.Sprintf("record number %d, expected %d", got, seq), false)
-		}
-		if fn != nil {
-			if err := fn(seq, body[8:]); err != nil {
-				return int64(off), n, err
-			}
-		}
-		off += frameHead + int(ln)
-		seq++
-		n++
-	}
-	return int64(off), n, nil
-}
-
-func allZero(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
+	return scanData(data, sg.first, last, fn)
 }
 
 // LastSeq returns the number of the last record written (0 when none).
@@ -390,9 +399,22 @@ func (s *Store) LastSeq() uint64 {
 	return s.written
 }
 
-// Replay calls fn for every log record after record after, in order. It fails when the
-// log does not reach back to after+1 (its segments were removed and no snapshot covers
-// them).
+// Recovery returns what Open found and, with RecoverLossy, dropped.
+func (s *Store) Recovery() Recovery {
+	return Recovery{Base: s.base, End: s.end, Dropped: slices.Clone(s.dropped), LostDir: s.lost}
+}
+
+// Err returns the store's failure (a write or fsync error), nil while it works.
+func (s *Store) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// Replay calls fn for every log record after record after, in order, up to the last one
+// written. It checks that the records follow one another from after+1 across segments,
+// and fails with ErrCorrupt at the first one missing (the log does not reach back to
+// after+1, or has a gap).
 func (s *Store) Replay(after uint64, fn func(seq uint64, rec []byte) error) error {
 	s.mu.Lock()
 	if s.w != nil {
@@ -402,23 +424,32 @@ func (s *Store) Replay(after uint64, fn func(seq uint64, rec []byte) error) erro
 		}
 	}
 	segs := slices.Clone(s.segs)
+	limit := s.written
 	s.mu.Unlock()
-	if len(segs) > 0 && segs[0].first > after+1 {
-		return fmt.Errorf("%w: the log starts at record %d; records %d… are gone and no snapshot covers them", ErrCorrupt, segs[0].first, after+1)
-	}
+	next := after + 1
 	for i, sg := range segs {
-		if i+1 < len(segs) && segs[i+1].first <= after+1 {
-			continue // entirely covered
+		if next > limit {
+			break
 		}
-		_, _, err := scan(sg, i == len(segs)-1, func(seq uint64, rec []byte) error {
-			if seq <= after {
+		if i+1 < len(segs) && segs[i+1].first <= next {
+			continue // holds only records up to after
+		}
+		_, err := scan(sg, i == len(segs)-1, func(seq uint64, _ int64, rec []byte) error {
+			if seq < next || seq > limit {
 				return nil
 			}
+			if seq != next {
+				return fmt.Errorf("%w: %s: record %d follows record %d: records %d–%d are missing", ErrCorrupt, sg.path, seq, next-1, next, seq-1)
+			}
+			next++
 			return fn(seq, rec)
 		})
 		if err != nil {
 			return err
 		}
+	}
+	if next <= limit {
+		return fmt.Errorf("%w: %s: the log holds records up to %d; records %d–%d are missing", ErrCorrupt, s.opts.Dir, next-1, next, limit)
 	}
 	return nil
 }
@@ -434,11 +465,15 @@ func (s *Store) Append(recs ...[]byte) (uint64, error) {
 	if s.closed {
 		return 0, errors.New("store: closed")
 	}
+	if s.opts.ReadOnly {
+		return 0, errors.New("store: opened read-only")
+	}
 	for _, r := range recs {
 		if len(r) > MaxRecord {
 			return 0, fmt.Errorf("store: record of %d bytes is over the limit", len(r))
 		}
 	}
+	t := s.now().UnixNano()
 	for _, r := range recs {
 		if s.f == nil || s.size >= s.opts.SegmentBytes {
 			if err := s.rotate(); err != nil {
@@ -447,12 +482,7 @@ func (s *Store) Append(recs ...[]byte) (uint64, error) {
 			}
 		}
 		seq := s.written + 1
-		b := s.buf[:0]
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(r)))
-		b = binary.LittleEndian.AppendUint32(b, 0)
-		b = binary.LittleEndian.AppendUint64(b, seq)
-		b = append(b, r...)
-		binary.LittleEndian.PutUint32(b[4:], crc32.Checksum(b[8:], castagnoli))
+		b := appendFrame(s.buf[:0], seq, t, r)
 		if _, err := s.w.Write(b); err != nil {
 			s.err = fmt.Errorf("store: %w", err)
 			return 0, s.err
@@ -477,44 +507,62 @@ func (s *Store) Append(recs ...[]byte) (uint64, error) {
 	return s.written, nil
 }
 
-// rotate makes the current segment durable, closes it and starts a new one (mu held).
+// rotate starts a new segment (mu held): it creates it with its header, fsyncs it and
+// the directory, then seals the current one (when there is one), fsyncs and closes it.
 func (s *Store) rotate() error {
+	first := s.written + 1
+	path := filepath.Join(s.opts.Dir, segName(first))
 	if s.f != nil {
 		if err := s.w.Flush(); err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
-		if s.opts.Fsync != FsyncNone {
-			if err := s.f.Sync(); err != nil {
-				return fmt.Errorf("store: fsync: %w", err)
-			}
-			s.synced = s.written
-			s.cond.Broadcast()
-		}
-		s.f.Close()
 	}
-	first := s.written + 1
-	path := filepath.Join(s.opts.Dir, fmt.Sprintf("%020d.log", first))
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
+	f, err := s.openFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	if _, err := f.Write([]byte(segMagic)); err != nil {
+	if _, err := f.Write(segHeaderOf(segV2)); err != nil {
 		f.Close()
 		return fmt.Errorf("store: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("store: fsync: %w", err)
 	}
 	if err := syncDir(s.opts.Dir); err != nil {
 		f.Close()
 		return err
 	}
-	s.f, s.w, s.size = f, bufio.NewWriterSize(f, 1<<20), int64(len(segMagic))
-	s.segs = append(s.segs, segment{first: first, path: path})
+	if old := s.f; old != nil {
+		// The seal goes last, once the next segment is durable: a sealed segment without
+		// a successor is then damage, never a crash during rotation.
+		_, err := old.Write(sealFrame(first, s.now().UnixNano()))
+		if err == nil && s.opts.Fsync != FsyncNone {
+			err = old.Sync()
+		}
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("store: sealing a segment: %w", err)
+		}
+		if s.opts.Fsync != FsyncNone {
+			s.synced = s.written
+			s.cond.Broadcast()
+		}
+		old.Close()
+	}
+	s.setFile(f, int64(segHeader))
+	if n := len(s.segs); n > 0 && s.segs[n-1].first == first {
+		s.segs[n-1].path = path // an empty segment recovery kept but could not append to
+	} else {
+		s.segs = append(s.segs, segment{first: first, path: path})
+	}
 	return nil
 }
 
 // syncer is the goroutine that fsyncs the log under FsyncAlways and FsyncInterval.
 func (s *Store) syncer() {
 	defer close(s.done)
-	if s.opts.Fsync == FsyncNone {
+	if s.opts.Fsync == FsyncNone || s.opts.ReadOnly {
 		return
 	}
 	var tick <-chan time.Time
@@ -597,9 +645,28 @@ func (s *Store) AppendDurable(recs ...[]byte) (uint64, error) {
 	return seq, s.WaitDurable(seq)
 }
 
-// Close syncs the log and closes the store.
+// Close syncs the log and closes the store. When the disk does not answer within
+// Options.CloseTimeout it gives up and returns an error (the records written since the
+// last fsync may not be durable); the blocked fsync is left behind.
 func (s *Store) Close() error {
-	err := s.Sync()
+	done := make(chan error, 1)
+	go func() { done <- s.close() }()
+	t := time.NewTimer(s.opts.CloseTimeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		// (Not under mu: a frozen fsync may hold it.)
+		return fmt.Errorf("store: closing %s: the disk did not answer within %v; the records written since the last fsync may not be durable", s.opts.Dir, s.opts.CloseTimeout)
+	}
+}
+
+func (s *Store) close() error {
+	var err error
+	if !s.opts.ReadOnly {
+		err = s.Sync()
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -637,6 +704,9 @@ func syncDir(dir string) error {
 // WriteSnapshot stores payload as the snapshot covering the log up to record seq, then
 // applies retention (see the package documentation).
 func (s *Store) WriteSnapshot(seq uint64, payload []byte) error {
+	if s.opts.ReadOnly {
+		return errors.New("store: opened read-only")
+	}
 	if err := s.sync(true); err != nil {
 		return err
 	}
@@ -647,9 +717,9 @@ func (s *Store) WriteSnapshot(seq uint64, payload []byte) error {
 	b = append(b, payload...)
 	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 	final := filepath.Join(s.opts.Dir, fmt.Sprintf("%020d.snap", seq))
-	tmp, err := os.CreateTemp(s.opts.Dir, "snap-*.tmp")
+	tmp, err := os.CreateTemp(s.opts.Dir, "snap-*.tmp") // 0600
 	if err != nil {
-		return fmt.Errorf("store: %w", err)
+		return fmt.Errorf("store: snapshot: %w", err)
 	}
 	_, err = tmp.Write(b)
 	if err == nil {
@@ -708,17 +778,29 @@ func (s *Store) retain() error {
 	return syncDir(s.opts.Dir)
 }
 
-// LoadSnapshot offers the snapshots to load, newest first, until load accepts one, and
-// returns the record number it covers (0 and no error when there is no snapshot, or
-// none was accepted and the log still starts at record 1). A damaged snapshot, or one load
-// refuses, is skipped with a warning.
+// LoadSnapshot offers the valid snapshots to load, newest first, until load accepts one,
+// and returns the record number it covers. It returns 0 and no error when there is no
+// snapshot, or none was accepted and the log reaches back to record 1. It offers only
+// snapshots from which the log is contiguous to its end: falling back to an older one
+// never replays across a gap. A snapshot load refuses is skipped with a warning.
 func (s *Store) LoadSnapshot(load func(seq uint64, payload []byte) error) (uint64, error) {
 	snaps, err := s.list(".snap")
 	if err != nil {
 		return 0, err
 	}
+	s.mu.Lock()
+	written := s.written
+	s.mu.Unlock()
+	var refused []string
 	for i := len(snaps) - 1; i >= 0; i-- {
 		sn := snaps[i]
+		if sn.first > written {
+			continue // damage recovery reported (read-only) or beyond the log
+		}
+		if sn.first < s.floor {
+			refused = append(refused, fmt.Sprintf("%s: the log after it has a gap (it starts again at record %d)", sn.path, s.floor+1))
+			break // older ones are before the gap too
+		}
 		payload, err := readSnapshot(sn)
 		if err == nil {
 			err = load(sn.first, payload)
@@ -727,34 +809,65 @@ func (s *Store) LoadSnapshot(load func(seq uint64, payload []byte) error) (uint6
 			return sn.first, nil
 		}
 		s.log.Warn("store: snapshot not usable, trying an older one", "snapshot", sn.path, "err", err)
+		refused = append(refused, fmt.Sprintf("%s: %v", sn.path, err))
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(snaps) > 0 && len(s.segs) > 0 && s.segs[0].first > 1 {
-		return 0, fmt.Errorf("%w: no usable snapshot, and the log before record %d was removed", ErrCorrupt, s.segs[0].first)
+	if s.floor == 0 {
+		return 0, nil
 	}
-	return 0, nil
+	return 0, fmt.Errorf("%w: %s: no usable snapshot, and the log before record %d is gone: %s", ErrCorrupt, s.opts.Dir, s.floor+1, strings.Join(refused, "; "))
 }
 
 // readSnapshot reads and checks snapshot file sn.
-func readSnapshot(sn segment) ([]byte, error) {
-	b, err := os.ReadFile(sn.path)
+func readSnapshot(sn segment) ([]byte, error) { return readSnapshotWith(sn, true) }
+
+// readSnapshotWith reads and checks snapshot file sn; keep says whether the payload is
+// returned (else the file is read through a checksum only).
+func readSnapshotWith(sn segment, keep bool) ([]byte, error) {
+	f, err := os.Open(sn.path)
 	if err != nil {
 		return nil, err
 	}
-	if len(b) < len(snapMagic)+20 || string(b[:len(snapMagic)]) != snapMagic {
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := st.Size()
+	if size < int64(len(snapMagic))+20 {
 		return nil, fmt.Errorf("%w: %s: not a statkit snapshot (bad magic, version or size)", ErrCorrupt, sn.path)
 	}
-	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
-	if crc32.Checksum(body, castagnoli) != sum {
-		return nil, fmt.Errorf("%w: %s: checksum mismatch", ErrCorrupt, sn.path)
+	head := make([]byte, len(snapMagic)+16)
+	if _, err := io.ReadFull(f, head); err != nil {
+		return nil, err
 	}
-	seq := binary.LittleEndian.Uint64(b[8:])
-	n := binary.LittleEndian.Uint64(b[16:])
-	if seq != sn.first || n != uint64(len(body)-24) {
+	if string(head[:len(snapMagic)]) != snapMagic {
+		return nil, fmt.Errorf("%w: %s: not a statkit snapshot (bad magic, version or size)", ErrCorrupt, sn.path)
+	}
+	seq := binary.LittleEndian.Uint64(head[8:])
+	n := binary.LittleEndian.Uint64(head[16:])
+	if seq != sn.first || n != uint64(size-int64(len(head))-4) {
 		return nil, fmt.Errorf("%w: %s: header does not match the file", ErrCorrupt, sn.path)
 	}
-	return body[24:], nil
+	h := crc32.New(castagnoli)
+	h.Write(head)
+	var payload []byte
+	if keep {
+		payload = make([]byte, n)
+		if _, err := io.ReadFull(f, payload); err != nil {
+			return nil, err
+		}
+		h.Write(payload)
+	} else if _, err := io.CopyN(h, f, int64(n)); err != nil {
+		return nil, err
+	}
+	var sum [4]byte
+	if _, err := io.ReadFull(f, sum[:]); err != nil {
+		return nil, err
+	}
+	if h.Sum32() != binary.LittleEndian.Uint32(sum[:]) {
+		return nil, fmt.Errorf("%w: %s: checksum mismatch", ErrCorrupt, sn.path)
+	}
+	return payload, nil
 }
 
 // Snapshots returns the record numbers of the snapshots present, oldest first.

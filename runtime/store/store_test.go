@@ -102,7 +102,7 @@ func TestCorruptionRefused(t *testing.T) {
 	require.NoError(t, s.Close())
 	segs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
 	b, _ := os.ReadFile(segs[0])
-	b[len(segMagic)+frameHead+2] ^= 0xff // the first record's payload
+	b[segHeader+frameHeadV2+2] ^= 0xff // the first record's payload
 	require.NoError(t, os.WriteFile(segs[0], b, 0o644))
 	_, err := Open(Options{Dir: dir})
 	require.ErrorIs(t, err, ErrCorrupt)

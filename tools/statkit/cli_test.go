@@ -49,7 +49,7 @@ func TestHelpEverywhere(t *testing.T) {
 	_, viaHelp, _ := runCLI(t, "help", "serve")
 	_, viaFlag, _ := runCLI(t, "serve", "--help")
 	assert.Equal(t, viaHelp, viaFlag)
-	for _, want := range []string{"--addr string", `listen address (default ":8080")`, "env STATKIT_ADDR",
+	for _, want := range []string{"--addr string", `(default "127.0.0.1:8080")`, "env STATKIT_ADDR",
 		"--fsync-interval duration", "env STATKIT_FSYNC_INTERVAL", "--log-format string", "--demo\n"} {
 		assert.Contains(t, viaHelp, want)
 	}

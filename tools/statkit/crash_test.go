@@ -305,12 +305,14 @@ func compareWithReplay(t *testing.T, srv *crashServer, bin, cfgPath, path string
 type logRecord struct {
 	path    string
 	off     int64 // of its frame
+	head    int64 // size of its frame's head
 	seq     uint64
 	payload []byte
 }
 
 // readLog walks the segments ("%020d.log") in order and returns their complete records
-// (runtime/store's format: an 8-byte header, then length, crc, seq, payload).
+// (runtime/store's format: an 8-byte header whose last byte is the version, then frames of
+// length, crc, seq, [time in version 2,] payload; a length of 0xFFFFFFFF is a seal).
 func readLog(t *testing.T, data string) []logRecord {
 	t.Helper()
 	segs, err := filepath.Glob(filepath.Join(data, "*.log"))
@@ -322,14 +324,18 @@ func readLog(t *testing.T, data string) []logRecord {
 		require.NoError(t, err)
 		require.GreaterOrEqual(t, len(b), 8, "segment %s", p)
 		require.Equal(t, "SKLOG", string(b[:5]), "segment %s", p)
-		for off := 8; off+16 <= len(b); {
+		head := 16
+		if b[7] == 2 {
+			head = 24
+		}
+		for off := 8; off+head <= len(b); {
 			n := int(binary.LittleEndian.Uint32(b[off:]))
-			if n == 0 || off+16+n > len(b) {
+			if n == 0 || n == 0xFFFFFFFF || off+head+n > len(b) {
 				break
 			}
-			recs = append(recs, logRecord{path: p, off: int64(off), seq: binary.LittleEndian.Uint64(b[off+8:]),
-				payload: b[off+16 : off+16+n]})
-			off += 16 + n
+			recs = append(recs, logRecord{path: p, off: int64(off), head: int64(head), seq: binary.LittleEndian.Uint64(b[off+8:]),
+				payload: b[off+head : off+head+n]})
+			off += head + n
 		}
 	}
 	return recs
@@ -364,7 +370,7 @@ func tearLastRecord(t *testing.T, data string, batch []byte) {
 	require.NotEmpty(t, recs)
 	last := recs[len(recs)-1]
 	require.Equal(t, batch, batchBody(t, last.payload), "the log's last record is not the last batch")
-	require.NoError(t, os.Truncate(last.path, last.off+16+int64(len(last.payload)/2)))
+	require.NoError(t, os.Truncate(last.path, last.off+last.head+int64(len(last.payload)/2)))
 	snaps, err := filepath.Glob(filepath.Join(data, "*.snap"))
 	require.NoError(t, err)
 	for _, p := range snaps {

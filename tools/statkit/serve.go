@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/statkit/statkit/runtime/auth"
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/server"
 	"github.com/statkit/statkit/runtime/sim"
@@ -24,12 +25,12 @@ const demoDuration = 24 * time.Hour
 
 // runServe implements `statkit serve`: the HTTP server over a config, or with --demo
 // over a simulated contact center fed in process at real-time pace.
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (retErr error) {
 	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	cfgPath := fl.String("config", "", "config file (YAML)")
 	demo := fl.Bool("demo", false, "serve a simulated contact center with a built-in wallboard config")
-	addr := fl.String("addr", ":8080", "listen address")
+	addr := fl.String("addr", auth.DefaultAddr, "listen address (host:port); beyond this machine (e.g. :8080) it needs --tokens or --insecure")
 	var sc sim.Config
 	fl.IntVar(&sc.Agents, "agents", sim.DefaultAgents, "demo: number of agents")
 	fl.IntVar(&sc.Queues, "queues", sim.DefaultQueues, "demo: number of ACD queues")
@@ -51,8 +52,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	snapInterval := fl.Duration("snapshot-interval", 5*time.Minute, "durable mode: snapshot at least this often while records are logged")
 	keepSnaps := fl.Int("keep-snapshots", store.DefaultKeepSnapshots, "durable mode: snapshots kept; log segments older than the oldest are removed")
 	ingestQueue := fl.Int("ingest-queue", server.DefaultIngestQueue, "batches that may wait for the engine; when full, POST /v1/events answers 429 with Retry-After")
+	secFlags := addSecurityFlags(fl)
 	fl.Usage = func() {
-		fmt.Fprintln(fl.Output(), "usage: statkit serve (--config C | --demo [--agents N --speed X --seed S]) [--addr :8080] [--data DIR --fsync always|interval|none]\n\nServes the statistics API, the live stream and the wallboard.\n\nflags:")
+		fmt.Fprintln(fl.Output(), "usage: statkit serve (--config C | --demo [--agents N --speed X --seed S]) [--addr 127.0.0.1:8080] [--tokens FILE] [--tls-cert C --tls-key K] [--data DIR --fsync always|interval|none]\n\nServes the statistics API, the live stream and the wallboard.\n\nflags:")
 		printFlags(fl)
 	}
 	if err := parseFlags(fl, args); err != nil {
@@ -81,6 +83,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	opts := server.Options{Logger: log, TickInterval: *tick, TickLag: *tickLag, MaxBodyBytes: *maxBody,
 		IngestQueue: *ingestQueue, SnapshotEvery: *snapEvery, SnapshotInterval: *snapInterval}
+	sec, err := secFlags.setup(*addr, log, &opts)
+	if err != nil {
+		return err
+	}
 	if *snapEvery <= 0 {
 		opts.SnapshotEvery = -1
 	}
@@ -140,11 +146,23 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		log.Warn("not durable: no --data directory; every statistic starts over at the next start")
 	} else {
 		st, err := store.Open(store.Options{Dir: *dataDir, Fsync: policy, FsyncInterval: *fsyncInterval,
-			KeepSnapshots: *keepSnaps, Logger: log})
+			KeepSnapshots: *keepSnaps, Logger: log, RecoverLossy: secFlags.recoverLossy})
 		if err != nil {
-			return err
+			return storeOpenError(err, *dataDir)
 		}
-		defer st.Close()
+		if rec := st.Recovery(); len(rec.Dropped) > 0 {
+			log.Error("started lossily (--recover-lossy): the records listed above are not in the values served", "from", rec.End, "kept", rec.LostDir)
+		}
+		defer func() {
+			// SIGTERM on a frozen disk: Close gives up after its timeout, and serve exits
+			// non-zero.
+			if err := st.Close(); err != nil {
+				log.Error("closing the data directory", "err", err)
+				if retErr == nil {
+					retErr = err
+				}
+			}
+		}()
 		opts.Store = st
 		log.Info("durable mode", "data", *dataDir, "fsync", policy.String())
 	}
@@ -152,46 +170,51 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if opts.Reload != nil {
-		hup := make(chan os.Signal, 1)
-		signal.Notify(hup, syscall.SIGHUP)
-		defer signal.Stop(hup)
-		go func() {
-			for range hup {
+	// SIGHUP reloads the config, the tokens file and the TLS certificate.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			if opts.Reload != nil {
 				if _, err := srv.Reload(ctx); err != nil {
 					log.Error("config reload refused; the running config stays", "err", err)
 				}
 			}
-		}()
-	}
+			sec.reload(log)
+		}
+	}()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return listenError(*addr, err)
 	}
+	ln = sec.listen(ln)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, ln) }()
 	if src != nil {
-		fmt.Fprintf(stdout, "statkit demo: open %s\n", browseURL(ln.Addr()))
+		fmt.Fprintf(stdout, "statkit demo: open %s\n", browseURL(sec.scheme(), ln.Addr()))
 		go func() {
 			if err := srv.Feed(ctx, src); err != nil && !errors.Is(err, server.ErrStopped) {
 				log.Error("demo feed stopped", "err", err)
 			}
 		}()
 	} else {
-		fmt.Fprintf(stdout, "statkit: serving on %s\n", browseURL(ln.Addr()))
+		fmt.Fprintf(stdout, "statkit: serving on %s\n", browseURL(sec.scheme(), ln.Addr()))
 	}
-	return <-served
+	// Serve drains requests for up to its shutdown timeout; past that and the store's
+	// close timeout, a frozen disk is given up on.
+	return waitServed(ctx.Done(), served, server.DefaultShutdownTimeout+store.DefaultCloseTimeout)
 }
 
 // browseURL returns the URL a browser on this machine opens for a listener at addr: an
 // unspecified host (":8080", "[::]:8080") becomes localhost.
-func browseURL(addr net.Addr) string {
+func browseURL(scheme string, addr net.Addr) string {
 	host, port, err := net.SplitHostPort(addr.String())
 	if err != nil {
-		return "http://" + addr.String() + "/"
+		return scheme + "://" + addr.String() + "/"
 	}
 	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
 		host = "localhost"
 	}
-	return "http://" + net.JoinHostPort(host, port) + "/"
+	return scheme + "://" + net.JoinHostPort(host, port) + "/"
 }

@@ -55,6 +55,7 @@ import (
 
 	"github.com/statkit/statkit/generated/object"
 	"github.com/statkit/statkit/internal/perf"
+	"github.com/statkit/statkit/runtime/auth"
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/event"
@@ -157,7 +158,13 @@ func Measure(ctx context.Context, o Options) (*perf.NotifyResult, error) {
 		}
 	}
 	cfg.Index()
-	srv, err := server.New(server.Options{Config: cfg, Logger: slog.New(slog.DiscardHandler), TickInterval: -1, TickLag: -1, ReorderWindow: -1})
+	// Every subscriber connects from 127.0.0.1: the stream quota per client address must
+	// hold them all.
+	guard, err := auth.New(auth.Options{Logger: slog.New(slog.DiscardHandler), Quota: auth.Quota{Streams: o.Subscribers + 8}})
+	if err != nil {
+		return nil, err
+	}
+	srv, err := server.New(server.Options{Config: cfg, Logger: slog.New(slog.DiscardHandler), TickInterval: -1, TickLag: -1, ReorderWindow: -1, Guard: guard})
 	if err != nil {
 		return nil, err
 	}

@@ -36,15 +36,30 @@ var contentTypes = map[string]string{
 }
 
 // csp allows only same-origin scripts, styles, images and connections (the API and the
-// SSE stream), and no framing.
+// SSE stream); frame-ancestors follows (FrameAncestors, none by default).
 const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+	"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors "
 
-// Handler serves the wallboard: the page at "/" (and "/index.html") and its assets by
+// Options configure the wallboard's handler.
+type Options struct {
+	// FrameAncestors is the CSP frame-ancestors source list: which pages may embed the
+	// wallboard ("" or "'none'": none, and X-Frame-Options: DENY as well).
+	FrameAncestors string
+}
+
+// Handler serves the wallboard with the default Options (no embedding).
+func Handler() http.Handler { return NewHandler(Options{}) }
+
+// NewHandler serves the wallboard: the page at "/" (and "/index.html") and its assets by
 // name. Responses carry an explicit Content-Type, a strong ETag (conditional requests
 // answer 304) and Cache-Control: no-cache, so a browser revalidates and picks up a new
 // server version at once. Methods other than GET and HEAD get 405; other paths 404.
-func Handler() http.Handler {
+func NewHandler(opts Options) http.Handler {
+	ancestors := opts.FrameAncestors
+	if ancestors == "" {
+		ancestors = "'none'"
+	}
+	policy := csp + ancestors
 	assets := make(map[string]*asset)
 	err := fs.WalkDir(static, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -83,8 +98,11 @@ func Handler() http.Handler {
 		h.Set("ETag", a.etag)
 		h.Set("X-Content-Type-Options", "nosniff")
 		if strings.HasPrefix(a.contentType, "text/html") {
-			h.Set("Content-Security-Policy", csp)
+			h.Set("Content-Security-Policy", policy)
 			h.Set("Referrer-Policy", "no-referrer")
+			if ancestors == "'none'" {
+				h.Set("X-Frame-Options", "DENY")
+			}
 		}
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
 	})
