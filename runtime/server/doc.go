@@ -46,6 +46,19 @@
 //	GET    /v1/config            {statTypes, profiles, timeRanges, filters, objects:{Agent:
 //	                             [{id,name}], Queue:[…], …}}: what a client offers to open
 //	POST   /v1/config/reload     200 what changed; 400 the config refused
+//	GET    /v1/wallboards        {wallboards:[{name, title, headline:[tile], sections:[{title,
+//	                             columns, rows:[{label, object, with, cells:[tile|null]}]}],
+//	                             agents:{statistics, groups, states}}]}: the config's
+//	                             boards (wallboards.go); a tile is {statistic, of, history,
+//	                             label, statType, category, object, profile, timeRange,
+//	                             unit, thresholds:{warn, alarm, direction}|null}
+//	GET    /v1/trends[?statistic=ID…]
+//	                             {at, window, series:[{statistic, points:[[ms, value]]}]}:
+//	                             the recent values the server keeps of the boards'
+//	                             statistics (trends.go)
+//	GET    /v1/clock             {at}: the engine time, sampled every second
+//	GET    /v1/history           stored interval values (history.go; 404 without a
+//	                             history database)
 //	GET    /v1/openapi.json      the API description (and /v1/openapi.yaml, as written)
 //	GET    /metrics              Prometheus (the server's own registry), with the exported
 //	                             statistics (below)

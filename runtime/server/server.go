@@ -133,6 +133,10 @@ type Options struct {
 	// Reload loads the config again for POST /v1/config/reload and Server.Reload: the
 	// config and its text. Nil: reload is refused.
 	Reload func() (*config.Config, []byte, error)
+
+	// History answers GET /v1/history (the wallboard's bar charts); nil: the server keeps
+	// no history and the route answers 404.
+	History HistoryReader
 	// Notifications, when set, turns the engine's notifications on and receives them
 	// after every record that produced some (reset-mode interval values for history), on
 	// the owner goroutine: it must not block.
@@ -253,6 +257,9 @@ type Server struct {
 	actionsJSON []byte                 // GET /v1/actions, built once
 	configJSON  atomic.Pointer[[]byte] // GET /v1/config, rebuilt on reload
 	handler     http.Handler
+
+	boards wallboardsCache // GET /v1/wallboards (wallboards.go)
+	trends *trends         // GET /v1/trends and /v1/clock (trends.go)
 }
 
 // New builds a server for opts.Config: it recovers the state from the log (a snapshot
@@ -270,6 +277,7 @@ func New(opts Options) (*Server, error) {
 		ops:       make(chan *op),
 		ownerDone: make(chan struct{}),
 		closing:   make(chan struct{}),
+		trends:    newTrends(),
 		slots:     make(chan struct{}, opts.IngestQueue),
 	}
 	s.applied.init()
@@ -337,6 +345,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	open := s.own.mach.Len() // read before the owner goroutine owns it
 	stop := s.start()
+	trendsDone := make(chan struct{})
+	go func() { defer close(trendsDone); s.recordTrends() }()
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
@@ -367,6 +377,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		serveErr = <-served
 	}
 	stop()
+	<-trendsDone
 	s.log.Info("stopped")
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("server: %w", serveErr)
@@ -413,6 +424,10 @@ func (s *Server) routes() (http.Handler, error) {
 	mux.Handle("GET /v1/actions", s.require(auth.Read, s.rawJSON(s.actionsJSON)))
 	mux.Handle("GET /v1/config", s.require(auth.Read, func(w http.ResponseWriter, r *http.Request) { s.rawJSON(*s.configJSON.Load())(w, r) }))
 	mux.Handle("POST /v1/config/reload", s.require(auth.Admin, s.postReloadGuarded))
+	mux.Handle("/v1/wallboards", s.require(auth.Read, s.getWallboards))
+	mux.Handle("/v1/trends", s.require(auth.Read, s.getTrends))
+	mux.Handle("/v1/clock", s.require(auth.Read, s.getClock))
+	mux.Handle("/v1/history", s.require(auth.Read, s.getHistory))
 	mux.HandleFunc("GET /v1/openapi.json", s.serveDoc(s.api.json, "application/json")) // open: the API's description
 	mux.HandleFunc("GET /v1/openapi.yaml", s.serveDoc(s.api.yaml, "application/yaml"))
 	mux.Handle("/v1/", s.require(auth.Read, s.notFound))

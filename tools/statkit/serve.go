@@ -113,6 +113,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (ret
 		sc.Start = time.Now().UTC()
 		sc.Duration = demoDuration
 		sc.LoginSpread = 30 * time.Second
+		sc = sim.Demo(sc) // peaks, a queue that falls behind, staffing that lags: a board in every colour
 		s, err := sim.New(sc)
 		if err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
