@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/statkit/statkit/runtime/config"
@@ -296,14 +294,14 @@ func (o *owner) rejections(rs []ingest.EngineRejection) {
 // statistics returns the open statistics in the order they were opened.
 func (o *owner) statistics() []*config.Statistic { return o.mach.Statistics() }
 
-// peek returns statistic id's definition, the engine clock and the value's JSON.
-func (o *owner) peek(id string) (*config.Statistic, json.RawMessage, []byte, error) {
+// peek returns statistic id's definition, the engine clock and the value.
+func (o *owner) peek(id string) (*config.Statistic, json.RawMessage, engine.Value, error) {
 	st, ok := o.mach.Statistic(id)
 	if !ok {
-		return nil, nil, nil, fmt.Errorf("statistic %q: %w", id, engine.ErrUnknownStatistic)
+		return nil, nil, engine.Value{}, fmt.Errorf("statistic %q: %w", id, engine.ErrUnknownStatistic)
 	}
-	b, err := o.n.valueOf(id)
-	return st, engineTimeJSON(o.eng), b, err
+	v, err := o.eng.Value(id)
+	return st, engineTimeJSON(o.eng), v, err
 }
 
 // subscribe registers sub and returns the frames of its statistics' current values, in
@@ -319,11 +317,11 @@ func (o *owner) subscribe(sub *subscriber, ids []string) ([][]byte, error) {
 	var unknown []string
 	for _, id := range ids {
 		if _, ok := o.mach.Statistic(id); !ok {
-			unknown = append(unknown, strconv.Quote(id))
+			unknown = append(unknown, id)
 		}
 	}
 	if len(unknown) > 0 {
-		return nil, fmt.Errorf("unknown statistic %s: %w", strings.Join(unknown, ", "), engine.ErrUnknownStatistic)
+		return nil, o.unknownIDs(unknown)
 	}
 	frames := make([][]byte, 0, len(ids))
 	defer o.hub.flush() // the values that moved went to the current subscribers
@@ -381,16 +379,15 @@ func (s *Server) appendTo(ctx context.Context, tenant string, rec []byte, id str
 	if err := s.failed(); err != nil {
 		return 0, false, fmt.Errorf("%w: %w", ErrFailed, err)
 	}
-	select {
-	case <-s.ownerDone:
+	if !s.gate.enter() {
 		return 0, false, ErrStopped
-	default:
 	}
 	if tenant == "" {
 		seq, dup, err = s.lg.Append(ctx, rec, id, p)
 	} else {
 		seq, dup, err = s.repl.AppendTenant(ctx, tenant, rec, id, p)
 	}
+	s.gate.leave()
 	if err != nil {
 		if ctx.Err() != nil {
 			return 0, false, ctx.Err()

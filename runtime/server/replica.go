@@ -275,7 +275,11 @@ func (s *Server) appendRouted(ctx context.Context, rec []byte, p *pending, recei
 			if err := s.failed(); err != nil {
 				return routed{}, fmt.Errorf("%w: %w", ErrFailed, err)
 			}
+			if !s.gate.enter() {
+				return routed{}, ErrStopped
+			}
 			seq, dup, err := s.repl.AppendTenant(ctx, pt.tenant, pt.rec, pt.id, nil)
+			s.gate.leave()
 			if err != nil {
 				if ctx.Err() != nil {
 					return routed{}, ctx.Err()
