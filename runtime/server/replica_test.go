@@ -331,3 +331,22 @@ func TestReplicaWithoutClock(t *testing.T) {
 	f.mu.Unlock()
 	require.Eventually(t, func() bool { return strings.Contains(st.kinds("a"), "T") }, waitFor, 5*time.Millisecond)
 }
+
+// A replica's answers — an events batch with forwarded lines, /healthz with the replica —
+// are those the OpenAPI description documents.
+func TestReplicaAnswersConformToOpenAPI(t *testing.T) {
+	cfg, err := config.LoadWith("two.yaml", strings.NewReader(twoTenantConfig), machine.LoadOptions)
+	require.NoError(t, err)
+	st := newSharedStream()
+	a := startServer(t, Options{Config: cfg, ConfigText: []byte(twoTenantConfig), Log: newFakeReplica(st, "a"), TickInterval: -1, MaxSkew: -1}, nil, nil)
+	check := newAPICheck(t, a)
+	body := entered("QA", 1, "c1") + "\n" + entered("QB", 2, "c2") + "\n{bad\n"
+	ans := check.do(a, call{method: "POST", path: "/v1/events", body: []byte(body), header: []string{"Content-Type", "application/x-ndjson", IdempotencyHeader, "oa1"}})
+	require.Equal(t, http.StatusOK, ans.status)
+	require.Contains(t, string(ans.body), `"forwarded":[{"tenant":"b","lines":1,`)
+	ans = check.do(a, call{method: "POST", path: "/v1/events", body: []byte(body), header: []string{"Content-Type", "application/x-ndjson", IdempotencyHeader, "oa1"}})
+	require.Equal(t, "true", ans.header.Get(ReplayedHeader))
+	ans = check.do(a, call{method: "GET", path: "/healthz"})
+	require.Equal(t, http.StatusOK, ans.status)
+	require.Contains(t, string(ans.body), `"replica":{`)
+}
