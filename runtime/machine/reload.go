@@ -41,7 +41,9 @@ func (m *Machine) reload(cfg *config.Config, text []byte) (ReloadResult, error) 
 	}
 	want := map[string]*config.Statistic{}
 	for _, st := range cfg.Statistics {
-		want[st.ID] = st
+		if m.serves(cfg, st) {
+			want[st.ID] = st
+		}
 	}
 	for _, old := range m.eng.Statistics() {
 		id := old.ID
@@ -66,7 +68,7 @@ func (m *Machine) reload(cfg *config.Config, text []byte) (ReloadResult, error) 
 		}
 	}
 	for _, st := range cfg.Statistics {
-		if _, ok := m.open[st.ID]; ok {
+		if _, ok := m.open[st.ID]; ok || want[st.ID] == nil {
 			continue
 		}
 		if err := m.eng.Open(st); err != nil {

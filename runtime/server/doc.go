@@ -62,7 +62,8 @@
 //	GET    /v1/openapi.json      the API description (and /v1/openapi.yaml, as written)
 //	GET    /metrics              Prometheus (the server's own registry), with the exported
 //	                             statistics (below)
-//	GET    /healthz              {status, engineTime, applied, held} when the engine answers;
+//	GET    /healthz              {status, engineTime, applied, held} when the engine answers
+//	                             (and replica: ReplicaStatus on a replica);
 //	                             503 {status:"failed", error} when the log failed
 //	GET    /                     the wallboard (package web)
 //
@@ -131,6 +132,15 @@
 // /healthz answers 503, statkit_log_failed is 1, reads go on; a restart recovers exactly
 // what was acknowledged. A durable server does not start on a data directory it cannot
 // write.
+//
+// # Replicas
+//
+// A Log that several processes share — the replicas of a group of tenants on NATS
+// JetStream (runtime/cluster) — implements Replicated: events batches are split by tenant
+// before they are appended (lines of tenants served elsewhere are answered as forwarded),
+// only the statistics of the replica's tenants open, ticks come from the clock's holder
+// only, the group's config and settings come from the log, and /healthz and /metrics
+// report the replica (replica.go; docs/replication.md).
 //
 // # Concurrency
 //

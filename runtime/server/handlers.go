@@ -371,7 +371,11 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusServiceUnavailable, "engine not responding: "+err.Error())
 		return
 	}
-	s.writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "engineTime": now, "applied": applied, "held": held})
+	body := map[string]any{"status": "ok", "engineTime": now, "applied": applied, "held": held}
+	if s.repl != nil {
+		body["replica"] = s.repl.ReplicaStatus()
+	}
+	s.writeJSON(w, http.StatusOK, body)
 }
 
 // promHandler serves the server's own metrics registry.

@@ -370,13 +370,23 @@ func (s *Server) wait(ctx context.Context, done <-chan struct{}) error {
 // appendRecord appends rec with p attached and waits until the owner has applied it.
 // A log failure makes the server read-only and is returned wrapping ErrFailed.
 func (s *Server) appendRecord(ctx context.Context, rec []byte, id string, p *pending) (seq uint64, dup bool, err error) {
+	return s.appendTo(ctx, "", rec, id, p)
+}
+
+// appendTo is appendRecord under tenant (a Replicated log's AppendTenant), or under the
+// log's own subject when tenant is "".
+func (s *Server) appendTo(ctx context.Context, tenant string, rec []byte, id string, p *pending) (seq uint64, dup bool, err error) {
 	if err := s.failed(); err != nil {
 		return 0, false, fmt.Errorf("%w: %w", ErrFailed, err)
 	}
 	if !s.gate.enter() {
 		return 0, false, ErrStopped
 	}
-	seq, dup, err = s.lg.Append(ctx, rec, id, p)
+	if tenant == "" {
+		seq, dup, err = s.lg.Append(ctx, rec, id, p)
+	} else {
+		seq, dup, err = s.repl.AppendTenant(ctx, tenant, rec, id, p)
+	}
 	s.gate.leave()
 	if err != nil {
 		if ctx.Err() != nil {

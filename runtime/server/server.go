@@ -227,6 +227,7 @@ type Server struct {
 	m       *metrics
 
 	lg       Log
+	repl     Replicated   // lg when it is shared by replicas (replica.go), else nil
 	closeLog func() error // closes a Log the server made (nil: the caller's)
 	durable  bool         // snapshots are written (not a memory log)
 
@@ -297,6 +298,10 @@ func New(opts Options) (*Server, error) {
 	default:
 		l := store.NewMemLog()
 		s.lg, s.closeLog = l, l.Close
+	}
+	if r, ok := s.lg.(Replicated); ok {
+		s.repl = r
+		s.m.registerReplica(r.ReplicaStatus, func() float64 { return float64(s.applied.get()) })
 	}
 	if err := s.recover(); err != nil {
 		if s.closeLog != nil {
