@@ -38,6 +38,11 @@ type Options struct {
 	Wrap func(ingest.Engine) ingest.Engine
 	// FixedConfig ignores reload records: a what-if replay keeps its own config.
 	FixedConfig bool
+	// Serves, when set, says which tenants this machine serves (a replica of a group of
+	// tenants, issue 17): statistics on objects of other tenants are not opened — the
+	// config's are skipped (New, reloads), an open record's is refused. Every replica of
+	// a group has the same tenants, so they all decide alike. Nil: every tenant.
+	Serves func(tenant string) bool
 }
 
 // Decoded is what the process that appended a record already decoded, passed to Apply
@@ -121,6 +126,9 @@ func New(opts Options) (*Machine, error) {
 	}
 	m.eng, m.cfg, m.cfgText = eng, opts.Config, opts.ConfigText
 	for _, st := range opts.Config.Statistics {
+		if !m.serves(opts.Config, st) {
+			continue
+		}
 		if err := eng.Open(st); err != nil {
 			m.log.Warn("statistic not opened", "statistic", st.ID, "err", err)
 			continue
@@ -345,6 +353,10 @@ func (m *Machine) applyOpen(body []byte, local *Decoded) error {
 			return nil
 		}
 		st.Notification = or.Notification
+	}
+	if !m.serves(m.cfg, st) {
+		r.Err = fmt.Errorf("open record: %w", m.otherTenant(st))
+		return nil
 	}
 	next := m.next
 	if id := or.Spec.ID; id != "" {

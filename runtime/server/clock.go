@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/statkit/statkit/runtime/event"
@@ -127,6 +128,9 @@ func (s *Server) runClock(ctx context.Context) {
 		if err != nil {
 			if ctx.Err() != nil {
 				return
+			}
+			if errors.Is(err, ErrNotClockHolder) { // another replica ticks now
+				continue
 			}
 			s.fail(err)
 		}

@@ -49,6 +49,9 @@ var errCaughtUp = errors.New("caught up")
 func (s *Server) recover() error {
 	mopts := machine.Options{Config: s.opts.Config, ConfigText: s.opts.ConfigText, Ingest: s.opts.settings(),
 		Logger: s.log, Notifications: s.opts.Notifications != nil}
+	if s.repl != nil {
+		mopts.Serves = s.repl.Serves
+	}
 	var mach *machine.Machine
 	snap, err := s.lg.LoadSnapshot(func(seq uint64, payload []byte) error {
 		m, err := machine.Restore(payload, mopts)
@@ -108,6 +111,14 @@ func (s *Server) recover() error {
 			}
 		}
 	}
+	if s.repl != nil {
+		s.warnShared(mach)
+		if fresh {
+			s.own.snapshot()
+			s.waitSnapshot()
+		}
+		return nil
+	}
 	// Reconcile the options with the log, through records.
 	if want := s.opts.settings(); mach.Settings() != want {
 		if err := s.applyNow(machine.AppendSettings(nil, want), nil); err != nil {
@@ -134,7 +145,9 @@ func (s *Server) recover() error {
 	return nil
 }
 
-// applyNow appends rec and applies it at once (before the owner goroutine runs).
+// applyNow appends rec and applies it at once (before the owner goroutine runs). On a
+// shared log (Replicated) it applies the log up to rec: other processes may have appended
+// records before it.
 func (s *Server) applyNow(rec []byte, p *pending) error {
 	if p == nil {
 		p = newPending()
@@ -142,6 +155,12 @@ func (s *Server) applyNow(rec []byte, p *pending) error {
 	seq, _, err := s.lg.Append(context.Background(), rec, "", p)
 	if err != nil {
 		return err
+	}
+	if s.repl != nil {
+		if err := s.catchUp(seq); err != nil {
+			return err
+		}
+		return p.err
 	}
 	s.own.apply(store.Entry{Seq: seq, Rec: rec, Local: p})
 	return p.err
@@ -234,6 +253,11 @@ func (s *Server) Reload(ctx context.Context) (ReloadResult, error) {
 	if err := machine.CheckReload(s.cfg.Load(), cfg); err != nil {
 		s.m.reloads.WithLabelValues("refused").Inc()
 		return ReloadResult{}, &ReloadError{Errors: []string{err.Error()}}
+	}
+	if s.repl != nil {
+		if err := s.reloadSettings(ctx); err != nil {
+			return ReloadResult{}, err
+		}
 	}
 	if cur := s.cfgText.Load(); cur != nil && *cur != nil && bytes.Equal(*cur, text) {
 		s.m.reloads.WithLabelValues("ok").Inc()

@@ -230,6 +230,7 @@ type Server struct {
 	m       *metrics
 
 	lg       Log
+	repl     Replicated   // lg when it is shared by replicas (replica.go), else nil
 	closeLog func() error // closes a Log the server made (nil: the caller's)
 	durable  bool         // snapshots are written (not a memory log)
 
@@ -257,6 +258,8 @@ type Server struct {
 	guard     *auth.Guard
 	openLocks sync.Map // owner name → *sync.Mutex (auth.go)
 
+	api         *apiDoc                // the OpenAPI description (openapi.go)
+	patterns    []string               // the routes' patterns, as registered (apiMux)
 	actionsJSON []byte                 // GET /v1/actions, built once
 	configJSON  atomic.Pointer[[]byte] // GET /v1/config, rebuilt on reload
 	handler     http.Handler
@@ -304,6 +307,10 @@ func New(opts Options) (*Server, error) {
 		l := store.NewMemLog()
 		s.lg, s.closeLog = l, l.Close
 	}
+	if r, ok := s.lg.(Replicated); ok {
+		s.repl = r
+		s.m.registerReplica(r.ReplicaStatus, func() float64 { return float64(s.applied.get()) })
+	}
 	if err := s.recover(); err != nil {
 		if s.closeLog != nil {
 			s.closeLog()
@@ -316,6 +323,10 @@ func New(opts Options) (*Server, error) {
 	if s.actionsJSON, err = actionsJSON(); err != nil {
 		return nil, err
 	}
+	if s.api, err = loadAPIDoc(); err != nil {
+		return nil, err
+	}
+	s.m.reg.MustRegister(newExportCollector(s))
 	cj, err := configJSON(cfg)
 	if err != nil {
 		return nil, err
@@ -413,14 +424,17 @@ func (s *Server) start() func() {
 	}
 }
 
-// routes builds the request multiplexer, each route behind its access rule (auth.go).
+// routes builds the request multiplexer, each route behind its access rule (auth.go)
+// and its query parameters' check (apiMux: a parameter docs/openapi.yaml does not
+// declare for the route is 400).
 func (s *Server) routes() (http.Handler, error) {
-	mux := http.NewServeMux()
+	mux := apiMux{http.NewServeMux(), s}
 	mux.Handle("POST /v1/events", s.require(auth.Ingest, s.postEvents))
 	mux.Handle("POST /v1/statistics", s.require(auth.Read, s.postStatistic))
 	mux.Handle("GET /v1/statistics", s.require(auth.Read, s.listStatistics))
 	mux.Handle("GET /v1/statistics/{id}", s.require(auth.Read, s.getStatistic))
 	mux.Handle("DELETE /v1/statistics/{id}", s.require(auth.Read, s.deleteStatistic))
+	mux.Handle("GET /v1/values", s.require(auth.Read, s.getValues))
 	mux.Handle("GET /v1/stream", s.guard.Require(auth.Read, s.guard.LimitStreams(http.HandlerFunc(s.stream))))
 	mux.Handle("POST /v1/stream/ticket", s.require(auth.Read, s.streamTicket))
 	mux.Handle("GET /v1/actions", s.require(auth.Read, s.rawJSON(s.actionsJSON)))
@@ -430,6 +444,8 @@ func (s *Server) routes() (http.Handler, error) {
 	mux.Handle("/v1/trends", s.require(auth.Read, s.getTrends))
 	mux.Handle("/v1/clock", s.require(auth.Read, s.getClock))
 	mux.Handle("/v1/history", s.require(auth.Read, s.getHistory))
+	mux.HandleFunc("GET /v1/openapi.json", s.serveDoc(s.api.json, "application/json")) // open: the API's description
+	mux.HandleFunc("GET /v1/openapi.yaml", s.serveDoc(s.api.yaml, "application/yaml"))
 	mux.Handle("/v1/", s.require(auth.Read, s.notFound))
 	mux.Handle("GET /metrics", s.metricsHandler())
 	mux.HandleFunc("GET /healthz", s.healthz)

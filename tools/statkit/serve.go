@@ -65,8 +65,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (ret
 		" (AMI), "+input.EnvESLPassword+" (ESL); without it they are read from the environment (never from a flag)")
 	sourceAttach := fl.String("source-attach", "", "comma-separated channel variables the live sources keep as attached data (e.g. SEGMENT,LANG)")
 	secFlags := addSecurityFlags(fl)
+	repFlags := addReplicaFlags(fl)
 	fl.Usage = func() {
-		fmt.Fprintln(fl.Output(), "usage: statkit serve (--config C [--source FORMAT:ADDRESS]… | --demo [--agents N --speed X --seed S]) [--addr 127.0.0.1:8080] [--tokens FILE] [--tls-cert C --tls-key K] [--data DIR --fsync always|interval|none]\n\nServes the statistics API, the live stream and the wallboard.\n\nflags:")
+		fmt.Fprintln(fl.Output(), "usage: statkit serve (--config C [--source FORMAT:ADDRESS]… | --demo [--agents N --speed X --seed S]) [--addr 127.0.0.1:8080] [--tokens FILE] [--tls-cert C --tls-key K] [--data DIR --fsync always|interval|none] [--nats URL,…|embedded [--tenants a,b]]\n\nServes the statistics API, the live stream and the wallboard.\n\nflags:")
 		printFlags(fl)
 	}
 	if err := parseFlags(fl, args); err != nil {
@@ -88,6 +89,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (ret
 	}
 	sources, err := liveSources(sourceSpecs, *sourceCreds, *sourceAttach)
 	if err != nil {
+		return err
+	}
+	if err := repFlags.check(); err != nil {
 		return err
 	}
 	log, err := newLogger(stderr, *logLevel, *logFormat)
@@ -167,7 +171,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (ret
 		}
 		opts.Config, opts.ConfigText, opts.Reload = cfg, text, load
 	}
-	if *dataDir == "" {
+	// With --nats the log is the JetStream stream, and --data the snapshot cache.
+	node, err := repFlags.start(ctx, &opts, *dataDir, *addr, sec.scheme(), log)
+	if err != nil {
+		return err
+	}
+	if node != nil {
+		defer node.Close()
+	} else if *dataDir == "" {
 		log.Warn("not durable: no --data directory; every statistic starts over at the next start")
 	} else {
 		st, err := store.Open(store.Options{Dir: *dataDir, Fsync: policy, FsyncInterval: *fsyncInterval,
@@ -216,19 +227,25 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (ret
 	ln = sec.listen(ln)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, ln) }()
+	var feed func(ctx context.Context)
 	if src != nil {
 		fmt.Fprintf(stdout, "statkit demo: open %s\n", browseURL(sec.scheme(), ln.Addr()))
-		go func() {
-			if err := srv.Feed(ctx, src); err != nil && !errors.Is(err, server.ErrStopped) {
+		feed = func(ctx context.Context) {
+			if err := srv.Feed(ctx, src); err != nil && !errors.Is(err, server.ErrStopped) && ctx.Err() == nil {
 				log.Error("demo feed stopped", "err", err)
 			}
-		}()
+		}
+		if node == nil {
+			go feed(ctx)
+		}
 	} else {
 		fmt.Fprintf(stdout, "statkit: serving on %s\n", browseURL(sec.scheme(), ln.Addr()))
 		for _, src := range sources {
 			fmt.Fprintf(stdout, "statkit: following %s\n", src.Input)
 		}
 	}
+	// A replica feeds its inputs only while it holds its group's clock.
+	defer repFlags.run(ctx, node, sec.scheme(), ln.Addr(), feed, log)()
 	// Serve drains requests for up to its shutdown timeout; past that and the store's
 	// close timeout, a frozen disk is given up on.
 	return waitServed(ctx.Done(), served, server.DefaultShutdownTimeout+store.DefaultCloseTimeout)
