@@ -212,9 +212,6 @@ statistics:
   - {id: Bob.LoggedIn, statType: LoggedIn, object: {type: Agent, id: Bob}}
 `
 
-// value returns a statistic's value JSON.
-func (ts *testServer) value(id string) string { return string(ts.peek(id).Value) }
-
 // values polls until the statistics have the values want (JSON).
 func (ts *testServer) waitValues(want map[string]string) {
 	ts.t.Helper()
@@ -562,4 +559,69 @@ func TestSourceStaleBatch(t *testing.T) {
 	f.Close()
 	waitUntil(t, "the next line", func() bool { return metricValue(t, ts.srv.src.frames.WithLabelValues(src.Input)) == 4 })
 	assert.Equal(t, "3", ts.value("NE@Bank.CallsEntered"), "c1, c2 once, and c3")
+}
+
+// Two replicas of one group follow the same queue_log: only the clock holder reads it;
+// when the clock moves, the other resumes at the position the log holds; while both
+// believe they hold it (a lease that lapsed during a pause), both read the same lines and
+// the batch logged second does not continue the position, so it is not applied. Every
+// line counts once: both replicas end with the values of the whole file replayed.
+func TestSourceReplicas(t *testing.T) {
+	text, err := os.ReadFile("../../examples/asterisk/config.yaml")
+	require.NoError(t, err)
+	cfg, err := config.LoadWith("config.yaml", bytes.NewReader(text), machine.LoadOptions)
+	require.NoError(t, err)
+	ql, err := os.ReadFile("../../examples/asterisk/queue_log")
+	require.NoError(t, err)
+	lines := strings.SplitAfter(string(ql), "\n")
+	lines = lines[:len(lines)-1]
+	path := filepath.Join(t.TempDir(), "queue_log")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	defer f.Close()
+	write := func(ls []string) {
+		for len(ls) > 0 { // in chunks, as Asterisk writes
+			n := min(len(ls), 150)
+			_, err := f.WriteString(strings.Join(ls[:n], ""))
+			require.NoError(t, err)
+			ls = ls[n:]
+			time.Sleep(15 * time.Millisecond) // a few polls of the followers
+
+		}
+	}
+	src := liveSource(t, "asterisk-queue-log:"+path, nil, input.LiveOptions{})
+	st := newSharedStream()
+	var holdsA, holdsB atomic.Bool
+	start := func(holds *atomic.Bool) *testServer {
+		return startServer(t, Options{Config: cfg, ConfigText: text, Log: newFakeReplica(st, "default"), TickInterval: -1,
+			HoldsClock: holds.Load, Sources: []Source{src}}, nil, nil)
+	}
+	holdsA.Store(true)
+	a, b := start(&holdsA), start(&holdsB)
+	frames := func(ts *testServer) float64 { return metricValue(t, ts.srv.src.frames.WithLabelValues(src.Input)) }
+	stale := func(ts *testServer) float64 { return metricValue(t, ts.srv.src.stale.WithLabelValues(src.Input)) }
+
+	write(lines[:2000])
+	waitUntil(t, "a's batches, applied by both", func() bool { return frames(a) == 2000 && frames(b) == 2000 })
+	assert.Equal(t, 1.0, metricValue(t, a.srv.src.up.WithLabelValues(src.Input)))
+	assert.Equal(t, 0.0, metricValue(t, b.srv.src.up.WithLabelValues(src.Input)), "b does not hold the clock")
+
+	holdsB.Store(true) // both, for a while
+	waitUntil(t, "b follows too", func() bool { return metricValue(t, b.srv.src.up.WithLabelValues(src.Input)) == 1 })
+	write(lines[2000:4000])
+	waitUntil(t, "the lines both read", func() bool { return frames(a) == 4000 && frames(b) == 4000 })
+
+	holdsA.Store(false) // the clock moves to b
+	waitUntil(t, "a stopped", func() bool { return metricValue(t, a.srv.src.up.WithLabelValues(src.Input)) == 0 })
+	write(lines[4000:])
+	waitUntil(t, "b's batches", func() bool { return frames(a) == float64(len(lines)) && frames(b) == float64(len(lines)) })
+	time.Sleep(50 * time.Millisecond)
+	require.Equal(t, float64(len(lines)), frames(a), "no line twice")
+	t.Logf("stale batches: %v (the same on both)", stale(a))
+	assert.Greater(t, stale(a), 0.0, "both read the same lines")
+	assert.Equal(t, stale(a), stale(b))
+
+	want := replayQueueLog(t, cfg, path, 0)
+	requireValues(t, a, cfg, want)
+	requireValues(t, b, cfg, want)
 }
