@@ -75,8 +75,11 @@ type Result struct {
 	Opened *config.Statistic
 	Closed string
 	Reload *ReloadResult
-	// Err: why an open, close, reload or settings record changed nothing (the same
-	// wherever it is applied).
+	// Source: what a frames record did with its frames (nil for other kinds); Batch
+	// and Outcome are then its batch's, Input its source's.
+	Source *SourceResult
+	// Err: why an open, close, reload, settings or frames record changed nothing (the
+	// same wherever it is applied).
 	Err error
 	// Notifications: the engine's notifications since the previous record (with
 	// Options.Notifications).
@@ -96,10 +99,13 @@ type Machine struct {
 	api     map[string]string // statistics opened through the API, and their owners
 	next    int               // the number of the last generated id "s-N"
 	pos     map[string][]byte // the inputs' positions
+	src     map[string]*sourceState
 	applied uint64
 
 	res     Result
 	batch   ingest.Result
+	srcRes  SourceResult
+	fevs    []event.Event
 	notes   []engine.Notification
 	scratch []byte
 }
@@ -213,6 +219,8 @@ func (m *Machine) Apply(seq uint64, rec []byte, local *Decoded) (*Result, error)
 		err = m.applyBatch(seq, rec, local)
 	case KindEvents:
 		err = m.applyEvents(seq, rec[1:])
+	case KindFrames:
+		err = m.applyFrames(seq, rec)
 	case KindTick:
 		var t ingest.Tick
 		if t, err = DecodeTick(rec); err == nil {

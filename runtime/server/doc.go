@@ -127,6 +127,20 @@
 // state. Whatever is not a function of the records (the wall clock, arrival order, the
 // future-event check) is decided before the record is appended and written into it.
 //
+// # Live sources
+//
+// Options.Sources are the platforms the server follows (statkit serve --source: a
+// queue_log file, an AMI or ESL connection; sources.go). Each is an input of the same
+// pipeline: its batches are frames records holding the platform's raw frames and the
+// source's position after them, mapped to events by the machine when applied, so a
+// restart resumes right after the last durable batch (nothing lost, nothing counted
+// twice), a replay or a replica maps the same frames to the same events, and a batch
+// that does not continue the input's position is not applied. Sources run only while
+// the process holds the clock (Options.HoldsClock), and the clock does not advance the
+// engine while a source catches up the backlog it finds at start. Their metrics are
+// statkit_source_{frames,unmapped,rejected,updates,stale_batches,failures}_total and
+// statkit_source_up, by input.
+//
 // A log that fails (a write or fsync error, a full disk) makes the server read-only
 // (fail-stop): every state change answers 503 with a JSON error naming the failure,
 // /healthz answers 503, statkit_log_failed is 1, reads go on; a restart recovers exactly

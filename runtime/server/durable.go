@@ -92,6 +92,7 @@ func (s *Server) recover() error {
 		}
 	}
 	s.own = s.newOwner(mach)
+	s.applied.set(mach.Applied()) // WaitApplied after a restart waits for nothing already applied
 	s.held.Store(int64(mach.Pipeline().Held()))
 	fresh := s.durable && snap == 0 && last == 0 && mach.Applied() == 0
 	if s.durable && !fresh {

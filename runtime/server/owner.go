@@ -191,7 +191,7 @@ func (o *owner) apply(e store.Entry) {
 		close(p.done) // before applied moves: a waiter on both sees done
 	}
 	o.s.applied.set(e.Seq)
-	if res.Kind == machine.KindBatch || res.Kind == machine.KindEvents {
+	if res.Kind == machine.KindBatch || res.Kind == machine.KindEvents || res.Kind == machine.KindFrames {
 		o.m.apply.Observe(time.Since(t0).Seconds())
 	}
 }
@@ -217,6 +217,15 @@ func (o *owner) after(res *machine.Result, p *pending) {
 			}
 		}
 		err = o.n.afterBatch()
+	case machine.KindFrames:
+		if b := res.Batch; b != nil {
+			o.m.accepted.Add(float64(b.Answer.Accepted))
+			if b.Answer.LateTotal > 0 {
+				o.m.late.WithLabelValues(res.Input).Add(float64(b.Answer.LateTotal))
+			}
+			err = o.n.afterBatch()
+		}
+		o.afterFrames(res)
 	case machine.KindTick:
 		err = o.n.afterTick()
 	case machine.KindOpen:

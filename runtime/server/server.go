@@ -133,6 +133,9 @@ type Options struct {
 	// Reload loads the config again for POST /v1/config/reload and Server.Reload: the
 	// config and its text. Nil: reload is refused.
 	Reload func() (*config.Config, []byte, error)
+	// Sources are the live inputs followed while this process holds the clock (see
+	// Source); each input name at most once.
+	Sources []Source
 
 	// History answers GET /v1/history (the wallboard's bar charts); nil: the server keeps
 	// no history and the route answers 404.
@@ -245,6 +248,7 @@ type Server struct {
 	held     atomic.Int64
 	tickWall atomic.Int64
 
+	src      *sources      // the live inputs
 	slots    chan struct{} // a slot per batch appended and not yet applied
 	keys     inflightKeys
 	failure  atomic.Pointer[error] // the log failure that made the server read-only
@@ -286,6 +290,10 @@ func New(opts Options) (*Server, error) {
 	s.keys.m = map[string]*keyWait{}
 	s.m = newMetrics(func() float64 { return float64(len(s.slots)) }, func() float64 { return float64(s.held.Load()) })
 	s.cfg.Store(opts.Config)
+	var err error
+	if s.src, err = newSources(opts.Sources, s.m.reg); err != nil {
+		return nil, err
+	}
 	switch {
 	case opts.Log != nil:
 		s.lg, s.durable = opts.Log, true
@@ -312,7 +320,6 @@ func New(opts Options) (*Server, error) {
 	cfg, text := s.own.mach.Config()
 	s.cfg.Store(cfg)
 	s.cfgText.Store(&text)
-	var err error
 	if s.actionsJSON, err = actionsJSON(); err != nil {
 		return nil, err
 	}
@@ -400,10 +407,12 @@ func (s *Server) start() func() {
 	cctx, cancelClock := context.WithCancel(context.Background())
 	clockDone := make(chan struct{})
 	go func() { defer close(clockDone); s.runClock(cctx) }()
+	sourcesDone := s.startSources(cctx)
 	return func() {
 		cancelClock()
 		<-clockDone
-		s.gate.close() // the demo feed or a source may still be appending
+		<-sourcesDone
+		s.gate.close() // the demo feed may still be appending
 		close(quit)
 		<-s.ownerDone
 		s.waitSnapshot()
