@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/statkit/statkit/internal/clock"
 	"github.com/statkit/statkit/runtime/event"
 	"github.com/statkit/statkit/runtime/source"
 )
@@ -251,12 +252,8 @@ func (fl *Follower) Next(ctx context.Context) (source.Batch, error) {
 		if len(fl.ready) > 0 {
 			return fl.batch()
 		}
-		t := time.NewTimer(fl.opts.Poll)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return source.Batch{}, ctx.Err()
-		case <-t.C:
+		if err := clock.Sleep(ctx, fl.opts.Poll); err != nil {
+			return source.Batch{}, err
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/statkit/statkit/internal/clock"
 	"github.com/statkit/statkit/runtime/event"
 	"github.com/statkit/statkit/runtime/source"
 )
@@ -73,6 +74,7 @@ type Stream struct {
 	lastSeen  time.Time
 	connected bool // a session was established once
 	failures  int  // consecutive failed attempts
+	retry     clock.Backoff
 	line      int
 	closed    bool
 }
@@ -107,6 +109,7 @@ func New(dial Dial, opts Options) *Stream {
 		opts.Now = time.Now
 	}
 	s := &Stream{dial: dial, opts: opts, log: opts.Logger}
+	s.retry = clock.Backoff{Min: opts.MinBackoff, Max: opts.MaxBackoff}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -145,7 +148,7 @@ func (s *Stream) isClosed() bool {
 // connect dials, after the backoff the previous failures call for.
 func (s *Stream) connect(ctx context.Context) error {
 	if s.failures > 0 {
-		if err := sleep(ctx, s.backoff()); err != nil {
+		if err := clock.Sleep(ctx, s.backoff()); err != nil {
 			return err
 		}
 	}
@@ -167,6 +170,7 @@ func (s *Stream) connect(ctx context.Context) error {
 		s.log.Info("connected")
 	}
 	s.connected, s.failures = true, 0
+	s.retry.Reset()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -184,11 +188,7 @@ func (s *Stream) connect(ctx context.Context) error {
 // backoff is the wait before the next attempt: MinBackoff doubled per failure beyond the
 // first, up to MaxBackoff, less up to a quarter of jitter.
 func (s *Stream) backoff() time.Duration {
-	d := s.opts.MinBackoff
-	for i := 1; i < s.failures && d < s.opts.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, s.opts.MaxBackoff)
+	d := s.retry.Next()
 	return d - time.Duration(rand.Int64N(int64(d)/4+1))
 }
 
@@ -303,6 +303,7 @@ func (s *Stream) drop(cause error) {
 	<-s.done
 	s.frames, s.done = nil, nil
 	s.failures = 1 // wait MinBackoff before dialling again
+	s.retry.Reset()
 }
 
 // Close implements source.Source.
@@ -316,15 +317,4 @@ func (s *Stream) Close() error {
 		return sess.Close()
 	}
 	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
