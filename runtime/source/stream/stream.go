@@ -1,8 +1,9 @@
 // Package stream keeps a live event connection up for the wire readers of package source
 // (AMI, ESL): it dials with exponential backoff, reads frames on a goroutine, sends
 // keep-alives, reconnects when the connection drops or goes quiet, and hands out frames in
-// batches. The protocols themselves (handshake, framing, keep-alive message) are the
-// reader packages' Sessions.
+// batches. TCP dials the sessions of TCP protocols (the handshake under a deadline, writes
+// serialised and bounded). The protocols themselves (handshake, framing, keep-alive
+// message) are the reader packages' Sessions.
 package stream
 
 import (
