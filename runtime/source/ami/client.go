@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/statkit/statkit/runtime/source"
 	"github.com/statkit/statkit/runtime/source/stream"
 )
 
@@ -71,7 +72,7 @@ func (se *session) login(cfg Config) error {
 		return fmt.Errorf("read the banner: %w", err)
 	}
 	if !bytes.HasPrefix(banner, []byte(Banner)) {
-		return fmt.Errorf("not an Asterisk Manager: the banner is %q", clip(banner))
+		return fmt.Errorf("not an Asterisk Manager: the banner is %q", source.Clip(string(banner)))
 	}
 	id, err := se.sendID("Login", []string{"Username", cfg.Username, "Secret", cfg.Secret, "Events", cfg.Events})
 	if err != nil {

@@ -40,8 +40,8 @@ type FollowOptions struct {
 	// Poll is how long Next waits before looking again when no complete line is ready;
 	// 0 means 200 ms.
 	Poll time.Duration
-	// MaxBatch bounds the lines of one batch; 0 means 4096. MaxBytes bounds their bytes
-	// (a batch has at least one line); 0 means 1 MiB: a batch fits one log record.
+	// MaxBatch bounds the lines of one batch, MaxBytes their bytes (a batch has at least
+	// one line); 0 means source.DefaultMaxBatch (4096), source.DefaultMaxBytes (1 MiB).
 	MaxBatch int
 	MaxBytes int
 	// Logger receives rotation, truncation and lost-lines notices; nil is slog.Default().
@@ -86,10 +86,10 @@ func Follow(path string, pos []byte, opts FollowOptions) (*Follower, error) {
 		opts.Poll = 200 * time.Millisecond
 	}
 	if opts.MaxBatch <= 0 {
-		opts.MaxBatch = 4096
+		opts.MaxBatch = source.DefaultMaxBatch
 	}
 	if opts.MaxBytes <= 0 {
-		opts.MaxBytes = 1 << 20
+		opts.MaxBytes = source.DefaultMaxBytes
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

@@ -52,8 +52,8 @@ type Options struct {
 	// MinBackoff and MaxBackoff bound the wait between failed connection attempts, which
 	// doubles from the first to the second (with jitter); 0 means 500 ms and 30 s.
 	MinBackoff, MaxBackoff time.Duration
-	// MaxBatch bounds the frames of one batch; 0 means 4096. MaxBytes bounds their bytes
-	// (a batch has at least one frame); 0 means 1 MiB: a batch fits one log record.
+	// MaxBatch bounds the frames of one batch, MaxBytes their bytes (a batch has at least
+	// one frame); 0 means source.DefaultMaxBatch (4096), source.DefaultMaxBytes (1 MiB).
 	MaxBatch int
 	MaxBytes int
 	Logger   *slog.Logger
@@ -101,10 +101,10 @@ func New(dial Dial, opts Options) *Stream {
 		opts.MaxBackoff = 30 * time.Second
 	}
 	if opts.MaxBatch <= 0 {
-		opts.MaxBatch = 4096
+		opts.MaxBatch = source.DefaultMaxBatch
 	}
 	if opts.MaxBytes <= 0 {
-		opts.MaxBytes = 1 << 20
+		opts.MaxBytes = source.DefaultMaxBytes
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
