@@ -114,13 +114,11 @@ func Recorded(st *config.Statistic) bool {
 	return st.Notification.Mode == config.NotifyReset && (st.Profile == nil || st.Profile.Type == config.ProfileGrowing)
 }
 
-// valueOf is a notification's number as stored: non-finite numbers (which JSON cannot
-// carry either) are undefined.
-//
-// TODO(categories): when engine.Value can be undefined (a 0/0 ratio, null in JSON), map
-// it to NaN here; this is the only place that reads the value.
+// valueOf is a notification's number as stored: an undefined value (a 0/0 ratio, null
+// in JSON) and non-finite numbers (which JSON cannot carry either) are NaN, SQL NULL.
+// This is the only place that reads the value.
 func valueOf(v engine.Value) float64 {
-	if math.IsInf(v.Number, 0) {
+	if !v.Defined() || math.IsInf(v.Number, 0) || math.IsNaN(v.Number) {
 		return math.NaN()
 	}
 	return v.Number

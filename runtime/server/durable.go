@@ -48,7 +48,7 @@ var errCaughtUp = errors.New("caught up")
 // recover builds the owner from the log: snapshot, records, reconciliation.
 func (s *Server) recover() error {
 	mopts := machine.Options{Config: s.opts.Config, ConfigText: s.opts.ConfigText, Ingest: s.opts.settings(),
-		Logger: s.log, Notifications: s.opts.Notifications != nil}
+		Logger: s.log, Notifications: s.opts.Notifications != nil || s.hist != nil}
 	var mach *machine.Machine
 	snap, err := s.lg.LoadSnapshot(func(seq uint64, payload []byte) error {
 		m, err := machine.Restore(payload, mopts)
@@ -67,6 +67,9 @@ func (s *Server) recover() error {
 			return fmt.Errorf("server: %w", err)
 		}
 	}
+	if s.hist != nil {
+		s.hist.begin(mach)
+	}
 	ctx := context.Background()
 	last, err := s.lg.Last(ctx)
 	if err != nil {
@@ -75,8 +78,12 @@ func (s *Server) recover() error {
 	replayed := 0
 	if last > mach.Applied() {
 		err := s.lg.Follow(ctx, mach.Applied(), func(seq uint64, rec []byte, _ any) error {
-			if _, err := mach.Apply(seq, rec, nil); err != nil {
+			res, err := mach.Apply(seq, rec, nil)
+			if err != nil {
 				return err
+			}
+			if s.hist != nil {
+				s.hist.record(seq, res.Notifications)
 			}
 			replayed++
 			if seq >= last {

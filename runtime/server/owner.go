@@ -264,6 +264,9 @@ func (o *owner) after(res *machine.Result, p *pending) {
 		o.log.Error("notifying", "record", res.Seq, "err", err)
 	}
 	o.rejections(res.Outcome.Rejected)
+	if h := o.s.hist; h != nil {
+		h.record(res.Seq, res.Notifications)
+	}
 	if fn := o.s.opts.Notifications; fn != nil && len(res.Notifications) > 0 {
 		fn(res.Seq, res.Notifications)
 	}

@@ -137,6 +137,9 @@ type Options struct {
 	// after every record that produced some (reset-mode interval values for history), on
 	// the owner goroutine: it must not block.
 	Notifications func(seq uint64, ns []engine.Notification)
+	// History, when set, records the final value of every interval of the reset-mode
+	// statistics in a SQL database (runtime/history; see history.go).
+	History *HistoryOptions
 
 	// Guard authenticates and authorizes requests (see auth.go). Nil: a guard without
 	// tokens — every client may do everything, but cross-origin state changes are
@@ -246,7 +249,8 @@ type Server struct {
 	tickHook func()                // tests: called after each tick record is appended
 
 	guard     *auth.Guard
-	openLocks sync.Map // owner name → *sync.Mutex (auth.go)
+	openLocks sync.Map     // owner name → *sync.Mutex (auth.go)
+	hist      *historyFeed // nil: no history (history.go)
 
 	actionsJSON []byte                 // GET /v1/actions, built once
 	configJSON  atomic.Pointer[[]byte] // GET /v1/config, rebuilt on reload
@@ -287,6 +291,15 @@ func New(opts Options) (*Server, error) {
 		l := store.NewMemLog()
 		s.lg, s.closeLog = l, l.Close
 	}
+	var err error
+	if opts.History != nil {
+		if s.hist, err = newHistoryFeed(s, *opts.History); err != nil {
+			if s.closeLog != nil {
+				s.closeLog()
+			}
+			return nil, err
+		}
+	}
 	if err := s.recover(); err != nil {
 		if s.closeLog != nil {
 			s.closeLog()
@@ -296,7 +309,6 @@ func New(opts Options) (*Server, error) {
 	cfg, text := s.own.mach.Config()
 	s.cfg.Store(cfg)
 	s.cfgText.Store(&text)
-	var err error
 	if s.actionsJSON, err = actionsJSON(); err != nil {
 		return nil, err
 	}
@@ -374,6 +386,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) start() func() {
 	quit := make(chan struct{})
 	go s.run(quit)
+	if s.hist != nil {
+		s.hist.start()
+	}
 	cctx, cancelClock := context.WithCancel(context.Background())
 	clockDone := make(chan struct{})
 	go func() { defer close(clockDone); s.runClock(cctx) }()
@@ -383,6 +398,9 @@ func (s *Server) start() func() {
 		close(quit)
 		<-s.ownerDone
 		s.waitSnapshot()
+		if s.hist != nil {
+			s.hist.stop() // flushes what the owner applied
+		}
 		if s.closeLog != nil {
 			if err := s.closeLog(); err != nil {
 				s.log.Error("closing the log", "err", err)
@@ -404,6 +422,7 @@ func (s *Server) routes() (http.Handler, error) {
 	mux.Handle("GET /v1/actions", s.require(auth.Read, s.rawJSON(s.actionsJSON)))
 	mux.Handle("GET /v1/config", s.require(auth.Read, func(w http.ResponseWriter, r *http.Request) { s.rawJSON(*s.configJSON.Load())(w, r) }))
 	mux.Handle("POST /v1/config/reload", s.require(auth.Admin, s.postReloadGuarded))
+	mux.Handle("GET /v1/history", s.require(auth.Read, s.getHistory))
 	mux.Handle("/v1/", s.require(auth.Read, s.notFound))
 	mux.Handle("GET /metrics", s.metricsHandler())
 	mux.HandleFunc("GET /healthz", s.healthz)

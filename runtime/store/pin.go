@@ -147,7 +147,9 @@ func (l *Log) SetRetentionPin(pin func() uint64) { l.s.SetRetentionPin(pin) }
 func (l *Log) Snapshots(context.Context) ([]uint64, error) { return l.s.Snapshots() }
 
 // ReadSnapshot is Store.ReadSnapshot.
-func (l *Log) ReadSnapshot(_ context.Context, seq uint64) ([]byte, error) { return l.s.ReadSnapshot(seq) }
+func (l *Log) ReadSnapshot(_ context.Context, seq uint64) ([]byte, error) {
+	return l.s.ReadSnapshot(seq)
+}
 
 // ReadRecords is Store.ReadRecords: durable records read beside Follow.
 func (l *Log) ReadRecords(ctx context.Context, after, to uint64, fn func(seq uint64, rec []byte) error) error {

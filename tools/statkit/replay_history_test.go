@@ -177,8 +177,8 @@ func TestReplayHistoryBankDay(t *testing.T) {
 				case quiet && !zeroQuiet && (got == prev || math.IsNaN(got) && math.IsNaN(prev)):
 					repeats++ // the engine's known quiet-interval repeat (see quietIntervalsNotifyZero)
 				case !defined:
-					// A 0/0 ratio: 0 today, SQL NULL once undefined values land.
-					assert.True(t, math.IsNaN(got) || got == 0, "%s %s: %v, want null or 0", id, iv.Start, got)
+					// A 0/0 ratio: undefined, SQL NULL.
+					assert.True(t, math.IsNaN(got), "%s %s: %v, want null", id, iv.Start, got)
 				default:
 					assert.InDelta(t, exp, got, 0.0005+1e-9, "%s at %s", id, iv.Start) // averages are rounded to ms
 				}

@@ -53,8 +53,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (ret
 	keepSnaps := fl.Int("keep-snapshots", store.DefaultKeepSnapshots, "durable mode: snapshots kept; log segments older than the oldest are removed")
 	ingestQueue := fl.Int("ingest-queue", server.DefaultIngestQueue, "batches that may wait for the engine; when full, POST /v1/events answers 429 with Retry-After")
 	secFlags := addSecurityFlags(fl)
+	histFlags := addHistoryFlags(fl)
 	fl.Usage = func() {
-		fmt.Fprintln(fl.Output(), "usage: statkit serve (--config C | --demo [--agents N --speed X --seed S]) [--addr 127.0.0.1:8080] [--tokens FILE] [--tls-cert C --tls-key K] [--data DIR --fsync always|interval|none]\n\nServes the statistics API, the live stream and the wallboard.\n\nflags:")
+		fmt.Fprintln(fl.Output(), "usage: statkit serve (--config C | --demo [--agents N --speed X --seed S]) [--addr 127.0.0.1:8080] [--tokens FILE] [--tls-cert C --tls-key K] [--data DIR --fsync always|interval|none] [--history DSN|off]\n\nServes the statistics API, the live stream and the wallboard.\n\nflags:")
 		printFlags(fl)
 	}
 	if err := parseFlags(fl, args); err != nil {
@@ -141,6 +142,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (ret
 			return err
 		}
 		opts.Config, opts.ConfigText, opts.Reload = cfg, text, load
+	}
+	if opts.History, err = histFlags.options(*dataDir, log); err != nil {
+		return err
 	}
 	if *dataDir == "" {
 		log.Warn("not durable: no --data directory; every statistic starts over at the next start")
