@@ -69,7 +69,9 @@
 //     position (a new history) starts at after — statkit replay --log --history
 //     backfills what came before;
 //   - after an outage that filled MaxPending: the dropped range is re-derived once the
-//     database answers again, while newer records queue again.
+//     database answers again, while newer records queue again;
+//   - after records whose rows the caller could not hand over (Missed: the server
+//     applied them before its database answered, or while another process wrote).
 //
 // If the log no longer holds what is needed (retention not pinned, a lost snapshot), the
 // writer logs an error naming the records whose rows are missing and counts them

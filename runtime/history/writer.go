@@ -182,6 +182,34 @@ func (w *Writer) Add(seq uint64, rows []Row) {
 	}
 }
 
+// Missed tells the writer that the rows of the records after the last one it was given,
+// through seq, will not be added: its caller could not hand them over (they were applied
+// before the writer existed, or dropped while the database did not answer). They are
+// re-derived from the log, as rows dropped past MaxPending are; the next Add is for a
+// record after seq. Without a Replayer they are counted as lost.
+func (w *Writer) Missed(seq uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if seq <= w.floor || w.closed {
+		return
+	}
+	if w.opts.Replayer == nil {
+		w.lost += seq - w.floor
+		w.log.Error("history: rows of records not handed to the writer are missing (no log to re-derive them from)",
+			"records_from", w.floor+1, "records_to", seq)
+		w.added, w.floor = seq, seq
+		return
+	}
+	w.added, w.floor = seq, seq
+	clear(w.queue)
+	w.queue, w.pending = w.queue[:0], 0
+	w.behind, w.behindTo = true, seq
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
 // Status returns the writer's progress.
 func (w *Writer) Status() Status {
 	w.mu.Lock()

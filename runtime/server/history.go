@@ -112,7 +112,8 @@ type historyFeed struct {
 	stopW     context.CancelFunc // ends w.Run
 	wDone     chan struct{}      // closed when w.Run has returned
 	buffering bool               // rows wait for a writer (false: this process does not write)
-	base      uint64             // the records up to base need no row from this feed
+	from      uint64             // the snapshot the machine restored: where a new writer starts
+	base      uint64             // the rows of the records after from up to base were not kept
 	buf       []feedItem         // rows of records after base, waiting for a writer
 	bufRows   int
 	applied   uint64 // the last record applied
@@ -167,7 +168,7 @@ func newHistoryFeed(s *Server, opts HistoryOptions) (*historyFeed, error) {
 func (h *historyFeed) begin(m *machine.Machine) {
 	h.rec = history.NewRecorder(m.Statistic)
 	h.mu.Lock()
-	h.base, h.applied = m.Applied(), m.Applied()
+	h.from, h.base, h.applied = m.Applied(), m.Applied(), m.Applied()
 	h.mu.Unlock()
 }
 
@@ -187,7 +188,7 @@ func (h *historyFeed) record(seq uint64, ns []engine.Notification) {
 	case !h.buffering:
 		h.base = seq // not this process's to write
 	case h.bufRows+len(rows) > h.opts.Writer.MaxPending:
-		// Past the bound: the writer will start here and re-derive the rest from the log.
+		// Past the bound: the writer will re-derive the rows up to here from the log.
 		clear(h.buf)
 		h.buf, h.bufRows, h.base = nil, 0, seq
 	case len(rows) > 0:
@@ -196,15 +197,19 @@ func (h *historyFeed) record(seq uint64, ns []engine.Notification) {
 	}
 }
 
-// pin is the log's retention pin: the writer's committed position, or 0 (keep
-// everything) while there is no writer to say.
+// pin is the log's retention pin: the writer's committed position; 0 (keep everything)
+// while the writer is to come (the database's position is unknown); the last record
+// applied while this process does not write (the writing process pins).
 func (h *historyFeed) pin() uint64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.w == nil {
-		return 0
+	switch {
+	case h.w != nil:
+		return h.w.Pin()
+	case !h.buffering:
+		return h.applied
 	}
-	return h.w.Pin()
+	return 0
 }
 
 // start runs the goroutine that opens the database and supervises the writer.
@@ -323,44 +328,38 @@ func (h *historyFeed) connect(ctx context.Context) *history.Store {
 	}
 }
 
-// install creates a writer at the feed's base, hands it the rows waiting and makes it
-// the one the owner feeds.
+// install creates a writer at the snapshot the machine restored (a database behind it
+// catches up; a new one starts there), tells it which rows were not kept since (to
+// re-derive from the log), hands it the rows waiting and makes it the one the owner
+// feeds.
 func (h *historyFeed) install(ctx context.Context, st *history.Store) error {
 	wopts := h.opts.Writer
 	wopts.Stream, wopts.Replayer, wopts.Logger = h.stream, h, h.log
 	h.mu.Lock()
 	h.buffering = true
 	h.mu.Unlock()
-	for {
-		h.mu.Lock()
-		base := h.base
-		h.mu.Unlock()
-		w, err := history.NewWriter(ctx, st, base, wopts)
-		if err != nil {
-			return err
-		}
-		h.mu.Lock()
-		if h.base != base { // the rows waiting overflowed meanwhile: start at the new base
-			h.mu.Unlock()
-			continue
-		}
-		for _, it := range h.buf {
-			w.Add(it.seq, it.rows)
-		}
-		w.Add(h.applied, nil)
-		clear(h.buf)
-		h.buf, h.bufRows = nil, 0
-		wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		h.w, h.stopW, h.wDone, h.connErr = w, cancel, make(chan struct{}), nil
-		done := h.wDone
-		h.mu.Unlock()
-		go func() {
-			defer close(done)
-			_ = w.Run(wctx)
-		}()
-		h.log.Info("history: writing", "stream", h.stream, "from", w.Status().Committed)
-		return nil
+	w, err := history.NewWriter(ctx, st, h.from, wopts)
+	if err != nil {
+		return err
 	}
+	h.mu.Lock()
+	w.Missed(h.base) // ignored when base is from, or at or below the database's position
+	for _, it := range h.buf {
+		w.Add(it.seq, it.rows)
+	}
+	w.Add(h.applied, nil)
+	clear(h.buf)
+	h.buf, h.bufRows = nil, 0
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	h.w, h.stopW, h.wDone, h.connErr = w, cancel, make(chan struct{}), nil
+	done := h.wDone
+	h.mu.Unlock()
+	go func() {
+		defer close(done)
+		_ = w.Run(wctx)
+	}()
+	h.log.Info("history: writing", "stream", h.stream, "from", w.Status().Committed)
+	return nil
 }
 
 // uninstall drops the writer (this process no longer writes) and stops keeping rows.

@@ -124,7 +124,11 @@ func (s *Server) run(quit <-chan struct{}) {
 			}
 			o.hub.closeAll()
 			if o.snapshots && o.sinceSnap > 0 && s.failed() == nil {
-				o.snapshot() // a clean shutdown restarts from a snapshot, without replay
+				// A clean shutdown restarts from a snapshot, without replay: wait for one
+				// still being written (snapshot skips a snapshot while one is), then take it.
+				o.snapping <- struct{}{}
+				<-o.snapping
+				o.snapshot()
 			}
 			return
 		}
