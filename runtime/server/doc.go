@@ -34,9 +34,17 @@
 //	                             summary}]}
 //	GET    /v1/config            {statTypes, profiles, timeRanges, filters, objects:{Agent:
 //	                             [{id,name}], Queue:[…], …}}: what a client offers to open
+//	GET    /v1/history?statistic=ID…&from=T&to=T
+//	                             the recorded intervals (history.ParseQuery: also by statType
+//	                             and object, limit) → {from, to, truncated, series:[{statistic,
+//	                             …, intervals:[{start, end, value}]}]}; 400 a bad parameter,
+//	                             404 a statistic not recorded or no history, 503 while its
+//	                             database does not answer (history.go)
 //	GET    /metrics              Prometheus (the server's own registry)
-//	GET    /healthz              {status, engineTime, applied, held} when the engine answers;
-//	                             503 {status:"failed", error} when the log failed
+//	GET    /healthz              {status, engineTime, applied, held[, history]} when the engine
+//	                             answers (history: {state, committed, applied, lag,
+//	                             pendingRows, lostRecords, error}); 503 {status:"failed",
+//	                             error} when the log failed
 //	GET    /                     the wallboard (package web)
 //
 // # Feeding events: the retry contract
