@@ -22,6 +22,8 @@ type Config struct {
 	Statistics   []*Statistic
 	// Reports are the interval reports over recorded statistics (section reports).
 	Reports []*Report
+	// Wallboards are the board layouts the wallboard page offers (section wallboards).
+	Wallboards []*Wallboard
 
 	// Lookups by name, built at load.
 	statTypes  map[string]*StatType

@@ -78,6 +78,28 @@
 //	  - {id: sales-occupancy, statType: Occupancy, object: {type: GroupAgents, id: Sales}}
 //	reports:
 //	  Quarterly: {title: All queues every 15 minutes, rows: [{label: AllQueues, answered: q-answered-quarter}]}
+//	wallboards:
+//	  Floor:
+//	    title: Customer service
+//	    headline:
+//	      - {statistic: sl, label: Service level, thresholds: {warn: 80, alarm: 70, direction: below}}
+//	      - {statistic: q-abandon-rate, label: Abandoned, unit: percent, thresholds: {warn: 5, alarm: 10}}
+//	      - {statistic: q-asa, label: Speed of answer, unit: seconds, thresholds: {warn: 20, alarm: 40}}
+//	      - {statistic: q-answered, label: Calls answered, thresholds: {}}
+//	    sections:
+//	      - title: Queues
+//	        columns:
+//	          - {statType: CallsAnswered, label: Answered}
+//	          - {statType: EstimatedWait, label: Expected wait, thresholds: {warn: 60, alarm: 120}}
+//	          - {statType: AgentsReady, label: Agents ready, thresholds: {warn: 1, alarm: 0, direction: below}}
+//	          - {statType: Occupancy, label: Occupancy, unit: percent, thresholds: {warn: 90, alarm: 95}}
+//	        rows:
+//	          - {type: Queue, id: "Support@SW1", with: {GroupAgents: Sales}}
+//	    agents:
+//	      states:
+//	        - {status: NotReadyForNextCall, reason: Lunch, thresholds: {warn: 2700, alarm: 3600}}
+//	        - {status: NotReadyForNextCall, thresholds: {warn: 900, alarm: 1200}}
+//	        - {status: [CallInbound, CallOnHold], thresholds: {warn: 480, alarm: 660}}
 //
 // # Keys
 //
@@ -134,4 +156,22 @@
 // averageSpeedOfAnswer, averageHandleTime}: a label and, per column it has, the id of a
 // statistic with notification mode reset. All the statistics of a report share one
 // (Growing) profile, whose intervals are the report's (see Quarterly in the example).
+//
+// wallboards: name → {title, headline, sections, agents}: the layouts the wallboard page
+// offers (GET /v1/wallboards), each value with its thresholds (see Floor in the
+// example). A headline tile is {statistic, of, label, unit, thresholds, history}: a
+// configured statistic with a numeric value, optionally shown as a part of another (of:
+// agents available of agents staffed). A section is {title, columns, rows}: a column is
+// {statType, of, profile, label, unit, thresholds}, a row {type, id, label, with: {TYPE:
+// ID}}; a cell shows the column's statistic on the first of the row's object and its
+// with objects that the stat type applies to (blank when it applies to none; an error
+// when it applies but no such statistic is configured), preferring a live statistic to
+// a recorded one (mode reset), which becomes the cell's history — the intervals its bar
+// chart shows. agents is {statType, groups, states}: the CurrentState statistics of
+// agents shown as cards, the agent groups the filter offers, and per status (and
+// reason) how many seconds a state may last before its card turns amber and red; the
+// first entry that matches applies. thresholds are {warn, alarm, direction}: direction
+// above (default: higher is worse) or below (a service level); an empty mapping turns
+// colouring off, and without thresholds the page guesses them. unit (seconds, count,
+// percent, ratio) says how a value reads when its category does not (a Formula).
 package config

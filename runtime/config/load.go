@@ -160,7 +160,8 @@ func (l *loader) errorf(n *yaml.Node, format string, args ...any) {
 
 // load resolves the sections in dependency order: topology; profiles, ranges and filters;
 // stat types; statistics; then the Formula stat types, whose inputs name stat types,
-// profiles and statistics, and the inputs of the statistics that use them; reports.
+// profiles and statistics, and the inputs of the statistics that use them; reports;
+// wallboards.
 func (l *loader) load(root *yaml.Node) {
 	l.topology(value(root, "topology"))
 	l.timeProfiles(value(root, "timeProfiles"))
@@ -170,4 +171,5 @@ func (l *loader) load(root *yaml.Node) {
 	l.statistics(value(root, "statistics"))
 	l.formulas()
 	l.reports(value(root, "reports"))
+	l.wallboards(value(root, "wallboards"))
 }

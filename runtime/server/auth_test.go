@@ -147,6 +147,10 @@ func TestAccessTable(t *testing.T) {
 		{"GET", "/v1/statistics/waiting", nil, [5]int{401, 401, 200, 200, 200}},
 		{"GET", "/v1/stream?statistic=waiting", nil, [5]int{401, 401, 200, 200, 200}},
 		{"POST", "/v1/stream/ticket", nil, [5]int{401, 401, 200, 200, 200}},
+		{"GET", "/v1/wallboards", nil, [5]int{401, 401, 200, 200, 200}},
+		{"GET", "/v1/trends?statistic=waiting", nil, [5]int{401, 401, 200, 200, 200}},
+		{"GET", "/v1/clock", nil, [5]int{401, 401, 200, 200, 200}},
+		{"GET", "/v1/history?statistic=waiting", nil, [5]int{401, 401, 404, 404, 404}}, // no history database
 		{"POST", "/v1/statistics", static([]byte(openBody)), [5]int{401, 401, 201, 201, 201}},
 		{"POST", "/v1/events", static(ev), [5]int{401, 401, 403, 200, 200}},
 		{"POST", "/v1/config/reload", nil, [5]int{401, 401, 403, 403, 200}},

@@ -86,7 +86,7 @@ func TestBrowserWallboard(t *testing.T) {
 
 	b.run(chromedp.Navigate(base + "/"))
 	b.waitJS("the tiles and agent cards render, the stream is live",
-		`document.querySelectorAll("#board .tile").length === 4 &&
+		`document.querySelectorAll("#all .tile").length === 4 &&
 		 document.querySelectorAll("#state-grid .agent").length === 2 &&
 		 document.querySelector("#conn").dataset.state === "live"`)
 	b.waitJS("the initial values", valuesAre(map[string]string{"waiting": "0", "entered": "0", "ready": "0", "longest": "0:00"}))
@@ -167,7 +167,7 @@ func TestBrowserWallboard(t *testing.T) {
 	b.run(chromedp.Click(chromedp.CSS(`#thr-form button[type="submit"]`)))
 	b.waitJS("the waiting count turns red", levelIs("waiting", "crit"))
 	b.run(chromedp.Reload())
-	b.waitJS("after a reload the board is back and live", `document.querySelectorAll("#board .tile").length === 4 &&
+	b.waitJS("after a reload the board is back and live", `document.querySelectorAll("#all .tile").length === 4 &&
 		document.querySelector("#conn").dataset.state === "live"`)
 	b.waitJS("values after the reload", valuesAre(map[string]string{"waiting": "7", "entered": "8"})+" && "+agentIs("ann", "talking", "Talking"))
 	b.waitJS("the edited threshold survives the reload", levelIs("waiting", "crit"))
@@ -185,9 +185,11 @@ func TestBrowserWallboard(t *testing.T) {
 	b.noPageErrors()
 }
 
-// TestBrowserWallboardScreenshot writes docs/wallboard.png: the demo config of a
-// 50-agent contact center fed with simulated events in steps, so that the sparklines
-// have a history. It runs only when asked for (-update-screenshot or
+// TestBrowserWallboardScreenshot writes docs/wallboard.png: the demo's board at
+// 1600×1000, its center of 50 agents under the demo's load (sim.Demo) fed with
+// simulated events in steps up to the end of its first peak — a queue behind, abandons,
+// the service level down — with the agents sorted by state and the alerts of the last
+// seconds. It runs only when asked for (-update-screenshot or
 // STATKIT_UPDATE_SCREENSHOT=1).
 func TestBrowserWallboardScreenshot(t *testing.T) {
 	if !*updateScreenshot && os.Getenv("STATKIT_UPDATE_SCREENSHOT") != "1" {
@@ -196,31 +198,39 @@ func TestBrowserWallboardScreenshot(t *testing.T) {
 	chromium := findChromium(t)
 	ctx, cancel := context.WithTimeout(context.Background(), browserBudget)
 	defer cancel()
-	sc := sim.Config{Agents: 50, Queues: 4, Seed: 3, Rate: 13, Duration: time.Hour, LoginSpread: 30 * time.Second}
+	sc := sim.Demo(sim.Config{Agents: 50, Queues: 4, Seed: 2, Duration: time.Hour, LoginSpread: 30 * time.Second})
 	cfg, err := server.DemoConfig(sc)
 	require.NoError(t, err)
 	base := serveForBrowser(t, ctx, cfg, "127.0.0.1:0").base
-	b := openBrowser(t, ctx, chromium, 1920, 1080)
-	b.run(chromedp.EmulateViewport(1920, 1080))
+	b := openBrowser(t, ctx, chromium, 1600, 1000)
+	b.run(chromedp.EmulateViewport(1600, 1000))
 	b.run(chromedp.Navigate(base + "/"))
 	b.waitJS("the board renders", `document.querySelectorAll("#state-grid .agent").length === 50 &&
 		document.querySelector("#conn").dataset.state === "live"`)
+	b.run(chromedp.SetValue(chromedp.ID("agent-sort"), "state"))
+	b.run(chromedp.Evaluate[chromedp.Void](`document.getElementById("agent-sort").dispatchEvent(new Event("change"))`))
 
-	// 20 simulated minutes in 80 steps of 15 s, one every 60 ms.
+	// 13 simulated minutes in 52 steps of 15 s, one every 60 ms: the calm start, the
+	// ramp, the peak and staffing catching up.
 	s, err := sim.New(sc)
 	require.NoError(t, err)
 	start := sc.WithDefaults().Start
-	var batch []event.Event
-	for step := 1; step <= 80; step++ {
+	var pending []event.Event
+	for step := 1; step <= 52; step++ {
 		until := event.TimeOf(start.Add(time.Duration(step) * 15 * time.Second))
-		batch = batch[:0]
+		batch := pending
+		pending = nil
 		for {
 			ev, ok := s.Next()
 			require.True(t, ok)
-			batch = append(batch, ev)
 			if ev.Time >= until {
+				pending = append(pending, ev)
 				break
 			}
+			batch = append(batch, ev)
+		}
+		if len(batch) == 0 {
+			continue
 		}
 		var body bytes.Buffer
 		enc := event.NewEncoder(&body)
@@ -230,7 +240,8 @@ func TestBrowserWallboardScreenshot(t *testing.T) {
 		post(t, base+"/v1/events", "application/x-ndjson", body.Bytes())
 		time.Sleep(60 * time.Millisecond)
 	}
-	time.Sleep(1500 * time.Millisecond) // the last values, the second tick of the agents' timers
+	b.waitJS("the board fits and shows an alert", fitsJS+` && document.querySelectorAll("#toasts .toast").length > 0`)
+	time.Sleep(1500 * time.Millisecond) // the last values, the clock's next reading
 	b.noConsoleErrors()
 	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
 	require.NoError(t, err)
@@ -266,11 +277,15 @@ type browserServer struct {
 // shuts down when the test ends, if not before.
 func serveForBrowser(t *testing.T, ctx context.Context, cfg *config.Config, addr string) *browserServer {
 	t.Helper()
-	srv, err := server.New(server.Options{
-		Config:       cfg,
-		Logger:       slog.New(slog.DiscardHandler),
-		TickInterval: -1,
-	})
+	return serveOptionsForBrowser(t, ctx, server.Options{Config: cfg}, addr)
+}
+
+// serveOptionsForBrowser is serveForBrowser with more options (a history database).
+func serveOptionsForBrowser(t *testing.T, ctx context.Context, opts server.Options, addr string) *browserServer {
+	t.Helper()
+	opts.Logger = slog.New(slog.DiscardHandler)
+	opts.TickInterval = -1
+	srv, err := server.New(opts)
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", addr)
 	require.NoError(t, err)
@@ -401,7 +416,8 @@ func (b *browser) snapshot() string {
 	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({
 		conn: (document.querySelector("#conn") || {dataset: {}}).dataset.state,
 		banner: (document.querySelector("#banner") || {}).textContent,
-		tiles: [...document.querySelectorAll(".tile")].map(t => [t.dataset.stat, t.querySelector(".value").textContent, t.dataset.level]),
+		tiles: [...document.querySelectorAll(".tile, .kpi, td.cell[data-stat]")].map(t => [t.dataset.stat, t.querySelector(".value").textContent, t.dataset.level]),
+		clock: (document.querySelector("#clock") || {}).textContent, density: document.body.dataset.density,
 		agents: [...document.querySelectorAll(".agent")].map(a => [a.dataset.stat, a.dataset.status, a.querySelector(".agent-status").textContent, a.querySelector(".agent-time").textContent]),
 	})`))
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -40,6 +41,51 @@ TimeInState:
   subject: AgentStatus
   mainMask: ["*"]
   description: Time the agent has been in its current state, in seconds.
+AnswerTime:
+  objects: [Queue, GroupQueues]
+  category: TotalTime
+  subject: DNAction
+  mainMask: [CallAnswered]
+  description: Time from entering the queue to being answered by an agent (ringing included), summed over the calls answered, in seconds.
+AbandonRate:
+  objects: [Queue, GroupQueues]
+  category: Formula
+  formula: 100 * CallsAbandoned / CallsEntered
+  description: Calls abandoned over calls entered, in percent.
+SpeedOfAnswer:
+  objects: [Queue, GroupQueues]
+  category: Formula
+  formula: AnswerTime / QueueCallsAnswered
+  description: Average speed of answer, from entering the queue to being answered by an agent (ringing included), in seconds.
+AgentsAvailable:
+  objects: [GroupAgents, Tenant]
+  category: CurrentNumber
+  subject: AgentStatus
+  mainMask: [WaitForNextCall]
+  description: Agents ready for a call and not on one.
+AgentsStaffed:
+  objects: [GroupAgents, Tenant]
+  category: CurrentNumber
+  subject: DNAction
+  mainMask: [LoggedIn]
+  description: Agents logged in.
+BusyTime:
+  objects: [GroupAgents, Tenant]
+  category: TotalTime
+  subject: AgentStatus
+  mainMask: [CallRinging, CallInbound, CallOnHold, CallConsult, CallDialing, AfterCallWork]
+  description: Time the agents spent on calls and in after-call work, in seconds.
+AvailableTime:
+  objects: [GroupAgents, Tenant]
+  category: TotalTime
+  subject: AgentStatus
+  mainMask: [WaitForNextCall, CallRinging, CallInbound, CallOnHold, CallConsult, CallDialing, AfterCallWork]
+  description: Time the agents were ready, on calls or in after-call work, in seconds.
+Occupancy:
+  objects: [GroupAgents, Tenant]
+  category: Formula
+  formula: 100 * BusyTime / AvailableTime
+  description: Time on calls and in after-call work over the time available, in percent.
 `
 	demoProfiles = `
 Last15: {type: Sliding, window: 900, step: 60}
@@ -54,9 +100,15 @@ SL20: "0-20"
 // queues calls entered, distributed, abandoned, waiting, average and longest wait; per
 // agent group agents ready, on a call, not ready, in after-call work, calls answered and
 // average handle time (AverageTime of CallInbound); per agent its current state — plus
-// per queue and for all queues the service level of the last 15 minutes (ServiceFactor1,
-// distributed within 20 s against abandoned after 20 s, Sliding profile Last15) and
-// calls answered; per agent the time in its current state.
+// per queue and for all queues the service level, abandon rate and average speed of
+// answer of the last 15 minutes (Sliding profile Last15; the service level is
+// ServiceFactor1, distributed within 20 s against abandoned after 20 s; the abandon rate
+// 100 * CallsAbandoned / CallsEntered and the speed of answer AnswerTime /
+// QueueCallsAnswered are Formula statistics) and calls answered; per agent group and
+// for the whole center agents available and staffed, and occupancy over the last 15
+// minutes (Formula 100 * BusyTime / AvailableTime); per agent the time in its current
+// state. Its wallboard "floor" (demoBoard) shows them with thresholds that a center
+// under the demo's load (sim.Demo) crosses within minutes.
 func DemoConfig(c sim.Config) (*config.Config, error) {
 	cfg, _, err := DemoConfigText(c)
 	return cfg, err
@@ -88,18 +140,34 @@ func DemoConfigText(c sim.Config) (*config.Config, []byte, error) {
 	add := func(id, statType string, typ object.Type, objID string, more ...string) {
 		stats.Content = append(stats.Content, statisticNode(id, statType, typ.String(), objID, more...))
 	}
+	queueStats := func(typ object.Type, id string) {
+		add(id+".ServiceLevel", "ServiceLevel", typ, id, "profile", "Last15", "timeRange", "SL20")
+		add(id+".CallsAnswered", "QueueCallsAnswered", typ, id)
+		add(id+".AbandonRate", "AbandonRate", typ, id, "profile", "Last15")
+		add(id+".SpeedOfAnswer", "SpeedOfAnswer", typ, id, "profile", "Last15")
+	}
 	for _, d := range t.DNs {
 		if d.Type.ObjectType() == object.TypeQueue {
-			add(d.ID+".ServiceLevel", "ServiceLevel", object.TypeQueue, d.ID, "profile", "Last15", "timeRange", "SL20")
-			add(d.ID+".CallsAnswered", "QueueCallsAnswered", object.TypeQueue, d.ID)
+			queueStats(object.TypeQueue, d.ID)
 		}
 	}
 	for _, g := range t.QueueGroups {
-		add(g.ID+".ServiceLevel", "ServiceLevel", object.TypeGroupQueues, g.ID, "profile", "Last15", "timeRange", "SL20")
-		add(g.ID+".CallsAnswered", "QueueCallsAnswered", object.TypeGroupQueues, g.ID)
+		queueStats(object.TypeGroupQueues, g.ID)
 	}
+	agentStats := func(typ object.Type, id string) {
+		add(id+".AgentsAvailable", "AgentsAvailable", typ, id)
+		add(id+".AgentsStaffed", "AgentsStaffed", typ, id)
+		add(id+".Occupancy", "Occupancy", typ, id, "profile", "Last15")
+	}
+	for _, g := range t.AgentGroups {
+		agentStats(object.TypeGroupAgents, g.ID)
+	}
+	agentStats(object.TypeTenant, t.Tenant)
 	for _, a := range t.Agents {
 		add("Agent"+a.ID+".TimeInState", "TimeInState", object.TypeAgent, a.ID)
+	}
+	if err := mergeMapping(&doc, "wallboards", demoBoard(c, t)); err != nil {
+		return nil, nil, fmt.Errorf("demo config: %w", err)
 	}
 	out, err := yaml.Marshal(&doc)
 	if err != nil {
@@ -110,6 +178,76 @@ func DemoConfigText(c sim.Config) (*config.Config, []byte, error) {
 		return nil, nil, fmt.Errorf("demo config: %w", err)
 	}
 	return cfg, out, nil
+}
+
+// demoBoard is the demo's wallboard "floor", as YAML: the headline strip over all queues
+// and agents, a table of the queues (each with the agent group that serves it), a table
+// of the agent groups, and the agents' states. Its thresholds scale with the center.
+func demoBoard(c sim.Config, t config.Topology) string {
+	c = c.WithDefaults()
+	var b strings.Builder
+	all := sim.AllQueuesGroup
+	q := func(s string) string { return strconv.Quote(s) }
+	fmt.Fprintf(&b, `floor:
+  title: Contact center
+  headline:
+    - {statistic: %s, label: Calls waiting, thresholds: {warn: %d, alarm: %d}}
+    - {statistic: %s, label: Oldest wait, thresholds: {warn: 45, alarm: 90}}
+    - {statistic: %s, label: Service level, thresholds: {warn: 80, alarm: 70, direction: below}}
+    - {statistic: %s, label: Abandoned, unit: percent, thresholds: {warn: 5, alarm: 10}}
+    - {statistic: %s, label: Avg speed of answer, unit: seconds, thresholds: {warn: 15, alarm: 30}}
+    - {statistic: %s, of: %s, label: Agents available, thresholds: {}}
+  sections:
+    - title: Queues
+      columns:
+        - {statType: CallsWaiting, label: Waiting, thresholds: {warn: 2, alarm: 4}}
+        - {statType: LongestWaiting, label: Oldest, thresholds: {warn: 45, alarm: 90}}
+        - {statType: ServiceLevel, label: Service level, thresholds: {warn: 80, alarm: 70, direction: below}}
+        - {statType: AbandonRate, label: Abandoned, unit: percent, thresholds: {warn: 5, alarm: 10}}
+        - {statType: SpeedOfAnswer, label: ASA, unit: seconds, thresholds: {warn: 15, alarm: 30}}
+        - {statType: CallsEntered, label: Entered, thresholds: {}}
+        - {statType: AgentsAvailable, of: AgentsStaffed, label: Agents, thresholds: {}}
+      rows:
+`, q(all+".CallsWaiting"), c.Queues, 2*c.Queues, q(all+".LongestWaiting"), q(all+".ServiceLevel"), q(all+".AbandonRate"),
+		q(all+".SpeedOfAnswer"), q(t.Tenant+".AgentsAvailable"), q(t.Tenant+".AgentsStaffed"))
+	for _, d := range t.DNs {
+		if d.Type.ObjectType() != object.TypeQueue {
+			continue
+		}
+		fmt.Fprintf(&b, "        - {type: Queue, id: %s", q(d.ID))
+		for _, g := range t.AgentGroups {
+			if sim.Serves(c, g.ID, d.ID) {
+				fmt.Fprintf(&b, ", with: {GroupAgents: %s}", q(g.ID))
+				break
+			}
+		}
+		b.WriteString("}\n")
+	}
+	b.WriteString(`    - title: Agent groups
+      columns:
+        - {statType: AgentsAvailable, label: Ready}
+        - {statType: AgentsOnCall, label: On a call}
+        - {statType: AgentsInACW, label: After-call work}
+        - {statType: AgentsNotReady, label: Not ready}
+        - {statType: CallsAnswered, label: Answered}
+        - {statType: AverageTalkTime, label: Avg talk time, thresholds: {warn: 300, alarm: 360}}
+        - {statType: Occupancy, label: Occupancy, unit: percent, thresholds: {warn: 90, alarm: 95}}
+      rows:
+`)
+	for _, g := range t.AgentGroups {
+		fmt.Fprintf(&b, "        - {type: GroupAgents, id: %s}\n", q(g.ID))
+	}
+	b.WriteString(`  agents:
+    statType: AgentState
+    states:
+      - {status: NotReadyForNextCall, reason: Lunch, thresholds: {warn: 1800, alarm: 2400}}
+      - {status: NotReadyForNextCall, reason: Training, thresholds: {warn: 1200, alarm: 1500}}
+      - {status: NotReadyForNextCall, thresholds: {warn: 240, alarm: 600}}
+      - {status: [CallInbound, CallOnHold, CallConsult, CallDialing], thresholds: {warn: 480, alarm: 660}}
+      - {status: AfterCallWork, thresholds: {warn: 60, alarm: 120}}
+      - {status: CallRinging, thresholds: {warn: 15, alarm: 30}}
+`)
+	return b.String()
 }
 
 // mergeMapping adds the entries of the YAML mapping text to the top-level mapping key

@@ -34,6 +34,17 @@
 //	                             summary}]}
 //	GET    /v1/config            {statTypes, profiles, timeRanges, filters, objects:{Agent:
 //	                             [{id,name}], Queue:[…], …}}: what a client offers to open
+//	GET    /v1/wallboards        {wallboards:[{name, title, headline:[tile], sections:[{title,
+//	                             columns, rows:[{label, object, with, cells:[tile|null]}]}],
+//	                             agents:{statistics, groups, states}}]}: the config's
+//	                             boards (wallboards.go); a tile is {statistic, of, history,
+//	                             label, statType, category, object, profile, timeRange,
+//	                             unit, thresholds:{warn, alarm, direction}|null}
+//	GET    /v1/trends[?statistic=ID…]
+//	                             {at, window, series:[{statistic, points:[[ms, value]]}]}:
+//	                             the recent values the server keeps of the boards'
+//	                             statistics (trends.go)
+//	GET    /v1/clock             {at}: the engine time, sampled every second
 //	GET    /v1/history?statistic=ID…&from=T&to=T
 //	                             the recorded intervals (history.ParseQuery: also by statType
 //	                             and object, limit) → {from, to, truncated, series:[{statistic,

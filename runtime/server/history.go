@@ -576,13 +576,39 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-// getHistory handles GET /v1/history (history.ParseQuery): 200 with the stored
-// intervals; 400 for a bad parameter, 404 for a statistic that is not recorded or a
-// server without history, 503 while the database does not answer.
+// HistoryReader answers GET /v1/history: the stored intervals of recorded statistics.
+// runtime/history's *Store is one.
+type HistoryReader interface {
+	History(ctx context.Context, q history.Query) (*history.Response, error)
+}
+
+// getHistory handles GET /v1/history (parameters: history.ParseQuery; body:
+// history.Response), from the database the server records to (Options.HistoryDB) or
+// the one it reads (Options.History): 400 for a bad parameter, 404 for a named statistic
+// that is not recorded or when the server keeps no history, 503 while the database does
+// not answer. "to" defaults to the server's clock, which is the simulated time in the
+// demo.
 func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
-	h := s.hist
+	if !s.readMethod(w, r) {
+		return
+	}
+	var h HistoryReader
+	if s.opts.History != nil {
+		h = s.opts.History
+	}
+	if s.hist != nil {
+		s.hist.mu.Lock()
+		st := s.hist.st
+		s.hist.mu.Unlock()
+		if st == nil {
+			w.Header().Set("Retry-After", "5")
+			s.writeError(w, http.StatusServiceUnavailable, "the history database is not connected yet")
+			return
+		}
+		h = st
+	}
 	if h == nil {
-		s.writeError(w, http.StatusNotFound, "history is not enabled on this server (statkit serve --history DSN)")
+		s.writeError(w, http.StatusNotFound, "this server keeps no history (statistics with notification mode reset are recorded when the server has a history database)")
 		return
 	}
 	q, err := history.ParseQuery(r.URL.Query(), s.opts.Clock.Now())
@@ -595,15 +621,7 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 		s.writeJSON(w, http.StatusBadRequest, body)
 		return
 	}
-	h.mu.Lock()
-	st := h.st
-	h.mu.Unlock()
-	if st == nil {
-		w.Header().Set("Retry-After", "5")
-		s.writeError(w, http.StatusServiceUnavailable, "the history database is not connected yet")
-		return
-	}
-	resp, err := st.History(r.Context(), q)
+	resp, err := h.History(r.Context(), q)
 	var nr *history.NotRecordedError
 	switch {
 	case errors.As(err, &nr):
@@ -612,9 +630,9 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 		if r.Context().Err() != nil {
 			return
 		}
-		s.log.Warn("GET /v1/history", "err", err)
+		s.log.Warn("GET /v1/history: reading the history database", "err", err)
 		w.Header().Set("Retry-After", "5")
-		s.writeError(w, http.StatusServiceUnavailable, historyErrorText(err))
+		s.writeError(w, http.StatusServiceUnavailable, "reading the history database failed; retry later")
 	default:
 		s.writeJSON(w, http.StatusOK, resp)
 	}

@@ -253,7 +253,7 @@ func TestHistoryLive(t *testing.T) {
 		st := openStore(t, t.TempDir())
 		defer st.Close()
 		ts := startServer(t, Options{Config: cfg, ConfigText: []byte(smallHistory), TickInterval: -1, Store: st,
-			Reload: load, History: historyOptions(dsn)}, nil, nil)
+			Reload: load, HistoryDB: historyOptions(dsn)}, nil, nil)
 		status, _ := ts.postEvents([]byte(smallEvents))
 		require.Equal(t, http.StatusOK, status)
 		flushHistory(t, ts.srv)
@@ -330,7 +330,7 @@ func TestHistoryLive(t *testing.T) {
 // log position (nothing to catch up from after a restart).
 func TestHistoryWithoutDataDirectory(t *testing.T) {
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "h.db")
-	ts := startServer(t, Options{Config: loadText(t, "small.yaml", smallHistory), TickInterval: -1, History: historyOptions(dsn)}, nil, nil)
+	ts := startServer(t, Options{Config: loadText(t, "small.yaml", smallHistory), TickInterval: -1, HistoryDB: historyOptions(dsn)}, nil, nil)
 	status, _ := ts.postEvents([]byte(smallEvents))
 	require.Equal(t, http.StatusOK, status)
 	flushHistory(t, ts.srv)
@@ -345,10 +345,10 @@ func TestHistoryDisabled(t *testing.T) {
 	ts := startServer(t, Options{Config: loadText(t, "small.yaml", smallHistory), TickInterval: -1}, nil, nil)
 	status, body := ts.do("GET", "/v1/history?statistic=q.offered", "", nil)
 	assert.Equal(t, http.StatusNotFound, status)
-	assert.JSONEq(t, `{"error":"history is not enabled on this server (statkit serve --history DSN)"}`, string(body))
+	assert.JSONEq(t, `{"error":"this server keeps no history (statistics with notification mode reset are recorded when the server has a history database)"}`, string(body))
 	_, body = ts.do("GET", "/healthz", "", nil)
 	assert.NotContains(t, string(body), "history")
-	_, err := New(Options{Config: loadText(t, "small.yaml", smallHistory), History: &HistoryOptions{DSN: "mysql://x/y"}})
+	_, err := New(Options{Config: loadText(t, "small.yaml", smallHistory), HistoryDB: &HistoryOptions{DSN: "mysql://x/y"}})
 	assert.ErrorContains(t, err, "want sqlite:PATH or postgres://")
 }
 
@@ -417,7 +417,7 @@ func TestHistoryOutage(t *testing.T) {
 		ho := historyOptions(dsn)
 		ho.Writer.MaxPending = 300
 		ts := startServer(t, Options{Config: cfg, ConfigText: text, TickInterval: -1, Store: st, SnapshotEvery: 2,
-			History: ho, Logger: testLogger()}, nil, nil)
+			HistoryDB: ho, Logger: testLogger()}, nil, nil)
 		before, _ := ts.postAll(batches[:8])
 		flushHistory(t, ts.srv)
 		committed := ts.historyState().Committed
@@ -463,7 +463,7 @@ func TestHistoryRestartCatchesUp(t *testing.T) {
 		}
 		st := open()
 		ts := startServer(t, Options{Config: cfg, ConfigText: text, TickInterval: -1, Store: st, SnapshotEvery: 1,
-			History: historyOptions(dsn)}, nil, nil)
+			HistoryDB: historyOptions(dsn)}, nil, nil)
 		ts.postAll(batches[:4])
 		flushHistory(t, ts.srv)
 		unlock := lockDatabase(t, dsn)
@@ -483,7 +483,7 @@ func TestHistoryRestartCatchesUp(t *testing.T) {
 		st = open()
 		defer st.Close()
 		ts = startServer(t, Options{Config: cfg, ConfigText: text, TickInterval: -1, Store: st, SnapshotEvery: 1,
-			History: historyOptions(dsn)}, nil, nil)
+			HistoryDB: historyOptions(dsn)}, nil, nil)
 		ts.postAll(batches[8:])
 		flushHistory(t, ts.srv)
 		assert.Equal(t, want, storedRows(t, dsn))
@@ -509,7 +509,7 @@ func TestHistoryConnectsLate(t *testing.T) {
 			if c.before > 0 {
 				st, err := store.Open(store.Options{Dir: dir, Logger: slog.New(slog.DiscardHandler)})
 				require.NoError(t, err)
-				ts := startServer(t, Options{Config: cfg, ConfigText: text, TickInterval: -1, Store: st, History: historyOptions(dsn)}, nil, nil)
+				ts := startServer(t, Options{Config: cfg, ConfigText: text, TickInterval: -1, Store: st, HistoryDB: historyOptions(dsn)}, nil, nil)
 				ts.postAll(batches[:c.before])
 				flushHistory(t, ts.srv)
 				require.NoError(t, ts.stop())
@@ -531,7 +531,7 @@ func TestHistoryConnectsLate(t *testing.T) {
 					return nil, fmt.Errorf("connection refused (test)")
 				}
 			}
-			ts := startServer(t, Options{Config: cfg, ConfigText: text, TickInterval: -1, Store: st, SnapshotEvery: 2, History: ho}, nil, nil)
+			ts := startServer(t, Options{Config: cfg, ConfigText: text, TickInterval: -1, Store: st, SnapshotEvery: 2, HistoryDB: ho}, nil, nil)
 			ts.postAll(batches[c.before:])
 			status, body := ts.do("GET", "/v1/history?statistic=IN@Bank.Offered.15m", "", nil)
 			assert.Equal(t, http.StatusServiceUnavailable, status)
@@ -566,7 +566,7 @@ func TestHistoryWritesSeam(t *testing.T) {
 	writes.Store(true)
 	ho := historyOptions(dsn)
 	ho.Writes = writes.Load
-	ts := startServer(t, Options{Config: cfg, ConfigText: text, TickInterval: -1, Store: st, SnapshotEvery: 2, History: ho}, nil, nil)
+	ts := startServer(t, Options{Config: cfg, ConfigText: text, TickInterval: -1, Store: st, SnapshotEvery: 2, HistoryDB: ho}, nil, nil)
 	ts.postAll(batches[:3])
 	flushHistory(t, ts.srv)
 	pos, _ := position(t, dsn)
@@ -597,7 +597,7 @@ func TestHistoryReplayer(t *testing.T) {
 	defer st.Close()
 	live := map[uint64][]string{} // the rows the live server produced, by record
 	ts := startServer(t, Options{Config: cfg, ConfigText: text, TickInterval: -1, Store: st, SnapshotEvery: 4,
-		History: historyOptions(dsn)}, nil, nil)
+		HistoryDB: historyOptions(dsn)}, nil, nil)
 	ts.postAll(batches)
 	flushHistory(t, ts.srv)
 	last := ts.srv.applied.get()

@@ -133,13 +133,19 @@ type Options struct {
 	// Reload loads the config again for POST /v1/config/reload and Server.Reload: the
 	// config and its text. Nil: reload is refused.
 	Reload func() (*config.Config, []byte, error)
+
+	// History answers GET /v1/history (the wallboard's bar charts) from a history
+	// database this server does not write (with HistoryDB, that one answers); nil and no
+	// HistoryDB: the server keeps no history and the route answers 404.
+	History HistoryReader
 	// Notifications, when set, turns the engine's notifications on and receives them
 	// after every record that produced some (reset-mode interval values for history), on
 	// the owner goroutine: it must not block.
 	Notifications func(seq uint64, ns []engine.Notification)
-	// History, when set, records the final value of every interval of the reset-mode
-	// statistics in a SQL database (runtime/history; see history.go).
-	History *HistoryOptions
+	// HistoryDB, when set, records the final value of every interval of the reset-mode
+	// statistics in a SQL database, and answers GET /v1/history from it (runtime/history;
+	// see history.go).
+	HistoryDB *HistoryOptions
 
 	// Guard authenticates and authorizes requests (see auth.go). Nil: a guard without
 	// tokens — every client may do everything, but cross-origin state changes are
@@ -255,6 +261,9 @@ type Server struct {
 	actionsJSON []byte                 // GET /v1/actions, built once
 	configJSON  atomic.Pointer[[]byte] // GET /v1/config, rebuilt on reload
 	handler     http.Handler
+
+	boards wallboardsCache // GET /v1/wallboards (wallboards.go)
+	trends *trends         // GET /v1/trends and /v1/clock (trends.go)
 }
 
 // New builds a server for opts.Config: it recovers the state from the log (a snapshot
@@ -272,6 +281,7 @@ func New(opts Options) (*Server, error) {
 		ops:       make(chan *op),
 		ownerDone: make(chan struct{}),
 		closing:   make(chan struct{}),
+		trends:    newTrends(),
 		slots:     make(chan struct{}, opts.IngestQueue),
 	}
 	s.applied.init()
@@ -292,8 +302,8 @@ func New(opts Options) (*Server, error) {
 		s.lg, s.closeLog = l, l.Close
 	}
 	var err error
-	if opts.History != nil {
-		if s.hist, err = newHistoryFeed(s, *opts.History); err != nil {
+	if opts.HistoryDB != nil {
+		if s.hist, err = newHistoryFeed(s, *opts.HistoryDB); err != nil {
 			if s.closeLog != nil {
 				s.closeLog()
 			}
@@ -343,6 +353,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	open := s.own.mach.Len() // read before the owner goroutine owns it
 	stop := s.start()
+	trendsDone := make(chan struct{})
+	go func() { defer close(trendsDone); s.recordTrends() }()
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
@@ -373,6 +385,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		serveErr = <-served
 	}
 	stop()
+	<-trendsDone
 	s.log.Info("stopped")
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("server: %w", serveErr)
@@ -422,7 +435,10 @@ func (s *Server) routes() (http.Handler, error) {
 	mux.Handle("GET /v1/actions", s.require(auth.Read, s.rawJSON(s.actionsJSON)))
 	mux.Handle("GET /v1/config", s.require(auth.Read, func(w http.ResponseWriter, r *http.Request) { s.rawJSON(*s.configJSON.Load())(w, r) }))
 	mux.Handle("POST /v1/config/reload", s.require(auth.Admin, s.postReloadGuarded))
-	mux.Handle("GET /v1/history", s.require(auth.Read, s.getHistory))
+	mux.Handle("/v1/wallboards", s.require(auth.Read, s.getWallboards))
+	mux.Handle("/v1/trends", s.require(auth.Read, s.getTrends))
+	mux.Handle("/v1/clock", s.require(auth.Read, s.getClock))
+	mux.Handle("/v1/history", s.require(auth.Read, s.getHistory))
 	mux.Handle("/v1/", s.require(auth.Read, s.notFound))
 	mux.Handle("GET /metrics", s.metricsHandler())
 	mux.HandleFunc("GET /healthz", s.healthz)

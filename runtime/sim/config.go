@@ -76,6 +76,11 @@ type Config struct {
 	// (default 0.3 and 15m, the window at most a quarter of Duration).
 	LogoutFraction float64
 	LogoutWindow   time.Duration
+
+	// Load shapes the arrival rate over time, splits it unevenly over the queues and makes
+	// staffing follow it late (see Load; DemoLoad is the demo's). The zero Load changes
+	// nothing: a constant rate, every agent logged in once.
+	Load Load
 }
 
 // Defaults of Config.
@@ -181,6 +186,7 @@ func (c Config) WithDefaults() Config {
 	if c.Rate == 0 {
 		c.Rate = c.autoRate()
 	}
+	c.Load = c.Load.withDefaults()
 	return c
 }
 
@@ -221,6 +227,11 @@ func (c Config) Validate() error {
 		min, max time.Duration
 	}{{"ringing", c.RingMin, c.RingMax}, {"hold", c.HoldMin, c.HoldMax}, {"consultation", c.ConsultMin, c.ConsultMax}} {
 		check(r.min > 0 && r.min <= r.max, "%s time must satisfy 0 < min (%s) <= max (%s)", r.name, r.min, r.max)
+	}
+	if c.Load.active() {
+		if err := c.Load.validate(c.Queues); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -271,6 +282,21 @@ func agentGroups(i, groups int) []int {
 // queue q is served by group q mod G.
 func serves(g, q, groups, queues int) bool {
 	return g%queues == q || q%groups == g
+}
+
+// Serves reports whether agent group group serves queue queue in the simulation of cfg
+// (defaults applied): whether its agents take that queue's calls.
+func Serves(cfg Config, group, queue string) bool {
+	c := cfg.WithDefaults()
+	groups := max(1, min(c.Groups, c.Agents))
+	for g := range groups {
+		for q := range c.Queues {
+			if groupID(g) == group && queueID(q) == queue {
+				return serves(g, q, groups, c.Queues)
+			}
+		}
+	}
+	return false
 }
 
 // Topology returns the topology the simulation of cfg runs on, defaults applied: agents

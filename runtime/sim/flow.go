@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"time"
+
 	"github.com/statkit/statkit/generated/action"
 	"github.com/statkit/statkit/runtime/event"
 )
@@ -20,18 +22,21 @@ const (
 
 // agent is a simulated agent with its extension DN.
 type agent struct {
-	id        string
-	src       event.Source // the agent's DN
-	queues    []*queue     // the queues its groups serve, in queue order
-	nodes     []readyNode  // its place in each served queue's ready list
-	state     agentState
-	ready     bool   // WaitForNextCall in progress
-	listed    bool   // in the ready lists of its queues
-	gen       uint32 // bumped at every break, to ignore stale break ends
-	loginAt   int64
-	breakDue  bool // take a break after the current call
-	logoutDue bool // log out after the current call
-	call      *call
+	id       string
+	src      event.Source // the agent's DN
+	queues   []*queue     // the queues its groups serve, in queue order
+	nodes    []readyNode  // its place in each served queue's ready list
+	state    agentState
+	ready    bool   // WaitForNextCall in progress
+	listed   bool   // in the ready lists of its queues
+	gen      uint32 // bumped at every break, to ignore stale break ends
+	loginGen uint32 // bumped at every login, to ignore the break plans of an earlier login
+	loginAt  int64
+	// pendingLogin: a login is scheduled and has not happened yet.
+	pendingLogin bool
+	breakDue     bool // take a break after the current call
+	logoutDue    bool // log out after the current call
+	call         *call
 }
 
 // readyNode links an idle agent into one queue's ready list.
@@ -84,14 +89,31 @@ type call struct {
 
 // --- queue side -----------------------------------------------------------------------
 
-// nextArrival schedules the next Poisson arrival at q, if before the end.
+// nextArrival schedules the next Poisson arrival at q, if before the end. Under a load
+// profile the arrivals are a Poisson process whose rate follows the profile, drawn by
+// thinning: candidates at the peak rate, each kept with probability factor/peak.
 func (s *Sim) nextArrival(q *queue) {
 	if q.perMs <= 0 {
 		return
 	}
-	t := s.now + max(1, int64(s.rng.ExpFloat64()/q.perMs))
-	if t < s.end {
-		s.at(t, hArrival, nil, nil, 0).q = q
+	if s.load == nil || len(s.load.Profile) == 0 {
+		t := s.now + max(1, int64(s.rng.ExpFloat64()/q.perMs))
+		if t < s.end {
+			s.at(t, hArrival, nil, nil, 0).q = q
+		}
+		return
+	}
+	peak := s.load.peak()
+	t := s.now
+	for {
+		t += max(1, int64(s.rng.ExpFloat64()/(q.perMs*peak)))
+		if t >= s.end {
+			return
+		}
+		if s.rng.Float64()*peak < s.load.factorAt(t) {
+			s.at(t, hArrival, nil, nil, 0).q = q
+			return
+		}
 	}
 }
 
@@ -286,6 +308,11 @@ func (s *Sim) acwEnd(a *agent) {
 
 // login logs the agent in on its DN and makes it ready.
 func (s *Sim) login(a *agent) {
+	a.pendingLogin = false
+	if a.state != agentOffline {
+		return
+	}
+	a.loginGen++
 	a.loginAt = s.now
 	s.emitAgent(action.LoggedIn, event.PhaseStart, a, 0)
 	s.emitAgent(action.AgentLoginRegularDNs, event.PhaseNone, a, 0)
@@ -350,12 +377,16 @@ func (s *Sim) endReady(a *agent) {
 func (s *Sim) planBreak(a *agent) {
 	if s.cfg.BreaksPerHour > 0 {
 		mean := float64(60*60*1000) / s.cfg.BreaksPerHour
-		s.at(s.now+max(1, int64(s.rng.ExpFloat64()*mean)), hBreakDue, a, nil, 0)
+		s.at(s.now+max(1, int64(s.rng.ExpFloat64()*mean)), hBreakDue, a, nil, a.loginGen)
 	}
 }
 
-// breakDue sends an idle agent on a break, or marks one due after the current call.
-func (s *Sim) breakDue(a *agent) {
+// breakDue sends an idle agent on a break, or marks one due after the current call. A
+// break planned during an earlier login (the agent logged out and in since) is dropped.
+func (s *Sim) breakDue(a *agent, gen uint32) {
+	if gen != a.loginGen {
+		return
+	}
 	switch a.state {
 	case agentOffline, agentNotReady:
 	case agentIdle:
@@ -384,6 +415,30 @@ func (s *Sim) breakEnd(a *agent, gen uint32) {
 	s.emit(action.NotReadyForNextCall, event.PhaseEnd, a.src, "", 0, nil)
 	s.planBreak(a)
 	s.becomeReady(a)
+}
+
+// --- staffing ---------------------------------------------------------------------
+
+// staffing reports whether logins follow the load (Load.MinStaff).
+func (s *Sim) staffing() bool { return s.load != nil && s.load.MinStaff > 0 }
+
+// staff brings the agents logged in to the number the load asks for now: the first n
+// agents are on shift; those after them log out (after their call), those before them
+// that are out log in within half a minute, and one about to leave after its call stays.
+func (s *Sim) staff() {
+	n := s.load.staffAt(s.now, len(s.agents))
+	for i, a := range s.agents {
+		switch {
+		case i < n && a.state == agentOffline && !a.pendingLogin:
+			a.pendingLogin = true
+			s.at(s.now+s.uniform(0, 30*time.Second), hLogin, a, nil, 0)
+		case i < n:
+			a.logoutDue = false
+		case a.state != agentOffline && !a.logoutDue:
+			s.logoutDue(a)
+		}
+	}
+	s.at(s.now+s.load.StaffStep.Milliseconds(), hStaff, nil, nil, 0)
 }
 
 // --- ready lists ----------------------------------------------------------------------

@@ -80,6 +80,9 @@ type Sim struct {
 	done       bool
 	segData    [len(segments)]event.Data
 	reasonData [len(breakReasons)]event.Data
+	// load is the config's Load when it is active, nil otherwise (the constant-rate
+	// simulation, whose events must not change).
+	load *Load
 }
 
 // New returns a simulation of cfg (defaults applied), positioned before its first event.
@@ -100,6 +103,9 @@ func New(cfg Config) (*Sim, error) {
 	}
 	for i, r := range breakReasons {
 		s.reasonData[i] = event.Data{{Key: ReasonKey, Value: r.code}}
+	}
+	if c.Load.active() {
+		s.load = &s.cfg.Load
 	}
 	s.build()
 	s.schedule()
@@ -135,6 +141,11 @@ func (s *Sim) build() {
 		}
 		s.agents = append(s.agents, a)
 	}
+	if s.load != nil {
+		for q := range weights {
+			weights[q] *= s.load.share(q)
+		}
+	}
 	total := 0.0
 	for _, w := range weights {
 		total += w
@@ -154,10 +165,21 @@ func (s *Sim) indexOf(q *queue) int {
 	return -1
 }
 
-// schedule plans the logins, the logouts near the end and the first arrivals.
+// schedule plans the logins, the logouts near the end and the first arrivals; with
+// staffing (Load.MinStaff), only the agents on shift at the start log in, and the
+// staffing checks begin.
 func (s *Sim) schedule() {
 	c := s.cfg
-	for _, a := range s.agents {
+	onShift := len(s.agents)
+	if s.staffing() {
+		onShift = s.load.staffAt(s.now, len(s.agents))
+		s.at(s.now+c.Load.StaffStep.Milliseconds(), hStaff, nil, nil, 0)
+	}
+	for i, a := range s.agents {
+		if i >= onShift {
+			continue
+		}
+		a.pendingLogin = true
 		login := s.now + s.uniform(0, c.LoginSpread)
 		s.at(login, hLogin, a, nil, 0)
 		if c.LogoutFraction > 0 && s.rng.Float64() < c.LogoutFraction {
@@ -246,9 +268,11 @@ func (s *Sim) step() bool {
 	case hLogoutDue:
 		s.logoutDue(a)
 	case hBreakDue:
-		s.breakDue(a)
+		s.breakDue(a, gen)
 	case hBreakEnd:
 		s.breakEnd(a, gen)
+	case hStaff:
+		s.staff()
 	}
 	return true
 }
@@ -272,6 +296,7 @@ const (
 	hLogoutDue
 	hBreakDue
 	hBreakEnd
+	hStaff
 )
 
 // happening is a scheduled change of the simulated world.

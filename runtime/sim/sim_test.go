@@ -119,8 +119,16 @@ type instanceKey struct {
 }
 
 func TestDurablePairingAndOrder(t *testing.T) {
+	var cfgs []sim.Config
 	for seed := uint64(1); seed <= 5; seed++ {
-		cfg := sim.Config{Seed: seed, Agents: 25, Queues: 3, Duration: 3 * time.Hour}
+		cfgs = append(cfgs, sim.Config{Seed: seed, Agents: 25, Queues: 3, Duration: 3 * time.Hour})
+	}
+	// Under the demo's load agents log out and in again as staffing follows the load.
+	for seed := uint64(6); seed <= 7; seed++ {
+		cfgs = append(cfgs, sim.Demo(sim.Config{Seed: seed, Agents: 25, Queues: 3, Duration: 3 * time.Hour}))
+	}
+	for _, cfg := range cfgs {
+		seed := cfg.Seed
 		open := map[instanceKey]event.Time{}
 		var last event.Time
 		for i, e := range collect(t, cfg) {

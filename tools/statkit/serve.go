@@ -114,6 +114,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (ret
 		sc.Start = time.Now().UTC()
 		sc.Duration = demoDuration
 		sc.LoginSpread = 30 * time.Second
+		sc = sim.Demo(sc) // peaks, a queue that falls behind, staffing that lags: a board in every colour
 		s, err := sim.New(sc)
 		if err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
@@ -143,7 +144,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (ret
 		}
 		opts.Config, opts.ConfigText, opts.Reload = cfg, text, load
 	}
-	if opts.History, err = histFlags.options(*dataDir, log); err != nil {
+	if opts.HistoryDB, err = histFlags.options(*dataDir, log); err != nil {
 		return err
 	}
 	if *dataDir == "" {

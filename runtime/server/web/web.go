@@ -1,7 +1,9 @@
-// Package web holds the statkit wallboard: a static page (index.html, app.js, style.css,
-// favicon.svg; no build step, no external resources) embedded in the binary and served
-// by Handler. The page talks to the server's JSON API under /v1 (config, statistics,
-// stream) from the same origin.
+// Package web holds the statkit wallboard: a static page (index.html, style.css,
+// favicon.svg and the JavaScript modules app.js — the entry — core.js, format.js,
+// spark.js, board.js, agents.js and auto.js; no build step, no external resources)
+// embedded in the binary and served by Handler. The page talks to the server's JSON API
+// under /v1 (config, wallboards, statistics, stream, trends, clock, history) from the
+// same origin, with the session's bearer token when the server asks for one.
 package web
 
 import (

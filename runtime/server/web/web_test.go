@@ -69,25 +69,50 @@ func TestHandlerRefuses(t *testing.T) {
 }
 
 // The page is self-contained: no external scripts, styles, fonts or images, and every
-// asset it names is served.
+// asset it names is served — the scripts the page loads, and the modules they import.
 func TestPageIsSelfContained(t *testing.T) {
 	h := web.Handler()
 	read := func(path string) string {
-		b, err := io.ReadAll(get(t, h, http.MethodGet, path, nil).Body)
+		res := get(t, h, http.MethodGet, path, nil)
+		require.Equal(t, http.StatusOK, res.StatusCode, "asset %q", path)
+		b, err := io.ReadAll(res.Body)
 		require.NoError(t, err)
 		return string(b)
 	}
 	html := read("/")
+	var scripts []string
 	for _, m := range regexp.MustCompile(`(?:src|href)="([^"]+)"`).FindAllStringSubmatch(html, -1) {
 		ref := m[1]
 		require.False(t, strings.Contains(ref, "//"), "external reference %q", ref)
-		require.Equal(t, http.StatusOK, get(t, h, http.MethodGet, "/"+ref, nil).StatusCode, "asset %q", ref)
+		read("/" + ref)
+		if strings.HasSuffix(ref, ".js") {
+			scripts = append(scripts, "/"+ref)
+		}
 	}
-	for _, path := range []string{"/app.js", "/style.css"} {
+	require.Equal(t, []string{"/app.js"}, scripts, "the page loads one entry module")
+	// The modules, from the entry through their imports: all served, none external.
+	imports := regexp.MustCompile(`(?m)^(?:import|export)\b[^;]*?\bfrom\s+"([^"]+)"`)
+	seen := map[string]bool{}
+	for len(scripts) > 0 {
+		path := scripts[0]
+		scripts = scripts[1:]
+		if seen[path] {
+			continue
+		}
+		seen[path] = true
 		body := read(path)
-		require.NotRegexp(t, `https?://`, body, "%s names no external resource", path)
-		require.NotContains(t, body, "@import", path)
+		// The SVG namespace is a name, not a resource.
+		require.NotRegexp(t, `https?://`, strings.ReplaceAll(body, `"http://www.w3.org/2000/svg"`, ""), "%s names no external resource", path)
+		for _, m := range imports.FindAllStringSubmatch(body, -1) {
+			require.True(t, strings.HasPrefix(m[1], "./"), "%s imports %q: only the page's own modules", path, m[1])
+			scripts = append(scripts, "/"+strings.TrimPrefix(m[1], "./"))
+		}
 	}
-	require.Contains(t, html, `aria-live="polite"`, "the connection status is announced")
-	require.Equal(t, 1, strings.Count(html, "aria-live"), "only the connection status is live")
+	require.Greater(t, len(seen), 3, "the entry imports the other modules: %v", seen)
+	css := read("/style.css")
+	require.NotRegexp(t, `https?://`, css)
+	require.NotContains(t, css, "@import")
+	require.Contains(t, html, `id="conn" class="conn" data-state="connecting" role="status" aria-live="polite"`, "the connection status is announced")
+	require.Contains(t, html, `id="toasts" class="toasts" role="log" aria-live="polite"`, "alerts are announced")
+	require.Equal(t, 2, strings.Count(html, "aria-live"), "only the connection status and the alerts are live, not every value")
 }
