@@ -241,6 +241,11 @@ type rawSubject struct {
 	Definition string   `yaml:"definition"`
 }
 
+type rawSection struct {
+	Title string `yaml:"title"`
+	Text  string `yaml:"text"`
+}
+
 // categories resolves categories.yaml.
 func (b *builder) categories(p *parsed) {
 	seen := unique{}
@@ -269,6 +274,12 @@ func (b *builder) categories(p *parsed) {
 		s := &Subject{Name: r.Name, Status: r.Status, Definition: r.Definition}
 		s.Objects = b.resolveTypes(e, "objects", "subject "+r.Name, r.Objects)
 		b.m.Subjects = append(b.m.Subjects, s)
+	}
+	for _, e := range items(p, "sections") {
+		var r rawSection
+		if b.decode(e, &r) {
+			b.m.Sections = append(b.m.Sections, &DocSection{Title: r.Title, Text: strings.TrimSpace(r.Text)})
+		}
 	}
 }
 

@@ -148,6 +148,9 @@ func CategoriesDoc(m *Model) []byte {
 			fmt.Fprintf(&b, "%s\n\n", d)
 		}
 	}
+	for _, s := range m.Sections {
+		fmt.Fprintf(&b, "## %s\n\n%s\n\n", s.Title, s.Text)
+	}
 	b.WriteString("## Subjects\n\n| Subject | Counts | Object types | Definition |\n|---|---|---|---|\n")
 	for _, s := range m.Subjects {
 		counts := "actions"

@@ -46,7 +46,7 @@ func schemaAccepts(t *testing.T, s *jsonschema.Schema, line string) error {
 // decoderKnowsUpdate reports whether runtime/event decodes phase "update" (the engine
 // work that adds it may not have landed where this runs).
 func decoderKnowsUpdate() bool {
-	_, err := event.DecodeLine([]byte(`{"time":"2026-11-26T09:00:00Z","action":"CallInbound","phase":"update","source":{"class":"regular_dn","id":"7001"}}`), 1, event.Options{})
+	_, err := event.DecodeLine([]byte(`{"time":"2026-11-26T09:00:00Z","action":"CallInbound","phase":"update","source":{"class":"regular_dn","id":"7001"},"data":{}}`), 1, event.Options{})
 	return err == nil
 }
 
@@ -104,7 +104,15 @@ func eventCorpus(t *testing.T) []string {
 		line(`"time":"2026-11-26T11:00:00.123456789Z"`, act("CallInbound"), `"phase":"start"`, src("regular_dn")),
 		line(tm, act("CallAbandoned"), `"duration":0`, src("mediation_dn")),
 		line(tm, act("CallAbandoned"), `"duration":null`, src("mediation_dn")),
+		line(tm, act("CallInbound"), `"phase":"update"`, src("regular_dn"), `"interaction":"c-1"`, `"data":{"Seg":"Gold","n":5}`),
+		line(tm, act("CallInbound"), `"phase":"update"`, src("regular_dn"), `"data":{"Seg":null,"VIP":true}`),
+		line(tm, act("CallInbound"), `"phase":"update"`, src("regular_dn"), `"data":{}`),
 		// Refused by both.
+		line(tm, act("CallInbound"), `"phase":"update"`, src("regular_dn")),
+		line(tm, act("CallInbound"), `"phase":"update"`, src("regular_dn"), `"data":null`),
+		line(tm, act("CallInbound"), `"phase":"end"`, src("regular_dn"), `"data":{"Seg":null}`),
+		line(tm, act("CallEntered"), `"phase":"update"`, src("mediation_dn"), `"data":{"a":"b"}`),
+		line(tm, act("CallEntered"), src("mediation_dn"), `"data":{"a":null}`),
 		line(tm, act("CallTeleported"), `"phase":"start"`, src("regular_dn")),
 		line(tm, act("CallInbound"), `"phase":"middle"`, src("regular_dn")),
 		line(tm, act("CallInbound"), `"phase":""`, src("regular_dn")),

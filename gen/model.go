@@ -16,6 +16,14 @@ type Model struct {
 	Categories []*Category
 	Subjects   []*Subject
 	Sources    []*SourceFormat // spec/sources/*.yaml, in format name order
+	Sections   []*DocSection   // of docs/categories.md
+}
+
+// DocSection is a section of docs/categories.md after the definitions: a title and its
+// Markdown text.
+type DocSection struct {
+	Title string
+	Text  string
 }
 
 // Class is an action-source class (a column of the seed table).

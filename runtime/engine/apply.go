@@ -24,6 +24,8 @@ func (e *Engine) apply(ev *event.Event) error {
 		return e.start(ev)
 	case durable && ev.Phase == event.PhaseEnd:
 		return e.end(ev)
+	case durable && ev.Phase == event.PhaseUpdate:
+		return e.update(ev)
 	case !durable && ev.Phase == event.PhaseNone:
 		return e.instant(ev)
 	}
@@ -47,7 +49,8 @@ func (e *Engine) start(ev *event.Event) error {
 	ii := e.newInst()
 	in := &e.insts[ii]
 	in.key, in.start, in.src, in.agent = key, t, src, noObj
-	in.at = attrs{act: ev.Action, src: ev.Source.ID, ixn: ev.Interaction, media: ev.Media, data: ev.Data}
+	e.serial++
+	in.at = attrs{act: ev.Action, src: ev.Source.ID, ixn: ev.Interaction, media: ev.Media, data: ev.Data, from: e.serial}
 	in.at.agent, in.at.place = e.agentPlace(ev, src)
 	if len(e.tg) > e.fanout {
 		e.growFanout(len(e.tg))
@@ -107,7 +110,7 @@ func (e *Engine) end(ev *event.Event) error {
 			e.sessionEnd(a, t)
 		}
 	}
-	in.at, in.key = attrs{}, instKey{}
+	in.at, in.key, in.holds = attrs{}, instKey{}, nil
 	e.freeInst = append(e.freeInst, ii)
 	return nil
 }

@@ -4,7 +4,8 @@
 // tables. It is a library first; the CLI's replay and the server drive it.
 //
 //	e, err := engine.New(cfg)      // opens cfg.Statistics under their ids
-//	err = e.Apply(ev)              // one event; a *RejectError with a Code when refused
+//	err = e.Apply(ev)              // one event (start, update or end of a durable action,
+//	                               // or an instantaneous one); a *RejectError when refused
 //	e.Advance(t)                   // move the clock without an event
 //	v, err := e.Value("q-answered")
 //	ns = e.Notifications(ns[:0])   // what the statistics' notification modes send
@@ -25,8 +26,8 @@
 // the tenant of its source. An agent is logged in on a regular DN from the start of a
 // login-role action (LoggedIn) naming it until that instance ends.
 //
-// A durable action instance is keyed by (source, action, interaction); its end goes to
-// the objects its start reached, even if logins changed meanwhile. Outside any
+// A durable action instance is keyed by (source, action, interaction); its updates and its
+// end go to the objects its start reached, even if logins changed meanwhile. Outside any
 // interaction, on a source that agents share (a mediation DN, staging area, workbin or
 // tenant), the agent the event names is part of the key as well: each agent logged in to
 // an ACD queue has its own AgentLogin there. DESIGN.md keys by (source, action,
@@ -183,16 +184,66 @@
 // text once. A custom-value formula whose evaluation fails or is not finite counts 0; a
 // filter whose evaluation fails does not hold.
 //
-// Instance data does not change after the start, so a filter is decided once per
-// instance: a durable instance is tested on its start's data when it starts, and counts
-// (in historical and current categories alike: DESIGN.md's "durable instances count only
+// A durable instance is tested on its start's data when it starts, and again whenever an
+// update changes its data (see below); while its data does not change it counts (in
+// historical and current categories alike: DESIGN.md's "durable instances count only
 // while the filter holds", which DOMAIN.md's "filters do not change how Current
 // statistics are computed" is read as compatible with — the computation is the same, over
-// fewer instances) either for its whole life or not at all; a retrospective or momentary
+// fewer instances) either for its whole life or not at all. A retrospective or momentary
 // action is tested once, when it happens, however many statistics it reaches. A status
 // instance of a status subject is tested on the attributes of the action instance deciding
 // it when it began (for a DN its top instance; for a place or an agent that of its
-// highest-status DN; none for LoggedOut), and counts as a whole or not at all.
+// highest-status DN; none for LoggedOut), which follow that instance's updates while the
+// status lasts; they do not change when another instance of the same action takes over.
+//
+// # Data that changes during an action
+//
+// An update (event.PhaseUpdate; Genesys EventAttachedDataChanged, an Asterisk channel
+// variable, a FreeSWITCH variable) changes the attached data of a durable instance in
+// progress. It is keyed as the instance's end is; with no instance in progress for its
+// key it is refused (CodeUpdateWithoutStart, the key in the reason). Its data is merged as
+// a JSON merge patch: each key it sets replaces that key's value (every occurrence of a
+// repeated key, the first keeping its place), keys new to the instance are appended in
+// the update's order, and each key it removes (event.Event.Unset, null on the wire) goes;
+// other keys stay. An update changes the data only: the instance's media, agent and place
+// stay those of its start, and the fields of the update other than its key and data are
+// not read. An update that changes nothing ({} or the same values) changes no value. An
+// end's data is not read either: an instance's data is what its start and updates made it.
+//
+// A filter holds over periods of an instance's life, from each start or update after
+// which it holds to the next update after which it does not (or the end). For a filtered
+// statistic, with lo the later of the instance's start and the statistic's open:
+//
+//   - Historical categories count the instance once, when it completes, if its filter held
+//     at some moment from lo on — however many times it became true (the Stat Server
+//     counts each time a filter becomes true; statkit counts instances, as a call that is
+//     VIP twice is one VIP call); a filter that held only between two updates at one
+//     instant counts too. Its time d is the total of its held periods from lo: not its
+//     span. TotalTime adds their overlap with I (a Sliding profile spreads each held period
+//     over the steps it covers, which leave the window one by one); AverageTime is
+//     TotalTime / TotalNumber; MaxTime and MinTime take d; the time ranges
+//     (TotalNumberInTimeRange, TotalTimeInTimeRange, ServiceFactor1) test d; a Selection
+//     profile records the instance with d as its full duration; the RelMask side counts
+//     the same way. One per-instance quantity, the time it matched, keeps these consistent:
+//     TotalTime is the sum of the d, AverageTime their mean, between MinTime and MaxTime.
+//   - Current categories include the instance while its filter holds, with the time its
+//     filter has held so far (from lo) as its elapsed time (CurrentTime, CurrentMaxTime,
+//     CurrentMinTime, CurrentAverageTime, CurrentNumberInTimeRange), which at its end is
+//     the d it completes with. CurrentContinuousTime runs from when CurrentNumber last left
+//     0: an instance whose filter stops holding leaves it, and if that empties it, the run
+//     ends. AverageOfCurrentNumber, AverageOfCurrentTime, MaxNumber and MinNumber follow
+//     CurrentNumber and CurrentTime as filters start and stop holding.
+//   - TotalAdjustedNumber and TotalAdjustedTime add the instances in progress whose filter
+//     has held from lo on (holding now or not), with their held time in I.
+//   - Custom values read the data as of when they are evaluated: a historical one when the
+//     instance completes (its final data), a current one when read.
+//   - Status subjects: a status instance whose attributes an update changed counts the same
+//     way — once, when it ends, if its filter held; for the time it held; in current
+//     values while it holds — and an in-progress status adds the time it has held (in I)
+//     to TotalTime.
+//
+// Instances whose data never changed are computed as before; only a filter an update
+// turned keeps the periods it held (update.go), so the common path is unchanged.
 //
 // # Notifications
 //
@@ -206,16 +257,19 @@
 //     those whose inputs changed since the previous call (as Changed reports), those that
 //     move with the clock alone (current times, time of statuses in progress, Sliding
 //     windows, rates and time averages), those whose Growing interval reset, and
-//     CurrentState(Reasons) and CurrentTargetState whenever a durable action started or
-//     ended, and Formula statistics at every call (their inputs may move with the clock
-//     or reset on profiles of their own). Several changes between two calls give at most
-//     one notification. A value going from defined to undefined or back is a change; two
-//     undefined values are not.
+//     CurrentState(Reasons) and CurrentTargetState whenever a durable action started,
+//     ended or had its data changed, and Formula statistics at every call (their inputs
+//     may move with the clock or reset on profiles of their own). Several changes between
+//     two calls give at most one notification. A value going from defined to undefined or
+//     back is a change; two undefined values are not.
 //   - periodical: every Period, at the instants that are multiples of Period since the
 //     Unix epoch (statistics with one period notify together), from the first such instant
 //     after the clock starts or the statistic opens.
 //   - reset (Growing profiles): at each reset instant R, the value of the interval ending
-//     there — its final value, with everything before R and nothing at R.
+//     there — its final value, with everything before R and nothing at R (0 for a count
+//     when nothing happened in it; a current category's value at R) — with the interval's
+//     start in Notification.From: the previous reset, or the open if the statistic opened
+//     since (or the reset before the first event, for a statistic of the config).
 //   - none: nothing; the value is only read (Value).
 //
 // A periodical or reset notification at T is taken when the clock first reaches T — by
@@ -242,5 +296,6 @@
 // statistic reads them, so the steady state allocates nothing per action for common
 // statistics. The new categories cost the others nothing: a refused event pays one
 // comparison more while no TotalNumberErrors statistic is open, and formula inputs are
-// ordinary statistics.
+// ordinary statistics. An update allocates its merged data and, when it turns a filter,
+// the filter's hold; instances whose data never changes carry none.
 package engine

@@ -125,6 +125,9 @@ type inst struct {
 	pos     []int32
 	// at are the attributes filters and formulas read (media, data, …), with their cache.
 	at attrs
+	// holds are the histories of the filters whose result on the instance an update
+	// changed, nil while none did (update.go).
+	holds []hold
 }
 
 // Engine turns a time-ordered stream of action events into statistic values. It keeps
@@ -190,6 +193,13 @@ type Engine struct {
 	sa          []attrs
 	needSA      bool
 	saDN, saObj attrs
+	// sh are the filter holds of the members' statuses whose attributes an update
+	// changed (update.go), by member object; nil while there are none. oh are those of
+	// the status a member is leaving, for transition (scratch, like saDN).
+	sh map[int32][]hold
+	oh []hold
+	// serial numbers the durable instances, in start order (attrs.from).
+	serial uint64
 
 	// readers counts the formulas reading each hidden statistic, feeds lists them (see
 	// formula.go); changedGen numbers the Changed calls.
@@ -490,11 +500,12 @@ func (e *Engine) Statistics() []*config.Statistic {
 }
 
 // Changed appends to dst the ids of the statistics whose inputs changed since the
-// previous call (an action counted by a historical statistic completed, a durable
-// instance counted by a current one started or ended, a member's status moved in or out
-// of a status statistic's mask), in the order they were first touched, and clears that
-// set. Values also change without being listed here: current and in-progress times grow
-// with the clock, Sliding windows move, and Growing resets are applied lazily when a
+// previous call (an action counted by a historical statistic completed; a durable
+// instance counted by a current one started or ended, its filter started or stopped
+// holding, or its data changed under a current custom value; a member's status moved in
+// or out of a status statistic's mask), in the order they were first touched, and clears
+// that set. Values also change without being listed here: current and in-progress times
+// grow with the clock, Sliding windows move, and Growing resets are applied lazily when a
 // statistic is next updated or read. Notifications (see there) applies the statistics'
 // notification modes on top of the same changes; the two are independent. A Formula
 // statistic is listed when one of its inputs changed.

@@ -15,6 +15,9 @@ const (
 	// its key (source, action, interaction; and the agent, outside any interaction, on a
 	// source that agents share).
 	CodeEndWithoutStart Code = "end_without_start"
+	// CodeUpdateWithoutStart: an update of a durable action with no instance in progress
+	// for its key (keyed as an end is).
+	CodeUpdateWithoutStart Code = "update_without_start"
 	// CodeDuplicateStart: the start of a durable action whose instance for the same key is
 	// already in progress.
 	CodeDuplicateStart Code = "duplicate_start"
@@ -30,6 +33,13 @@ const (
 	// hand-built event cannot corrupt its state.
 	CodeInvalidEvent Code = "invalid_event"
 )
+
+// Codes returns every rejection code of Apply (a new slice each call), e.g. to
+// pre-register metric labels.
+func Codes() []Code {
+	return []Code{CodeEndWithoutStart, CodeUpdateWithoutStart, CodeDuplicateStart, CodeLateEvent,
+		CodeUnknownObject, CodeInvalidEvent}
+}
 
 // RejectError is the error Apply returns for an event it did not apply. It carries a Code;
 // use errors.As to get it, or CodeOf.

@@ -12,19 +12,22 @@ import (
 // attrs are what filters and formulas read: the attributes of a durable instance, of an
 // instantaneous action, or (for status subjects) of the instance deciding a status when
 // the status began. done and pass cache filter results by filter slot: bit i set in done
-// means filter i was evaluated, in pass that it held.
+// means filter i was evaluated, in pass that it held. from is the serial of the durable
+// instance they are the attributes of (0: none), which an update of its data follows.
 type attrs struct {
 	act                           action.ID
 	src, ixn, media, agent, place string
 	data                          event.Data
 	done, pass                    uint64
 	reason                        string // a refused event's code (refused.go), "" otherwise
+	from                          uint64
 }
 
 // program is a compiled filter or formula.
 type program struct {
 	p    *expr.Program
-	slot int // filters: the cache bit in attrs.done/pass, -1 when beyond 64 filters
+	slot int    // filters: the cache bit in attrs.done/pass, -1 when beyond 64 filters
+	text string // the expression (snapshots name a filter hold's filter by it)
 }
 
 // exprs compiles and evaluates an engine's filters and formulas, each text once. The
@@ -50,7 +53,7 @@ func (x *exprs) filter(text string) (*program, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &program{p: c, slot: -1}
+	p := &program{p: c, slot: -1, text: text}
 	if n := len(x.filters); n < 64 {
 		p.slot = n
 	}

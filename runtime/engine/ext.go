@@ -403,6 +403,67 @@ func (x *statExt) complete(s *stat, c completion) {
 	}
 }
 
+// completeHeld is complete for an instance whose data changed under the statistic's
+// filter, with h the periods the filter held (update.go): its time in I is theirs, not
+// its span's (a Sliding profile spreads them over the steps they overlap); c.d is their
+// total, which Selection records as for any instance.
+func (x *statExt) completeHeld(s *stat, c completion, h *hold) {
+	if cs := x.cs; cs != nil && (x.prof != profSinceLogin || x.active) {
+		cs.completedHeld(s, x, c, h)
+	}
+	lo := max(c.from, s.start)
+	switch x.prof {
+	case profSinceLogin:
+		if x.active {
+			x.add(&x.b, s, c, h.held(lo, c.t))
+		}
+		return
+	case profGrowing:
+		x.add(&x.b, s, c, h.held(lo, c.t))
+		return
+	case profSelection:
+		cs := x.cs
+		x.cs = nil // told above
+		x.complete(s, c)
+		x.cs = cs
+		return
+	}
+	if x.nring == nil {
+		x.add(&x.ring[mod(x.head, int64(len(x.ring)))], s, c, 0)
+		h.each(lo, c.t, func(from, to event.Time) { x.spread(c.main, c.rel, from, to) })
+		return
+	}
+	if !c.main {
+		return
+	}
+	bk := &x.nring[mod(x.head, int64(len(x.nring)))]
+	bk.n++
+	bk.max = max(bk.max, c.d)
+	bk.min = min(bk.min, c.d)
+	h.each(lo, c.t, x.spreadNarrow)
+}
+
+// spread adds the time [from, end) (end at most the end of the head step) to the Main
+// and/or Rel sums of the Sliding steps it overlaps, newest first: complete's loop for a
+// period that may end before the head step.
+func (x *statExt) spread(main, rel bool, from, end event.Time) {
+	n := int64(len(x.ring))
+	for k := x.head; k > x.head-n && end > from; k-- {
+		lo := max(from, event.Time(k*x.step))
+		if end <= lo {
+			continue // [from, end) ends before step k
+		}
+		bk := &x.ring[mod(k, n)]
+		if main {
+			bk.sum += int64(end - lo)
+		}
+		if rel {
+			bk.rsum += int64(end - lo)
+		}
+		end = lo
+	}
+}
+
 // completeNarrow is complete for a Sliding statistic with a narrow ring: only Main
 // completions count (it has no RelMask).
 func (x *statExt) completeNarrow(s *stat, c completion) {
@@ -427,6 +488,26 @@ func (x *statExt) completeNarrow(s *stat, c completion) {
 		l := max(from, lo)
 		x.nring[i].sum += int64(end - l)
 		end, lo = l, lo-event.Time(x.step)
+		if i--; i < 0 {
+			i = n - 1
+		}
+	}
+}
+
+// spreadNarrow is spread for a narrow ring: the time [from, end), which may end before the
+// head step, goes to the steps it overlaps, newest first.
+func (x *statExt) spreadNarrow(from, end event.Time) {
+	n := int64(len(x.nring))
+	i, lo := mod(x.head, n), event.Time(x.head*x.step)
+	for range n {
+		if end <= from {
+			break
+		}
+		if l := max(from, lo); end > l {
+			x.nring[i].sum += int64(end - l)
+			end = l
+		}
+		lo -= event.Time(x.step)
 		if i--; i < 0 {
 			i = n - 1
 		}

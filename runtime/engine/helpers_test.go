@@ -106,6 +106,15 @@ func begin(t event.Time, a action.ID, source, ixn string, opts ...evOpt) *event.
 func end(t event.Time, a action.ID, source, ixn string, opts ...evOpt) *event.Event {
 	return mk(t, a, event.PhaseEnd, source, ixn, opts...)
 }
+
+// update builds an update of a durable action's data (set the keys of the options' Data).
+func update(t event.Time, a action.ID, source, ixn string, opts ...evOpt) *event.Event {
+	e := mk(t, a, event.PhaseUpdate, source, ixn, opts...)
+	if e.Data == nil {
+		e.Data = event.Data{}
+	}
+	return e
+}
 func once(t event.Time, a action.ID, source, ixn string, durSec float64, opts ...evOpt) *event.Event {
 	e := mk(t, a, event.PhaseNone, source, ixn, opts...)
 	if a.Kind() == action.KindRetrospective {

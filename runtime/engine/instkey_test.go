@@ -2,7 +2,6 @@ package engine
 
 import (
 	"bytes"
-	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -67,24 +66,4 @@ func TestPerAgentKeysSurviveASnapshot(t *testing.T) {
 	assert.Equal(t, 1.0, num(t, r, "cur"))
 	applyAll(t, r, []*event.Event{end(at("09:02:00"), login, "Support@SW1", "", agent("1001"))})
 	assert.Equal(t, 0.0, num(t, r, "cur"))
-}
-
-// TestRestoreReadsVersion1: a version 1 snapshot (written before instance keys had an
-// agent) still restores; a version from the future is refused by name.
-func TestRestoreReadsVersion1(t *testing.T) {
-	e := newEngine(t)
-	e.Advance(at("09:00:00"))
-	var buf bytes.Buffer
-	require.NoError(t, e.Snapshot(&buf))
-	b := buf.Bytes()
-	require.Equal(t, byte(SnapshotVersion), b[len(snapMagic)], "the version follows the magic")
-
-	b[len(snapMagic)] = 1 // no instance in progress: the rest reads the same in version 1
-	r, err := Restore(&config.Config{Topology: testTopology()}, bytes.NewReader(b))
-	require.NoError(t, err)
-	assert.Equal(t, e.Now(), r.Now())
-
-	b[len(snapMagic)] = SnapshotVersion + 1
-	_, err = Restore(&config.Config{Topology: testTopology()}, bytes.NewReader(b))
-	assert.ErrorContains(t, err, fmt.Sprintf("version %d, this engine reads versions 1 to %d", SnapshotVersion+1, SnapshotVersion))
 }

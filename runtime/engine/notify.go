@@ -14,7 +14,11 @@ import (
 type Notification struct {
 	Statistic string     // the statistic's id
 	At        event.Time // event time of the value
-	Value     Value
+	// From is, for a reset notification, the start of the interval it closes — the
+	// previous reset, or the statistic's open when it opened since — so that the
+	// notification is the value of [From, At). It is 0 for the other modes.
+	From  event.Time
+	Value Value
 }
 
 // Notifications: see the package documentation for the modes and when they send.
@@ -260,7 +264,8 @@ func (e *Engine) fire(t event.Time) {
 		case timerPeriodic:
 			e.queued = append(e.queued, Notification{Statistic: s.cfg.ID, At: tm.due, Value: e.value(tm.si)})
 		case timerReset:
-			e.queued = append(e.queued, Notification{Statistic: s.cfg.ID, At: tm.due, Value: e.valueAt(tm.si, true)})
+			v := e.valueAt(tm.si, true) // rolls s to the interval ending at tm.due
+			e.queued = append(e.queued, Notification{Statistic: s.cfg.ID, At: tm.due, From: s.start, Value: v})
 		case timerCheck:
 			e.flag(tm.si)
 		}

@@ -21,8 +21,9 @@ import (
 // it), as a momentary action would; refusals before the clock starts are not counted.
 // When no such statistic is open, a refusal costs one comparison more.
 
-// Apply applies one validated event. Events must come in time order: an event older than
-// the clock is rejected as late; equal times are applied in call order. A rejected event
+// Apply applies one validated event: the start, update or end of a durable action, or an
+// instantaneous one. Events must come in time order: an event older than the clock is
+// rejected as late; equal times are applied in call order. A rejected event
 // returns a *RejectError (see Code) and leaves the engine unchanged, but for the
 // TotalNumberErrors statistics that count it.
 func (e *Engine) Apply(ev *event.Event) error {

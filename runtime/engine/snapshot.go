@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/statkit/statkit/generated/action"
@@ -23,21 +25,24 @@ import (
 // snapshot. An engine restored from a snapshot and fed the events that followed it gives
 // exactly the values and notifications of the engine that was never interrupted.
 //
-// Format (version 3; Restore also reads versions 2 and 1: version 2 has no category
-// states, target fields or undefined values, version 1's keys have no agent either). All
-// integers are varints (encoding/binary: Uvarint for counts, lengths and flags, Varint
-// for signed values), floats are their IEEE-754 bits as a Uvarint, strings are a length
-// and UTF-8 bytes:
+// Format (version 4; Restore also reads versions 3, 2 and 1, see below). All integers
+// are varints (encoding/binary: Uvarint for counts, lengths and flags, Varint for signed
+// values), floats are their IEEE-754 bits as a Uvarint, strings are a length and UTF-8
+// bytes:
 //
 //	magic   "SKENGSNP"            8 bytes
-//	version Uvarint               2
-//	clock   started, clock, t0, evSeq, durables, statesAt, notifyOn, seq, nextDue
+//	version Uvarint               4
+//	clock   started, clock, t0, evSeq, durables, statesAt, notifyOn, seq, nextDue,
+//	        serial
 //	objects count, then per object: type and id (checked against the topology, which
 //	        must be identical), status, since, session, logged, logins (dn, at), inprog
 //	insts   count, then per slot: key (class, action, source, interaction, agent),
 //	        start, src, agent, targets, pos, attributes (action, source, interaction,
-//	        media, agent, place, data pairs); then the free slot list
-//	attrs   needSA, then when set one attribute record per object, saDN and saObj
+//	        media, agent, place, data pairs, instance serial), filter holds (each: the
+//	        filter's text, on, since, closed periods); then the free slot list
+//	attrs   needSA, then when set one attribute record per object, saDN and saObj, and
+//	        the status holds (count, then per member in object order: the member, its
+//	        holds)
 //	stats   slot count, then per slot: open flag; when open the definition (id, stat
 //	        type, object type and id, profile, time range and filter names, notification
 //	        mode, insensitivity, period) and the live state (dirty, opened, start, end,
@@ -45,11 +50,18 @@ import (
 //	        records, then its category state (catstate.go)); then the open order, the
 //	        free slots and the dirty list
 //	notes   per slot: seq, flagged, sent, last, last State tree (with its target
-//	        fields), due; then the queued notifications (with why a value is
-//	        undefined), the flagged, clocked and structured lists and the timer heap
+//	        fields), due; then the queued notifications (statistic, at, from, value, why
+//	        a value is undefined), the flagged, clocked and structured lists and the
+//	        timer heap
 //
 // The inputs of formulas are statistics like the others (with their hidden ids); Restore
 // binds the formulas to them again.
+//
+// Version 3 has no serial, instance serials, holds or notification starts (its engines
+// had no updates): Restore numbers the instances in progress and links each status's
+// attributes to the instance in progress they were copied from. Version 2 has no category
+// states, target fields or undefined values either, and version 1's instance keys have no
+// agent (the engines that wrote it keyed every instance without one).
 //
 // A snapshot carries no checksum of its own: runtime/store frames it with one. Restore
 // refuses what it cannot read (a bad magic or version, a length beyond the data, an index
@@ -60,11 +72,9 @@ import (
 // snapMagic starts every engine snapshot.
 const snapMagic = "SKENGSNP"
 
-// SnapshotVersion is the version of the format Snapshot writes. Restore reads it,
-// version 2 (no category states, target fields or undefined values) and version 1, whose
-// instance keys have no agent either (the engines that wrote it keyed every instance
-// without one).
-const SnapshotVersion = 3
+// SnapshotVersion is the version of the format Snapshot writes. Restore reads it and
+// versions 3, 2 and 1 (see the format).
+const SnapshotVersion = 4
 
 // Snapshot writes the engine's state to w (see the format above), in chunks of about
 // snapChunk bytes: it holds no copy of the whole snapshot. It stops at the first write
@@ -82,6 +92,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 	b.bool(e.notifyOn)
 	b.u(e.seq)
 	b.i(int64(e.nextDue))
+	b.u(e.serial)
 	b.u(uint64(len(e.objs)))
 	for i := range e.objs {
 		ob := &e.objs[i]
@@ -113,6 +124,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 		b.ints(in.targets)
 		b.ints(in.pos)
 		b.attrs(&in.at)
+		b.holds(in.holds)
 		b.spill()
 	}
 	b.ints(e.freeInst)
@@ -123,6 +135,12 @@ func (e *Engine) Snapshot(w io.Writer) error {
 		}
 		b.attrs(&e.saDN)
 		b.attrs(&e.saObj)
+		members := slices.Sorted(maps.Keys(e.sh))
+		b.u(uint64(len(members)))
+		for _, m := range members {
+			b.i(int64(m))
+			b.holds(e.sh[m])
+		}
 	}
 	b.u(uint64(len(e.stats)))
 	for i := range e.stats {
@@ -151,6 +169,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 	for _, q := range e.queued {
 		b.s(q.Statistic)
 		b.i(int64(q.At))
+		b.i(int64(q.From))
 		b.f(q.Value.Number)
 		b.state(q.Value.State)
 		b.s(q.Value.Undefined)
@@ -289,6 +308,22 @@ func (b *snapW) attrs(a *attrs) {
 	for _, p := range a.data {
 		b.s(p.Key)
 		b.s(p.Value)
+	}
+	b.u(a.from)
+}
+
+func (b *snapW) holds(hs []hold) {
+	b.u(uint64(len(hs)))
+	for i := range hs {
+		h := &hs[i]
+		b.s(h.p.text)
+		b.bool(h.on)
+		b.i(int64(h.since))
+		b.u(uint64(len(h.closed)))
+		for _, p := range h.closed {
+			b.i(int64(p.from))
+			b.i(int64(p.to))
+		}
 	}
 }
 
@@ -474,7 +509,46 @@ func (d *snapR) attrs() attrs {
 			a.data[k] = event.Pair{Key: d.s(), Value: d.s()}
 		}
 	}
+	if d.version >= 4 {
+		a.from = d.u()
+	}
 	return a
+}
+
+// holds reads a list of filter holds, compiling their filters in e.
+func (d *snapR) holds(e *Engine) []hold {
+	n := d.n(4)
+	if n == 0 || d.err != nil {
+		return nil
+	}
+	hs := make([]hold, n)
+	for k := range hs {
+		text := d.s()
+		p, err := e.ex.filter(text)
+		if err != nil && d.err == nil {
+			d.fail("filter hold %q: %v", clipText(text), err)
+		}
+		hs[k] = hold{p: p, on: d.bool(), since: d.t()}
+		np := d.n(2)
+		if np > 0 {
+			hs[k].closed = make([]period, np)
+			for i := range hs[k].closed {
+				hs[k].closed[i] = period{from: d.t(), to: d.t()}
+			}
+		}
+	}
+	if d.err != nil {
+		return nil
+	}
+	return hs
+}
+
+// clipText shortens a text quoted in an error.
+func clipText(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
 }
 
 func (d *snapR) bucket() bucket {
@@ -539,6 +613,9 @@ func (d *snapR) engine(e *Engine, cfg *config.Config) error {
 	e.evSeq, e.durables, e.statesAt = d.u(), d.u(), d.u()
 	e.evAtSeq = e.evSeq
 	e.notifyOn, e.seq, e.nextDue = d.bool(), d.u(), d.t()
+	if version >= 4 {
+		e.serial = d.u()
+	}
 	nObj := len(e.objs)
 	if n := d.n(1); d.err == nil && n != nObj {
 		return fmt.Errorf("topology has %d objects, the snapshot %d", nObj, n)
@@ -579,6 +656,9 @@ func (d *snapR) engine(e *Engine, cfg *config.Config) error {
 		in.targets = d.ints(0, nObj)
 		in.pos = d.ints(0, math.MaxInt32)
 		in.at = d.attrs()
+		if version >= 4 {
+			in.holds = d.holds(e)
+		}
 		if d.err == nil && len(in.pos) != len(in.targets) {
 			return errors.New("instance whose positions do not match its targets")
 		}
@@ -613,9 +693,28 @@ func (d *snapR) engine(e *Engine, cfg *config.Config) error {
 			e.sa[k] = d.attrs()
 		}
 		e.saDN, e.saObj = d.attrs(), d.attrs()
+		if version >= 4 {
+			for range d.n(2) {
+				m := d.idx(0, nObj)
+				hs := d.holds(e)
+				if d.err != nil {
+					return d.err
+				}
+				if e.sh == nil {
+					e.sh = map[int32][]hold{}
+				}
+				if _, dup := e.sh[m]; dup || len(hs) == 0 {
+					return fmt.Errorf("status holds of object %d given twice or empty", m)
+				}
+				e.sh[m] = hs
+			}
+		}
 	}
 	if d.err != nil {
 		return d.err
+	}
+	if version < 4 {
+		e.numberInstances(free)
 	}
 	if err := d.stats(e, cfg); err != nil {
 		return err
@@ -769,6 +868,9 @@ func (d *snapR) notes(e *Engine) error {
 	nq := d.n(4)
 	for range nq {
 		q := Notification{Statistic: d.s(), At: d.t()}
+		if d.version >= 4 {
+			q.From = d.t()
+		}
 		q.Value.Number = d.f()
 		q.Value.State = d.state(0)
 		if d.version >= 3 {
@@ -824,4 +926,51 @@ func countOpenSlots(e *Engine) int {
 		}
 	}
 	return n
+}
+
+// numberInstances gives the instances in progress of a snapshot from before serials
+// (version 3 or older) their serials, in slot order, and links each status's attributes
+// to the instance in progress they are a copy of: the one, on the member's DNs, with the
+// same attributes (they were copied from it when the status began).
+func (e *Engine) numberInstances(free []bool) {
+	for k := range e.insts {
+		if !free[k] {
+			e.serial++
+			e.insts[k].at.from = e.serial
+		}
+	}
+	if !e.needSA {
+		return
+	}
+	for o := range e.sa {
+		a := &e.sa[o]
+		if !a.act.Valid() {
+			continue
+		}
+		ob := &e.objs[o]
+		var dns []int32
+		switch ob.typ {
+		case object.TypePlace:
+			dns = ob.dns
+		case object.TypeAgent:
+			for _, l := range ob.logins {
+				dns = append(dns, l.dn)
+			}
+		default:
+			dns = []int32{int32(o)}
+		}
+		for _, dn := range dns {
+			for _, ii := range e.objs[dn].inprog {
+				if at := &e.insts[ii].at; sameAttrs(at, a) {
+					a.from = at.from
+				}
+			}
+		}
+	}
+}
+
+// sameAttrs reports whether a and b are the same attributes (caches and serial aside).
+func sameAttrs(a, b *attrs) bool {
+	return a.act == b.act && a.src == b.src && a.ixn == b.ixn && a.media == b.media && a.agent == b.agent &&
+		a.place == b.place && slices.Equal(a.data, b.data)
 }

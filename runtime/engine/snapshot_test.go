@@ -8,6 +8,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/statkit/statkit/generated/action"
+	"github.com/statkit/statkit/generated/category"
+	"github.com/statkit/statkit/generated/object"
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/event"
@@ -120,6 +123,7 @@ func TestSnapshotRestoreEqualsUninterrupted(t *testing.T) {
 		for i := range refNotes {
 			require.Equal(t, refNotes[i].Statistic, notes[i].Statistic)
 			require.Equal(t, refNotes[i].At, notes[i].At)
+			require.Equal(t, refNotes[i].From, notes[i].From)
 			require.Equal(t, refNotes[i].Value.String(), notes[i].Value.String(), "notification %d", i)
 		}
 	}
@@ -159,10 +163,57 @@ func FuzzRestore(f *testing.F) {
 	require.NoError(f, e.Snapshot(&buf))
 	f.Add(buf.Bytes())
 	f.Add([]byte("SKENGSNP\x01"))
+	f.Add(withHolds(f, cfg, e, evs[:300]))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := engine.Restore(cfg, bytes.NewReader(b))
 		if err == nil {
 			_ = e.Statistics()
 		}
 	})
+}
+
+// withHolds updates the data of a call in progress in e (after evs) under a filtered
+// statistic it opens (and adds to cfg), so that the filter starts holding, and returns a
+// snapshot with an instance's hold in it.
+func withHolds(tb testing.TB, cfg *config.Config, e *engine.Engine, evs []event.Event) []byte {
+	tb.Helper()
+	live := map[[2]string]*event.Event{}
+	for i := range evs {
+		if ev := &evs[i]; ev.Action == action.CallInbound {
+			k := [2]string{ev.Source.ID, ev.Interaction}
+			if ev.Phase == event.PhaseStart {
+				live[k] = ev
+			} else {
+				delete(live, k)
+			}
+		}
+	}
+	var w *event.Event
+	for _, ev := range live {
+		if w == nil || ev.Interaction < w.Interaction {
+			w = ev
+		}
+	}
+	require.NotNil(tb, w, "no call in progress")
+	var mask config.Mask
+	mask.Add(action.CallInbound)
+	st := &config.Statistic{ID: "fuzz-held", Object: config.ObjectRef{Type: object.TypeRegDN, ID: w.Source.ID},
+		StatType: &config.StatType{Name: "fuzz-held", Category: category.CurrentTime, Subject: category.SubjectDNAction, MainMask: mask},
+		Filter:   &config.Filter{Name: "fuzz-vip", Expr: `data["vip"] == "1"`}}
+	cfg.StatTypes = append(cfg.StatTypes, st.StatType)
+	cfg.Filters = append(cfg.Filters, st.Filter)
+	cfg.Statistics = append(cfg.Statistics, st)
+	cfg.Index()
+	require.NoError(tb, e.Open(st))
+	up := *w
+	up.Time, up.Phase, up.Data = e.Now(), event.PhaseUpdate, event.Data{{Key: "vip", Value: "1"}}
+	require.NoError(tb, e.Apply(&up))
+	var buf bytes.Buffer
+	require.NoError(tb, e.Snapshot(&buf))
+	r, err := engine.Restore(cfg, bytes.NewReader(buf.Bytes()))
+	require.NoError(tb, err)
+	v, err := r.Value("fuzz-held")
+	require.NoError(tb, err)
+	require.Zero(tb, v.Number, "held since now")
+	return buf.Bytes()
 }

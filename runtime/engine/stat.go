@@ -215,6 +215,12 @@ func (e *Engine) extStart(si int32, s *stat, in *inst, t event.Time) {
 // extEnd is deliverEnd for an extended statistic.
 func (e *Engine) extEnd(si int32, s *stat, in *inst, t event.Time) {
 	x := s.ext
+	if x.filter != nil && in.holds != nil {
+		if h := holdOf(in.holds, x.filter); h != nil {
+			e.extEndHeld(si, s, in, h, t)
+			return
+		}
+	}
 	main := e.maskOf(s).Has(in.key.act) && e.passes(x, &in.at)
 	rel := x.rel != nil && x.rel.Has(in.key.act) && e.passes(x, &in.at)
 	if !main && !rel {
@@ -233,6 +239,36 @@ func (e *Engine) extEnd(si int32, s *stat, in *inst, t event.Time) {
 	if main {
 		s.cur--
 		x.ctBase -= int64(max(in.start, s.opened))
+		x.counted(s.cur)
+	}
+	e.touch(si, s)
+}
+
+// extEndHeld is extEnd for an instance with the holds h of the statistic's filter: it
+// counts if the filter held at some moment since its start (and the open), for the time
+// it held; it is in s.cur if the filter holds now.
+func (e *Engine) extEndHeld(si int32, s *stat, in *inst, h *hold, t event.Time) {
+	x := s.ext
+	lo := max(in.start, s.opened)
+	inMain := e.maskOf(s).Has(in.key.act)
+	main := inMain && h.counts(lo)
+	rel := x.rel != nil && x.rel.Has(in.key.act) && h.counts(lo)
+	if !main && !rel {
+		return
+	}
+	e.roll(s, t)
+	x.integrate(s, t)
+	c := completion{main: main, rel: rel, from: in.start, t: t, d: h.held(lo, t)}
+	if main && x.formula != nil {
+		c.cv = e.ex.value(x.formula, &in.at)
+	}
+	if x.cs != nil {
+		x.cs.ended(x, in, c)
+	}
+	x.completeHeld(s, c, h)
+	if inMain && h.on {
+		s.cur--
+		x.ctBase -= int64(t) - c.d // t − its time so far, as flip added
 		x.counted(s.cur)
 	}
 	e.touch(si, s)
@@ -313,9 +349,13 @@ func (e *Engine) members(s *stat, dst []member) []member {
 // inProgress is the aggregate of in-progress items (mask instances or mask statuses) at now:
 // their number, the sum, max and min of their elapsed times since max(start, opened), the
 // sum of their overlaps with the interval, the number whose elapsed time is in the time
-// range, and their custom values.
+// range, and their custom values. An item whose data changed under the filter counts
+// while the filter holds, with the time it held as its elapsed time; an and overlap count
+// those whose filter has held so far, holding now or not, and their held time in the
+// interval (what TotalAdjusted* and the in-progress statuses' time add).
 type inProgress struct {
 	n, sum, max, min, overlap, in int64
+	an                            int64
 	cv, cvMin, cvMax              float64
 }
 
@@ -324,13 +364,13 @@ type inProgress struct {
 func (e *Engine) current(s *stat, now event.Time, m *config.Mask) inProgress {
 	c := inProgress{min: math.MaxInt64, cvMin: math.Inf(1), cvMax: math.Inf(-1)}
 	x := s.ext
-	add := func(start event.Time, a *attrs) {
-		el := int64(now - max(start, s.opened))
+	add := func(el, ov int64, a *attrs) {
 		c.n++
 		c.sum += el
 		c.max = max(c.max, el)
 		c.min = min(c.min, el)
-		c.overlap += int64(now - max(start, s.start))
+		c.overlap += ov
+		c.an++
 		if x == nil {
 			return
 		}
@@ -343,18 +383,46 @@ func (e *Engine) current(s *stat, now event.Time, m *config.Mask) inProgress {
 			c.cvMin, c.cvMax = min(c.cvMin, v), max(c.cvMax, v)
 		}
 	}
+	// held adds an item whose filter has a hold: by the time it held.
+	held := func(h *hold, since event.Time, a *attrs) {
+		lo := max(since, s.opened)
+		switch {
+		case h.on:
+			add(h.held(lo, now), h.held(max(since, s.start), now), a)
+		case h.counts(lo):
+			c.an++
+			c.overlap += h.held(max(since, s.start), now)
+		}
+	}
+	tracked := x != nil && x.filter != nil
 	if s.kind == subjAction {
 		for _, ii := range e.objs[s.obj].inprog {
 			in := &e.insts[ii]
+			if tracked && in.holds != nil && m.Has(in.key.act) && (!s.hasMedia || in.at.media == s.cfg.StatType.MediaType) {
+				if h := holdOf(in.holds, x.filter); h != nil {
+					held(h, in.start, &in.at)
+					continue
+				}
+			}
 			if e.match(s, m, &in.at) {
-				add(in.start, &in.at)
+				add(int64(now-max(in.start, s.opened)), int64(now-max(in.start, s.start)), &in.at)
 			}
 		}
 	} else {
 		e.mbuf = e.members(s, e.mbuf[:0])
+		sh := tracked && len(e.sh) > 0
 		for _, mb := range e.mbuf {
-			if m.Has(mb.status) && (x == nil || e.passes(x, e.saOf(mb.o))) {
-				add(mb.since, nil)
+			if !m.Has(mb.status) {
+				continue
+			}
+			if sh {
+				if h := holdOf(e.sh[mb.o], x.filter); h != nil {
+					held(h, mb.since, nil)
+					continue
+				}
+			}
+			if x == nil || e.passes(x, e.saOf(mb.o)) {
+				add(int64(now-max(mb.since, s.opened)), int64(now-max(mb.since, s.start)), nil)
 			}
 		}
 	}
@@ -385,7 +453,12 @@ func (e *Engine) valueAt(si int32, closing bool) Value {
 	if !e.started {
 		return Value{}
 	}
-	if !closing {
+	if closing {
+		// The interval ending at now is the one holding the instant before it. A
+		// statistic that nothing touched since an earlier reset still holds that
+		// earlier interval's counters: rolling zeroes them, as Value does when it reads.
+		e.roll(s, now-1)
+	} else {
 		e.roll(s, now)
 	}
 	x := s.ext
@@ -423,7 +496,7 @@ func (e *Engine) valueAt(si int32, closing bool) Value {
 	case category.TotalNumber:
 		return count(b.n)
 	case category.TotalAdjustedNumber:
-		return count(b.n + c.n)
+		return count(b.n + c.an)
 	case category.TotalTime:
 		ms = total
 	case category.TotalAdjustedTime:

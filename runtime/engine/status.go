@@ -82,9 +82,12 @@ func (e *Engine) updateDN(d int32, t event.Time) {
 	old, since := dn.status, dn.since
 	dn.status, dn.since = ns, t
 	var oa, na *attrs // nil unless status attributes are kept
+	var oh []hold     // the filter holds of the status d leaves (kept with attributes)
 	if e.needSA {
 		e.saDN, oa = e.sa[d], &e.saDN
 		e.sa[d], na = e.topAttrs(top), &e.sa[d]
+		oh = e.endStatusHolds(d)
+		e.setOH(oh) // e.oh is nil while status attributes are not kept
 	}
 	e.transition(&dn.idx[subjDN], old, since, oa, ns, na, t)
 	if p := dn.place; p != noObj {
@@ -93,6 +96,9 @@ func (e *Engine) updateDN(d int32, t event.Time) {
 	}
 	for _, a := range dn.logged {
 		ag := &e.objs[a]
+		if e.needSA {
+			e.setOH(oh) // updatePlace and updateAgent set their own
+		}
 		e.transition(&ag.idx[subjDN], old, max(since, loginAt(ag, d)), oa, ns, na, t)
 		e.updateAgent(a, t)
 	}
@@ -147,9 +153,12 @@ func (e *Engine) setStatus(o int32, ns action.ID, by int32, k subjKind, t event.
 	old, since := ob.status, ob.since
 	ob.status, ob.since = ns, t
 	var oa, na *attrs // nil unless status attributes are kept
+	var oh []hold     // the filter holds of the status o leaves (kept with attributes)
 	if e.needSA {
 		e.saObj, oa = e.sa[o], &e.saObj
 		e.sa[o], na = e.byAttrs(ns, by), &e.sa[o]
+		oh = e.endStatusHolds(o)
+		e.setOH(oh)
 	}
 	e.transition(&ob.idx[k], old, since, oa, ns, na, t)
 	for _, g := range ob.groups {
@@ -232,6 +241,9 @@ func (e *Engine) join(a, d int32, t event.Time) {
 	first := len(ag.logins) == 0
 	ag.logins = append(ag.logins, login{dn: d, at: t})
 	dn.logged = append(dn.logged, a)
+	if e.needSA {
+		e.setOH(nil)
+	}
 	e.transition(&ag.idx[subjDN], action.None, t, nil, dn.status, e.saOf(d), t)
 	e.updateAgent(a, t)
 	if first {
@@ -252,12 +264,15 @@ func (e *Engine) leave(a, d int32, t event.Time) {
 		}
 	}
 	dn.logged = removeInt32(dn.logged, a)
+	if e.needSA {
+		e.setOH(e.statusHolds(d))
+	}
 	e.transition(&ag.idx[subjDN], dn.status, max(dn.since, at), e.saOf(d), action.None, nil, t)
 }
 
 // transition passes one member's status change at t, from old (held since oldSince, with
-// attributes oa) to nw (attributes na), to the status statistics of index x whose masks
-// have old or nw.
+// attributes oa and filter holds e.oh) to nw (attributes na), to the status statistics of
+// index x whose masks have old or nw.
 func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa *attrs, nw action.ID, na *attrs, t event.Time) {
 	if x.empty() || old == nw {
 		return
@@ -296,11 +311,18 @@ func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa 
 }
 
 // extTransition is transition for an extended statistic: the filter is tested on the
-// attributes of each status instance (nil attributes: no status).
+// attributes of each status instance (nil attributes: no status); when an update changed
+// the old one's attributes, its holds (e.oh) decide (extTransitionHeld).
 func (e *Engine) extTransition(si int32, s *stat, old action.ID, oldSince event.Time, oa *attrs, nw action.ID, na *attrs, t event.Time) {
 	x := s.ext
 	wasM, isM := e.maskOf(s).Has(old) && e.passes(x, oa), e.maskOf(s).Has(nw) && e.passes(x, na)
 	wasR, isR := x.rel != nil && x.rel.Has(old) && e.passes(x, oa), x.rel != nil && x.rel.Has(nw) && e.passes(x, na)
+	if x.filter != nil && e.oh != nil {
+		if h := holdOf(e.oh, x.filter); h != nil {
+			e.extTransitionHeld(si, s, old, oldSince, h, isM, isR, t)
+			return
+		}
+	}
 	if !wasM && !isM && !wasR && !isR {
 		return
 	}
@@ -312,6 +334,42 @@ func (e *Engine) extTransition(si int32, s *stat, old action.ID, oldSince event.
 	if wasM {
 		s.cur--
 		x.ctBase -= int64(max(oldSince, s.opened))
+	}
+	if isM {
+		if s.cur == 0 && !wasM {
+			s.runStart = t
+		}
+		s.cur++
+		x.ctBase += int64(max(t, s.opened))
+	}
+	if wasM != isM {
+		x.counted(s.cur)
+	}
+	e.touch(si, s)
+}
+
+// extTransitionHeld is extTransition for an old status with the holds h of its filter: it
+// counts if the filter held at some moment since oldSince (and the open), for the time
+// it held; it is in s.cur if the filter holds now.
+func (e *Engine) extTransitionHeld(si int32, s *stat, old action.ID, oldSince event.Time, h *hold, isM, isR bool, t event.Time) {
+	x := s.ext
+	lo := max(oldSince, s.opened)
+	counts := h.counts(lo)
+	inM := e.maskOf(s).Has(old)
+	wasM, wasR := inM && counts, x.rel != nil && x.rel.Has(old) && counts
+	if !wasM && !isM && !wasR && !isR {
+		return
+	}
+	e.roll(s, t)
+	x.integrate(s, t)
+	d := h.held(lo, t)
+	if (wasM || wasR) && t > oldSince {
+		x.completeHeld(s, completion{main: wasM, rel: wasR, from: oldSince, t: t, d: d}, h)
+	}
+	wasM = inM && h.on // in s.cur
+	if wasM {
+		s.cur--
+		x.ctBase -= int64(t) - d // t − its time so far, as flip added
 	}
 	if isM {
 		if s.cur == 0 && !wasM {

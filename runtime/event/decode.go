@@ -66,15 +66,22 @@ func (o *Options) maxLine() int {
 //   - action (required), variant (optional): resolved with action.Lookup on the source
 //     class (and the DN type, with a Resolver); variant is needed only where the name is
 //     ambiguous, and when given it must name a row of the action on that source.
-//   - phase: "start" or "end", required for durable actions and refused otherwise.
+//   - phase: "start", "update" or "end", required for durable actions and refused
+//     otherwise. An update changes the attached data of the instance in progress with
+//     the same key as its end would have (source, action, interaction, and the agent on
+//     the sources the engine keys by agent); it must carry data, and changes only that
+//     (media and place on an update are accepted and not applied).
 //   - source (required): {"class": a source class name such as regular_dn, "id": string}.
 //   - interaction, media, agent, place (optional): strings.
 //   - duration: seconds as a JSON number ≥ 0, required for retrospective actions and
 //     refused otherwise; converted exactly to milliseconds, truncating below the
 //     millisecond (12.4 → 12400 ms, 0.0019 → 1 ms).
-//   - data (optional): an object whose values are strings, numbers or booleans; it becomes
-//     Data in key order, numbers keeping their literal text ("Priority": 5 → "5"),
-//     booleans "true"/"false". {} gives an empty non-nil Data, absent or null a nil one.
+//   - data (optional; required on an update): an object whose values are strings,
+//     numbers or booleans; it becomes Data in key order, numbers keeping their literal
+//     text ("Priority": 5 → "5"), booleans "true"/"false". {} gives an empty non-nil
+//     Data, absent or null a nil one. On an update only, a null value removes the key:
+//     the null keys go to Unset, in order, and the others to Data ({"VIP":null} gives
+//     Data{} and Unset ["VIP"]).
 //
 // Any other key (at the top level or in source), a repeated key (data included), a null
 // for a required field and nested values in data are rejected; null for an optional field
@@ -83,6 +90,9 @@ func (o *Options) maxLine() int {
 //	{"time":"2026-11-26T09:00:03.250Z","action":"CallInbound","phase":"start",
 //	"source":{"class":"regular_dn","id":"7001"},"interaction":"c-42","media":"voice",
 //	"agent":"1001","data":{"Segment":"Gold","Priority":5}}
+//	{"time":"2026-11-26T09:01:10Z","action":"CallInbound","phase":"update",
+//	"source":{"class":"regular_dn","id":"7001"},"interaction":"c-42",
+//	"data":{"Segment":"Platinum","Priority":null}}
 //
 // When the line is rejected the error is a *Rejection carrying lineNo, a Code and a
 // Reason; it is never another error. A blank line is rejected as bad_json (the
@@ -94,8 +104,8 @@ func (o *Options) maxLine() int {
 //
 // DecodeLine checks everything that one line can show: JSON shape, fields, time, source
 // class, source object (with a Resolver), action applicability, phase and duration. It
-// does not check anything that needs earlier events (an end without a start, a second
-// start, an event older than the previous one): the engine does.
+// does not check anything that needs earlier events (an end or update without a start, a
+// second start, an event older than the previous one): the engine does.
 func DecodeLine(line []byte, lineNo int, opts Options) (Event, error) {
 	var fw fastWire
 	e, rej := decodeLine(line, lineNo, &opts, &fw)
@@ -183,7 +193,7 @@ func (w *wireEvent) event(opts *Options) (Event, *Rejection) {
 	return Event{
 		Time: t, Action: a, Phase: phase, Source: Source{Class: class, ID: id},
 		Interaction: w.str[fInteraction], Media: w.str[fMedia], Agent: w.str[fAgent],
-		Place: w.str[fPlace], Duration: dur, Data: data,
+		Place: w.str[fPlace], Duration: dur, Data: data, Unset: w.unset,
 	}, nil
 }
 
@@ -225,8 +235,9 @@ func lookupCode(err error) string {
 	return CodeUnknownAction
 }
 
-// phase checks the phase against the action's kind: required for durable actions,
-// refused for the others.
+// phase checks the phase against the action's kind (required for durable actions,
+// refused for the others) and the data against the phase (required on an update; null
+// values, which remove keys, only there).
 func (w *wireEvent) phase(a action.ID) (Phase, *Rejection) {
 	p := PhaseNone
 	if w.has(fPhase) {
@@ -235,15 +246,23 @@ func (w *wireEvent) phase(a action.ID) (Phase, *Rejection) {
 			p = PhaseStart
 		case "end":
 			p = PhaseEnd
+		case "update":
+			p = PhaseUpdate
 		default:
-			return p, reject(CodeBadPhase, "phase %q is invalid: want \"start\" or \"end\"", clip(w.str[fPhase]))
+			return p, reject(CodeBadPhase, "phase %q is invalid: want \"start\", \"update\" or \"end\"", clip(w.str[fPhase]))
 		}
 	}
 	switch k := a.Kind(); {
 	case k == action.KindDurable && p == PhaseNone:
-		return p, reject(CodeBadPhase, "%s is durable: phase \"start\" or \"end\" is required", a)
+		return p, reject(CodeBadPhase, "%s is durable: phase \"start\", \"update\" or \"end\" is required", a)
+	case k != action.KindDurable && p == PhaseUpdate:
+		return p, reject(CodeBadPhase, "%s is %s: only a durable action in progress can be updated", a, k)
 	case k != action.KindDurable && p != PhaseNone:
 		return p, reject(CodeBadPhase, "%s is %s: phase is only allowed on durable actions", a, k)
+	case p == PhaseUpdate && !w.has(fData):
+		return p, reject(CodeMissingField, "%s update: data is required (the keys it sets, null for a key it removes)", a)
+	case p != PhaseUpdate && len(w.unset) > 0:
+		return p, reject(CodeBadData, "data %q is null: values must be strings, numbers or booleans (null removes a key on an update only)", clip(w.unset[0]))
 	}
 	return p, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/statkit/statkit/generated/action"
@@ -18,14 +19,16 @@ var ErrInvalidEvent = errors.New("invalid event")
 // phase, source{class,id}, interaction, media, agent, place, duration, data; the time in UTC
 // with milliseconds (2026-11-26T09:00:03.250Z); the action's variant whenever its row has
 // one; empty strings left out; the duration (retrospective actions only) in seconds without
-// trailing zeros; data values as strings, "data":{} for an empty non-nil Data and no data
-// key for a nil one. Decoding the result without a Resolver, or with one that knows the
-// source, gives back e exactly (Line aside, which is not encoded).
+// trailing zeros; data values as strings, then the keys an update removes (Unset) as null,
+// "data":{} for an empty non-nil Data and no data key for a nil one. Decoding the result
+// without a Resolver, or with one that knows the source, gives back e exactly (Line aside,
+// which is not encoded).
 //
 // An Event that could not be decoded back (invalid action or class, an action that does
-// not occur on the class, a phase or duration that does not fit the action's kind, an empty
-// source id, a time outside [MinTime, MaxTime], invalid UTF-8) is an error wrapping
-// ErrInvalidEvent, and buf is returned unchanged.
+// not occur on the class, a phase or duration that does not fit the action's kind, an
+// update with a nil Data, Unset on another phase, an empty source id, a time outside
+// [MinTime, MaxTime], invalid UTF-8, a data key repeated in Data and Unset) is an error
+// wrapping ErrInvalidEvent, and buf is returned unchanged.
 func AppendJSON(buf []byte, e Event) ([]byte, error) {
 	if err := checkEncodable(&e); err != nil {
 		return buf, err
@@ -65,6 +68,13 @@ func AppendJSON(buf []byte, e Event) ([]byte, error) {
 			buf = appendString(buf, p.Key)
 			buf = append(buf, ':')
 			buf = appendString(buf, p.Value)
+		}
+		for i, k := range e.Unset {
+			if i > 0 || len(e.Data) > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendString(buf, k)
+			buf = append(buf, `:null`...)
 		}
 		buf = append(buf, '}')
 	}
@@ -119,8 +129,12 @@ func checkEncodable(e *Event) error {
 		return fmt.Errorf("event: encode %s: %w: empty source id", a, ErrInvalidEvent)
 	case e.Time < MinTime || e.Time > MaxTime:
 		return fmt.Errorf("event: encode %s: %w: time %d ms is outside years 0000-9999", a, ErrInvalidEvent, int64(e.Time))
-	case e.Phase > PhaseEnd, (k == action.KindDurable) != (e.Phase != PhaseNone):
+	case e.Phase > PhaseUpdate, (k == action.KindDurable) != (e.Phase != PhaseNone):
 		return fmt.Errorf("event: encode %s: %w: phase %d on a %s action", a, ErrInvalidEvent, int(e.Phase), k)
+	case e.Phase == PhaseUpdate && e.Data == nil:
+		return fmt.Errorf("event: encode %s: %w: an update with nil data (use Data{} when it only removes keys)", a, ErrInvalidEvent)
+	case e.Phase != PhaseUpdate && len(e.Unset) > 0:
+		return fmt.Errorf("event: encode %s: %w: keys to remove (Unset) on a %q event, only an update has them", a, ErrInvalidEvent, e.Phase)
 	case e.Duration < 0 || e.Duration > MaxDuration, k != action.KindRetrospective && e.Duration != 0:
 		return fmt.Errorf("event: encode %s: %w: duration %d ms on a %s action", a, ErrInvalidEvent, e.Duration, k)
 	}
@@ -134,19 +148,35 @@ func checkEncodable(e *Event) error {
 			return fmt.Errorf("event: encode %s: %w: invalid UTF-8 in data %q", a, ErrInvalidEvent, p.Key)
 		}
 	}
-	if err := checkDataKeys(e.Data); err != nil {
+	for _, k := range e.Unset {
+		if !utf8.ValidString(k) {
+			return fmt.Errorf("event: encode %s: %w: invalid UTF-8 in data %q", a, ErrInvalidEvent, k)
+		}
+	}
+	if err := checkDataKeys(e.Data, e.Unset); err != nil {
 		return fmt.Errorf("event: encode %s: %w: %v", a, ErrInvalidEvent, err)
 	}
 	return nil
 }
 
-// checkDataKeys refuses repeated data keys, which the decoder rejects.
-func checkDataKeys(d Data) error {
+// checkDataKeys refuses repeated data keys, which the decoder rejects: in d, or in d and
+// the keys an update removes.
+func checkDataKeys(d Data, unset []string) error {
 	var keys map[string]struct{}
 	for i, p := range d {
 		if dataHas(d[:i], &keys, p.Key) {
 			return fmt.Errorf("data key %q is repeated", p.Key)
 		}
+	}
+	if len(unset) == 0 {
+		return nil
+	}
+	all := append(slices.Clip(d), make(Data, 0, len(unset))...)
+	for _, k := range unset {
+		if dataHas(all, &keys, k) {
+			return fmt.Errorf("data key %q is repeated", k)
+		}
+		all = append(all, Pair{Key: k})
 	}
 	return nil
 }

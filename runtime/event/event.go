@@ -1,7 +1,8 @@
 // Package event defines statkit's action events and their NDJSON wire format.
 //
 // One event is one occurrence of an action on a source object: the start or end of a
-// durable action, or a momentary or retrospective action. Decoding resolves the action
+// durable action, an update of the attached data of a durable action in progress, or a
+// momentary or retrospective action. Decoding resolves the action
 // name against the generated action table for the event's source class and validates the
 // event's shape; every rejected line is reported with its line number and a reason and
 // never stops the stream.
@@ -17,9 +18,10 @@
 //	{"time":"2026-11-26T09:00:15Z","action":"CallAbandoned",
 //	 "source":{"class":"mediation_dn","id":"Support@SW1"},"interaction":"c-43","duration":12.4}
 //
-// time (RFC 3339), action and source are required; phase (start, end) only and always on
-// durable actions, duration only and always on retrospective ones; variant, interaction,
-// media, agent, place and data are optional (see DecodeLine for every rule).
+// time (RFC 3339), action and source are required; phase (start, update, end) only and
+// always on durable actions, duration only and always on retrospective ones; variant,
+// interaction, media, agent, place and data are optional, but an update carries data, whose
+// null values remove keys (see DecodeLine for every rule).
 //
 // # Units
 //
@@ -48,8 +50,9 @@ func (t Time) Std() time.Time { return time.UnixMilli(int64(t)).UTC() }
 // String formats t as RFC 3339 with milliseconds, in UTC.
 func (t Time) String() string { return t.Std().Format("2006-01-02T15:04:05.000Z07:00") }
 
-// Phase is the phase of a durable action: its start or its end. Instantaneous
-// (momentary and retrospective) actions have no phase.
+// Phase is the phase of a durable action event: its start, its end, or an update of the
+// attached data of an instance in progress. Instantaneous (momentary and retrospective)
+// actions have no phase.
 type Phase uint8
 
 // Phases.
@@ -57,15 +60,21 @@ const (
 	PhaseNone Phase = iota
 	PhaseStart
 	PhaseEnd
+	// PhaseUpdate changes the attached data of a durable instance in progress (Genesys
+	// EventAttachedDataChanged, an Asterisk channel variable set, a FreeSWITCH variable):
+	// its Data sets keys, its Unset removes keys. It is keyed like the instance's end.
+	PhaseUpdate
 )
 
-// String returns "start", "end" or "".
+// String returns "start", "end", "update" or "".
 func (p Phase) String() string {
 	switch p {
 	case PhaseStart:
 		return "start"
 	case PhaseEnd:
 		return "end"
+	case PhaseUpdate:
+		return "update"
 	}
 	return ""
 }
@@ -103,7 +112,8 @@ type Event struct {
 	Time Time
 	// Action is the resolved action row.
 	Action action.ID
-	// Phase is PhaseStart or PhaseEnd for durable actions, PhaseNone otherwise.
+	// Phase is PhaseStart, PhaseUpdate or PhaseEnd for durable actions, PhaseNone
+	// otherwise.
 	Phase Phase
 	// Source is the object the action occurs on.
 	Source Source
@@ -120,8 +130,12 @@ type Event struct {
 	// other kinds.
 	Duration int64
 	// Data is the attached data. Events may share it (a Decoder gives events with equal
-	// data the same Data): do not modify it in place.
+	// data the same Data): do not modify it in place. On an update it holds the keys the
+	// update sets (non-nil: Data{} when the update only removes keys).
 	Data Data
+	// Unset are the data keys an update removes (null values in the wire data), in the
+	// order given; nil for every other phase.
+	Unset []string
 	// Line is the 1-based line of the event in its NDJSON input, 0 when not from a stream.
 	Line int
 }

@@ -34,7 +34,7 @@ func ExampleDecoder() {
 	}
 	// Output:
 	// 1 2026-11-26T09:00:03.250Z CallInbound start 7001 0 [{Segment Gold}]
-	// line 2: CallInbound is durable: phase "start" or "end" is required [bad_phase]
+	// line 2: CallInbound is durable: phase "start", "update" or "end" is required [bad_phase]
 	// 3 2026-11-26T09:00:15.000Z CallAbandoned  Support@SW1 12400 []
 }
 

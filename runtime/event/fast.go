@@ -182,7 +182,7 @@ func (w *fastWire) strField(b []byte, i int, f field) int {
 	return j + 1
 }
 
-// phaseValue reads "start" or "end" at i.
+// phaseValue reads "start", "end" or "update" at i.
 func (w *fastWire) phaseValue(b []byte, i int) int {
 	switch {
 	case hasPrefix(b[i:], `"start"`):
@@ -191,6 +191,9 @@ func (w *fastWire) phaseValue(b []byte, i int) int {
 	case hasPrefix(b[i:], `"end"`):
 		w.phase = PhaseEnd
 		return i + len(`"end"`)
+	case hasPrefix(b[i:], `"update"`):
+		w.phase = PhaseUpdate
+		return i + len(`"update"`)
 	}
 	return -1
 }
@@ -478,7 +481,7 @@ func (w *fastWire) event(b []byte, opts *Options) (Event, bool) {
 	if (k == action.KindDurable) != (e.Phase != PhaseNone) {
 		return Event{}, false
 	}
-	if w.has(fDuration) != (k == action.KindRetrospective) {
+	if w.has(fDuration) != (k == action.KindRetrospective) || e.Phase == PhaseUpdate && !w.has(fData) {
 		return Event{}, false
 	}
 	if w.has(fDuration) {

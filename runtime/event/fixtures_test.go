@@ -68,6 +68,7 @@ var realistic = []string{
 	`{"time":"2026-11-26T09:03:01Z","action":"CallAnswered","variant":"Virtual Queues","source":{"class":"mediation_dn","id":"VQ1@SW1"},"interaction":"c-44","duration":0.8}`,
 	`{"time":"2026-11-26T09:03:02Z","action":"InteractionAccepted","variant":"StagingAreas","source":{"class":"staging_area","id":"Inbound"},"interaction":"m-7","media":"email","duration":30}`,
 	`{"time":"2026-11-26T09:03:03Z","action":"Delivering","phase":"start","source":{"class":"media_channel","id":"1001"},"interaction":"m-7","media":"email","agent":"1001","place":"P1"}`,
+	`{"time":"2026-11-26T09:01:10Z","action":"CallInbound","phase":"update","source":{"class":"regular_dn","id":"7001"},"interaction":"c-42","data":{"Segment":"Platinum","Priority":7}}`,
 }
 
 // stream joins lines into an NDJSON stream.

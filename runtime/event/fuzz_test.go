@@ -22,6 +22,11 @@ func fuzzSeeds() []string {
 		``, `{}`, `[]`, `null`, `{"time":`, `{"time":"2026-11-26T09:00:00Z"}`,
 		ev(tOK, `"action":"CallEntered"`, srcQueue, `"media":"a\u00e9\ud83d\ude00\ud800\n"`),
 		ev(tOK, `"action":"CallEntered"`, srcQueue, `"data":{"a":{"b":1}}`),
+		ev(tOK, `"action":"CallInbound"`, `"phase":"update"`, srcExt, `"interaction":"c"`, `"data":{"a":null,"b":"x","c":null}`),
+		ev(tOK, `"action":"CallInbound"`, `"phase":"update"`, srcExt, `"interaction":"c"`, `"data":{}`),
+		ev(tOK, `"action":"CallInbound"`, `"phase":"update"`, srcExt),
+		ev(tOK, `"action":"CallEntered"`, `"phase":"update"`, srcQueue, `"data":{"a":"b"}`),
+		ev(tOK, `"action":"CallInbound"`, `"phase":"start"`, srcExt, `"data":{"a":null}`),
 		ev(tOK, `"action":"CallEntered"`, srcQueue, `"data":{"n":-1.5e-3,"t":true,"s":"x\"y"}`),
 		ev(tOK, `"action":"CallAbandoned"`, srcQueue, `"duration":1e400`),
 		ev(tOK, `"action":"CallAbandoned"`, srcQueue, `"duration":-0`),
@@ -97,13 +102,19 @@ func compareWithEncodingJSON(t *testing.T, line []byte, e Event) {
 	tm, err := ParseTime(str(m["time"]))
 	src, _ := m["source"].(map[string]any)
 	if err != nil || tm != e.Time || str(src["id"]) != e.Source.ID || str(src["class"]) != e.Source.Class.String() ||
+		str(m["phase"]) != e.Phase.String() ||
 		str(m["interaction"]) != e.Interaction || str(m["media"]) != e.Media ||
 		str(m["agent"]) != e.Agent || str(m["place"]) != e.Place {
 		t.Fatalf("fields differ from encoding/json's %v:\n%q\n%+v", m, line, e)
 	}
 	data, _ := m["data"].(map[string]any)
-	if len(data) != len(e.Data) {
-		t.Fatalf("data %v vs %v in %q", data, e.Data, line)
+	if len(data) != len(e.Data)+len(e.Unset) {
+		t.Fatalf("data %v vs %v, unset %v in %q", data, e.Data, e.Unset, line)
+	}
+	for _, k := range e.Unset {
+		if v, ok := data[k]; !ok || v != nil {
+			t.Fatalf("unset %q is %v in encoding/json, in %q", k, v, line)
+		}
 	}
 	for _, p := range e.Data {
 		var want string
@@ -221,7 +232,10 @@ func FuzzRoundTrip(f *testing.F) {
 			Source: Source{Class: object.SourceClass(class % 8), ID: id}, Interaction: ixn,
 			Duration: dur, Data: Data{{key, val}}, Line: 3}
 		if e.Action.Kind() == action.KindDurable {
-			e.Phase = Phase(1 + tm&1)
+			e.Phase = Phase(1 + uint64(tm)%3)
+		}
+		if e.Phase == PhaseUpdate && len(ixn)%2 == 1 {
+			e.Unset = []string{ixn} // removes a key (refused when it is key as well)
 		}
 		enc, err := AppendJSON(nil, e)
 		if err != nil {

@@ -10,8 +10,9 @@ import (
 // labels and for clients that branch on the kind of problem; the Reason says the rest.
 //
 // The decoder checks one line at a time and knows nothing of earlier lines, so it never
-// rejects for state: an end without a start, a second start of the same durable instance or
-// an event older than the last applied one are rejected by the engine, with its own codes.
+// rejects for state: an end or update without a start, a second start of the same durable
+// instance or an event older than the last applied one are rejected by the engine, with its
+// own codes.
 const (
 	// CodeLineTooLong: the line is longer than Options.MaxLineBytes.
 	CodeLineTooLong = "line_too_long"
@@ -26,7 +27,8 @@ const (
 	// CodeBadType: a field with a JSON type it cannot have (e.g. a number where an id string is
 	// expected) and no more specific code.
 	CodeBadType = "bad_type"
-	// CodeMissingField: time, action, source, source.class or source.id is absent, null or "".
+	// CodeMissingField: time, action, source, source.class or source.id is absent, null or "";
+	// or an update has no data.
 	CodeMissingField = "missing_field"
 	// CodeBadTime: time is not an RFC 3339 date-time, or is outside years 0000–9999 in UTC.
 	CodeBadTime = "bad_time"
@@ -43,13 +45,14 @@ const (
 	// CodeAmbiguousAction: several rows of the action fit the source; the event must name a
 	// variant.
 	CodeAmbiguousAction = "ambiguous_action"
-	// CodeBadPhase: phase is not "start"/"end", or is missing on a durable action, or is given
-	// on a momentary or retrospective one.
+	// CodeBadPhase: phase is not "start"/"update"/"end", or is missing on a durable action, or
+	// is given on a momentary or retrospective one.
 	CodeBadPhase = "bad_phase"
 	// CodeBadDuration: duration is not a number, is negative or too large, or is missing on a
 	// retrospective action, or is given on a durable or momentary one.
 	CodeBadDuration = "bad_duration"
-	// CodeBadData: data is not an object of string, number and boolean values.
+	// CodeBadData: data is not an object of string, number and boolean values (and null
+	// values, which only an update may give).
 	CodeBadData = "bad_data"
 )
 

@@ -73,10 +73,11 @@ func topField(key string) (field, bool) {
 
 // wireEvent is one line as read: the text of each field, not yet interpreted.
 type wireEvent struct {
-	seen uint16     // fields present, null included (duplicate detection)
-	set  uint16     // fields present and not null
-	str  [13]string // string fields by field; fDuration holds the number literal
-	data Data
+	seen  uint16     // fields present, null included (duplicate detection)
+	set   uint16     // fields present and not null
+	str   [13]string // string fields by field; fDuration holds the number literal
+	data  Data
+	unset []string // data keys whose value is null (only an update may have them)
 }
 
 func (w *wireEvent) has(f field) bool { return w.set&(1<<f) != 0 }
@@ -237,7 +238,8 @@ func (sc *scanner) duration(w *wireEvent) *Rejection {
 }
 
 // data reads the data object (or null) into w.data, keeping key order. Values are strings,
-// numbers (kept as their literal text) and booleans ("true"/"false").
+// numbers (kept as their literal text) and booleans ("true"/"false"); the keys whose value
+// is null go to w.unset, in order (event checks that only an update has them).
 func (sc *scanner) data(w *wireEvent) *Rejection {
 	switch sc.peek() {
 	case 'n':
@@ -250,8 +252,9 @@ func (sc *scanner) data(w *wireEvent) *Rejection {
 	w.set |= 1 << fData
 	d := Data{}
 	var keys map[string]struct{} // duplicate detection once d is long
+	var nulls []int              // the indexes in d of null values
 	rej := sc.members(func(key string) *Rejection {
-		v, rej := sc.dataValue(key)
+		v, null, rej := sc.dataValue(key)
 		if rej != nil {
 			return rej
 		}
@@ -261,9 +264,24 @@ func (sc *scanner) data(w *wireEvent) *Rejection {
 		if cap(d) == 0 {
 			d = make(Data, 0, 4)
 		}
+		if null {
+			nulls = append(nulls, len(d))
+		}
 		d = append(d, Pair{Key: key, Value: v})
 		return nil
 	})
+	if len(nulls) > 0 {
+		set := make(Data, 0, len(d)-len(nulls))
+		for i, p := range d {
+			if len(nulls) > 0 && nulls[0] == i {
+				w.unset = append(w.unset, p.Key)
+				nulls = nulls[1:]
+				continue
+			}
+			set = append(set, p)
+		}
+		d = set
+	}
 	w.data = d
 	return rej
 }
@@ -289,26 +307,25 @@ func dataHas(d Data, keys *map[string]struct{}, key string) bool {
 	return false
 }
 
-// dataValue reads one value of data.
-func (sc *scanner) dataValue(key string) (string, *Rejection) {
+// dataValue reads one value of data; null reports a null value.
+func (sc *scanner) dataValue(key string) (v string, null bool, rej *Rejection) {
 	switch c := sc.peek(); {
 	case c == '"':
-		return sc.str()
+		v, rej = sc.str()
+		return v, false, rej
 	case c == 't':
-		return "true", sc.literal("true")
+		return "true", false, sc.literal("true")
 	case c == 'f':
-		return "false", sc.literal("false")
+		return "false", false, sc.literal("false")
 	case c == '-' || isDigit(c):
-		return sc.number()
+		v, rej = sc.number()
+		return v, false, rej
 	case c == 'n':
-		if rej := sc.literal("null"); rej != nil {
-			return "", rej
-		}
-		return "", reject(CodeBadData, "data %q is null: values must be strings, numbers or booleans", clip(key))
+		return "", true, sc.literal("null")
 	case c == '{' || c == '[':
-		return "", reject(CodeBadData, "data %q is %s: nested values are not supported, values must be strings, numbers or booleans", clip(key), kindName(c))
+		return "", false, reject(CodeBadData, "data %q is %s: nested values are not supported, values must be strings, numbers or booleans", clip(key), kindName(c))
 	}
-	return "", sc.syntax("expected a JSON value")
+	return "", false, sc.syntax("expected a JSON value")
 }
 
 // typeError rejects the value at the cursor, which is not of the type f needs. A value that

@@ -115,7 +115,12 @@ func (s *Server) runClock(ctx context.Context) {
 		}
 		rec = machine.AppendTick(rec[:0], t)
 		r := append([]byte(nil), rec...)
-		if _, _, err := s.lg.Append(ctx, r, "", nil); err != nil {
+		if !s.gate.enter() {
+			return
+		}
+		_, _, err := s.lg.Append(ctx, r, "", nil)
+		s.gate.leave()
+		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}

@@ -382,12 +382,11 @@ func (s *Server) appendRecord(ctx context.Context, rec []byte, id string, p *pen
 	if err := s.failed(); err != nil {
 		return 0, false, fmt.Errorf("%w: %w", ErrFailed, err)
 	}
-	select {
-	case <-s.ownerDone:
+	if !s.gate.enter() {
 		return 0, false, ErrStopped
-	default:
 	}
 	seq, dup, err = s.lg.Append(ctx, rec, id, p)
+	s.gate.leave()
 	if err != nil {
 		if ctx.Err() != nil {
 			return 0, false, ctx.Err()

@@ -252,6 +252,7 @@ type Server struct {
 	slots    chan struct{} // a slot per batch appended and not yet applied
 	keys     inflightKeys
 	failure  atomic.Pointer[error] // the log failure that made the server read-only
+	gate     appendGate            // appends until the server stops
 	tickHook func()                // tests: called after each tick record is appended
 
 	guard     *auth.Guard
@@ -408,6 +409,7 @@ func (s *Server) start() func() {
 	return func() {
 		cancelClock()
 		<-clockDone
+		s.gate.close() // the demo feed or a source may still be appending
 		close(quit)
 		<-s.ownerDone
 		s.waitSnapshot()
