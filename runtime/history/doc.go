@@ -12,8 +12,9 @@
 // visible and reviewable in its config. Structured values (CurrentState) are never
 // recorded — they are current categories, which the config refuses in reset mode — so
 // the schema has no column for them. An undefined value (a 0/0 ratio) is SQL NULL (JSON
-// null). The interval's start is the profile's reset before R (a statistic opened during
-// an interval counts from its open, so its first row may cover less).
+// null). The interval's start is the engine's (Notification.From): the profile's reset
+// before R, or the statistic's open when it opened during the interval (through the API,
+// or by a reload that added or changed it), whose first row then covers [open, R).
 //
 // # Schema (version 2)
 //

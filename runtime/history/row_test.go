@@ -46,3 +46,51 @@ func TestRecorderUndefined(t *testing.T) {
 		}
 	}
 }
+
+// TestRecorderStatisticOpenedMidInterval: a statistic opened during an interval (through
+// the API, or by a reload) counts from its open: its first row covers [open, reset) —
+// the start the engine gives — and the next ones whole intervals.
+func TestRecorderStatisticOpenedMidInterval(t *testing.T) {
+	cfg, err := config.LoadFile("testdata/small.yaml")
+	require.NoError(t, err)
+	eng, err := engine.New(cfg)
+	require.NoError(t, err)
+	eng.Notifications(nil)
+	dec := event.NewDecoder(strings.NewReader(
+		`{"time":"2026-01-05T09:01:00Z","action":"CallEntered","source":{"class":"mediation_dn","id":"Q"},"interaction":"c1"}`+"\n"+
+			`{"time":"2026-01-05T09:07:00Z","action":"CallEntered","source":{"class":"mediation_dn","id":"Q"},"interaction":"c2"}`+"\n"+
+			`{"time":"2026-01-05T09:20:00Z","action":"CallEntered","source":{"class":"mediation_dn","id":"Q"},"interaction":"c3"}`+"\n"),
+		event.Options{Resolver: eng})
+	next := func() {
+		ev, rej, err := dec.Next()
+		require.NoError(t, err)
+		require.Nil(t, rej)
+		require.NoError(t, eng.Apply(&ev))
+	}
+	next() // 09:01
+	late, err := cfg.NewStatistic(config.StatisticSpec{StatType: "Offered", Object: config.ObjectSpec{Type: "Queue", ID: "Q"}, Profile: "Q15"})
+	require.NoError(t, err)
+	late.ID, late.Notification = "late", config.Notification{Mode: config.NotifyReset}
+	require.NoError(t, eng.Open(late)) // at 09:01: c1 is before it
+	next()                             // 09:07
+	next()                             // 09:20
+	eng.Advance(event.TimeOf(at("09:30")))
+	lookup := func(id string) (*config.Statistic, bool) {
+		if id == "late" {
+			return late, true
+		}
+		return cfg.Statistic(id)
+	}
+	got := map[string][]string{}
+	for _, r := range NewRecorder(lookup).Rows(nil, eng.Notifications(nil)) {
+		got[r.Statistic.ID] = append(got[r.Statistic.ID], formatRows([]Row{r})...)
+	}
+	assert.Equal(t, []string{
+		"late 2026-01-05T09:01:00.000Z 2026-01-05T09:15:00.000Z 1",
+		"late 2026-01-05T09:15:00.000Z 2026-01-05T09:30:00.000Z 1",
+	}, got["late"])
+	assert.Equal(t, []string{
+		"q.offered 2026-01-05T09:00:00.000Z 2026-01-05T09:15:00.000Z 2",
+		"q.offered 2026-01-05T09:15:00.000Z 2026-01-05T09:30:00.000Z 1",
+	}, got["q.offered"])
+}

@@ -435,9 +435,11 @@ func TestHistoryOutage(t *testing.T) {
 		assert.Greater(t, hs.Lag, uint64(10))
 		assert.Equal(t, "catching-up", hs.State, "past MaxPending the rows are to come from the log")
 		assert.LessOrEqual(t, hs.PendingRows, 300)
-		snaps, err := st.Snapshots()
-		require.NoError(t, err)
-		require.Len(t, snaps, 2, "the newest snapshot, and the one the pin keeps")
+		var snaps []uint64
+		require.Eventually(t, func() bool { // (a snapshot being written is retained after it is in place)
+			snaps, err = st.Snapshots()
+			return err == nil && len(snaps) == 2
+		}, waitFor, 10*time.Millisecond, "the newest snapshot, and the one the pin keeps: %v", snaps)
 		assert.LessOrEqual(t, snaps[0], committed, "a snapshot at or before the database's position")
 		assert.Equal(t, wantValues, ts.allValues(), "the engine is unaffected")
 		t.Logf("POST median %v before the outage, %v (longest %v) during it", before, during, longest)
