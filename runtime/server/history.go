@@ -489,7 +489,8 @@ type historyStatus struct {
 	// standby (another process writes).
 	State string `json:"state"`
 	// Committed is the log record up to which every row is in the database; Applied the
-	// last record the engine applied; Lag the difference.
+	// last record the engine applied; Lag the difference (records without rows move the
+	// database's position every second, so a busy server lags by a second's records).
 	Committed uint64 `json:"committed"`
 	Applied   uint64 `json:"applied"`
 	Lag       uint64 `json:"lag"`
@@ -553,7 +554,7 @@ func (h *historyFeed) registerMetrics(reg *prometheus.Registry) {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(h.status()) })
 	}
 	reg.MustRegister(
-		gauge("statkit_history_lag_records", "Log records applied whose rows are not all committed to the history database yet.",
+		gauge("statkit_history_lag_records", "Log records applied after the history database's position (the position of records without rows is written every second).",
 			func(s historyStatus) float64 { return float64(s.Lag) }),
 		gauge("statkit_history_committed_record", "The log record up to which every history row is committed.",
 			func(s historyStatus) float64 { return float64(s.Committed) }),
