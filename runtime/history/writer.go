@@ -72,6 +72,10 @@ type Writer struct {
 	lost      uint64 // records whose rows the log no longer held
 	lastErr   error
 	closed    bool
+
+	// afterWrite, when set (tests), runs on Run's goroutine after each write of queued
+	// rows or catch-up, before the writer says it is done with it.
+	afterWrite func()
 }
 
 // item is what one Add gave: the rows of one record (possibly none).
@@ -258,9 +262,15 @@ func (w *Writer) progress(seq uint64) {
 	w.mu.Lock()
 	w.committed = max(w.committed, seq)
 	w.lastErr = nil
+	w.changedLocked()
+	w.mu.Unlock()
+}
+
+// changedLocked wakes the waiters (Flush, a blocked Add) to look at the state again (mu
+// held).
+func (w *Writer) changedLocked() {
 	close(w.changed)
 	w.changed = make(chan struct{})
-	w.mu.Unlock()
 }
 
 // Run writes until ctx ends; what is not committed then is caught up from the log at the
@@ -284,8 +294,12 @@ func (w *Writer) Run(ctx context.Context) error {
 			w.behind, w.catching, w.inflight = false, true, true
 			w.mu.Unlock()
 			err := w.catchUp(ctx, from, to)
+			if w.afterWrite != nil {
+				w.afterWrite()
+			}
 			w.mu.Lock()
 			w.catching, w.inflight = false, false
+			w.changedLocked() // a Flush woken by the last commit checks again
 			w.mu.Unlock()
 			if err != nil {
 				return err
@@ -299,8 +313,12 @@ func (w *Writer) Run(ctx context.Context) error {
 			w.inflight = true
 			w.mu.Unlock()
 			err := w.writeItem(ctx, it)
+			if w.afterWrite != nil {
+				w.afterWrite()
+			}
 			w.mu.Lock()
 			w.inflight = false
+			w.changedLocked() // a Flush woken by the last commit checks again
 			w.mu.Unlock()
 			if err != nil {
 				return err

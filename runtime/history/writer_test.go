@@ -482,3 +482,31 @@ func TestWriterMissed(t *testing.T) {
 	}))
 	assert.Equal(t, formatRows(kept), storedRows(t, st))
 }
+
+// TestWriterFlushAfterLastWrite: a Flush that wakes on the last commit while the writer
+// has not yet said it is done with that write returns once it has — it does not wait for
+// a progress that will never come.
+func TestWriterFlushAfterLastWrite(t *testing.T) {
+	l := bankLog(t)
+	st := openStore(t, "sqlite:"+filepath.Join(t.TempDir(), "h.db"))
+	w, err := NewWriter(context.Background(), st, 0, WriterOptions{Stream: "log", Logger: quietLog(), Replayer: l})
+	require.NoError(t, err)
+	var n atomic.Int32 // Flushes done
+	w.afterWrite = func() { // a slow scheduler, while the test flushes
+		if n.Load() < 5 {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	runWriter(t, w)
+	require.NoError(t, l.run(0, l.size(), false, func(seq uint64, rows []Row) error {
+		w.Add(seq, rows)
+		if len(rows) == 0 || n.Load() >= 5 {
+			return nil
+		}
+		defer n.Add(1)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return w.Flush(ctx)
+	}))
+	require.Equal(t, int32(5), n.Load())
+}
