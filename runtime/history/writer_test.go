@@ -491,7 +491,7 @@ func TestWriterFlushAfterLastWrite(t *testing.T) {
 	st := openStore(t, "sqlite:"+filepath.Join(t.TempDir(), "h.db"))
 	w, err := NewWriter(context.Background(), st, 0, WriterOptions{Stream: "log", Logger: quietLog(), Replayer: l})
 	require.NoError(t, err)
-	var n atomic.Int32 // Flushes done
+	var n atomic.Int32      // Flushes done
 	w.afterWrite = func() { // a slow scheduler, while the test flushes
 		if n.Load() < 5 {
 			time.Sleep(20 * time.Millisecond)
