@@ -156,6 +156,18 @@
 // dropped and counted in statkit_subscribers_dropped_total. A slow client therefore costs
 // at most one map entry per statistic, never the owner's time.
 //
+// # Interval history
+//
+// With Options.HistoryDB (statkit serve --history, by default SQLite in the data
+// directory), the owner turns the reset-mode notifications of every record it applies
+// into rows (history.Recorder) and hands them to a history.Writer, which commits them on
+// its own goroutine: a slow or unreachable database makes history lag, never the engine.
+// Rows the database did not get — a crash, an outage longer than the writer's memory, a
+// database down at start — are re-derived from the log, by a second machine restored from
+// an older snapshot beside the live one; the log's retention is pinned so that it keeps
+// what that needs. Only the process Options.HistoryDB.Writes names writes (a replica's
+// lease holder). /healthz and statkit_history_* say how far the database is (history.go).
+//
 // # Shutdown
 //
 // When Serve's context is done it stops accepting connections, ends the streams, waits
