@@ -31,6 +31,8 @@ type Config struct {
 	ranges     map[string]*TimeRange
 	filters    map[string]*Filter
 	statistics map[string]*Statistic
+	// export holds the export marks of stat types and statistics (export.go).
+	export exportMarks
 }
 
 // Topology names the objects actions occur on and statistics are computed for.

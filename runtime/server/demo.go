@@ -19,7 +19,8 @@ import (
 )
 
 // demoStatTypes, demoProfiles and demoRanges are what the demo adds to the stat types,
-// time profiles and time ranges of sim.WriteConfig.
+// time profiles and time ranges of sim.WriteConfig. The headline values (service level,
+// abandon rate, speed of answer, agents available and staffed) are exported to /metrics.
 const (
 	demoStatTypes = `
 ServiceLevel:
@@ -29,6 +30,7 @@ ServiceLevel:
   mainMask: [CallDistributed]
   relMask: [CallAbandoned]
   description: Calls distributed within 20 s over calls distributed plus calls abandoned after 20 s, in percent.
+  export: true
 QueueCallsAnswered:
   objects: [Queue, GroupQueues]
   category: TotalNumber
@@ -52,23 +54,27 @@ AbandonRate:
   category: Formula
   formula: 100 * CallsAbandoned / CallsEntered
   description: Calls abandoned over calls entered, in percent.
+  export: true
 SpeedOfAnswer:
   objects: [Queue, GroupQueues]
   category: Formula
   formula: AnswerTime / QueueCallsAnswered
   description: Average speed of answer, from entering the queue to being answered by an agent (ringing included), in seconds.
+  export: true
 AgentsAvailable:
   objects: [GroupAgents, Tenant]
   category: CurrentNumber
   subject: AgentStatus
   mainMask: [WaitForNextCall]
   description: Agents ready for a call and not on one.
+  export: true
 AgentsStaffed:
   objects: [GroupAgents, Tenant]
   category: CurrentNumber
   subject: DNAction
   mainMask: [LoggedIn]
   description: Agents logged in.
+  export: true
 BusyTime:
   objects: [GroupAgents, Tenant]
   category: TotalTime

@@ -160,6 +160,9 @@ func newHistoryFeed(s *Server, opts HistoryOptions) (*historyFeed, error) {
 	if p, ok := s.lg.(RetentionPinner); ok && s.durable {
 		p.SetRetentionPin(h.pin)
 	}
+	if _, ok := s.lg.(ReplayLog); !ok && s.durable {
+		s.log.Warn("history: this log cannot re-derive rows (it does not implement server.ReplayLog): rows not committed before a crash, or dropped in a long outage, are lost and counted")
+	}
 	h.registerMetrics(s.m.reg)
 	return h, nil
 }
@@ -414,8 +417,8 @@ func (h *historyFeed) Replay(ctx context.Context, after, to uint64, emit func(se
 	if err != nil {
 		return after, err
 	}
-	mopts := machine.Options{Config: h.s.opts.Config, ConfigText: h.s.opts.ConfigText, Ingest: h.s.opts.settings(),
-		Logger: slog.New(slog.DiscardHandler), Notifications: true}
+	mopts := h.s.machineOptions() // applies the log as the live machine does
+	mopts.Logger, mopts.Notifications = slog.New(slog.DiscardHandler), true
 	from := after
 	var m *machine.Machine
 	for i := len(snaps) - 1; i >= 0 && m == nil; i-- {

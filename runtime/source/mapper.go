@@ -47,8 +47,11 @@ type Stats struct {
 	Events   int64 // events produced
 	// Unmapped counts the records of events no rule maps, per event name.
 	Unmapped map[string]int64
-	// UpdatesHeld counts updates (attached data changed mid-call) that were not emitted
-	// because the event model has no update phase yet; the mapper keeps the data.
+	// Updates counts the updates emitted: attached data changed during a call, sent as
+	// the durable action's "update" phase carrying the pairs that changed.
+	Updates int64
+	// UpdatesHeld counts updates that were not emitted because the event model had no
+	// update phase (the mapper kept the data); 0 now that it has one.
 	UpdatesHeld int64
 }
 
@@ -652,14 +655,14 @@ func (m *Mapper) update(e *gs.Emit) {
 			m.stats.UpdatesHeld++
 			continue
 		}
+		m.stats.Updates++
 		c.out = append(c.out, event.Event{Time: c.t, Action: oc.Action, Phase: ph, Source: event.Source{Class: oc.Class, ID: oc.Source},
 			Interaction: c.ixn, Media: m.f.Media, Agent: oc.Agent, Data: delta, Line: c.r.Line})
 	}
 }
 
-// phaseUpdate is the event phase of an update. The event model has no update phase on
-// this branch yet (the engine adds "phase":"update" for durable actions whose data changes
-// mid-call); until it does, updates are held: the mapper keeps the new data (and the data
-// of later reports such as StuckCallCleaned carry it) and counts them in
-// Stats.UpdatesHeld. When event.PhaseUpdate exists, this returns it and true.
-func phaseUpdate() (event.Phase, bool) { return event.PhaseNone, false }
+// phaseUpdate is the event phase of an update: event.PhaseUpdate, the engine's merge of
+// the changed pairs into the durable instance in progress (filters follow it). Before the
+// event model had it, updates were held (kept in the mapper's state, counted in
+// Stats.UpdatesHeld); this is the one place that would say so again.
+func phaseUpdate() (event.Phase, bool) { return event.PhaseUpdate, true }

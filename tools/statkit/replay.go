@@ -388,6 +388,35 @@ func (r *replayer) runEvents(ctx context.Context, cfgPath, evPath, inputKind, hi
 	return hist, r.finish()
 }
 
+// sourceRefusals reports the lines of a live source's frames record that were refused
+// when it was mapped (the engine's rejections are in its Outcome), with the source's
+// line numbers.
+func (r *replayer) sourceRefusals(res *machine.Result) {
+	if res.Source == nil || res.Batch == nil {
+		return
+	}
+	engine := map[event.Rejection]bool{}
+	for _, rj := range res.Outcome.Rejected {
+		if !rj.Deferred {
+			engine[rj.Rejection] = true
+		}
+	}
+	a := &res.Batch.Answer
+	listed := 0
+	for _, rj := range a.Rejected {
+		if engine[rj] {
+			continue
+		}
+		listed++
+		r.rejected++
+		fmt.Fprintf(r.stderr, "%s:%d: %s [%s]\n", res.Input, rj.Line, rj.Reason, rj.Code)
+	}
+	if more := a.RejectedTotal - len(a.Rejected); more > 0 {
+		r.rejected += more
+		fmt.Fprintf(r.stderr, "%s: %d more lines refused in record %d\n", res.Input, more, res.Seq)
+	}
+}
+
 // outcome reports the engine's rejections of the events released.
 func (r *replayer) outcome(o ingest.Outcome) {
 	for _, rj := range o.Rejected {
@@ -501,6 +530,7 @@ func (r *replayer) replayLog(ctx context.Context, dir, cfgPath string, hist *rep
 		if err != nil {
 			return err
 		}
+		r.sourceRefusals(res)
 		r.outcome(res.Outcome)
 		if res.Err != nil && (res.Kind == machine.KindOpen || whatIf == nil) {
 			fmt.Fprintf(r.stderr, "%s: record %d: %v\n", dir, seq, res.Err)

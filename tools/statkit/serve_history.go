@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/statkit/statkit/runtime/cluster"
+	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/history"
 	"github.com/statkit/statkit/runtime/server"
 )
@@ -55,4 +58,24 @@ func (f *historyFlags) options(dataDir string, log *slog.Logger) (*server.Histor
 	}
 	log.Info("interval history", "database", d.String())
 	return &server.HistoryOptions{DSN: dsn, FlushTimeout: *f.flushTimeout}, nil
+}
+
+// replica adapts history to a replica (--nats): the database's position names the
+// stream and the group of tenants it follows (their records share the stream's sequence
+// numbers); a PostgreSQL database is shared by the group's replicas, so only the one
+// holding the clock's lease writes, while a SQLite file is each replica's own.
+func (f *historyFlags) replica(h *server.HistoryOptions, node *cluster.Node, rf *replicaFlags, cfg *config.Config, log *slog.Logger) error {
+	if h == nil {
+		return nil
+	}
+	tenants, err := rf.tenantsOf(cfg)
+	if err != nil {
+		return err
+	}
+	h.Stream = "nats:" + node.Client().Stream() + "/" + strings.Join(tenants, ",")
+	if d, _ := history.ParseDSN(h.DSN); d.Backend == history.Postgres {
+		h.Writes = node.HoldsClock
+		log.Info("history: a database shared by the replicas; the one holding the clock's lease writes it", "stream", h.Stream)
+	}
+	return nil
 }

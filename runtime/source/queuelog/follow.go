@@ -39,8 +39,10 @@ type FollowOptions struct {
 	// Poll is how long Next waits before looking again when no complete line is ready;
 	// 0 means 200 ms.
 	Poll time.Duration
-	// MaxBatch bounds the lines of one batch; 0 means 4096.
+	// MaxBatch bounds the lines of one batch; 0 means 4096. MaxBytes bounds their bytes
+	// (a batch has at least one line); 0 means 1 MiB: a batch fits one log record.
 	MaxBatch int
+	MaxBytes int
 	// Logger receives rotation, truncation and lost-lines notices; nil is slog.Default().
 	Logger *slog.Logger
 	// Now stamps the frames' receipt times; nil is time.Now.
@@ -84,6 +86,9 @@ func Follow(path string, pos []byte, opts FollowOptions) (*Follower, error) {
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 4096
+	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = 1 << 20
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -256,9 +261,17 @@ func (fl *Follower) Next(ctx context.Context) (source.Batch, error) {
 	}
 }
 
-// batch hands out up to MaxBatch ready lines with the position after the last.
+// batch hands out up to MaxBatch ready lines (and MaxBytes, at least one line) with the
+// position after the last.
 func (fl *Follower) batch() (source.Batch, error) {
-	n := min(len(fl.ready), fl.opts.MaxBatch)
+	n, size := 0, 0
+	for n < min(len(fl.ready), fl.opts.MaxBatch) {
+		size += len(fl.ready[n].frame.Data)
+		if n > 0 && size > fl.opts.MaxBytes {
+			break
+		}
+		n++
+	}
 	b := source.Batch{Frames: make([]source.Frame, n)}
 	for i := range n {
 		b.Frames[i] = fl.ready[i].frame

@@ -50,8 +50,10 @@ type Options struct {
 	// MinBackoff and MaxBackoff bound the wait between failed connection attempts, which
 	// doubles from the first to the second (with jitter); 0 means 500 ms and 30 s.
 	MinBackoff, MaxBackoff time.Duration
-	// MaxBatch bounds the frames of one batch; 0 means 4096.
+	// MaxBatch bounds the frames of one batch; 0 means 4096. MaxBytes bounds their bytes
+	// (a batch has at least one frame); 0 means 1 MiB: a batch fits one log record.
 	MaxBatch int
+	MaxBytes int
 	Logger   *slog.Logger
 	// Now stamps the frames' receipt times; nil is time.Now.
 	Now func() time.Time
@@ -97,6 +99,9 @@ func New(dial Dial, opts Options) *Stream {
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 4096
+	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = 1 << 20
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -214,13 +219,15 @@ func (s *Stream) read(ctx context.Context) (source.Batch, error) {
 			if s.take(&b, it) {
 				return b, nil
 			}
+			size := batchBytes(&b)
 		drain:
-			for len(b.Frames) < s.opts.MaxBatch {
+			for len(b.Frames) < s.opts.MaxBatch && size < s.opts.MaxBytes {
 				select {
 				case it := <-s.frames:
 					if s.take(&b, it) {
 						return b, nil
 					}
+					size += len(it.frame)
 				default:
 					break drain
 				}
@@ -245,6 +252,15 @@ func (s *Stream) read(ctx context.Context) (source.Batch, error) {
 			}
 		}
 	}
+}
+
+// batchBytes is the size of b's frames.
+func batchBytes(b *source.Batch) int {
+	n := 0
+	for _, f := range b.Frames {
+		n += len(f.Data)
+	}
+	return n
 }
 
 // take adds an item to the batch; it reports true when the session ended.
