@@ -703,3 +703,42 @@ func countRecords(rows map[uint64][]string, after, to uint64) int {
 	}
 	return n
 }
+
+// TestHistoryConformsToOpenAPI: the answers history adds — GET /v1/history while the
+// database does not answer (503) and once it does, /healthz's history object while
+// connecting and while writing — match the OpenAPI description the server serves.
+func TestHistoryConformsToOpenAPI(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "h.db")
+	release := make(chan struct{})
+	ho := historyOptions(dsn)
+	ho.open = func(ctx context.Context, dsn string) (*history.Store, error) {
+		select {
+		case <-release:
+			return history.Open(ctx, dsn, history.StoreOptions{Logger: slog.New(slog.DiscardHandler)})
+		default:
+			return nil, fmt.Errorf("connection refused (test)")
+		}
+	}
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	ts := startServer(t, Options{Config: loadText(t, "small.yaml", smallHistory), ConfigText: []byte(smallHistory),
+		TickInterval: -1, Store: st, HistoryDB: ho}, nil, nil)
+	a := newAPICheck(t, ts)
+	status, _ := ts.postEvents([]byte(smallEvents))
+	require.Equal(t, http.StatusOK, status)
+	const q = "/v1/history?statistic=q.offered&from=2026-01-05T09:00:00Z&to=2026-01-05T10:00:00Z"
+	r := a.do(ts, call{method: "GET", path: q})
+	assert.Equal(t, http.StatusServiceUnavailable, r.status)
+	assert.Equal(t, "5", r.header.Get("Retry-After"))
+	r = a.do(ts, call{method: "GET", path: "/healthz"})
+	require.Equal(t, http.StatusOK, r.status)
+	assert.Contains(t, string(r.body), `"state":"connecting"`)
+	close(release)
+	flushHistory(t, ts.srv)
+	r = a.do(ts, call{method: "GET", path: "/healthz"})
+	require.Equal(t, http.StatusOK, r.status)
+	assert.Contains(t, string(r.body), `"state":"writing"`)
+	r = a.do(ts, call{method: "GET", path: q})
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	assert.Contains(t, string(r.body), `"value":2`)
+}
