@@ -160,6 +160,9 @@ func (r *Reader) Next(rec *source.Record) error {
 		b, err := r.s.br.Peek(len(Banner))
 		if err == nil && string(b) == Banner {
 			if _, err := r.s.readLine(); err != nil {
+				if errors.Is(err, io.ErrUnexpectedEOF) {
+					return io.EOF // a capture cut inside its banner holds no message
+				}
 				return err
 			}
 		}
