@@ -95,6 +95,7 @@ Occupancy:
 `
 	demoProfiles = `
 Last15: {type: Sliding, window: 900, step: 60}
+Quarter: {type: Growing, period: 900}
 `
 	demoRanges = `
 SL20: "0-20"
@@ -114,7 +115,11 @@ SL20: "0-20"
 // for the whole center agents available and staffed, and occupancy over the last 15
 // minutes (Formula 100 * BusyTime / AvailableTime); per agent the time in its current
 // state. Its wallboard "floor" (demoBoard) shows them with thresholds that a center
-// under the demo's load (sim.Demo) crosses within minutes.
+// under the demo's load (sim.Demo) crosses within minutes. Per queue and for all queues
+// it records a 15-minute interval report in history (report Queues15: calls entered,
+// answered, abandoned, service level and average wait of the calls distributed, profile
+// Quarter, notification mode reset), which the board's Entered and Service level cells
+// draw as bar charts.
 func DemoConfig(c sim.Config) (*config.Config, error) {
 	cfg, _, err := DemoConfigText(c)
 	return cfg, err
@@ -146,11 +151,26 @@ func DemoConfigText(c sim.Config) (*config.Config, []byte, error) {
 	add := func(id, statType string, typ object.Type, objID string, more ...string) {
 		stats.Content = append(stats.Content, statisticNode(id, statType, typ.String(), objID, more...))
 	}
+	var report strings.Builder // the 15-minute interval report, recorded in history
+	report.WriteString("Queues15:\n  title: Queues, every 15 minutes\n  rows:\n")
 	queueStats := func(typ object.Type, id string) {
 		add(id+".ServiceLevel", "ServiceLevel", typ, id, "profile", "Last15", "timeRange", "SL20")
 		add(id+".CallsAnswered", "QueueCallsAnswered", typ, id)
 		add(id+".AbandonRate", "AbandonRate", typ, id, "profile", "Last15")
 		add(id+".SpeedOfAnswer", "SpeedOfAnswer", typ, id, "profile", "Last15")
+		reset := func(name, statType string, more ...string) {
+			n := statisticNode(id+"."+name+".15m", statType, typ.String(), id, append([]string{"profile", "Quarter"}, more...)...)
+			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "notification"},
+				&yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle, Content: []*yaml.Node{
+					{Kind: yaml.ScalarNode, Tag: "!!str", Value: "mode"}, {Kind: yaml.ScalarNode, Tag: "!!str", Value: "reset"}}})
+			stats.Content = append(stats.Content, n)
+		}
+		reset("Offered", "CallsEntered")
+		reset("Answered", "QueueCallsAnswered")
+		reset("Abandoned", "CallsAbandoned")
+		reset("ServiceLevel", "ServiceLevel", "timeRange", "SL20")
+		reset("ASA", "AverageWait") // (a Formula, SpeedOfAnswer, cannot be recorded)
+		fmt.Fprintf(&report, "    - {label: %[1]q, offered: \"%[1]s.Offered.15m\", answered: \"%[1]s.Answered.15m\", abandoned: \"%[1]s.Abandoned.15m\", serviceLevel: \"%[1]s.ServiceLevel.15m\", averageSpeedOfAnswer: \"%[1]s.ASA.15m\"}\n", id)
 	}
 	for _, d := range t.DNs {
 		if d.Type.ObjectType() == object.TypeQueue {
@@ -173,6 +193,9 @@ func DemoConfigText(c sim.Config) (*config.Config, []byte, error) {
 		add("Agent"+a.ID+".TimeInState", "TimeInState", object.TypeAgent, a.ID)
 	}
 	if err := mergeMapping(&doc, "wallboards", demoBoard(c, t)); err != nil {
+		return nil, nil, fmt.Errorf("demo config: %w", err)
+	}
+	if err := mergeMapping(&doc, "reports", report.String()); err != nil {
 		return nil, nil, fmt.Errorf("demo config: %w", err)
 	}
 	out, err := yaml.Marshal(&doc)

@@ -10,6 +10,7 @@ import (
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/event"
+	"github.com/statkit/statkit/runtime/history"
 	"github.com/statkit/statkit/runtime/sim"
 )
 
@@ -86,4 +87,34 @@ func TestDemoShowsEveryColour(t *testing.T) {
 		assert.Less(t, queueLo, 70.0, "seed %d: no queue fell behind", seed)
 		t.Logf("seed %d: service level %.0f–%.0f %%, lowest queue %.0f %%, %v abandoned by minute 15", seed, slLo, slHi, queueLo, abandoned)
 	}
+}
+
+// The demo records a 15-minute interval report in history: a row per queue and one for
+// all queues, each cell a recorded statistic (reset mode on the Growing profile Quarter),
+// and the board's Entered and Service level cells draw them.
+func TestDemoRecordsReport(t *testing.T) {
+	cfg, err := DemoConfig(sim.Config{Agents: 10, Queues: 3, Seed: 1, Duration: time.Hour})
+	require.NoError(t, err)
+	r, ok := cfg.Report("Queues15")
+	require.True(t, ok)
+	require.Len(t, r.Rows, 4)
+	assert.Equal(t, "Q1@SW1", r.Rows[0].Label)
+	assert.Equal(t, sim.AllQueuesGroup, r.Rows[3].Label)
+	for _, row := range r.Rows {
+		for c := config.ColOffered; c <= config.ColSpeedOfAnswer; c++ {
+			st, ok := cfg.Statistic(row.Statistics[c])
+			require.True(t, ok, "%s %s", row.Label, c.Key())
+			assert.True(t, history.Recorded(st), st.ID)
+			assert.Equal(t, 15*time.Minute, st.Profile.Period, st.ID)
+		}
+	}
+	board, ok := cfg.Wallboard("floor")
+	require.True(t, ok)
+	var drawn []string
+	for _, c := range board.Sections[0].Rows[0].Cells {
+		if c != nil && c.History != nil {
+			drawn = append(drawn, c.History.ID)
+		}
+	}
+	assert.Equal(t, []string{"Q1@SW1.ServiceLevel.15m", "Q1@SW1.Offered.15m"}, drawn)
 }

@@ -57,14 +57,20 @@
 //	                             the recent values the server keeps of the boards'
 //	                             statistics (trends.go)
 //	GET    /v1/clock             {at}: the engine time, sampled every second
-//	GET    /v1/history           stored interval values (history.go; 404 without a
-//	                             history database)
+//	GET    /v1/history?statistic=ID…&from=T&to=T
+//	                             the recorded intervals (history.ParseQuery: also by statType
+//	                             and object, limit) → {from, to, truncated, series:[{statistic,
+//	                             …, intervals:[{start, end, value}]}]}; 400 a bad parameter,
+//	                             404 a statistic not recorded or no history, 503 while its
+//	                             database does not answer (history.go)
 //	GET    /v1/openapi.json      the API description (and /v1/openapi.yaml, as written)
 //	GET    /metrics              Prometheus (the server's own registry), with the exported
 //	                             statistics (below)
 //	GET    /healthz              {status, engineTime, applied, held} when the engine answers
-//	                             (and replica: ReplicaStatus on a replica);
-//	                             503 {status:"failed", error} when the log failed
+//	                             (and replica: ReplicaStatus on a replica; history: {state,
+//	                             committed, applied, lag, pendingRows, lostRecords, error}
+//	                             with a history database); 503 {status:"failed", error}
+//	                             when the log failed
 //	GET    /                     the wallboard (package web)
 //
 // Statistic ids (the statistic parameter) repeat the parameter or are separated by
@@ -210,6 +216,18 @@
 // Options.WriteTimeout (a deadline set per write through http.ResponseController), is
 // dropped and counted in statkit_subscribers_dropped_total. A slow client therefore costs
 // at most one map entry per statistic, never the owner's time.
+//
+// # Interval history
+//
+// With Options.HistoryDB (statkit serve --history, by default SQLite in the data
+// directory), the owner turns the reset-mode notifications of every record it applies
+// into rows (history.Recorder) and hands them to a history.Writer, which commits them on
+// its own goroutine: a slow or unreachable database makes history lag, never the engine.
+// Rows the database did not get — a crash, an outage longer than the writer's memory, a
+// database down at start — are re-derived from the log, by a second machine restored from
+// an older snapshot beside the live one; the log's retention is pinned so that it keeps
+// what that needs. Only the process Options.HistoryDB.Writes names writes (a replica's
+// lease holder). /healthz and statkit_history_* say how far the database is (history.go).
 //
 // # Shutdown
 //

@@ -45,13 +45,20 @@ import (
 // errCaughtUp ends the recovery's Follow at the log's last record.
 var errCaughtUp = errors.New("caught up")
 
-// recover builds the owner from the log: snapshot, records, reconciliation.
-func (s *Server) recover() error {
+// machineOptions are the options of the machine the server runs on the log — and of
+// every other machine that applies it the same way (history's catch-up).
+func (s *Server) machineOptions() machine.Options {
 	mopts := machine.Options{Config: s.opts.Config, ConfigText: s.opts.ConfigText, Ingest: s.opts.settings(),
-		Logger: s.log, Notifications: s.opts.Notifications != nil}
+		Logger: s.log, Notifications: s.opts.Notifications != nil || s.hist != nil}
 	if s.repl != nil {
 		mopts.Serves = s.repl.Serves
 	}
+	return mopts
+}
+
+// recover builds the owner from the log: snapshot, records, reconciliation.
+func (s *Server) recover() error {
+	mopts := s.machineOptions()
 	var mach *machine.Machine
 	snap, err := s.lg.LoadSnapshot(func(seq uint64, payload []byte) error {
 		m, err := machine.Restore(payload, mopts)
@@ -70,6 +77,9 @@ func (s *Server) recover() error {
 			return fmt.Errorf("server: %w", err)
 		}
 	}
+	if s.hist != nil {
+		s.hist.begin(mach)
+	}
 	ctx := context.Background()
 	last, err := s.lg.Last(ctx)
 	if err != nil {
@@ -78,8 +88,12 @@ func (s *Server) recover() error {
 	replayed := 0
 	if last > mach.Applied() {
 		err := s.lg.Follow(ctx, mach.Applied(), func(seq uint64, rec []byte, _ any) error {
-			if _, err := mach.Apply(seq, rec, nil); err != nil {
+			res, err := mach.Apply(seq, rec, nil)
+			if err != nil {
 				return err
+			}
+			if s.hist != nil {
+				s.hist.record(seq, res.Notifications)
 			}
 			replayed++
 			if seq >= last {

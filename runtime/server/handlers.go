@@ -352,7 +352,8 @@ func (s *Server) rawJSON(body []byte) http.HandlerFunc {
 // owner goroutine answers within two seconds (engineTime null before the first event or
 // tick; applied the last log record applied; held the events in the reorder window);
 // 503 {"status":"failed", error} when the log failed (the server is read-only), 503 when
-// the owner does not answer.
+// the owner does not answer. With history, "history" says how far its database is
+// (history.go's historyStatus); a lagging history does not make the server unhealthy.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if err := s.failed(); err != nil {
 		s.writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "failed", "error": failureText(err)})
@@ -372,6 +373,9 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := map[string]any{"status": "ok", "engineTime": now, "applied": applied, "held": held}
+	if s.hist != nil {
+		body["history"] = s.hist.status()
+	}
 	if s.repl != nil {
 		body["replica"] = s.repl.ReplicaStatus()
 	}

@@ -122,7 +122,11 @@ func (s *Server) run(quit <-chan struct{}) {
 			}
 			o.hub.closeAll()
 			if o.snapshots && o.sinceSnap > 0 && s.failed() == nil {
-				o.snapshot() // a clean shutdown restarts from a snapshot, without replay
+				// A clean shutdown restarts from a snapshot, without replay: wait for one
+				// still being written (snapshot skips a snapshot while one is), then take it.
+				o.snapping <- struct{}{}
+				<-o.snapping
+				o.snapshot()
 			}
 			return
 		}
@@ -271,6 +275,9 @@ func (o *owner) after(res *machine.Result, p *pending) {
 		o.log.Error("notifying", "record", res.Seq, "err", err)
 	}
 	o.rejections(res.Outcome.Rejected)
+	if h := o.s.hist; h != nil {
+		h.record(res.Seq, res.Notifications)
+	}
 	if fn := o.s.opts.Notifications; fn != nil && len(res.Notifications) > 0 {
 		fn(res.Seq, res.Notifications)
 	}

@@ -137,13 +137,18 @@ type Options struct {
 	// Source); each input name at most once.
 	Sources []Source
 
-	// History answers GET /v1/history (the wallboard's bar charts); nil: the server keeps
-	// no history and the route answers 404.
+	// History answers GET /v1/history (the wallboard's bar charts) from a history
+	// database this server does not write (with HistoryDB, that one answers); nil and no
+	// HistoryDB: the server keeps no history and the route answers 404.
 	History HistoryReader
 	// Notifications, when set, turns the engine's notifications on and receives them
 	// after every record that produced some (reset-mode interval values for history), on
 	// the owner goroutine: it must not block.
 	Notifications func(seq uint64, ns []engine.Notification)
+	// HistoryDB, when set, records the final value of every interval of the reset-mode
+	// statistics in a SQL database, and answers GET /v1/history from it (runtime/history;
+	// see history.go).
+	HistoryDB *HistoryOptions
 
 	// Guard authenticates and authorizes requests (see auth.go). Nil: a guard without
 	// tokens — every client may do everything, but cross-origin state changes are
@@ -256,7 +261,8 @@ type Server struct {
 	tickHook func()                // tests: called after each tick record is appended
 
 	guard     *auth.Guard
-	openLocks sync.Map // owner name → *sync.Mutex (auth.go)
+	openLocks sync.Map     // owner name → *sync.Mutex (auth.go)
+	hist      *historyFeed // nil: no history (history.go)
 
 	api         *apiDoc                // the OpenAPI description (openapi.go)
 	patterns    []string               // the routes' patterns, as registered (apiMux)
@@ -310,6 +316,14 @@ func New(opts Options) (*Server, error) {
 	if r, ok := s.lg.(Replicated); ok {
 		s.repl = r
 		s.m.registerReplica(r.ReplicaStatus, func() float64 { return float64(s.applied.get()) })
+	}
+	if opts.HistoryDB != nil {
+		if s.hist, err = newHistoryFeed(s, *opts.HistoryDB); err != nil {
+			if s.closeLog != nil {
+				s.closeLog()
+			}
+			return nil, err
+		}
 	}
 	if err := s.recover(); err != nil {
 		if s.closeLog != nil {
@@ -404,6 +418,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) start() func() {
 	quit := make(chan struct{})
 	go s.run(quit)
+	if s.hist != nil {
+		s.hist.start()
+	}
 	cctx, cancelClock := context.WithCancel(context.Background())
 	clockDone := make(chan struct{})
 	go func() { defer close(clockDone); s.runClock(cctx) }()
@@ -416,6 +433,9 @@ func (s *Server) start() func() {
 		close(quit)
 		<-s.ownerDone
 		s.waitSnapshot()
+		if s.hist != nil {
+			s.hist.stop() // flushes what the owner applied
+		}
 		if s.closeLog != nil {
 			if err := s.closeLog(); err != nil {
 				s.log.Error("closing the log", "err", err)

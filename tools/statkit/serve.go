@@ -66,8 +66,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (ret
 	sourceAttach := fl.String("source-attach", "", "comma-separated channel variables the live sources keep as attached data (e.g. SEGMENT,LANG)")
 	secFlags := addSecurityFlags(fl)
 	repFlags := addReplicaFlags(fl)
+	histFlags := addHistoryFlags(fl)
 	fl.Usage = func() {
-		fmt.Fprintln(fl.Output(), "usage: statkit serve (--config C [--source FORMAT:ADDRESS]… | --demo [--agents N --speed X --seed S]) [--addr 127.0.0.1:8080] [--tokens FILE] [--tls-cert C --tls-key K] [--data DIR --fsync always|interval|none] [--nats URL,…|embedded [--tenants a,b]]\n\nServes the statistics API, the live stream and the wallboard.\n\nflags:")
+		fmt.Fprintln(fl.Output(), "usage: statkit serve (--config C [--source FORMAT:ADDRESS]… | --demo [--agents N --speed X --seed S]) [--addr 127.0.0.1:8080] [--tokens FILE] [--tls-cert C --tls-key K] [--data DIR --fsync always|interval|none] [--history DSN|off] [--nats URL,…|embedded [--tenants a,b]]\n\nServes the statistics API, the live stream and the wallboard.\n\nflags:")
 		printFlags(fl)
 	}
 	if err := parseFlags(fl, args); err != nil {
@@ -171,6 +172,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (ret
 		}
 		opts.Config, opts.ConfigText, opts.Reload = cfg, text, load
 	}
+	if opts.HistoryDB, err = histFlags.options(*dataDir, log); err != nil {
+		return err
+	}
 	// With --nats the log is the JetStream stream, and --data the snapshot cache.
 	node, err := repFlags.start(ctx, &opts, *dataDir, *addr, sec.scheme(), log)
 	if err != nil {
@@ -178,6 +182,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (ret
 	}
 	if node != nil {
 		defer node.Close()
+		if err := histFlags.replica(opts.HistoryDB, node, repFlags, opts.Config, log); err != nil {
+			return err
+		}
 	} else if *dataDir == "" {
 		log.Warn("not durable: no --data directory; every statistic starts over at the next start")
 	} else {
