@@ -545,42 +545,89 @@ func (x *statExt) add(bk *bucket, s *stat, c completion, ov int64) {
 	}
 }
 
-// total aggregates the window of statistic s at now (after roll(now) and integrate(now)).
-func (x *statExt) total(s *stat, now event.Time) bucket {
+// viewAt returns the aggregate of x's window as a read at now sees it — rolled to the
+// interval holding at, the CurrentNumber curve integrated up to now — and sets s's start
+// and end to that interval's, s being a copy of the statistic's slot; x is left as it is.
+// It computes what roll(at), integrate(now) and then aggregating the window compute, with
+// the same floating-point operations in the same order, so that a value does not depend
+// on whether the statistic was read before.
+func (x *statExt) viewAt(s *stat, at, now event.Time, w *growing) bucket {
 	var t bucket
-	t.reset(s.cur)
 	switch x.prof {
+	case profGrowing:
+		t = x.b
+		last := x.last
+		if at >= s.end {
+			st, en := w.bounds(at)
+			s.start, s.end = max(st, s.opened), en
+			t.reset(s.cur)
+			last = max(last, s.start)
+		}
+		x.integrateView(&t, s.cur, last, now)
 	case profSinceLogin:
 		if !x.active {
+			t.reset(s.cur)
 			t.nmax, t.nmin = 0, 0
 			return t
 		}
 		t = x.b
-	case profGrowing:
-		t = x.b
-	case profSliding:
-		if x.nring != nil {
-			for i := range x.nring {
-				a := &x.nring[i]
-				t.n += a.n
-				t.sum += a.sum
-				t.max = max(t.max, a.max)
-				t.min = min(t.min, a.min)
-			}
-			return t
-		}
-		n := int64(len(x.ring))
-		t = x.ring[mod(x.head, n)]
-		for k := x.head - 1; k > x.head-n; k-- {
-			t.merge(&x.ring[mod(k, n)])
-		}
+		x.integrateView(&t, s.cur, x.last, now)
 	case profSelection:
 		t = x.b
+		x.integrateView(&t, s.cur, x.last, now)
 		for i := range x.recs {
 			t.merge(&x.recs[i])
 		}
+	case profSliding:
+		return x.slidingView(s, at, now)
 	}
 	return t
+}
+
+// slidingView is viewAt for a Sliding ring: the steps of the window holding at are those
+// of the ring still in it, and empty ones for the steps slide would enter; each gets the
+// curve over its part of [last, now).
+func (x *statExt) slidingView(s *stat, at, now event.Time) bucket {
+	n := x.ringLen()
+	k := max(floorDiv(int64(at), x.step), x.head) // the head step of the view
+	s.start, s.end = max(event.Time((k-n+1)*x.step), s.opened), event.Time((k+1)*x.step)
+	var t bucket
+	t.reset(s.cur)
+	if x.nring != nil {
+		for j := k - n + 1; j <= x.head; j++ {
+			a := &x.nring[mod(j, n)]
+			t.n += a.n
+			t.sum += a.sum
+			t.max = max(t.max, a.max)
+			t.min = min(t.min, a.min)
+		}
+		return t
+	}
+	for j := k; j > k-n; j-- {
+		var bk bucket
+		if j <= x.head {
+			bk = x.ring[mod(j, n)]
+		} else {
+			bk.reset(s.cur)
+		}
+		if x.track {
+			x.integrateView(&bk, s.cur, max(x.last, event.Time(j*x.step)), min(now, event.Time((j+1)*x.step)))
+		}
+		if j == k {
+			t = bk
+		} else {
+			t.merge(&bk)
+		}
+	}
+	return t
+}
+
+// integrateView adds the CurrentNumber curve over [a, b) to bk when the statistic tracks
+// it: what integrate adds to the bucket of those instants.
+func (x *statExt) integrateView(bk *bucket, cur int32, a, b event.Time) {
+	if x.track {
+		x.integrateInto(bk, cur, a, b)
+	}
 }
 
 // floorDiv is ⌊a/b⌋ for b > 0.

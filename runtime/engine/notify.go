@@ -264,8 +264,8 @@ func (e *Engine) fire(t event.Time) {
 		case timerPeriodic:
 			e.queued = append(e.queued, Notification{Statistic: s.cfg.ID, At: tm.due, Value: e.value(tm.si)})
 		case timerReset:
-			v := e.valueAt(tm.si, true) // rolls s to the interval ending at tm.due
-			e.queued = append(e.queued, Notification{Statistic: s.cfg.ID, At: tm.due, From: s.start, Value: v})
+			v, from := e.valueAt(tm.si, true) // the interval ending at tm.due
+			e.queued = append(e.queued, Notification{Statistic: s.cfg.ID, At: tm.due, From: from, Value: v})
 		case timerCheck:
 			e.flag(tm.si)
 		}

@@ -433,44 +433,76 @@ func (e *Engine) current(s *stat, now event.Time, m *config.Mask) inProgress {
 }
 
 // value computes statistic si at the clock.
-func (e *Engine) value(si int32) Value { return e.valueAt(si, false) }
+func (e *Engine) value(si int32) Value {
+	v, _ := e.valueAt(si, false)
+	return v
+}
 
 // valueAt computes statistic si at the clock; closing computes the value of the interval
-// ending at the clock (a Growing reset instant) instead of the one starting there.
-func (e *Engine) valueAt(si int32, closing bool) Value {
+// ending at the clock (a Growing reset instant) instead of the one starting there. It
+// also returns the start of the interval the value covers.
+//
+// A read changes no state: the statistic is seen as it would be rolled to the clock's
+// interval and its CurrentNumber curve integrated up to the clock (view, statExt.viewAt),
+// without writing either back, so that values, notifications and snapshots do not
+// depend on which statistics were read when. The next update that concerns the
+// statistic rolls and integrates it for real, with the same result.
+func (e *Engine) valueAt(si int32, closing bool) (Value, event.Time) {
 	s := &e.stats[si]
 	now := e.clock
 	switch s.cat {
 	case category.CurrentState:
-		return Value{State: e.state(s, false)}
+		return Value{State: e.state(s, false)}, s.start
 	case category.CurrentStateReasons:
-		return Value{State: e.state(s, true)}
+		return Value{State: e.state(s, true)}, s.start
 	case category.CurrentTargetState:
-		return Value{State: e.targetState(s)}
+		return Value{State: e.targetState(s)}, s.start
 	case category.Formula:
-		return e.formulaValue(s)
+		return e.formulaValue(s), s.start
 	}
 	if !e.started {
-		return Value{}
+		return Value{}, s.start
 	}
+	// The interval ending at now is the one holding the instant before it.
+	at := now
 	if closing {
-		// The interval ending at now is the one holding the instant before it. A
-		// statistic that nothing touched since an earlier reset still holds that
-		// earlier interval's counters: rolling zeroes them, as Value does when it reads.
-		e.roll(s, now-1)
-	} else {
-		e.roll(s, now)
+		at = now - 1
 	}
+	v := e.view(s, at, now)
+	return e.valueOf(&v.stat, &v.b, now), v.start
+}
+
+// view is a statistic as a read sees it: a copy of its slot rolled to the interval
+// holding at, and its window's aggregate with the CurrentNumber curve integrated up to
+// now.
+type view struct {
+	stat
+	b bucket
+}
+
+// view returns statistic s as seen at at (its interval, the one holding at) and now (its
+// curve's integration), leaving s as it is.
+func (e *Engine) view(s *stat, at, now event.Time) view {
+	v := view{stat: *s}
+	if x := s.ext; x != nil {
+		v.b = x.viewAt(&v.stat, at, now, e.wins[s.win])
+		return v
+	}
+	if at >= v.end {
+		st, en := e.wins[s.win].bounds(at)
+		v.start, v.end = max(st, v.opened), en
+		v.acc = acc{min: math.MaxInt64}
+	}
+	v.b = bucket{n: v.acc.n, sum: v.acc.sum, max: v.acc.max, min: v.acc.min}
+	return v
+}
+
+// valueOf computes the value at now of statistic s, a view whose window aggregates to b.
+func (e *Engine) valueOf(s *stat, bp *bucket, now event.Time) Value {
 	x := s.ext
-	var b bucket
-	if x == nil {
-		b = bucket{n: s.acc.n, sum: s.acc.sum, max: s.acc.max, min: s.acc.min}
-	} else {
-		if x.prof == profSinceLogin && !x.active && s.cat.Kind() == category.KindHistorical {
-			return Value{} // logged out: no interval
-		}
-		x.integrate(s, now)
-		b = x.total(s, now)
+	b := *bp
+	if x != nil && x.prof == profSinceLogin && !x.active && s.cat.Kind() == category.KindHistorical {
+		return Value{} // logged out: no interval
 	}
 	c := e.current(s, now, e.maskOf(s))
 	status := s.kind != subjAction

@@ -109,6 +109,7 @@ func (cs *catState) completedHeld(s *stat, x *statExt, c completion, h *hold) {
 		return
 	}
 	h.each(lo, c.t, cs.dist.insert)
+	cs.dist.prune(s.start)
 }
 
 // insert records span [from, to] in disjoint, ascending spans (add's, for a span that

@@ -86,9 +86,16 @@ Occupancy:
   category: Formula
   formula: 100 * BusyTime / AvailableTime
   description: Time on calls and in after-call work over the time available, in percent.
+HandleTime:
+  objects: [GroupAgents, Tenant]
+  category: AverageTime
+  subject: DNAction
+  mainMask: [CallInbound]
+  description: Average connected time of the inbound calls the agents completed, in seconds.
 `
 	demoProfiles = `
 Last15: {type: Sliding, window: 900, step: 60}
+Quarter: {type: Growing, period: 900}
 `
 	demoRanges = `
 SL20: "0-20"
@@ -109,6 +116,12 @@ SL20: "0-20"
 // minutes (Formula 100 * BusyTime / AvailableTime); per agent the time in its current
 // state. Its wallboard "floor" (demoBoard) shows them with thresholds that a center
 // under the demo's load (sim.Demo) crosses within minutes.
+//
+// It also records a 15-minute interval report, "Queues15" (demoReport): per queue and
+// for all queues the calls offered, answered and abandoned, the service level, the
+// average speed of answer and the average handle time (of the agent group serving the
+// queue; of the whole center for all queues), each a reset-mode statistic on the Growing
+// profile Quarter, so that history (--history) keeps every quarter hour's final values.
 func DemoConfig(c sim.Config) (*config.Config, error) {
 	cfg, _, err := DemoConfigText(c)
 	return cfg, err
@@ -166,7 +179,23 @@ func DemoConfigText(c sim.Config) (*config.Config, []byte, error) {
 	for _, a := range t.Agents {
 		add("Agent"+a.ID+".TimeInState", "TimeInState", object.TypeAgent, a.ID)
 	}
+	for _, r := range demoReportRows(c, t) {
+		for i, stType := range demoReportColumns {
+			more := []string{"profile", "Quarter"}
+			if stType == "ServiceLevel" {
+				more = append(more, "timeRange", "SL20")
+			}
+			n := statisticNode(r.ids[i], stType, r.objs[i].Type.String(), r.objs[i].ID, more...)
+			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "notification"},
+				&yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle, Content: []*yaml.Node{
+					{Kind: yaml.ScalarNode, Tag: "!!str", Value: "mode"}, {Kind: yaml.ScalarNode, Tag: "!!str", Value: "reset"}}})
+			stats.Content = append(stats.Content, n)
+		}
+	}
 	if err := mergeMapping(&doc, "wallboards", demoBoard(c, t)); err != nil {
+		return nil, nil, fmt.Errorf("demo config: %w", err)
+	}
+	if err := mergeMapping(&doc, "reports", demoReport(c, t)); err != nil {
 		return nil, nil, fmt.Errorf("demo config: %w", err)
 	}
 	out, err := yaml.Marshal(&doc)
@@ -178,6 +207,69 @@ func DemoConfigText(c sim.Config) (*config.Config, []byte, error) {
 		return nil, nil, fmt.Errorf("demo config: %w", err)
 	}
 	return cfg, out, nil
+}
+
+// demoReportColumns are the stat types of the columns of the demo's report, in the order
+// of config.ReportColumn: offered, answered, abandoned, service level, speed of answer,
+// handle time.
+var demoReportColumns = [config.NumReportColumns]string{"CallsEntered", "CallsDistributed", "CallsAbandoned", "ServiceLevel", "AverageWait", "HandleTime"}
+
+// demoReportRow is a row of the demo's report: its label, and its statistics' ids and
+// objects by column.
+type demoReportRow struct {
+	label string
+	ids   [config.NumReportColumns]string
+	objs  [config.NumReportColumns]config.ObjectRef
+}
+
+// demoReportRows are the rows of the demo's report: each queue (its handle time that of
+// the agent group serving it, the first one when several do), then all queues (the whole
+// center's handle time).
+func demoReportRows(c sim.Config, t config.Topology) []demoReportRow {
+	row := func(label string, q config.ObjectRef, agents config.ObjectRef) demoReportRow {
+		r := demoReportRow{label: label}
+		keys := [config.NumReportColumns]string{"Offered", "Answered", "Abandoned", "ServiceLevel", "ASA", "AHT"}
+		for i := range r.ids {
+			r.ids[i] = label + "." + keys[i] + ".15m"
+			r.objs[i] = q
+		}
+		r.objs[config.ColHandleTime] = agents
+		return r
+	}
+	var rows []demoReportRow
+	for _, d := range t.DNs {
+		if d.Type.ObjectType() != object.TypeQueue {
+			continue
+		}
+		agents := config.ObjectRef{Type: object.TypeTenant, ID: t.Tenant}
+		for _, g := range t.AgentGroups {
+			if sim.Serves(c, g.ID, d.ID) {
+				agents = config.ObjectRef{Type: object.TypeGroupAgents, ID: g.ID}
+				break
+			}
+		}
+		rows = append(rows, row(d.ID, config.ObjectRef{Type: object.TypeQueue, ID: d.ID}, agents))
+	}
+	for _, g := range t.QueueGroups {
+		rows = append(rows, row(g.ID, config.ObjectRef{Type: object.TypeGroupQueues, ID: g.ID},
+			config.ObjectRef{Type: object.TypeTenant, ID: t.Tenant}))
+	}
+	return rows
+}
+
+// demoReport is the demo's report section entry "Queues15", as YAML.
+func demoReport(c sim.Config, t config.Topology) string {
+	var b strings.Builder
+	b.WriteString("Queues15:\n  title: Queues, every 15 minutes\n  rows:\n")
+	q := func(s string) string { return strconv.Quote(s) }
+	for _, r := range demoReportRows(c, t) {
+		fmt.Fprintf(&b, "    - {label: %s", q(r.label))
+		for col := config.ReportColumn(0); col < config.NumReportColumns; col++ {
+			fmt.Fprintf(&b, ", %s: %s", col.Key(), q(r.ids[col]))
+		}
+		b.WriteString("}\n")
+	}
+	return b.String()
 }
 
 // demoBoard is the demo's wallboard "floor", as YAML: the headline strip over all queues

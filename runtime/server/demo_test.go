@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/statkit/statkit/generated/action"
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/event"
@@ -86,4 +87,68 @@ func TestDemoShowsEveryColour(t *testing.T) {
 		assert.Less(t, queueLo, 70.0, "seed %d: no queue fell behind", seed)
 		t.Logf("seed %d: service level %.0f–%.0f %%, lowest queue %.0f %%, %v abandoned by minute 15", seed, slLo, slHi, queueLo, abandoned)
 	}
+}
+
+// The demo records a 15-minute interval report (issue 16 §5): a row per queue and one for
+// all queues, every statistic reset-mode on the Growing profile Quarter, and each quarter
+// hour's reset notification of a queue's offered, answered and abandoned calls carries
+// the calls that entered, were distributed and were abandoned on it in that quarter,
+// counted here from the events themselves.
+func TestDemoRecordsAQuarterHourReport(t *testing.T) {
+	sc := sim.Demo(sim.Config{Agents: 20, Queues: 2, Seed: 4, Duration: 50 * time.Minute, LoginSpread: 30 * time.Second})
+	cfg, err := DemoConfig(sc)
+	require.NoError(t, err)
+	r, ok := cfg.Report("Queues15")
+	require.True(t, ok)
+	require.Len(t, r.Rows, 3, "two queues and all queues")
+	require.Equal(t, "Quarter", r.Profile.Name)
+	require.Equal(t, 15*time.Minute, r.Profile.Period)
+	for _, row := range r.Rows {
+		for c, id := range row.Statistics {
+			st, ok := cfg.Statistic(id)
+			require.True(t, ok, "row %s column %d: %s", row.Label, c, id)
+			require.Equal(t, config.NotifyReset, st.Notification.Mode, id)
+		}
+	}
+
+	eng, err := engine.New(cfg)
+	require.NoError(t, err)
+	s, err := sim.New(sc)
+	require.NoError(t, err)
+	q := int64(15 * time.Minute / time.Millisecond)
+	type key struct {
+		stat string
+		from event.Time
+	}
+	want := map[key]float64{}
+	cols := map[action.ID]string{action.CallEntered: "Offered", action.CallDistributed: "Answered", action.CallAbandoned: "Abandoned"}
+	got := map[key]float64{}
+	var notes []engine.Notification
+	for ev, ok := s.Next(); ok; ev, ok = s.Next() {
+		require.NoError(t, eng.Apply(&ev))
+		notes = eng.Notifications(notes[:0])
+		for _, n := range notes {
+			if n.From != 0 {
+				got[key{n.Statistic, n.From}] = n.Value.Number
+			}
+		}
+		col, counted := cols[ev.Action]
+		if !counted || ev.Phase == event.PhaseStart {
+			continue // durable ones count when they end
+		}
+		from := event.Time(int64(ev.Time) / q * q)
+		want[key{ev.Source.ID + "." + col + ".15m", from}]++
+		want[key{sim.AllQueuesGroup + "." + col + ".15m", from}]++
+	}
+	complete := 0
+	for k, n := range want {
+		if k.from+event.Time(q) > eng.Now() {
+			continue // the clock has not reached the quarter's end: not sent yet
+		}
+		v, ok := got[k]
+		require.True(t, ok, "no reset notification of %s for the quarter from %v", k.stat, k.from)
+		assert.Equal(t, n, v, "%s, quarter from %v", k.stat, k.from)
+		complete++
+	}
+	require.Greater(t, complete, 6, "too few complete quarters")
 }
