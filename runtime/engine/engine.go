@@ -506,7 +506,8 @@ func (e *Engine) Statistics() []*config.Statistic {
 // or out of a status statistic's mask), in the order they were first touched, and clears
 // that set. Values also change without being listed here: current and in-progress times
 // grow with the clock, Sliding windows move, and Growing resets are applied lazily when a
-// statistic is next updated or read. Notifications (see there) applies the statistics'
+// statistic is next updated (a read sees them without applying them: reading changes no
+// state). Notifications (see there) applies the statistics'
 // notification modes on top of the same changes; the two are independent. A Formula
 // statistic is listed when one of its inputs changed.
 func (e *Engine) Changed(dst []string) []string {
