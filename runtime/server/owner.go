@@ -106,6 +106,9 @@ func (s *Server) run(quit <-chan struct{}) {
 			}
 		})
 	}()
+	notify := time.NewTimer(time.Hour)
+	notify.Stop()
+	armed := false // notify runs for the notifier's pending changes
 	for {
 		select {
 		case e := <-s.entries:
@@ -116,19 +119,34 @@ func (s *Server) run(quit <-chan struct{}) {
 		case err := <-followed:
 			s.fail(fmt.Errorf("following the log: %w", err))
 			followed = nil
+		case now := <-notify.C:
+			armed = false
+			o.notifyErr(o.n.evaluate(now, false))
 		case <-quit:
 			o.finish(followed)
 			cancel()
 			if followed != nil {
 				<-followed
 			}
+			o.notifyErr(o.n.evaluate(time.Now(), true))
 			o.hub.closeAll()
 			if o.snapshots && o.sinceSnap > 0 && s.failed() == nil {
 				o.snapshot() // a clean shutdown restarts from a snapshot, without replay
 			}
 			return
 		}
+		if due, ok := o.n.due(); ok && !armed {
+			notify.Reset(time.Until(due))
+			armed = true
+		}
 		o.maybeSnapshot()
+	}
+}
+
+// notifyErr logs a failure to notify.
+func (o *owner) notifyErr(err error) {
+	if err != nil {
+		o.log.Error("notifying", "err", err)
 	}
 }
 
@@ -218,9 +236,9 @@ func (o *owner) after(res *machine.Result, p *pending) {
 				o.m.late.WithLabelValues(res.Input).Add(float64(a.LateTotal))
 			}
 		}
-		err = o.n.afterBatch()
+		err = o.n.afterBatch(time.Now())
 	case machine.KindTick:
-		err = o.n.afterTick()
+		err = o.n.afterTick(time.Now())
 	case machine.KindOpen:
 		if res.Opened != nil {
 			o.m.statsOpen.Set(float64(o.mach.Len()))
