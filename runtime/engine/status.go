@@ -285,7 +285,7 @@ func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa 
 		}
 		e.roll(s, t)
 		if t > oldSince {
-			s.acc.add(int64(t-max(oldSince, s.start)), int64(t-max(oldSince, s.opened)))
+			s.add(int64(t-max(oldSince, s.start)), int64(t-max(oldSince, s.opened)))
 		}
 		s.cur--
 		if e.maskOf(s).Has(nw) {
@@ -302,9 +302,7 @@ func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa 
 			e.extTransition(si, s, old, oldSince, oa, nw, na, t)
 			continue
 		}
-		if s.cur == 0 {
-			s.runStart = t
-		}
+		s.run(t)
 		s.cur++
 		e.touch(si, s)
 	}
@@ -336,8 +334,8 @@ func (e *Engine) extTransition(si int32, s *stat, old action.ID, oldSince event.
 		x.ctBase -= int64(max(oldSince, s.opened))
 	}
 	if isM {
-		if s.cur == 0 && !wasM {
-			s.runStart = t
+		if !wasM {
+			s.run(t)
 		}
 		s.cur++
 		x.ctBase += int64(max(t, s.opened))
@@ -372,8 +370,8 @@ func (e *Engine) extTransitionHeld(si int32, s *stat, old action.ID, oldSince ev
 		x.ctBase -= int64(t) - d // t − its time so far, as flip added
 	}
 	if isM {
-		if s.cur == 0 && !wasM {
-			s.runStart = t
+		if !wasM {
+			s.run(t)
 		}
 		s.cur++
 		x.ctBase += int64(max(t, s.opened))

@@ -243,11 +243,11 @@ func (e *Engine) refilter(ii int32, old *attrs, t event.Time) {
 		for _, si := range e.objs[o].idx[subjAction].get(in.key.act) {
 			s := &e.stats[si]
 			x := s.ext
-			if x == nil || s.hasMedia && in.at.media != s.cfg.StatType.MediaType {
+			if x == nil || !e.mediaOK(s, in.at.media) {
 				continue
 			}
 			if x.filter == nil {
-				if x.formula != nil && s.live {
+				if x.formula != nil && s.live() {
 					e.touch(si, s) // a current custom value reads the data
 				}
 				continue
@@ -258,7 +258,7 @@ func (e *Engine) refilter(ii int32, old *attrs, t event.Time) {
 				in.holds[len(in.holds)-1].set(t, is)
 			}
 			if was == is {
-				if x.formula != nil && s.live && is {
+				if x.formula != nil && s.live() && is {
 					e.touch(si, s)
 				}
 				continue
@@ -287,9 +287,7 @@ func (e *Engine) flip(si int32, s *stat, main bool, h *hold, lo event.Time, is b
 		// the same just before and just after the flip.
 		base := int64(t) - h.held(lo, t)
 		if is {
-			if s.cur == 0 {
-				s.runStart = t
-			}
+			s.run(t)
 			s.cur++
 			x.ctBase += base
 		} else {
@@ -298,7 +296,7 @@ func (e *Engine) flip(si int32, s *stat, main bool, h *hold, lo event.Time, is b
 		}
 		x.counted(s.cur)
 	}
-	if s.live || s.kind != subjAction {
+	if s.live() || s.kind != subjAction {
 		e.touch(si, s)
 	}
 }
