@@ -541,8 +541,15 @@ func (e *Engine) Changed(dst []string) []string {
 	return dst
 }
 
-// touch marks statistic si changed.
-func (e *Engine) touch(si int32, s *stat) {
+// touch marks statistic si changed (small enough to be inlined where updates call it).
+func (e *Engine) touch(si int32) {
+	if e.notifyOn || e.dirtyBits[si>>6]&(1<<(uint(si)&63)) == 0 {
+		e.touched(si)
+	}
+}
+
+// touched marks statistic si changed: the body of touch.
+func (e *Engine) touched(si int32) {
 	if !e.dirtyBits.has(si) {
 		e.dirtyBits.set(si)
 		if len(e.dirty) == cap(e.dirty) {

@@ -12,11 +12,12 @@ const actWords = (action.Count + 64) / 64
 
 // actIndex lists the statistics of one object and subject kind by the actions of their
 // main mask, so that an action (or a status change) visits only the statistics that count
-// it. has is the set of indexed actions; lists[i] holds the statistics of the i-th
-// indexed action in ID order, so an action's list is found by counting the bits below
-// it, without a search.
+// it. has is the set of indexed actions and pre[w] the number of them in the words
+// before w; lists[i] holds the statistics of the i-th indexed action in ID order, so an
+// action's list is found by counting the bits below it, without a search.
 type actIndex struct {
 	has   [actWords]uint64
+	pre   [actWords]uint8
 	lists [][]int32
 }
 
@@ -28,26 +29,31 @@ func (x *actIndex) find(a action.ID) (int, bool) {
 		return len(x.lists), false
 	}
 	bit := uint64(1) << (uint(a) & 63)
-	pos := bits.OnesCount64(x.has[w] & (bit - 1))
-	for i := range w {
-		pos += bits.OnesCount64(x.has[i])
-	}
-	return pos, x.has[w]&bit != 0
+	return int(x.pre[w]) + bits.OnesCount64(x.has[w]&(bit-1)), x.has[w]&bit != 0
 }
 
 // get returns the statistics counting action a.
 func (x *actIndex) get(a action.ID) []int32 {
-	if i, ok := x.find(a); ok {
-		return x.lists[i]
+	w := uint(a) >> 6
+	if w >= actWords {
+		return nil
 	}
-	return nil
+	bit := uint64(1) << (uint(a) & 63)
+	if x.has[w]&bit == 0 {
+		return nil
+	}
+	return x.lists[int(x.pre[w])+bits.OnesCount64(x.has[w]&(bit-1))]
 }
 
 // add indexes statistic si under action a, which must be a valid ID.
 func (x *actIndex) add(a action.ID, si int32) {
 	i, ok := x.find(a)
 	if !ok {
-		x.has[uint(a)>>6] |= 1 << (uint(a) & 63)
+		w := uint(a) >> 6
+		x.has[w] |= 1 << (uint(a) & 63)
+		for v := w + 1; v < actWords; v++ {
+			x.pre[v]++
+		}
 		x.lists = append(x.lists, nil)
 		copy(x.lists[i+1:], x.lists[i:])
 		x.lists[i] = nil

@@ -53,7 +53,7 @@ func (e *Engine) refused(ev *event.Event, code Code) {
 			}
 			e.roll(s, t)
 			x.complete(s, completion{main: true, from: t, t: t, d: -1})
-			e.touch(si, s)
+			e.touch(si)
 		}
 	}
 }

@@ -174,11 +174,15 @@ func (e *Engine) mediaOK(s *stat, media string) bool {
 func (s *stat) isOpen() bool { return s.flags&flagOpen != 0 }
 
 // roll moves statistic s to the interval containing t, zeroing its counters when a
-// reset passed.
+// reset passed (small enough to be inlined where updates call it).
 func (e *Engine) roll(s *stat, t event.Time) {
-	if t < s.end {
-		return
+	if t >= s.end {
+		e.rollOver(s, t)
 	}
+}
+
+// rollOver is roll when t is past the interval's end.
+func (e *Engine) rollOver(s *stat, t event.Time) {
 	if s.ext != nil {
 		s.ext.roll(s, t, e.wins[s.win])
 		return
@@ -239,7 +243,7 @@ func (e *Engine) deliverStart(ob *obj, a action.ID, media string, ii int32, t ev
 		s.run(t)
 		s.cur++
 		if s.live() {
-			e.touch(si, s)
+			e.touch(si)
 		}
 	}
 }
@@ -259,7 +263,7 @@ func (e *Engine) deliverEnd(ob *obj, a action.ID, media string, ii int32, start,
 		e.roll(s, t)
 		s.add(int64(t-max(start, s.start)), int64(t-max(start, s.opened)))
 		s.cur--
-		e.touch(si, s)
+		e.touch(si)
 	}
 }
 
@@ -283,7 +287,7 @@ func (e *Engine) deliverInstant(ob *obj, ev *event.Event, retro bool) {
 		} else {
 			s.n++ // a momentary action has no duration
 		}
-		e.touch(si, s)
+		e.touch(si)
 	}
 }
 
@@ -302,10 +306,10 @@ func (e *Engine) extStart(si int32, s *stat, in *inst, t event.Time) {
 		x.ctBase += int64(max(in.start, s.opened))
 		x.counted(s.cur)
 		if s.live() {
-			e.touch(si, s)
+			e.touch(si)
 		}
 	} else if s.live() && x.rel != nil && x.rel.Has(in.key.act) && e.passes(x, &in.at) {
-		e.touch(si, s) // a current Rel value changed
+		e.touch(si) // a current Rel value changed
 	}
 }
 
@@ -338,7 +342,7 @@ func (e *Engine) extEnd(si int32, s *stat, in *inst, t event.Time) {
 		x.ctBase -= int64(max(in.start, s.opened))
 		x.counted(s.cur)
 	}
-	e.touch(si, s)
+	e.touch(si)
 }
 
 // extEndHeld is extEnd for an instance with the holds h of the statistic's filter: it
@@ -368,7 +372,7 @@ func (e *Engine) extEndHeld(si int32, s *stat, in *inst, h *hold, t event.Time) 
 		x.ctBase -= int64(t) - c.d // t − its time so far, as flip added
 		x.counted(s.cur)
 	}
-	e.touch(si, s)
+	e.touch(si)
 }
 
 // extInstant is deliverInstant for an extended statistic.
@@ -397,7 +401,7 @@ func (e *Engine) extInstant(si int32, s *stat, ev *event.Event, retro bool) {
 		x.cs.answered(ev.Interaction, t)
 	}
 	x.complete(s, c)
-	e.touch(si, s)
+	e.touch(si)
 }
 
 // member is one status-bearing member of a status statistic: the member object (a DN, a

@@ -291,7 +291,7 @@ func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa 
 		if e.maskOf(s).Has(nw) {
 			s.cur++ // still in the mask: the run goes on
 		}
-		e.touch(si, s)
+		e.touch(si)
 	}
 	for _, si := range x.get(nw) {
 		s := &e.stats[si]
@@ -304,7 +304,7 @@ func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa 
 		}
 		s.run(t)
 		s.cur++
-		e.touch(si, s)
+		e.touch(si)
 	}
 }
 
@@ -343,7 +343,7 @@ func (e *Engine) extTransition(si int32, s *stat, old action.ID, oldSince event.
 	if wasM != isM {
 		x.counted(s.cur)
 	}
-	e.touch(si, s)
+	e.touch(si)
 }
 
 // extTransitionHeld is extTransition for an old status with the holds h of its filter: it
@@ -379,7 +379,7 @@ func (e *Engine) extTransitionHeld(si int32, s *stat, old action.ID, oldSince ev
 	if wasM != isM {
 		x.counted(s.cur)
 	}
-	e.touch(si, s)
+	e.touch(si)
 }
 
 // passes reports whether the filter of extended statistic x holds on a (true without a
@@ -401,7 +401,7 @@ func (e *Engine) sessionStart(a int32, t event.Time) {
 		x.active, s.start = true, max(t, s.opened)
 		x.b.reset(s.cur)
 		x.last = t
-		e.touch(si, s)
+		e.touch(si)
 	}
 }
 
@@ -412,6 +412,6 @@ func (e *Engine) sessionEnd(a int32, t event.Time) {
 		x := s.ext
 		x.active = false
 		x.b.reset(s.cur)
-		e.touch(si, s)
+		e.touch(si)
 	}
 }

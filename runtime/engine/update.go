@@ -248,7 +248,7 @@ func (e *Engine) refilter(ii int32, old *attrs, t event.Time) {
 			}
 			if x.filter == nil {
 				if x.formula != nil && s.live() {
-					e.touch(si, s) // a current custom value reads the data
+					e.touch(si) // a current custom value reads the data
 				}
 				continue
 			}
@@ -259,7 +259,7 @@ func (e *Engine) refilter(ii int32, old *attrs, t event.Time) {
 			}
 			if was == is {
 				if x.formula != nil && s.live() && is {
-					e.touch(si, s)
+					e.touch(si)
 				}
 				continue
 			}
@@ -297,7 +297,7 @@ func (e *Engine) flip(si int32, s *stat, main bool, h *hold, lo event.Time, is b
 		x.counted(s.cur)
 	}
 	if s.live() || s.kind != subjAction {
-		e.touch(si, s)
+		e.touch(si)
 	}
 }
 
