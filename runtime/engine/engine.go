@@ -801,6 +801,9 @@ func (e *Engine) baseStat(st *config.Statistic) (stat, error) {
 	if isLive(&s) {
 		s.flags |= flagLive
 	}
+	if x != nil && x.isNarrow() {
+		s.flags |= flagNarrow
+	}
 	s.setRole(roleOf(s.cat, x != nil))
 	return s, nil
 }

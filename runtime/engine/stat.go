@@ -63,6 +63,10 @@ const (
 	// flagLive: the value depends on in-progress instances (current, adjusted and
 	// CurrentNumber-curve categories), so a durable start changes it.
 	flagLive
+	// flagNarrow: the extension is a narrow Sliding ring and nothing else (no filter,
+	// formula, RelMask, category state or CurrentNumber curve): updates take the short
+	// paths of narrow.go.
+	flagNarrow
 	// The role of v, in the top bits.
 	roleShift = 5
 	roleMask  = 7 << roleShift
@@ -237,7 +241,11 @@ func (e *Engine) deliverStart(ob *obj, a action.ID, media string, ii int32, t ev
 			continue
 		}
 		if s.ext != nil {
-			e.extStart(si, s, &e.insts[ii], t)
+			if s.flags&flagNarrow != 0 {
+				e.narrowStart(si, s, e.insts[ii].start, t)
+			} else {
+				e.extStart(si, s, &e.insts[ii], t)
+			}
 			continue
 		}
 		s.run(t)
@@ -257,7 +265,11 @@ func (e *Engine) deliverEnd(ob *obj, a action.ID, media string, ii int32, start,
 			continue
 		}
 		if s.ext != nil {
-			e.extEnd(si, s, &e.insts[ii], t)
+			if s.flags&flagNarrow != 0 {
+				e.narrowEnd(si, s, start, t)
+			} else {
+				e.extEnd(si, s, &e.insts[ii], t)
+			}
 			continue
 		}
 		e.roll(s, t)
@@ -277,7 +289,11 @@ func (e *Engine) deliverInstant(ob *obj, ev *event.Event, retro bool) {
 			continue
 		}
 		if s.ext != nil {
-			e.extInstant(si, s, ev, retro)
+			if s.flags&flagNarrow != 0 {
+				e.narrowInstant(si, s, ev, retro)
+			} else {
+				e.extInstant(si, s, ev, retro)
+			}
 			continue
 		}
 		e.roll(s, t)

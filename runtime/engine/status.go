@@ -280,7 +280,11 @@ func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa 
 	for _, si := range x.get(old) {
 		s := &e.stats[si]
 		if s.ext != nil {
-			e.extTransition(si, s, old, oldSince, oa, nw, na, t)
+			if s.flags&flagNarrow != 0 {
+				e.narrowTransition(si, s, true, e.maskOf(s).Has(nw), oldSince, t)
+			} else {
+				e.extTransition(si, s, old, oldSince, oa, nw, na, t)
+			}
 			continue
 		}
 		e.roll(s, t)
@@ -299,7 +303,11 @@ func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa 
 			continue // done above
 		}
 		if s.ext != nil {
-			e.extTransition(si, s, old, oldSince, oa, nw, na, t)
+			if s.flags&flagNarrow != 0 {
+				e.narrowTransition(si, s, false, true, oldSince, t)
+			} else {
+				e.extTransition(si, s, old, oldSince, oa, nw, na, t)
+			}
 			continue
 		}
 		s.run(t)
