@@ -848,7 +848,9 @@ func (d *snapR) stat(e *Engine, cfg *config.Config, si int32) error {
 			bk := d.bucket()
 			x.nring[k] = acc{n: bk.n, sum: bk.sum, max: bk.max, min: bk.min}
 		}
-		x.head = d.i()
+		if x.head = d.i(); x.ringLen() > 0 {
+			x.setHead(x.head)
+		}
 		nr := d.n(1)
 		if d.err == nil && nr > x.count {
 			return fmt.Errorf("statistic %q: %d selection records, the profile keeps %d", sp.ID, nr, x.count)
