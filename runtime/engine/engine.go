@@ -163,7 +163,7 @@ type Engine struct {
 	inputs    bitset
 	// masks are the distinct main masks of the stat types in use (by their actions),
 	// numbered in order of first use; maskIDs finds a mask's number.
-	masks   []*config.Mask
+	masks   []config.Mask // copies, side by side: updates read them, not the stat types
 	maskIDs map[[config.MaskWords]uint64]maskID
 	// wins are the windows of the time profiles in use, numbered in order of first use;
 	// windows finds a profile's number.
@@ -745,7 +745,7 @@ func (e *Engine) maskID(m *config.Mask) (maskID, error) {
 		return 0, fmt.Errorf("more than %d distinct main masks in use", math.MaxUint16+1)
 	}
 	id := maskID(len(e.masks))
-	e.masks = append(e.masks, m)
+	e.masks = append(e.masks, *m)
 	e.maskIDs[k] = id
 	return id, nil
 }

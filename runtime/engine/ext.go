@@ -81,45 +81,45 @@ type completion struct {
 	cv        float64    // formula value (Main, custom categories)
 }
 
-// statExt is the extra state of an extended statistic.
+// statExt is the extra state of an extended statistic. It is 320 bytes, five cache lines
+// (an allocation of that size class starts on a line boundary), laid out by use: the
+// first line has all a narrow Sliding statistic's update reads (narrow.go) but the ring's
+// steps, the second what every other update reads first; then the other profiles' rings,
+// records and interval bucket.
 type statExt struct {
-	// The fields every update reads come first (one cache line), then a Sliding ring's,
-	// then the interval bucket of the other profiles.
-	rel     *config.Mask // nil without RelMask
-	lo, hi  int64        // time range, ms
-	filter  *program     // nil without filter
-	formula *program     // nil unless a custom category
-	prof    profKind
+	// Sliding: ring[k mod len] is step k for k in (head-len, head], and hpos is head mod
+	// len; step is S in ms. A statistic whose value reads only the number, time and
+	// duration extremes of what completed (see narrow) keeps its steps in nring instead, a
+	// quarter of the size: exactly one of ring and nring is non-nil.
+	nring []acc
+	head  int64
+	hpos  int64
+	step  int64
+	// ctBase is Σ max(start, opened) over the counted in-progress items, so that
+	// CurrentTime(t) = cur·t − ctBase.
+	ctBase int64
+	prof   profKind
 	// track: the category reads the CurrentNumber curve (areas, extremes), which is then
 	// integrated up to last whenever CurrentNumber or its start sum changes.
 	track bool
 	// active: SinceLogin, the agent is logged in (I = [its login, now]); otherwise every
 	// historical value is 0.
 	active bool
-	last   event.Time
-	// ctBase is Σ max(start, opened) over the counted in-progress items, so that
-	// CurrentTime(t) = cur·t − ctBase.
-	ctBase int64
 
-	// Sliding: ring[k mod len] is step k for k in (head-len, head], and hpos is head mod
-	// len; step is S in ms. A
-	// statistic whose value reads only the number, time and duration extremes of what
-	// completed (see narrow) keeps its steps in nring instead, a quarter of the size:
-	// exactly one of ring and nring is non-nil.
-	head  int64
-	hpos  int64
-	step  int64
-	ring  []bucket
-	nring []acc
-
-	b bucket // Growing, SinceLogin: the interval; Selection: the open segment
-	// Selection: the last count records, oldest at recs[next] once full.
-	recs  []bucket
-	next  int
-	count int
-
+	rel     *config.Mask // nil without RelMask
+	filter  *program     // nil without filter
+	formula *program     // nil unless a custom category
 	// cs is the state of the categories that keep more than buckets (catstate.go).
-	cs *catState
+	cs     *catState
+	lo, hi int64 // time range, ms
+	last   event.Time
+	// Selection: the last count records, oldest at recs[next] once full.
+	next int
+
+	ring  []bucket
+	recs  []bucket
+	count int
+	b     bucket // Growing, SinceLogin: the interval; Selection: the open segment
 }
 
 // newExt builds the extension of statistic st, or nil when st is a common one.

@@ -166,7 +166,7 @@ type winID uint16
 type maskID uint16
 
 // maskOf is the MainMask of s's stat type.
-func (e *Engine) maskOf(s *stat) *config.Mask { return e.masks[s.mask] }
+func (e *Engine) maskOf(s *stat) *config.Mask { return &e.masks[s.mask] }
 
 // mediaOK reports whether s counts actions of media type media: its stat type has none,
 // or that one.
