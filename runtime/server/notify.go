@@ -72,7 +72,7 @@ type notifier struct {
 // notifyEvery is the least wall time between two evaluations of the changes; and they
 // are apart by notifyShare times the last one's duration at least.
 const (
-	notifyEvery = 20 * time.Millisecond
+	notifyEvery = 50 * time.Millisecond
 	notifyShare = 9
 )
 
