@@ -52,7 +52,7 @@ func readStats(t testing.TB, cfg *config.Config) {
 	for _, o := range objs {
 		for _, p := range []*config.TimeProfile{q15, s5, sel} {
 			for _, st := range types {
-				s := &config.Statistic{ID: fmt.Sprintf("rq.%s.%s.%s", o.ID, p.Name, st.Name), StatType: st, Object: o, Profile: p}
+				s := &config.Statistic{ID: fmt.Sprintf("rq.%s.%s.%s", o.ID, p.Name, st.Name), Object: o, Def: &config.Def{StatType: st, Profile: p}}
 				if p == q15 && st.Category.Kind() == category.KindHistorical && st.Category != category.EstimTimeToComplete {
 					s.Notification.Mode = config.NotifyReset
 				}

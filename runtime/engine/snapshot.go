@@ -801,7 +801,7 @@ func (d *snapR) stat(e *Engine, cfg *config.Config, si int32) error {
 		if st, err = cfg.NewStatistic(sp); err != nil {
 			return fmt.Errorf("statistic %q: %v", sp.ID, err)
 		}
-		st.Notification = nt
+		st.SetNotification(nt)
 	}
 	base, err := e.baseStat(st)
 	if err != nil {

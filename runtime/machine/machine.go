@@ -336,7 +336,7 @@ func (m *Machine) applyOpen(body []byte, local *Decoded) error {
 			r.Err = fmt.Errorf("open record: %w", err)
 			return nil
 		}
-		st.Notification = or.Notification
+		st.SetNotification(or.Notification)
 	}
 	next := m.next
 	if id := or.Spec.ID; id != "" {
