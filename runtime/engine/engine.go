@@ -148,10 +148,8 @@ type Engine struct {
 	fanout   int                // the capacity of every instance slot's targets and pos (growFanout)
 
 	stats []stat
-	// cfgs and ids are the open statistics' definitions and ids, by slot (nil and ""
-	// for a free slot): Changed and the id index read ids alone.
+	// cfgs are the open statistics' definitions, by slot (nil for a free slot).
 	cfgs     []*config.Statistic
-	ids      []string
 	freeStat []int32
 	byID     slotIndex[string] // open statistics by id
 	seed     maphash.Seed      // of the indexes' hashes
@@ -533,7 +531,7 @@ func (e *Engine) Changed(dst []string) []string {
 			if e.inputs.has(si) {
 				dst = e.changedFormulas(dst, si, e.changedGen)
 			} else {
-				dst = append(dst, e.ids[si])
+				dst = append(dst, e.cfgs[si].ID)
 			}
 		}
 	}
@@ -606,7 +604,7 @@ func (e *Engine) open(st *config.Statistic) error {
 	si := e.newStat()
 	s := &e.stats[si]
 	*s = base
-	e.cfgs[si], e.ids[si] = st, st.ID
+	e.cfgs[si] = st
 	s.opened, s.end = e.clock, minTime
 	if s.role() == roleRun {
 		s.v = int64(e.clock)
@@ -816,7 +814,6 @@ func (e *Engine) Grow(n int) {
 	}
 	e.stats = slices.Grow(e.stats, n-len(e.freeStat))
 	e.cfgs = slices.Grow(e.cfgs, n-len(e.freeStat))
-	e.ids = slices.Grow(e.ids, n-len(e.freeStat))
 	e.order = slices.Grow(e.order, n)
 	e.byID.grow(n, e.slotIDHash)
 }
@@ -829,7 +826,6 @@ func (e *Engine) newStat() int32 {
 	}
 	e.stats = append(e.stats, stat{})
 	e.cfgs = append(e.cfgs, nil)
-	e.ids = append(e.ids, "")
 	e.dirtyBits.grow(len(e.stats))
 	e.inputs.grow(len(e.stats))
 	return int32(len(e.stats) - 1)
@@ -848,7 +844,7 @@ func (e *Engine) Close(id string) error {
 // closeSlot closes statistic slot si.
 func (e *Engine) closeSlot(si int32) error {
 	s := &e.stats[si]
-	id := e.ids[si]
+	id := e.cfgs[si].ID
 	if s.cat == category.Formula {
 		e.unbindFormula(si)
 	}
@@ -866,7 +862,7 @@ func (e *Engine) closeSlot(si int32) error {
 	e.order = removeInt32(e.order, si)
 	e.byID.del(si, e.idHash(id), e.slotIDHash)
 	*s = stat{}
-	e.cfgs[si], e.ids[si] = nil, ""
+	e.cfgs[si] = nil
 	e.dirtyBits.clear(si)
 	e.freeStat = append(e.freeStat, si)
 	return nil

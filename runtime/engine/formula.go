@@ -174,7 +174,7 @@ func (e *Engine) changedFormulas(dst []string, si int32, gen uint64) []string {
 			continue
 		}
 		fx.mark = gen
-		if id := e.ids[f]; isHidden(id) {
+		if id := e.cfgs[f].ID; isHidden(id) {
 			dst = e.changedFormulas(dst, f, gen)
 		} else {
 			dst = append(dst, id)

@@ -259,7 +259,7 @@ func (e *Engine) fire(t event.Time) {
 			continue // closed (or reopened) since
 		}
 		e.clock = max(e.clock, tm.due)
-		id := e.ids[tm.si]
+		id := e.cfgs[tm.si].ID
 		switch tm.kind {
 		case timerPeriodic:
 			e.queued = append(e.queued, Notification{Statistic: id, At: tm.due, Value: e.value(tm.si)})

@@ -737,7 +737,6 @@ func (d *snapR) stats(e *Engine, cfg *config.Config) error {
 	nStat := d.n(1)
 	e.stats = make([]stat, nStat)
 	e.cfgs = make([]*config.Statistic, nStat)
-	e.ids = make([]string, nStat)
 	e.inputs = nil
 	e.inputs.grow(nStat)
 	e.dirtyBits = nil
@@ -768,7 +767,7 @@ func (d *snapR) stats(e *Engine, cfg *config.Config) error {
 		for a := range e.indexed(s) {
 			ob.idx[s.kind].add(a, si)
 		}
-		id := e.ids[si]
+		id := e.cfgs[si].ID
 		h := e.idHash(id)
 		if _, dup := e.byID.get(id, h, e.idOf); dup {
 			return fmt.Errorf("statistic %q twice", id)
@@ -810,7 +809,7 @@ func (d *snapR) stat(e *Engine, cfg *config.Config, si int32) error {
 	x := base.ext
 	s := &e.stats[si]
 	*s = base
-	e.cfgs[si], e.ids[si] = st, st.ID
+	e.cfgs[si] = st
 	dirty := d.bool()
 	s.opened, s.start, s.end = d.t(), d.t(), d.t()
 	if dirty {
