@@ -34,6 +34,8 @@ type Config struct {
 	// defs are the definitions the config's statistics share, by value; Load fills it,
 	// NewStatistic only reads it (it may run concurrently).
 	defs map[Def]*Def
+	// export holds the export marks of stat types and statistics (export.go).
+	export exportMarks
 }
 
 // Topology names the objects actions occur on and statistics are computed for.

@@ -113,7 +113,7 @@
 // written. Ids of one kind are unique; an agent id may not also be a place or workbin id.
 //
 // statTypes: name → {objects, category, subject, mainMask, relMask, mediaType, formula,
-// description}. objects are object types of one compatibility group; the subject must
+// description, export}. objects are object types of one compatibility group; the subject must
 // apply to each (Action is accepted for DNAction). A mask lists action names (every row
 // of the name), "Name (Variant)" (one row), "*" (every action; quote it in YAML) and
 // "~Name" (exclude); exclusions apply after inclusions, and a mask keeps only the rows
@@ -147,9 +147,17 @@
 // (unless NoCompile).
 //
 // statistics: {id, statType, object: {type, id}, profile (default Default), timeRange,
-// filter, notification}. notification is {mode, insensitivity, period}: mode changes
+// filter, notification, export}. notification is {mode, insensitivity, period}: mode changes
 // (default; insensitivity in percent, 0 = every change), periodical (period in seconds,
 // required), reset (Growing profiles and historical categories only) or none.
+//
+// export (a boolean, on a stat type or a statistic) marks values for Prometheus: the
+// server's /metrics shows each exported statistic as the gauge
+// statkit_statistic_value{statistic, stat_type, object_type, object}. A stat type's mark
+// covers all its statistics, those opened through the API included; a statistic's own
+// mark (true or false) overrides it. Config.Exported answers for an open statistic. The
+// marks are not part of a statistic's definition: a reload that changes them changes
+// what is exported and reopens nothing.
 //
 // reports: name → {title, rows}: interval reports (statkit report) over the statistics
 // history records. Each row is {label, offered, answered, abandoned, serviceLevel,

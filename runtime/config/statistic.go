@@ -238,6 +238,7 @@ func (l *loader) statistics(n *yaml.Node) {
 		if ids.first(l, "statistic id", s.ID, nodes["id"]) {
 			l.cfg.Statistics = append(l.cfg.Statistics, s)
 			l.cfg.statistics[s.ID] = s
+			l.exportMark(l.cfg.export.statistics(), s.ID, item)
 		}
 	}
 }

@@ -57,6 +57,7 @@ func (l *loader) statType(key, n *yaml.Node) *StatType {
 		MediaType:   text(value(n, "mediaType")),
 		Description: text(value(n, "description")),
 	}
+	l.exportMark(l.cfg.export.statTypes(), st.Name, n)
 	objects := l.stObjects(st, value(n, "objects"))
 	l.stCategory(st, value(n, "category"))
 	if st.Category == category.Formula {

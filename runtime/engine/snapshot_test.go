@@ -108,11 +108,13 @@ func TestSnapshotRestoreEqualsUninterrupted(t *testing.T) {
 		require.NoError(t, a.Snapshot(&buf))
 		b, err := engine.Restore(cfg, bytes.NewReader(buf.Bytes()))
 		require.NoError(t, err, "seed %d cut %d", seed, cut)
-		require.Equal(t, values(t, a), values(t, b), "seed %d: values right after restore", seed)
-		// A second snapshot of the restored engine is the same bytes.
+		// A second snapshot of the restored engine is the same bytes (taken before the
+		// values are read: a read rolls a Growing statistic whose reset passed to its new
+		// interval — the same value, other bytes).
 		var again bytes.Buffer
 		require.NoError(t, b.Snapshot(&again))
 		require.Equal(t, buf.Bytes(), again.Bytes(), "seed %d: snapshot of a restored engine", seed)
+		require.Equal(t, values(t, a), values(t, b), "seed %d: values right after restore", seed)
 
 		notes = notes[:0]
 		for i := cut; i < len(evs); i++ {

@@ -12,8 +12,9 @@
 // visible and reviewable in its config. Structured values (CurrentState) are never
 // recorded — they are current categories, which the config refuses in reset mode — so
 // the schema has no column for them. An undefined value (a 0/0 ratio) is SQL NULL (JSON
-// null). The interval's start is the profile's reset before R (a statistic opened during
-// an interval counts from its open, so its first row may cover less).
+// null). The interval's start is the engine's (Notification.From): the profile's reset
+// before R, or the statistic's open when it opened during the interval (through the API,
+// or by a reload that added or changed it), whose first row then covers [open, R).
 //
 // # Schema (version 2)
 //
@@ -69,7 +70,9 @@
 //     position (a new history) starts at after — statkit replay --log --history
 //     backfills what came before;
 //   - after an outage that filled MaxPending: the dropped range is re-derived once the
-//     database answers again, while newer records queue again.
+//     database answers again, while newer records queue again;
+//   - after records whose rows the caller could not hand over (Missed: the server
+//     applied them before its database answered, or while another process wrote).
 //
 // If the log no longer holds what is needed (retention not pinned, a lost snapshot), the
 // writer logs an error naming the records whose rows are missing and counts them

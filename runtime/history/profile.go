@@ -14,9 +14,10 @@ import (
 // daylight-saving change skips happens when the clock jumps past it, one that occurs
 // twice at its first occurrence.
 //
-// TODO(engine): reset notifications are to carry their interval's start; the recorder
-// then takes it from the notification and this copy goes away. The test
-// TestIntervalsMatchEngine keeps the two in step until then.
+// The recorder takes an interval's start from its notification (Notification.From); this
+// copy gives the slots of a report (Intervals) and the end of the interval a replay
+// closes at the end of its input (IntervalEnd). TestIntervalsMatchEngine keeps the two in
+// step.
 type growing struct {
 	loc     *time.Location
 	offsets []time.Duration // reset wall times as offsets from local midnight, in [0, 24h)

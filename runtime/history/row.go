@@ -42,8 +42,10 @@ func Describe(st *config.Statistic) *Statistic {
 // Row is one interval's final value: a row of table intervals.
 type Row struct {
 	Statistic *Statistic
-	Start     event.Time // the interval's start: the profile's reset before End
-	End       event.Time // the reset instant that closed the interval
+	// Start is the interval's start (the notification's From): the profile's reset before
+	// End, or the statistic's open when it opened during the interval.
+	Start event.Time
+	End   event.Time // the reset instant that closed the interval
 	// Value is the final value; NaN when it is undefined (stored as SQL NULL).
 	Value float64
 }
@@ -64,9 +66,9 @@ type Recorder struct {
 // recEntry caches what the recorder needs about a statistic; cfg tells a statistic
 // reopened with another definition (a config reload) from the one it cached.
 type recEntry struct {
-	cfg  *config.Statistic
-	desc *Statistic
-	prof *growing // nil: not recorded (not reset mode, or not a Growing profile)
+	cfg      *config.Statistic
+	desc     *Statistic
+	recorded bool
 }
 
 // NewRecorder returns a recorder that finds the open statistics' definitions with lookup
@@ -81,11 +83,10 @@ func (r *Recorder) Rows(dst []Row, ns []engine.Notification) []Row {
 	for i := range ns {
 		n := &ns[i]
 		e := r.entry(n.Statistic)
-		if e == nil || e.prof == nil || n.Value.State != nil {
+		if e == nil || !e.recorded || n.Value.State != nil {
 			continue // not recorded; a structured value cannot be reset mode (config refuses it)
 		}
-		start, _ := e.prof.bounds(n.At - 1)
-		dst = append(dst, Row{Statistic: e.desc, Start: start, End: n.At, Value: valueOf(n.Value)})
+		dst = append(dst, Row{Statistic: e.desc, Start: n.From, End: n.At, Value: valueOf(n.Value)})
 	}
 	return dst
 }
@@ -100,10 +101,7 @@ func (r *Recorder) entry(id string) *recEntry {
 	if e := r.entries[id]; e != nil && e.cfg == st {
 		return e
 	}
-	e := &recEntry{cfg: st, desc: Describe(st)}
-	if Recorded(st) {
-		e.prof = newGrowing(st.Profile)
-	}
+	e := &recEntry{cfg: st, desc: Describe(st), recorded: Recorded(st)}
 	r.entries[id] = e
 	return e
 }
@@ -114,13 +112,11 @@ func Recorded(st *config.Statistic) bool {
 	return st.Notification.Mode == config.NotifyReset && (st.Profile == nil || st.Profile.Type == config.ProfileGrowing)
 }
 
-// valueOf is a notification's number as stored: non-finite numbers (which JSON cannot
-// carry either) are undefined.
-//
-// TODO(categories): when engine.Value can be undefined (a 0/0 ratio, null in JSON), map
-// it to NaN here; this is the only place that reads the value.
+// valueOf is a notification's number as stored: an undefined value (a 0/0 ratio, null
+// in JSON) and non-finite numbers (which JSON cannot carry either) are NaN, SQL NULL.
+// This is the only place that reads the value.
 func valueOf(v engine.Value) float64 {
-	if math.IsInf(v.Number, 0) {
+	if !v.Defined() || math.IsInf(v.Number, 0) || math.IsNaN(v.Number) {
 		return math.NaN()
 	}
 	return v.Number

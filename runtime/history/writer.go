@@ -72,6 +72,10 @@ type Writer struct {
 	lost      uint64 // records whose rows the log no longer held
 	lastErr   error
 	closed    bool
+
+	// afterWrite, when set (tests), runs on Run's goroutine after each write of queued
+	// rows or catch-up, before the writer says it is done with it.
+	afterWrite func()
 }
 
 // item is what one Add gave: the rows of one record (possibly none).
@@ -182,6 +186,34 @@ func (w *Writer) Add(seq uint64, rows []Row) {
 	}
 }
 
+// Missed tells the writer that the rows of the records after the last one it was given,
+// through seq, will not be added: its caller could not hand them over (they were applied
+// before the writer existed, or dropped while the database did not answer). They are
+// re-derived from the log, as rows dropped past MaxPending are; the next Add is for a
+// record after seq. Without a Replayer they are counted as lost.
+func (w *Writer) Missed(seq uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if seq <= w.floor || w.closed {
+		return
+	}
+	if w.opts.Replayer == nil {
+		w.lost += seq - w.floor
+		w.log.Error("history: rows of records not handed to the writer are missing (no log to re-derive them from)",
+			"records_from", w.floor+1, "records_to", seq)
+		w.added, w.floor = seq, seq
+		return
+	}
+	w.added, w.floor = seq, seq
+	clear(w.queue)
+	w.queue, w.pending = w.queue[:0], 0
+	w.behind, w.behindTo = true, seq
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
 // Status returns the writer's progress.
 func (w *Writer) Status() Status {
 	w.mu.Lock()
@@ -230,9 +262,15 @@ func (w *Writer) progress(seq uint64) {
 	w.mu.Lock()
 	w.committed = max(w.committed, seq)
 	w.lastErr = nil
+	w.changedLocked()
+	w.mu.Unlock()
+}
+
+// changedLocked wakes the waiters (Flush, a blocked Add) to look at the state again (mu
+// held).
+func (w *Writer) changedLocked() {
 	close(w.changed)
 	w.changed = make(chan struct{})
-	w.mu.Unlock()
 }
 
 // Run writes until ctx ends; what is not committed then is caught up from the log at the
@@ -256,8 +294,12 @@ func (w *Writer) Run(ctx context.Context) error {
 			w.behind, w.catching, w.inflight = false, true, true
 			w.mu.Unlock()
 			err := w.catchUp(ctx, from, to)
+			if w.afterWrite != nil {
+				w.afterWrite()
+			}
 			w.mu.Lock()
 			w.catching, w.inflight = false, false
+			w.changedLocked() // a Flush woken by the last commit checks again
 			w.mu.Unlock()
 			if err != nil {
 				return err
@@ -271,8 +313,12 @@ func (w *Writer) Run(ctx context.Context) error {
 			w.inflight = true
 			w.mu.Unlock()
 			err := w.writeItem(ctx, it)
+			if w.afterWrite != nil {
+				w.afterWrite()
+			}
 			w.mu.Lock()
 			w.inflight = false
+			w.changedLocked() // a Flush woken by the last commit checks again
 			w.mu.Unlock()
 			if err != nil {
 				return err

@@ -437,3 +437,76 @@ func TestReplayWriterBlocks(t *testing.T) {
 	assert.False(t, ok, "a backfill records no position")
 	assert.False(t, errors.Is(err, sql.ErrNoRows))
 }
+
+// TestWriterMissed: records whose rows were never handed to the writer (applied before
+// it existed, or dropped by its caller) are re-derived from the log once Missed names
+// them; without a Replayer they are counted as lost and the rest is stored.
+func TestWriterMissed(t *testing.T) {
+	l := bankLog(t)
+	want := l.reference(t)
+	forEachBackend(t, func(t *testing.T, newDSN func(*testing.T) string) {
+		st := openStore(t, newDSN(t))
+		w, err := NewWriter(context.Background(), st, 0, WriterOptions{Stream: "log", Logger: quietLog(), Replayer: l})
+		require.NoError(t, err)
+		runWriter(t, w)
+		feed(t, l, w, 0, 1200)
+		w.Missed(1200) // at or below what it holds: nothing to do
+		l.snapshotAll(t)
+		w.Missed(5000)
+		w.Add(4000, nil) // at or below what Missed covered: ignored
+		feed(t, l, w, 5000, l.size())
+		flush(t, w)
+		assert.Equal(t, want, storedRows(t, st))
+		assert.Zero(t, w.Status().Lost)
+	})
+	st := openStore(t, "sqlite:"+filepath.Join(t.TempDir(), "h.db"))
+	w, err := NewWriter(context.Background(), st, 0, WriterOptions{Logger: quietLog()})
+	require.NoError(t, err)
+	runWriter(t, w)
+	require.NoError(t, l.run(0, l.size(), false, func(seq uint64, rows []Row) error {
+		if seq <= 1000 || seq > 3000 {
+			w.Add(seq, rows)
+		} else if seq == 3000 {
+			w.Missed(3000)
+		}
+		return nil
+	}))
+	flush(t, w)
+	assert.Equal(t, uint64(2000), w.Status().Lost)
+	var kept []Row
+	require.NoError(t, l.run(0, l.size(), false, func(seq uint64, rows []Row) error {
+		if seq <= 1000 || seq > 3000 {
+			kept = append(kept, rows...)
+		}
+		return nil
+	}))
+	assert.Equal(t, formatRows(kept), storedRows(t, st))
+}
+
+// TestWriterFlushAfterLastWrite: a Flush that wakes on the last commit while the writer
+// has not yet said it is done with that write returns once it has — it does not wait for
+// a progress that will never come.
+func TestWriterFlushAfterLastWrite(t *testing.T) {
+	l := bankLog(t)
+	st := openStore(t, "sqlite:"+filepath.Join(t.TempDir(), "h.db"))
+	w, err := NewWriter(context.Background(), st, 0, WriterOptions{Stream: "log", Logger: quietLog(), Replayer: l})
+	require.NoError(t, err)
+	var n atomic.Int32      // Flushes done
+	w.afterWrite = func() { // a slow scheduler, while the test flushes
+		if n.Load() < 5 {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	runWriter(t, w)
+	require.NoError(t, l.run(0, l.size(), false, func(seq uint64, rows []Row) error {
+		w.Add(seq, rows)
+		if len(rows) == 0 || n.Load() >= 5 {
+			return nil
+		}
+		defer n.Add(1)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return w.Flush(ctx)
+	}))
+	require.Equal(t, int32(5), n.Load())
+}

@@ -20,6 +20,25 @@
 //	'R' reload    the new config's text
 //	'S' settings  SettingsRecord JSON: the pipeline's settings from now on
 //	'E' events    NDJSON applied without the pipeline (data directories written before it)
+//	'F' frames    a live source's batch as the platform sent it (FramesHeader: input,
+//	              format, receipt wall time, the position it continues from and the one
+//	              after it, the future-event bound, the attached-data variables), then
+//	              the raw frames (queue_log lines, AMI or ESL events) with their line
+//	              numbers and receipt times
+//
+// # Sources
+//
+// A frames record is mapped to events here, when it is applied, by its input's
+// source.Mapper (the format's generated table), and the events go through the pipeline
+// like a batch's. The mapper's state — agent presence across queues, the call actions in
+// progress — is part of the machine's state and of its snapshots, so a restart, a replay
+// of the log and every replica map the same frames to the same events, and a position
+// needs no mapper state. A frames record applies only when its From is the input's
+// position (ErrStalePosition otherwise, and nothing changes): two processes reading the
+// same lines — a source reopened at an older position, a former clock holder still
+// appending — cannot count a line twice. Result.Source says what the record's frames gave
+// (unmapped events by name, refusals by code); refused frames and future events are in
+// the batch's answer with their lines.
 //
 // Everything that is not a function of the records — the wall clock, arrival order,
 // which process received a request, the future-event check — is decided before the
@@ -41,8 +60,8 @@
 // # Snapshots
 //
 // Snapshot writes a JSON header line (version 2: the config text, the statistics opened
-// through the API and their owners, the id counter, the inputs' positions, the last
-// record applied), the pipeline's state (length-prefixed) and the engine's snapshot.
+// through the API and their owners, the id counter, the inputs' positions, the sources'
+// mappers, the last record applied), the pipeline's state (length-prefixed) and the engine's snapshot.
 // Restore reads it, and the version 1 snapshots written before the pipeline (header, then
 // the engine).
 //

@@ -38,6 +38,11 @@ type Options struct {
 	Wrap func(ingest.Engine) ingest.Engine
 	// FixedConfig ignores reload records: a what-if replay keeps its own config.
 	FixedConfig bool
+	// Serves, when set, says which tenants this machine serves (a replica of a group of
+	// tenants, issue 17): statistics on objects of other tenants are not opened — the
+	// config's are skipped (New, reloads), an open record's is refused. Every replica of
+	// a group has the same tenants, so they all decide alike. Nil: every tenant.
+	Serves func(tenant string) bool
 }
 
 // Decoded is what the process that appended a record already decoded, passed to Apply
@@ -70,8 +75,11 @@ type Result struct {
 	Opened *config.Statistic
 	Closed string
 	Reload *ReloadResult
-	// Err: why an open, close, reload or settings record changed nothing (the same
-	// wherever it is applied).
+	// Source: what a frames record did with its frames (nil for other kinds); Batch
+	// and Outcome are then its batch's, Input its source's.
+	Source *SourceResult
+	// Err: why an open, close, reload, settings or frames record changed nothing (the
+	// same wherever it is applied).
 	Err error
 	// Notifications: the engine's notifications since the previous record (with
 	// Options.Notifications).
@@ -91,10 +99,13 @@ type Machine struct {
 	api     map[string]string // statistics opened through the API, and their owners
 	next    int               // the number of the last generated id "s-N"
 	pos     map[string][]byte // the inputs' positions
+	src     map[string]*sourceState
 	applied uint64
 
 	res     Result
 	batch   ingest.Result
+	srcRes  SourceResult
+	fevs    []event.Event
 	notes   []engine.Notification
 	scratch []byte
 }
@@ -115,6 +126,9 @@ func New(opts Options) (*Machine, error) {
 	}
 	m.eng, m.cfg, m.cfgText = eng, opts.Config, opts.ConfigText
 	for _, st := range opts.Config.Statistics {
+		if !m.serves(opts.Config, st) {
+			continue
+		}
 		if err := eng.Open(st); err != nil {
 			m.log.Warn("statistic not opened", "statistic", st.ID, "err", err)
 			continue
@@ -205,6 +219,8 @@ func (m *Machine) Apply(seq uint64, rec []byte, local *Decoded) (*Result, error)
 		err = m.applyBatch(seq, rec, local)
 	case KindEvents:
 		err = m.applyEvents(seq, rec[1:])
+	case KindFrames:
+		err = m.applyFrames(seq, rec)
 	case KindTick:
 		var t ingest.Tick
 		if t, err = DecodeTick(rec); err == nil {
@@ -337,6 +353,10 @@ func (m *Machine) applyOpen(body []byte, local *Decoded) error {
 			return nil
 		}
 		st.SetNotification(or.Notification)
+	}
+	if !m.serves(m.cfg, st) {
+		r.Err = fmt.Errorf("open record: %w", m.otherTenant(st))
+		return nil
 	}
 	next := m.next
 	if id := or.Spec.ID; id != "" {

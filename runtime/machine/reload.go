@@ -41,7 +41,9 @@ func (m *Machine) reload(cfg *config.Config, text []byte) (ReloadResult, error) 
 	}
 	want := map[string]*config.Statistic{}
 	for _, st := range cfg.Statistics {
-		want[st.ID] = st
+		if m.serves(cfg, st) {
+			want[st.ID] = st
+		}
 	}
 	for _, old := range m.eng.Statistics() {
 		id := old.ID
@@ -66,7 +68,7 @@ func (m *Machine) reload(cfg *config.Config, text []byte) (ReloadResult, error) 
 		}
 	}
 	for _, st := range cfg.Statistics {
-		if _, ok := m.open[st.ID]; ok {
+		if _, ok := m.open[st.ID]; ok || want[st.ID] == nil {
 			continue
 		}
 		if err := m.eng.Open(st); err != nil {
@@ -93,10 +95,36 @@ func SameDef(a, b *config.Statistic) bool {
 		return v.Elem().Interface()
 	}
 	return a.ID == b.ID && a.Object == b.Object && a.Notification == b.Notification &&
-		reflect.DeepEqual(deref(a.StatType), deref(b.StatType)) &&
+		sameStatType(a.StatType, b.StatType) &&
 		reflect.DeepEqual(deref(a.Profile), deref(b.Profile)) &&
 		reflect.DeepEqual(deref(a.TimeRange), deref(b.TimeRange)) &&
 		reflect.DeepEqual(deref(a.Filter), deref(b.Filter))
+}
+
+// sameStatType reports whether two stat types are the same by content. A Formula stat
+// type's compiled program is compared by its text and references (two compilations of
+// one text are not DeepEqual: the program holds functions), and its inputs by content.
+func sameStatType(a, b *config.StatType) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	x, y := *a, *b
+	x.Compiled, y.Compiled, x.Inputs, y.Inputs = nil, nil, nil, nil
+	if !reflect.DeepEqual(x, y) || (a.Compiled == nil) != (b.Compiled == nil) || len(a.Inputs) != len(b.Inputs) {
+		return false
+	}
+	if a.Compiled != nil && (a.Compiled.Text != b.Compiled.Text || !reflect.DeepEqual(a.Compiled.Refs, b.Compiled.Refs)) {
+		return false
+	}
+	for i := range a.Inputs {
+		p, q := a.Inputs[i], b.Inputs[i]
+		if !reflect.DeepEqual(p.Ref, q.Ref) || !sameStatType(p.StatType, q.StatType) ||
+			!reflect.DeepEqual(p.Profile, q.Profile) || !reflect.DeepEqual(p.TimeRange, q.TimeRange) ||
+			(p.Statistic == nil) != (q.Statistic == nil) || p.Statistic != nil && !SameDef(p.Statistic, q.Statistic) {
+			return false
+		}
+	}
+	return true
 }
 
 // Reconfigure switches the machine to cfg under the reload rules without a record: a

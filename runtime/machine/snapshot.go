@@ -28,6 +28,8 @@ type snapHeader struct {
 	// Positions are the inputs' positions; Applied the last record applied.
 	Positions map[string][]byte `json:"positions,omitempty"`
 	Applied   uint64            `json:"applied,omitempty"`
+	// Sources are the source inputs' mappers (agent presence, calls in progress).
+	Sources map[string]sourceSnap `json:"sources,omitempty"`
 }
 
 // Snapshot appends the machine's state to buf: a JSON header line, the pipeline's state
@@ -48,6 +50,10 @@ func (m *Machine) Snapshot(buf *bytes.Buffer) error {
 	}
 	if len(m.pos) > 0 {
 		h.Positions = m.pos
+	}
+	var err error
+	if h.Sources, err = m.sourcesSnapshot(); err != nil {
+		return err
 	}
 	hb, err := json.Marshal(h)
 	if err != nil {
@@ -119,6 +125,9 @@ func Restore(payload []byte, opts Options) (*Machine, error) {
 	}
 	for in, p := range h.Positions {
 		m.pos[in] = p
+	}
+	if err := m.restoreSources(h.Sources); err != nil {
+		return nil, err
 	}
 	if pipeState != nil {
 		p, extra, err := ingest.Restore(m.driven(), pipeState)

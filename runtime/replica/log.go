@@ -12,6 +12,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
+
+	"github.com/statkit/statkit/internal/clock"
 )
 
 // Errors of a Log.
@@ -40,6 +42,11 @@ type Log struct {
 	appTime time.Time // when it was stored
 	pending uint64    // records of the group stored after it, as of its delivery
 	floors  map[string]uint64
+	// trimLimit bounds trimming (SetTrimLimit); nil: none.
+	trimLimit func(ctx context.Context) (uint64, error)
+
+	lmu    sync.Mutex
+	locals map[string]*localEntry // attachments by message id (local.go)
 }
 
 // Log returns the log of the group of the given tenants.
@@ -48,7 +55,7 @@ func (c *Client) Log(tenants ...string) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Log{c: c, group: g, floors: map[string]uint64{}}, nil
+	return &Log{c: c, group: g, floors: map[string]uint64{}, locals: map[string]*localEntry{}}, nil
 }
 
 // Group returns the log's group.
@@ -91,7 +98,16 @@ func (l *Log) AppendTenant(ctx context.Context, tenant string, rec []byte, id st
 	if len(rec) == 0 {
 		return 0, false, errors.New("replica: empty record")
 	}
-	return l.publish(ctx, Subject(l.c.opts.Stream, tenant, rec[0]), TenantToken(tenant), rec, id, nil)
+	return l.publish(ctx, Subject(l.c.opts.Stream, tenant, rec[0]), MsgID(tenant, id), rec, nil)
+}
+
+// MsgID returns the JetStream message id of a record of tenant with idempotency id id:
+// the id scoped by the tenant's token, or a unique id when id is empty.
+func MsgID(tenant, id string) string {
+	if id == "" {
+		return "n:" + nuid.Next()
+	}
+	return TenantToken(tenant) + ":" + id
 }
 
 // AppendAfter stores rec on its kind's subject under the group's home tenant only if the
@@ -100,11 +116,17 @@ func (l *Log) AppendTenant(ctx context.Context, tenant string, rec []byte, id st
 // processes that both believe they hold the clock (a holder paused past its lease and
 // its successor) can never both extend the chain of ticks.
 func (l *Log) AppendAfter(ctx context.Context, rec []byte, last uint64) (uint64, error) {
+	return l.AppendAfterID(ctx, rec, last, "")
+}
+
+// AppendAfterID is AppendAfter with an idempotency id (see AppendTenant): the clock
+// holder names its ticks, so that the stream tells which process appended each.
+func (l *Log) AppendAfterID(ctx context.Context, rec []byte, last uint64, id string) (uint64, error) {
 	if len(rec) == 0 {
 		return 0, errors.New("replica: empty record")
 	}
 	home := l.group.Home()
-	seq, _, err := l.publish(ctx, Subject(l.c.opts.Stream, home, rec[0]), TenantToken(home), rec, "", &last)
+	seq, _, err := l.publish(ctx, Subject(l.c.opts.Stream, home, rec[0]), MsgID(home, id), rec, &last)
 	return seq, err
 }
 
@@ -129,25 +151,20 @@ func (l *Log) Last(ctx context.Context, kind byte) (uint64, []byte, error) {
 	return seq, data, err
 }
 
-// publish sends rec to subject with a message id and retries transient failures until
-// ctx ends.
-func (l *Log) publish(ctx context.Context, subject, tenantTok string, rec []byte, id string, expect *uint64) (uint64, bool, error) {
+// publish sends rec to subject with message id id (MsgID) and retries transient
+// failures until ctx ends.
+func (l *Log) publish(ctx context.Context, subject, id string, rec []byte, expect *uint64) (uint64, bool, error) {
 	if err := l.Err(); err != nil {
 		return 0, false, err
 	}
 	if len(rec) > l.c.MaxRecord() {
 		return 0, false, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(rec), l.c.MaxRecord())
 	}
-	if id == "" {
-		id = "n:" + nuid.Next()
-	} else {
-		id = tenantTok + ":" + id
-	}
 	opts := []jetstream.PublishOpt{jetstream.WithMsgID(id), jetstream.WithRetryAttempts(0)}
 	if expect != nil {
 		opts = append(opts, jetstream.WithExpectLastSequencePerSubject(*expect))
 	}
-	wait := 50 * time.Millisecond
+	retry := clock.Backoff{Min: 50 * time.Millisecond, Max: time.Second}
 	for {
 		// Each attempt has its own deadline so a request lost in a leader change is
 		// sent again; the message id makes the repeat harmless.
@@ -174,10 +191,9 @@ func (l *Log) publish(ctx context.Context, subject, tenantTok string, rec []byte
 			}
 			return 0, false, fmt.Errorf("replica: appending to %s: %w", subject, err)
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := clock.Sleep(ctx, retry.Next()); err != nil {
 			return 0, false, fmt.Errorf("replica: appending to %s: %w", subject, err)
 		}
-		wait = min(2*wait, time.Second)
 	}
 }
 
@@ -202,23 +218,18 @@ func transient(err error) bool {
 	return true
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // Follow calls apply for every record of the group's tenants with a sequence above
 // after, in stream order, until ctx ends (it returns ctx.Err()) or apply fails (it
 // returns apply's error). It rides out lost connections and leader changes by starting
 // again after the last record applied; it returns ErrTrimmed (and the log fails) when
 // records it still needs were trimmed from the stream.
 func (l *Log) Follow(ctx context.Context, after uint64, apply func(seq uint64, rec []byte) error) error {
+	return l.FollowIDs(ctx, after, func(seq uint64, rec []byte, _ string) error { return apply(seq, rec) })
+}
+
+// FollowIDs is Follow handing apply each record's message id too (MsgID: who appended a
+// tick, which key a batch carried).
+func (l *Log) FollowIDs(ctx context.Context, after uint64, apply func(seq uint64, rec []byte, id string) error) error {
 	l.mu.Lock()
 	l.applied = after
 	l.mu.Unlock()
@@ -227,14 +238,14 @@ func (l *Log) Follow(ctx context.Context, after uint64, apply func(seq uint64, r
 		return err
 	}
 	defer stopWatch()
-	wait := 50 * time.Millisecond
+	retry := clock.Backoff{Min: 50 * time.Millisecond, Max: 2 * time.Second}
 	for {
 		if err := l.checkFloor(after, 0); err != nil {
 			return l.fail(err)
 		}
 		next, err := l.follow(ctx, after, apply)
 		if next > after {
-			wait = 50 * time.Millisecond
+			retry.Reset()
 		}
 		after = next
 		if ctx.Err() != nil {
@@ -253,10 +264,9 @@ func (l *Log) Follow(ctx context.Context, after uint64, apply func(seq uint64, r
 			}
 		}
 		l.c.log.Warn("replica: following the stream, starting again", "after", after, "err", err)
-		if err := sleep(ctx, wait); err != nil {
+		if err := clock.Sleep(ctx, retry.Next()); err != nil {
 			return err
 		}
-		wait = min(2*wait, 2*time.Second)
 	}
 }
 
@@ -265,23 +275,52 @@ type applyError struct{ err error }
 
 func (e *applyError) Error() string { return e.err.Error() }
 
-// follow runs one ordered consumer from after+1 and returns the last sequence applied.
-func (l *Log) follow(ctx context.Context, after uint64, apply func(seq uint64, rec []byte) error) (uint64, error) {
-	cfg := jetstream.OrderedConsumerConfig{
+// errGap: a follower's consumer skipped a delivery (a message lost on its way); the
+// follower starts again after the last record applied.
+var errGap = errors.New("replica: a delivery was lost")
+
+// follow runs one consumer from after+1 and returns the last sequence applied. The
+// consumer is an ephemeral, unacknowledged pull consumer in memory (what nats.go's ordered
+// consumer is), created here with a short deadline per attempt: a creation request lost in
+// a busy cluster is sent again after 2 s, not after the 10 s the ordered consumer waits.
+// Its deliveries are numbered: one missing (a gap in the consumer's sequence) ends it, as
+// do missing heartbeats (its server died); Follow then starts a new one.
+func (l *Log) follow(ctx context.Context, after uint64, apply func(seq uint64, rec []byte, id string) error) (uint64, error) {
+	cfg := jetstream.ConsumerConfig{
+		Name:              "statkit_" + nuid.Next(),
 		FilterSubjects:    l.group.filters(l.c.opts.Stream),
 		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:       after + 1,
+		AckPolicy:         jetstream.AckNonePolicy,
 		InactiveThreshold: time.Minute,
+		Replicas:          1,
+		MemoryStorage:     true,
 	}
-	cons, err := l.c.js.OrderedConsumer(ctx, l.c.opts.Stream, cfg)
+	var cons jetstream.Consumer
+	err := attemptWithin(ctx, 2*time.Second, "creating a follower", func(ctx context.Context) error {
+		c, err := l.c.js.CreateOrUpdateConsumer(ctx, l.c.opts.Stream, cfg)
+		cons = c
+		return err
+	})
 	if err != nil {
 		return after, err
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessagesWithBytesLimit(1000, 32<<20))
+	defer func() {
+		go func() { // best effort: an inactive consumer goes after InactiveThreshold anyway
+			dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_ = l.c.js.DeleteConsumer(dctx, l.c.opts.Stream, cfg.Name)
+			cancel()
+		}()
+	}()
+	// Heartbeats every second: a consumer gone with its server is noticed within two.
+	it, err := cons.Messages(jetstream.PullMaxMessagesWithBytesLimit(1000, 32<<20),
+		jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second),
+		jetstream.WithMessagesErrOnMissingHeartbeat(true))
 	if err != nil {
 		return after, err
 	}
 	defer it.Stop()
+	var delivered uint64
 	for {
 		m, err := it.Next(jetstream.NextContext(ctx))
 		if err != nil {
@@ -291,6 +330,10 @@ func (l *Log) follow(ctx context.Context, after uint64, apply func(seq uint64, r
 		if err != nil {
 			return after, err
 		}
+		if md.Sequence.Consumer != delivered+1 {
+			return after, fmt.Errorf("%w: delivery %d after %d", errGap, md.Sequence.Consumer, delivered)
+		}
+		delivered = md.Sequence.Consumer
 		seq := md.Sequence.Stream
 		if seq <= after {
 			continue
@@ -300,7 +343,7 @@ func (l *Log) follow(ctx context.Context, after uint64, apply func(seq uint64, r
 				return after, err
 			}
 		}
-		if err := apply(seq, m.Data()); err != nil {
+		if err := apply(seq, m.Data(), m.Headers().Get(jetstream.MsgIDHeader)); err != nil {
 			return after, &applyError{err}
 		}
 		after = seq
@@ -396,7 +439,7 @@ func (l *Log) watchFloors(ctx context.Context) (stop func(), err error) {
 		if ctx.Err() != nil || !(transient(err) || errors.Is(err, context.DeadlineExceeded)) {
 			return nil, fmt.Errorf("replica: watching the trim bucket: %w", err)
 		}
-		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+		if err := clock.Sleep(ctx, 100*time.Millisecond); err != nil {
 			return nil, err
 		}
 	}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/statkit/statkit/internal/clock"
 )
 
 // Defaults of Options.
@@ -33,7 +35,8 @@ type Options struct {
 	Creds string
 	// Stream is the JetStream stream's name and subject prefix (--stream), default
 	// DefaultStream. It names the buckets too: <Stream>_leases, <Stream>_trim,
-	// <Stream>_replicas (key-value) and <Stream>_snapshots (object store).
+	// <Stream>_replicas, <Stream>_tenants (key-value) and <Stream>_snapshots (object
+	// store).
 	Stream string
 	// Replicas is the replication factor of a stream or bucket created by Connect; 0 means
 	// min(3, cluster size). An existing stream keeps its own.
@@ -72,6 +75,7 @@ type Client struct {
 	leases   jetstream.KeyValue
 	trim     jetstream.KeyValue
 	members  jetstream.KeyValue
+	tenants  jetstream.KeyValue // tenant token → the group serving it (claims.go)
 	snaps    jetstream.ObjectStore
 	snapsStr jetstream.Stream // the object store's stream, listed without a consumer
 }
@@ -164,9 +168,14 @@ func defaultID() string {
 // (a request lost in a leader election answers nothing: only a deadline ends it) until
 // ctx ends.
 func attempt(ctx context.Context, what string, op func(ctx context.Context) error) error {
-	wait := 50 * time.Millisecond
+	return attemptWithin(ctx, 5*time.Second, what, op)
+}
+
+// attemptWithin is attempt with a deadline of d per attempt.
+func attemptWithin(ctx context.Context, d time.Duration, what string, op func(ctx context.Context) error) error {
+	retry := clock.Backoff{Min: 50 * time.Millisecond, Max: time.Second}
 	for {
-		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		actx, cancel := context.WithTimeout(ctx, d)
 		err := op(actx)
 		cancel()
 		if err == nil {
@@ -175,10 +184,9 @@ func attempt(ctx context.Context, what string, op func(ctx context.Context) erro
 		if ctx.Err() != nil || !(transient(err) || errors.Is(err, context.DeadlineExceeded)) {
 			return fmt.Errorf("replica: %s: %w", what, err)
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := clock.Sleep(ctx, retry.Next()); err != nil {
 			return fmt.Errorf("replica: %s: %w", what, err)
 		}
-		wait = min(2*wait, time.Second)
 	}
 }
 
@@ -272,6 +280,11 @@ func (c *Client) open(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
+	if err := kv("tenants bucket", &c.tenants, jetstream.KeyValueConfig{
+		Bucket: name + "_tenants", Description: "statkit: per tenant, the group of replicas serving it (see Log.Claim)", TTL: 3 * c.opts.LeaseTTL,
+	}); err != nil {
+		return err
+	}
 	err = attempt(ctx, "snapshot bucket", func(ctx context.Context) error {
 		o, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
 			Bucket: name + "_snapshots", Description: "statkit snapshots, <group>/<stream sequence>",
@@ -355,3 +368,6 @@ func (c *Client) Close() error {
 	c.nc.Close()
 	return nil
 }
+
+// LeaseTTL returns the leases' TTL.
+func (c *Client) LeaseTTL() time.Duration { return c.opts.LeaseTTL }

@@ -151,7 +151,22 @@ func (l *Log) retain(ctx context.Context) error {
 	if len(seqs) == 0 {
 		return nil
 	}
-	return l.Trim(ctx, seqs[0])
+	upto := seqs[0]
+	l.mu.Lock()
+	limit := l.trimLimit
+	l.mu.Unlock()
+	if limit != nil {
+		lim, err := limit(ctx)
+		if err != nil {
+			l.c.log.Warn("replica: not trimming now: the trim limit is unknown", "err", err)
+			return nil
+		}
+		upto = min(upto, lim)
+	}
+	if upto == 0 {
+		return nil
+	}
+	return l.Trim(ctx, upto)
 }
 
 // Trim removes the records of the group's tenants up to and including seq (a snapshot

@@ -17,8 +17,10 @@ import (
 // check of state-changing requests, authentication), then each route requires a role:
 //
 //	GET  /healthz, GET / (the wallboard's files)            open
+//	GET  /v1/openapi.json, /v1/openapi.yaml                open (the API's description)
 //	GET  /metrics                                          read (open with MetricsPublic)
 //	GET  /v1/config, /v1/actions, /v1/statistics[/{id}]     read
+//	GET  /v1/values                                        read
 //	GET  /v1/stream                                        read, within the streams quota
 //	POST /v1/stream/ticket                                 read: a ticket for EventSource
 //	POST /v1/statistics                                    read, within the statistics quota;

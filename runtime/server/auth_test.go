@@ -145,6 +145,9 @@ func TestAccessTable(t *testing.T) {
 		{"GET", "/v1/actions", nil, [5]int{401, 401, 200, 200, 200}},
 		{"GET", "/v1/statistics", nil, [5]int{401, 401, 200, 200, 200}},
 		{"GET", "/v1/statistics/waiting", nil, [5]int{401, 401, 200, 200, 200}},
+		{"GET", "/v1/values?statistic=waiting", nil, [5]int{401, 401, 200, 200, 200}},
+		{"GET", "/v1/openapi.json", nil, [5]int{200, 401, 200, 200, 200}},
+		{"GET", "/v1/openapi.yaml", nil, [5]int{200, 401, 200, 200, 200}},
 		{"GET", "/v1/stream?statistic=waiting", nil, [5]int{401, 401, 200, 200, 200}},
 		{"POST", "/v1/stream/ticket", nil, [5]int{401, 401, 200, 200, 200}},
 		{"GET", "/v1/wallboards", nil, [5]int{401, 401, 200, 200, 200}},
@@ -308,8 +311,9 @@ func TestStreamTicket(t *testing.T) {
 	require.Eventually(t, func() bool { return len(st.latest(t)) == 1 }, waitFor, 10*time.Millisecond)
 	resp, _ = ts.call("GET", tk.Stream, "", nil)
 	require.Equal(t, 401, resp.StatusCode, "a ticket opens one stream")
-	resp, _ = ts.call("GET", "/v1/statistics?ticket="+tk.Ticket, "", nil)
-	require.Equal(t, 401, resp.StatusCode, "tickets are for the stream only")
+	resp, b = ts.call("GET", "/v1/statistics?ticket="+tk.Ticket, "", nil)
+	require.Equal(t, 400, resp.StatusCode, "tickets are for the stream only: elsewhere ticket is an unknown parameter")
+	require.Contains(t, string(b), `unknown query parameter \"ticket\"`)
 }
 
 // A reload answers with positioned errors that name the file by its base name and show

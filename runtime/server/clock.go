@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/statkit/statkit/runtime/event"
@@ -74,7 +75,8 @@ func tickTime(now time.Time, lag time.Duration) event.Time {
 // (or with ticks rarer than half the window) a flush record — the wall time alone — is
 // appended every half window while events are held and no tick came for that long, so
 // that nothing waits for a quiet feed. A process that does not hold the clock
-// (Options.HoldsClock) appends nothing; a failed server neither.
+// (Options.HoldsClock) appends nothing; a failed server neither; while a source catches
+// up its backlog (sources.go), no tick advances the engine.
 func (s *Server) runClock(ctx context.Context) {
 	o := s.opts
 	var ticks <-chan time.Time
@@ -113,11 +115,22 @@ func (s *Server) runClock(ctx context.Context) {
 		if (o.HoldsClock != nil && !o.HoldsClock()) || s.failed() != nil {
 			continue
 		}
+		if t.Advance && s.catchingUp() {
+			continue // a source's backlog first, at its own times (sources.go)
+		}
 		rec = machine.AppendTick(rec[:0], t)
 		r := append([]byte(nil), rec...)
-		if _, _, err := s.lg.Append(ctx, r, "", nil); err != nil {
+		if !s.gate.enter() {
+			return
+		}
+		_, _, err := s.lg.Append(ctx, r, "", nil)
+		s.gate.leave()
+		if err != nil {
 			if ctx.Err() != nil {
 				return
+			}
+			if errors.Is(err, ErrNotClockHolder) { // another replica ticks now
+				continue
 			}
 			s.fail(err)
 		}

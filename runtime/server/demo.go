@@ -19,7 +19,8 @@ import (
 )
 
 // demoStatTypes, demoProfiles and demoRanges are what the demo adds to the stat types,
-// time profiles and time ranges of sim.WriteConfig.
+// time profiles and time ranges of sim.WriteConfig. The headline values (service level,
+// abandon rate, speed of answer, agents available and staffed) are exported to /metrics.
 const (
 	demoStatTypes = `
 ServiceLevel:
@@ -29,6 +30,7 @@ ServiceLevel:
   mainMask: [CallDistributed]
   relMask: [CallAbandoned]
   description: Calls distributed within 20 s over calls distributed plus calls abandoned after 20 s, in percent.
+  export: true
 QueueCallsAnswered:
   objects: [Queue, GroupQueues]
   category: TotalNumber
@@ -52,23 +54,27 @@ AbandonRate:
   category: Formula
   formula: 100 * CallsAbandoned / CallsEntered
   description: Calls abandoned over calls entered, in percent.
+  export: true
 SpeedOfAnswer:
   objects: [Queue, GroupQueues]
   category: Formula
   formula: AnswerTime / QueueCallsAnswered
   description: Average speed of answer, from entering the queue to being answered by an agent (ringing included), in seconds.
+  export: true
 AgentsAvailable:
   objects: [GroupAgents, Tenant]
   category: CurrentNumber
   subject: AgentStatus
   mainMask: [WaitForNextCall]
   description: Agents ready for a call and not on one.
+  export: true
 AgentsStaffed:
   objects: [GroupAgents, Tenant]
   category: CurrentNumber
   subject: DNAction
   mainMask: [LoggedIn]
   description: Agents logged in.
+  export: true
 BusyTime:
   objects: [GroupAgents, Tenant]
   category: TotalTime
@@ -86,12 +92,6 @@ Occupancy:
   category: Formula
   formula: 100 * BusyTime / AvailableTime
   description: Time on calls and in after-call work over the time available, in percent.
-HandleTime:
-  objects: [GroupAgents, Tenant]
-  category: AverageTime
-  subject: DNAction
-  mainMask: [CallInbound]
-  description: Average connected time of the inbound calls the agents completed, in seconds.
 `
 	demoProfiles = `
 Last15: {type: Sliding, window: 900, step: 60}
@@ -115,13 +115,11 @@ SL20: "0-20"
 // for the whole center agents available and staffed, and occupancy over the last 15
 // minutes (Formula 100 * BusyTime / AvailableTime); per agent the time in its current
 // state. Its wallboard "floor" (demoBoard) shows them with thresholds that a center
-// under the demo's load (sim.Demo) crosses within minutes.
-//
-// It also records a 15-minute interval report, "Queues15" (demoReport): per queue and
-// for all queues the calls offered, answered and abandoned, the service level, the
-// average speed of answer and the average handle time (of the agent group serving the
-// queue; of the whole center for all queues), each a reset-mode statistic on the Growing
-// profile Quarter, so that history (--history) keeps every quarter hour's final values.
+// under the demo's load (sim.Demo) crosses within minutes. Per queue and for all queues
+// it records a 15-minute interval report in history (report Queues15: calls entered,
+// answered, abandoned, service level and average wait of the calls distributed, profile
+// Quarter, notification mode reset), which the board's Entered and Service level cells
+// draw as bar charts.
 func DemoConfig(c sim.Config) (*config.Config, error) {
 	cfg, _, err := DemoConfigText(c)
 	return cfg, err
@@ -153,11 +151,26 @@ func DemoConfigText(c sim.Config) (*config.Config, []byte, error) {
 	add := func(id, statType string, typ object.Type, objID string, more ...string) {
 		stats.Content = append(stats.Content, statisticNode(id, statType, typ.String(), objID, more...))
 	}
+	var report strings.Builder // the 15-minute interval report, recorded in history
+	report.WriteString("Queues15:\n  title: Queues, every 15 minutes\n  rows:\n")
 	queueStats := func(typ object.Type, id string) {
 		add(id+".ServiceLevel", "ServiceLevel", typ, id, "profile", "Last15", "timeRange", "SL20")
 		add(id+".CallsAnswered", "QueueCallsAnswered", typ, id)
 		add(id+".AbandonRate", "AbandonRate", typ, id, "profile", "Last15")
 		add(id+".SpeedOfAnswer", "SpeedOfAnswer", typ, id, "profile", "Last15")
+		reset := func(name, statType string, more ...string) {
+			n := statisticNode(id+"."+name+".15m", statType, typ.String(), id, append([]string{"profile", "Quarter"}, more...)...)
+			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "notification"},
+				&yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle, Content: []*yaml.Node{
+					{Kind: yaml.ScalarNode, Tag: "!!str", Value: "mode"}, {Kind: yaml.ScalarNode, Tag: "!!str", Value: "reset"}}})
+			stats.Content = append(stats.Content, n)
+		}
+		reset("Offered", "CallsEntered")
+		reset("Answered", "QueueCallsAnswered")
+		reset("Abandoned", "CallsAbandoned")
+		reset("ServiceLevel", "ServiceLevel", "timeRange", "SL20")
+		reset("ASA", "AverageWait") // (a Formula, SpeedOfAnswer, cannot be recorded)
+		fmt.Fprintf(&report, "    - {label: %[1]q, offered: \"%[1]s.Offered.15m\", answered: \"%[1]s.Answered.15m\", abandoned: \"%[1]s.Abandoned.15m\", serviceLevel: \"%[1]s.ServiceLevel.15m\", averageSpeedOfAnswer: \"%[1]s.ASA.15m\"}\n", id)
 	}
 	for _, d := range t.DNs {
 		if d.Type.ObjectType() == object.TypeQueue {
@@ -179,23 +192,10 @@ func DemoConfigText(c sim.Config) (*config.Config, []byte, error) {
 	for _, a := range t.Agents {
 		add("Agent"+a.ID+".TimeInState", "TimeInState", object.TypeAgent, a.ID)
 	}
-	for _, r := range demoReportRows(c, t) {
-		for i, stType := range demoReportColumns {
-			more := []string{"profile", "Quarter"}
-			if stType == "ServiceLevel" {
-				more = append(more, "timeRange", "SL20")
-			}
-			n := statisticNode(r.ids[i], stType, r.objs[i].Type.String(), r.objs[i].ID, more...)
-			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "notification"},
-				&yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle, Content: []*yaml.Node{
-					{Kind: yaml.ScalarNode, Tag: "!!str", Value: "mode"}, {Kind: yaml.ScalarNode, Tag: "!!str", Value: "reset"}}})
-			stats.Content = append(stats.Content, n)
-		}
-	}
 	if err := mergeMapping(&doc, "wallboards", demoBoard(c, t)); err != nil {
 		return nil, nil, fmt.Errorf("demo config: %w", err)
 	}
-	if err := mergeMapping(&doc, "reports", demoReport(c, t)); err != nil {
+	if err := mergeMapping(&doc, "reports", report.String()); err != nil {
 		return nil, nil, fmt.Errorf("demo config: %w", err)
 	}
 	out, err := yaml.Marshal(&doc)
@@ -207,69 +207,6 @@ func DemoConfigText(c sim.Config) (*config.Config, []byte, error) {
 		return nil, nil, fmt.Errorf("demo config: %w", err)
 	}
 	return cfg, out, nil
-}
-
-// demoReportColumns are the stat types of the columns of the demo's report, in the order
-// of config.ReportColumn: offered, answered, abandoned, service level, speed of answer,
-// handle time.
-var demoReportColumns = [config.NumReportColumns]string{"CallsEntered", "CallsDistributed", "CallsAbandoned", "ServiceLevel", "AverageWait", "HandleTime"}
-
-// demoReportRow is a row of the demo's report: its label, and its statistics' ids and
-// objects by column.
-type demoReportRow struct {
-	label string
-	ids   [config.NumReportColumns]string
-	objs  [config.NumReportColumns]config.ObjectRef
-}
-
-// demoReportRows are the rows of the demo's report: each queue (its handle time that of
-// the agent group serving it, the first one when several do), then all queues (the whole
-// center's handle time).
-func demoReportRows(c sim.Config, t config.Topology) []demoReportRow {
-	row := func(label string, q config.ObjectRef, agents config.ObjectRef) demoReportRow {
-		r := demoReportRow{label: label}
-		keys := [config.NumReportColumns]string{"Offered", "Answered", "Abandoned", "ServiceLevel", "ASA", "AHT"}
-		for i := range r.ids {
-			r.ids[i] = label + "." + keys[i] + ".15m"
-			r.objs[i] = q
-		}
-		r.objs[config.ColHandleTime] = agents
-		return r
-	}
-	var rows []demoReportRow
-	for _, d := range t.DNs {
-		if d.Type.ObjectType() != object.TypeQueue {
-			continue
-		}
-		agents := config.ObjectRef{Type: object.TypeTenant, ID: t.Tenant}
-		for _, g := range t.AgentGroups {
-			if sim.Serves(c, g.ID, d.ID) {
-				agents = config.ObjectRef{Type: object.TypeGroupAgents, ID: g.ID}
-				break
-			}
-		}
-		rows = append(rows, row(d.ID, config.ObjectRef{Type: object.TypeQueue, ID: d.ID}, agents))
-	}
-	for _, g := range t.QueueGroups {
-		rows = append(rows, row(g.ID, config.ObjectRef{Type: object.TypeGroupQueues, ID: g.ID},
-			config.ObjectRef{Type: object.TypeTenant, ID: t.Tenant}))
-	}
-	return rows
-}
-
-// demoReport is the demo's report section entry "Queues15", as YAML.
-func demoReport(c sim.Config, t config.Topology) string {
-	var b strings.Builder
-	b.WriteString("Queues15:\n  title: Queues, every 15 minutes\n  rows:\n")
-	q := func(s string) string { return strconv.Quote(s) }
-	for _, r := range demoReportRows(c, t) {
-		fmt.Fprintf(&b, "    - {label: %s", q(r.label))
-		for col := config.ReportColumn(0); col < config.NumReportColumns; col++ {
-			fmt.Fprintf(&b, ", %s: %s", col.Key(), q(r.ids[col]))
-		}
-		b.WriteString("}\n")
-	}
-	return b.String()
 }
 
 // demoBoard is the demo's wallboard "floor", as YAML: the headline strip over all queues

@@ -8,9 +8,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/statkit/statkit/generated/action"
+	"github.com/statkit/statkit/generated/category"
+	"github.com/statkit/statkit/generated/object"
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/event"
+	"github.com/statkit/statkit/runtime/history"
 	"github.com/statkit/statkit/runtime/sim"
 )
 
@@ -89,28 +92,55 @@ func TestDemoShowsEveryColour(t *testing.T) {
 	}
 }
 
-// The demo records a 15-minute interval report (issue 16 §5): a row per queue and one for
-// all queues, every statistic reset-mode on the Growing profile Quarter, and each quarter
-// hour's reset notification of a queue's offered, answered and abandoned calls carries
-// the calls that entered, were distributed and were abandoned on it in that quarter,
-// counted here from the events themselves.
-func TestDemoRecordsAQuarterHourReport(t *testing.T) {
+// The demo records a 15-minute interval report in history: a row per queue and one for
+// all queues, each cell a recorded statistic (reset mode on the Growing profile Quarter),
+// and the board's Entered and Service level cells draw them.
+func TestDemoRecordsReport(t *testing.T) {
+	cfg, err := DemoConfig(sim.Config{Agents: 10, Queues: 3, Seed: 1, Duration: time.Hour})
+	require.NoError(t, err)
+	r, ok := cfg.Report("Queues15")
+	require.True(t, ok)
+	require.Len(t, r.Rows, 4)
+	assert.Equal(t, "Q1@SW1", r.Rows[0].Label)
+	assert.Equal(t, sim.AllQueuesGroup, r.Rows[3].Label)
+	for _, row := range r.Rows {
+		for c := config.ColOffered; c <= config.ColSpeedOfAnswer; c++ {
+			st, ok := cfg.Statistic(row.Statistics[c])
+			require.True(t, ok, "%s %s", row.Label, c.Key())
+			assert.True(t, history.Recorded(st), st.ID)
+			assert.Equal(t, 15*time.Minute, st.Profile.Period, st.ID)
+		}
+	}
+	board, ok := cfg.Wallboard("floor")
+	require.True(t, ok)
+	var drawn []string
+	for _, c := range board.Sections[0].Rows[0].Cells {
+		if c != nil && c.History != nil {
+			drawn = append(drawn, c.History.ID)
+		}
+	}
+	assert.Equal(t, []string{"Q1@SW1.ServiceLevel.15m", "Q1@SW1.Offered.15m"}, drawn)
+}
+
+// The demo's recorded counts are right: each quarter hour's reset notification of a
+// TotalNumber statistic of the report carries the events of its stat type's MainMask on
+// its queue (or on any queue, for all queues) in that quarter, counted here from the
+// simulated events themselves.
+func TestDemoReportCounts(t *testing.T) {
 	sc := sim.Demo(sim.Config{Agents: 20, Queues: 2, Seed: 4, Duration: 50 * time.Minute, LoginSpread: 30 * time.Second})
 	cfg, err := DemoConfig(sc)
 	require.NoError(t, err)
 	r, ok := cfg.Report("Queues15")
 	require.True(t, ok)
-	require.Len(t, r.Rows, 3, "two queues and all queues")
-	require.Equal(t, "Quarter", r.Profile.Name)
-	require.Equal(t, 15*time.Minute, r.Profile.Period)
+	var counted []*config.Statistic
 	for _, row := range r.Rows {
-		for c, id := range row.Statistics {
-			st, ok := cfg.Statistic(id)
-			require.True(t, ok, "row %s column %d: %s", row.Label, c, id)
-			require.Equal(t, config.NotifyReset, st.Notification.Mode, id)
+		for _, id := range row.Statistics {
+			if st, ok := cfg.Statistic(id); ok && st.StatType.Category == category.TotalNumber {
+				counted = append(counted, st)
+			}
 		}
 	}
-
+	require.NotEmpty(t, counted)
 	eng, err := engine.New(cfg)
 	require.NoError(t, err)
 	s, err := sim.New(sc)
@@ -120,9 +150,7 @@ func TestDemoRecordsAQuarterHourReport(t *testing.T) {
 		stat string
 		from event.Time
 	}
-	want := map[key]float64{}
-	cols := map[action.ID]string{action.CallEntered: "Offered", action.CallDistributed: "Answered", action.CallAbandoned: "Abandoned"}
-	got := map[key]float64{}
+	want, got := map[key]float64{}, map[key]float64{}
 	var notes []engine.Notification
 	for ev, ok := s.Next(); ok; ev, ok = s.Next() {
 		require.NoError(t, eng.Apply(&ev))
@@ -132,13 +160,16 @@ func TestDemoRecordsAQuarterHourReport(t *testing.T) {
 				got[key{n.Statistic, n.From}] = n.Value.Number
 			}
 		}
-		col, counted := cols[ev.Action]
-		if !counted || ev.Phase == event.PhaseStart {
-			continue // durable ones count when they end
+		if ev.Action.Kind() == action.KindDurable && ev.Phase != event.PhaseEnd {
+			continue // a durable action counts when it ends
 		}
 		from := event.Time(int64(ev.Time) / q * q)
-		want[key{ev.Source.ID + "." + col + ".15m", from}]++
-		want[key{sim.AllQueuesGroup + "." + col + ".15m", from}]++
+		for _, st := range counted {
+			on := st.Object.Type == object.TypeGroupQueues || st.Object.ID == ev.Source.ID
+			if on && ev.Source.Class == object.ClassMediationDN && st.StatType.MainMask.Has(ev.Action) {
+				want[key{st.ID, from}]++
+			}
+		}
 	}
 	complete := 0
 	for k, n := range want {

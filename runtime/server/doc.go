@@ -7,7 +7,12 @@
 //
 // # API
 //
-// Every body is JSON (events are NDJSON); errors are 4xx/5xx with {"error": "..."}.
+// docs/openapi.yaml describes every endpoint (served at /v1/openapi.json and
+// /v1/openapi.yaml; a test checks the live server's answers against it). Every body is
+// JSON (events are NDJSON); errors are 4xx/5xx with {"error": "..."}. A query parameter
+// an endpoint does not declare in docs/openapi.yaml is 400, naming it and the one it
+// most likely meant (apiMux, checkQuery: the declared parameters are read from the
+// description at New, so the two cannot drift); the wallboard's page is the exception.
 //
 //	POST   /v1/events            NDJSON events (Content-Type NDJSON, JSON or text; gzip
 //	                             allowed) → 200 {accepted, rejected:[{line, reason, code}],
@@ -18,22 +23,29 @@
 //	                             429 the ingest queue full, 503 read-only (nothing applied)
 //	POST   /v1/statistics        {statType, object:{type,id}, profile, timeRange, filter,
 //	                             notification} → 201 {id} ("s-N"); 400 with the problems
-//	GET    /v1/statistics        {statistics:[{id, statType, object, profile, timeRange,
-//	                             filter, notification}]}
-//	GET    /v1/statistics/{id}   {id, statType, object, profile, at, value}; 404
+//	GET    /v1/statistics[?statistic=ID…][&values=true]
+//	                             {statistics:[{id, statType, object, profile, timeRange,
+//	                             filter, notification, export}]}; with values, each also
+//	                             has at, value and reason (when undefined)
+//	GET    /v1/statistics/{id}   {id, statType, object, profile, at, value, reason}; 404
 //	DELETE /v1/statistics/{id}   204; 404
+//	GET    /v1/values[?statistic=ID…]
+//	                             {values:[{statistic, at, value, reason}]}: many values in
+//	                             one request, read at one engine time, the items of the
+//	                             stream's value frames; 404 naming the ids not open
 //	GET    /v1/stream[?statistic=ID…]
-//	                             SSE: event: value / data: {statistic, at, value}, first
-//	                             the current values, then every change; event: closed /
-//	                             data: {statistic, at} when a statistic closes; a comment
-//	                             every 15 s. No statistic named: every open one, and those
-//	                             opened later. An unknown id: 404 before streaming.
-//	                             (at, here and in a peek, is the engine time: null before
-//	                             the first event or tick.)
+//	                             SSE: event: value / data: {statistic, at, value, reason},
+//	                             first the current values, then every change; event:
+//	                             closed / data: {statistic, at} when a statistic closes; a
+//	                             comment every 15 s. No statistic named: every open one,
+//	                             and those opened later. An unknown id: 404 before
+//	                             streaming. (at, here and in a peek, is the engine time:
+//	                             null before the first event or tick.)
 //	GET    /v1/actions           {actions:[{name, variant, key, kind, sources, interaction,
-//	                             summary}]}
+//	                             summary, origin}]} (origin: seed or local)
 //	GET    /v1/config            {statTypes, profiles, timeRanges, filters, objects:{Agent:
 //	                             [{id,name}], Queue:[…], …}}: what a client offers to open
+//	POST   /v1/config/reload     200 what changed; 400 the config refused
 //	GET    /v1/wallboards        {wallboards:[{name, title, headline:[tile], sections:[{title,
 //	                             columns, rows:[{label, object, with, cells:[tile|null]}]}],
 //	                             agents:{statistics, groups, states}}]}: the config's
@@ -45,10 +57,44 @@
 //	                             the recent values the server keeps of the boards'
 //	                             statistics (trends.go)
 //	GET    /v1/clock             {at}: the engine time, sampled every second
-//	GET    /metrics              Prometheus (the server's own registry)
-//	GET    /healthz              {status, engineTime, applied, held} when the engine answers;
-//	                             503 {status:"failed", error} when the log failed
+//	GET    /v1/history?statistic=ID…&from=T&to=T
+//	                             the recorded intervals (history.ParseQuery: also by statType
+//	                             and object, limit) → {from, to, truncated, series:[{statistic,
+//	                             …, intervals:[{start, end, value}]}]}; 400 a bad parameter,
+//	                             404 a statistic not recorded or no history, 503 while its
+//	                             database does not answer (history.go)
+//	GET    /v1/openapi.json      the API description (and /v1/openapi.yaml, as written)
+//	GET    /metrics              Prometheus (the server's own registry), with the exported
+//	                             statistics (below)
+//	GET    /healthz              {status, engineTime, applied, held} when the engine answers
+//	                             (and replica: ReplicaStatus on a replica; history: {state,
+//	                             committed, applied, lag, pendingRows, lostRecords, error}
+//	                             with a history database); 503 {status:"failed", error}
+//	                             when the log failed
 //	GET    /                     the wallboard (package web)
+//
+// Statistic ids (the statistic parameter) repeat the parameter or are separated by
+// commas, and answers keep the order asked (duplicates once).
+//
+// # Undefined values
+//
+// A value the engine cannot give (engine.Value.Undefined: a ratio of nothing, a Formula
+// dividing by zero) is null in JSON, with its reason beside it — "value": null,
+// "reason": "no instance to average" — in a peek, the values list and the stream's
+// frames. A defined value has no reason member: its answer is byte for byte what it was
+// before undefined values existed. On the stream, a change of reason alone is a change.
+//
+// # Exported statistics (Prometheus)
+//
+// Statistics the config marks export: true (on their stat type, covering the API's
+// statistics of that type too, or on themselves, which overrides) are the gauge
+// statkit_statistic_value{statistic, stat_type, object_type, object} in /metrics
+// (export.go). An undefined value has no sample: the series is absent for that scrape,
+// so that sum() or avg() over a stat type is not NaN; a state tree has none either. A
+// scrape costs the owner goroutine one op that reads the exported values (none when
+// the config exports nothing); the samples are built on the scrape's goroutine. The
+// marks are read from the config in force, so a reload that changes them takes effect
+// at the next scrape and reopens nothing.
 //
 // # Feeding events: the retry contract
 //
@@ -87,11 +133,34 @@
 // state. Whatever is not a function of the records (the wall clock, arrival order, the
 // future-event check) is decided before the record is appended and written into it.
 //
+// # Live sources
+//
+// Options.Sources are the platforms the server follows (statkit serve --source: a
+// queue_log file, an AMI or ESL connection; sources.go). Each is an input of the same
+// pipeline: its batches are frames records holding the platform's raw frames and the
+// source's position after them, mapped to events by the machine when applied, so a
+// restart resumes right after the last durable batch (nothing lost, nothing counted
+// twice), a replay or a replica maps the same frames to the same events, and a batch
+// that does not continue the input's position is not applied. Sources run only while
+// the process holds the clock (Options.HoldsClock), and the clock does not advance the
+// engine while a source catches up the backlog it finds at start. Their metrics are
+// statkit_source_{frames,unmapped,rejected,updates,stale_batches,failures}_total and
+// statkit_source_up, by input.
+//
 // A log that fails (a write or fsync error, a full disk) makes the server read-only
 // (fail-stop): every state change answers 503 with a JSON error naming the failure,
 // /healthz answers 503, statkit_log_failed is 1, reads go on; a restart recovers exactly
 // what was acknowledged. A durable server does not start on a data directory it cannot
 // write.
+//
+// # Replicas
+//
+// A Log that several processes share — the replicas of a group of tenants on NATS
+// JetStream (runtime/cluster) — implements Replicated: events batches are split by tenant
+// before they are appended (lines of tenants served elsewhere are answered as forwarded),
+// only the statistics of the replica's tenants open, ticks come from the clock's holder
+// only, the group's config and settings come from the log, and /healthz and /metrics
+// report the replica (replica.go; docs/replication.md).
 //
 // # Concurrency
 //
@@ -147,6 +216,18 @@
 // Options.WriteTimeout (a deadline set per write through http.ResponseController), is
 // dropped and counted in statkit_subscribers_dropped_total. A slow client therefore costs
 // at most one map entry per statistic, never the owner's time.
+//
+// # Interval history
+//
+// With Options.HistoryDB (statkit serve --history, by default SQLite in the data
+// directory), the owner turns the reset-mode notifications of every record it applies
+// into rows (history.Recorder) and hands them to a history.Writer, which commits them on
+// its own goroutine: a slow or unreachable database makes history lag, never the engine.
+// Rows the database did not get — a crash, an outage longer than the writer's memory, a
+// database down at start — are re-derived from the log, by a second machine restored from
+// an older snapshot beside the live one; the log's retention is pinned so that it keeps
+// what that needs. Only the process Options.HistoryDB.Writes names writes (a replica's
+// lease holder). /healthz and statkit_history_* say how far the database is (history.go).
 //
 // # Shutdown
 //

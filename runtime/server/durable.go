@@ -45,10 +45,20 @@ import (
 // errCaughtUp ends the recovery's Follow at the log's last record.
 var errCaughtUp = errors.New("caught up")
 
+// machineOptions are the options of the machine the server runs on the log — and of
+// every other machine that applies it the same way (history's catch-up).
+func (s *Server) machineOptions() machine.Options {
+	mopts := machine.Options{Config: s.opts.Config, ConfigText: s.opts.ConfigText, Ingest: s.opts.settings(),
+		Logger: s.log, Notifications: s.opts.Notifications != nil || s.hist != nil}
+	if s.repl != nil {
+		mopts.Serves = s.repl.Serves
+	}
+	return mopts
+}
+
 // recover builds the owner from the log: snapshot, records, reconciliation.
 func (s *Server) recover() error {
-	mopts := machine.Options{Config: s.opts.Config, ConfigText: s.opts.ConfigText, Ingest: s.opts.settings(),
-		Logger: s.log, Notifications: s.opts.Notifications != nil}
+	mopts := s.machineOptions()
 	var mach *machine.Machine
 	snap, err := s.lg.LoadSnapshot(func(seq uint64, payload []byte) error {
 		m, err := machine.Restore(payload, mopts)
@@ -67,6 +77,9 @@ func (s *Server) recover() error {
 			return fmt.Errorf("server: %w", err)
 		}
 	}
+	if s.hist != nil {
+		s.hist.begin(mach)
+	}
 	ctx := context.Background()
 	last, err := s.lg.Last(ctx)
 	if err != nil {
@@ -75,8 +88,12 @@ func (s *Server) recover() error {
 	replayed := 0
 	if last > mach.Applied() {
 		err := s.lg.Follow(ctx, mach.Applied(), func(seq uint64, rec []byte, _ any) error {
-			if _, err := mach.Apply(seq, rec, nil); err != nil {
+			res, err := mach.Apply(seq, rec, nil)
+			if err != nil {
 				return err
+			}
+			if s.hist != nil {
+				s.hist.record(seq, res.Notifications)
 			}
 			replayed++
 			if seq >= last {
@@ -89,6 +106,7 @@ func (s *Server) recover() error {
 		}
 	}
 	s.own = s.newOwner(mach)
+	s.applied.set(mach.Applied()) // WaitApplied after a restart waits for nothing already applied
 	s.held.Store(int64(mach.Pipeline().Held()))
 	fresh := s.durable && snap == 0 && last == 0 && mach.Applied() == 0
 	if s.durable && !fresh {
@@ -106,6 +124,14 @@ func (s *Server) recover() error {
 				return fmt.Errorf("server: starting the log: %w", err)
 			}
 		}
+	}
+	if s.repl != nil {
+		s.warnShared(mach)
+		if fresh {
+			s.own.snapshot()
+			s.waitSnapshot()
+		}
+		return nil
 	}
 	// Reconcile the options with the log, through records.
 	if want := s.opts.settings(); mach.Settings() != want {
@@ -133,7 +159,9 @@ func (s *Server) recover() error {
 	return nil
 }
 
-// applyNow appends rec and applies it at once (before the owner goroutine runs).
+// applyNow appends rec and applies it at once (before the owner goroutine runs). On a
+// shared log (Replicated) it applies the log up to rec: other processes may have appended
+// records before it.
 func (s *Server) applyNow(rec []byte, p *pending) error {
 	if p == nil {
 		p = newPending()
@@ -141,6 +169,12 @@ func (s *Server) applyNow(rec []byte, p *pending) error {
 	seq, _, err := s.lg.Append(context.Background(), rec, "", p)
 	if err != nil {
 		return err
+	}
+	if s.repl != nil {
+		if err := s.catchUp(seq); err != nil {
+			return err
+		}
+		return p.err
 	}
 	s.own.apply(store.Entry{Seq: seq, Rec: rec, Local: p})
 	return p.err
@@ -233,6 +267,11 @@ func (s *Server) Reload(ctx context.Context) (ReloadResult, error) {
 	if err := machine.CheckReload(s.cfg.Load(), cfg); err != nil {
 		s.m.reloads.WithLabelValues("refused").Inc()
 		return ReloadResult{}, &ReloadError{Errors: []string{err.Error()}}
+	}
+	if s.repl != nil {
+		if err := s.reloadSettings(ctx); err != nil {
+			return ReloadResult{}, err
+		}
 	}
 	if cur := s.cfgText.Load(); cur != nil && *cur != nil && bytes.Equal(*cur, text) {
 		s.m.reloads.WithLabelValues("ok").Inc()

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -66,4 +67,35 @@ func FuzzPostEvents(f *testing.F) {
 	f.Add(seed.Bytes())
 	f.Add([]byte("{}\n{\"time\":1}\n"))
 	f.Fuzz(func(t *testing.T, body []byte) { fuzzPost(t, s, "/v1/events", body) })
+}
+
+// FuzzReadQuery: query strings of the read endpoints (the unknown-parameter check, the
+// statistic ids, values) answer 2xx or 4xx JSON, never a panic or a 5xx.
+func FuzzReadQuery(f *testing.F) {
+	s := fuzzServer(f)
+	var ids []string
+	for _, st := range s.cfg.Load().Statistics {
+		ids = append(ids, st.ID)
+	}
+	for _, q := range []string{"", "statistic=" + ids[0], "statistic=" + ids[0] + "," + ids[len(ids)-1] + "&values=true",
+		"values=1", "stat=x", "statistic=&values=maybe", "%zz", "statistic=a,,b", "values&values"} {
+		f.Add(uint8(0), q)
+		f.Add(uint8(1), q)
+	}
+	paths := []string{"/v1/values", "/v1/statistics", "/v1/statistics/" + ids[0], "/v1/config", "/healthz", "/metrics"}
+	f.Fuzz(func(t *testing.T, which uint8, query string) {
+		u := paths[int(which)%len(paths)] + "?" + query
+		req, err := http.NewRequest(http.MethodGet, u, nil)
+		if err != nil {
+			t.Skip() // not a URL a client can send
+		}
+		w := httptest.NewRecorder()
+		s.Handler().ServeHTTP(w, req)
+		if w.Code >= 500 {
+			t.Fatalf("GET %s: %d %s", u, w.Code, w.Body.String())
+		}
+		if w.Code >= 400 && !json.Valid(w.Body.Bytes()) {
+			t.Fatalf("GET %s: %d, not JSON: %s", u, w.Code, w.Body.String())
+		}
+	})
 }

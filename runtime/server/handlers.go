@@ -189,6 +189,8 @@ type statisticJSON struct {
 	TimeRange    string           `json:"timeRange,omitempty"`
 	Filter       string           `json:"filter,omitempty"`
 	Notification notificationJSON `json:"notification"`
+	// Export is true when the statistic's value is exported to /metrics (config export).
+	Export bool `json:"export,omitempty"`
 }
 
 // modeNames are the config names of the notification modes.
@@ -227,21 +229,6 @@ func profileName(st *config.Statistic) string {
 	return st.Profile.Name
 }
 
-// listStatistics handles GET /v1/statistics: {"statistics": [definition…]} in the order
-// they were opened.
-func (s *Server) listStatistics(w http.ResponseWriter, r *http.Request) {
-	var list []*config.Statistic
-	if err := s.do(r.Context(), func(o *owner) { list = o.statistics() }); err != nil {
-		s.ownerError(w, err)
-		return
-	}
-	out := make([]statisticJSON, len(list))
-	for i, st := range list {
-		out[i] = describe(st) // open statistics are never modified
-	}
-	s.writeJSON(w, http.StatusOK, map[string]any{"statistics": out})
-}
-
 // peekJSON is the body of GET /v1/statistics/{id}.
 type peekJSON struct {
 	ID       string          `json:"id"`
@@ -250,22 +237,25 @@ type peekJSON struct {
 	Profile  string          `json:"profile"`
 	At       json.RawMessage `json:"at"` // null before the engine's first event or tick
 	Value    json.RawMessage `json:"value"`
+	// Reason says why the value is undefined (Value null); absent when it is defined, so
+	// that a defined value's answer is what it always was.
+	Reason string `json:"reason,omitempty"`
 }
 
 // getStatistic handles GET /v1/statistics/{id}: {id, statType, object, profile, at,
-// value}, 404 when the statistic is not open.
+// value, reason (when the value is undefined)}, 404 when the statistic is not open.
 func (s *Server) getStatistic(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !s.checkIDs(w, "statistic", id) {
 		return
 	}
 	var (
-		st    *config.Statistic
-		at    json.RawMessage
-		value []byte
-		err   error
+		st  *config.Statistic
+		at  json.RawMessage
+		v   engine.Value
+		err error
 	)
-	if oerr := s.do(r.Context(), func(o *owner) { st, at, value, err = o.peek(id) }); oerr != nil {
+	if oerr := s.do(r.Context(), func(o *owner) { st, at, v, err = o.peek(id) }); oerr != nil {
 		s.ownerError(w, oerr)
 		return
 	}
@@ -273,9 +263,14 @@ func (s *Server) getStatistic(w http.ResponseWriter, r *http.Request) {
 		s.unknownStatistic(w, r, id, err)
 		return
 	}
+	value, err := appendValueJSON(nil, v)
+	if err != nil {
+		s.writeError(w, http.StatusInternalServerError, fmt.Sprintf("statistic %q: %v", id, err))
+		return
+	}
 	d := describe(st)
 	s.writeJSON(w, http.StatusOK, peekJSON{ID: d.ID, StatType: d.StatType, Object: d.Object,
-		Profile: d.Profile, At: at, Value: value})
+		Profile: d.Profile, At: at, Value: value, Reason: v.Undefined})
 }
 
 // deleteStatistic handles DELETE /v1/statistics/{id}: 204, 404 when not open.
@@ -326,6 +321,7 @@ func (s *Server) deleteStatistic(w http.ResponseWriter, r *http.Request) {
 var knownRoutes = map[string]string{
 	"/v1/events": "POST", "/v1/statistics": "GET, POST", "/v1/stream": "GET",
 	"/v1/actions": "GET", "/v1/config": "GET", "/v1/config/reload": "POST",
+	"/v1/values": "GET", "/v1/openapi.json": "GET", "/v1/openapi.yaml": "GET",
 }
 
 // notFound answers API paths no route matched: 405 for a known path with another
@@ -356,7 +352,8 @@ func (s *Server) rawJSON(body []byte) http.HandlerFunc {
 // owner goroutine answers within two seconds (engineTime null before the first event or
 // tick; applied the last log record applied; held the events in the reorder window);
 // 503 {"status":"failed", error} when the log failed (the server is read-only), 503 when
-// the owner does not answer.
+// the owner does not answer. With history, "history" says how far its database is
+// (history.go's historyStatus); a lagging history does not make the server unhealthy.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if err := s.failed(); err != nil {
 		s.writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "failed", "error": failureText(err)})
@@ -375,7 +372,14 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusServiceUnavailable, "engine not responding: "+err.Error())
 		return
 	}
-	s.writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "engineTime": now, "applied": applied, "held": held})
+	body := map[string]any{"status": "ok", "engineTime": now, "applied": applied, "held": held}
+	if s.hist != nil {
+		body["history"] = s.hist.status()
+	}
+	if s.repl != nil {
+		body["replica"] = s.repl.ReplicaStatus()
+	}
+	s.writeJSON(w, http.StatusOK, body)
 }
 
 // promHandler serves the server's own metrics registry.

@@ -122,6 +122,9 @@ func (s *Server) IngestBatch(ctx context.Context, b InputBatch) (BatchResult, er
 	s.m.batchSize.Observe(float64(len(b.Events)))
 	p := newPending()
 	p.dec.Header, p.dec.Events = h, events
+	if s.repl != nil { // a replica: by tenant (replica.go)
+		return s.ingestBatchRouted(ctx, rec, p, ans)
+	}
 	if _, dup, err := s.appendRecord(ctx, rec, b.Key, p); err != nil {
 		return BatchResult{}, err
 	} else if dup {
@@ -347,6 +350,9 @@ func (s *Server) ingestBody(w http.ResponseWriter, r *http.Request, body []byte,
 	}
 	defer func() { <-s.slots }()
 	s.m.batchSize.Observe(float64(len(p.dec.Events) + ans.RejectedTotal))
+	if s.repl != nil { // a replica: by tenant (replica.go)
+		return s.ingestRouted(w, r, rec, p, ans, key)
+	}
 	_, dup, err := s.appendRecord(r.Context(), rec, key, p)
 	if errors.Is(err, errNoOutcome) && key != "" && s.answerKnown(w, key, sum) {
 		return 0, nil

@@ -40,6 +40,35 @@ type Log interface {
 	Err() error
 }
 
+// appendGate lets appends through until the server stops: close waits for the appends
+// in flight and refuses every later one, so that the records the owner applies at
+// shutdown (up to the log's last) are all there will be, and the last snapshot covers
+// the whole log.
+type appendGate struct {
+	mu     sync.RWMutex
+	closed bool
+}
+
+// enter reports whether an append may go ahead; leave must follow a true.
+func (g *appendGate) enter() bool {
+	g.mu.RLock()
+	if g.closed {
+		g.mu.RUnlock()
+		return false
+	}
+	return true
+}
+
+// leave ends an append that enter let through.
+func (g *appendGate) leave() { g.mu.RUnlock() }
+
+// close waits for the appends in flight and refuses the later ones.
+func (g *appendGate) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+}
+
 // appliedSeq is the last record the owner applied, and a way to wait for a later one.
 type appliedSeq struct {
 	mu      sync.Mutex

@@ -244,8 +244,9 @@ func (n *notifier) valueFrame(ns *notified, b []byte) []byte {
 }
 
 // valueFrame returns the SSE frame "event: value\ndata: {statistic, at, value}\n\n" of
-// the JSON id, time and value — the bytes sseFrame("value", json.Marshal(valueJSON{…}))
-// gives, without reflection — and where the value starts in it.
+// the JSON id, time and value (with its reason member when undefined: appendValue) —
+// the bytes sseFrame("value", json.Marshal(valueJSON{…})) gives, without reflection —
+// and where the value starts in it.
 func valueFrame(idJSON, atJSON, value []byte) ([]byte, int) {
 	const (
 		head = "event: value\ndata: {\"statistic\":"
@@ -264,21 +265,43 @@ func valueFrame(idJSON, atJSON, value []byte) ([]byte, int) {
 	return append(frame, tail...), start
 }
 
-// appendValue appends the JSON of statistic id's current value to dst: the bytes
-// json.Marshal gives, without its reflection for a plain number.
+// appendValue appends to dst what follows "value": in a value frame's data for
+// statistic id's current value: the value's JSON (appendValueJSON) and, when the value
+// is undefined, the reason beside it — `null,"reason":"the denominator is 0"` — so that
+// a frame carries the reason and a change of reason alone is a change.
 func (n *notifier) appendValue(dst []byte, id string) ([]byte, error) {
 	v, err := n.eng.Value(id)
 	if err != nil {
 		return dst, fmt.Errorf("notify: %w", err)
 	}
+	dst, err = appendValueJSON(dst, v)
+	if err != nil {
+		return dst, fmt.Errorf("notify %q: %w", id, err)
+	}
+	if v.Undefined != "" {
+		dst = appendReason(dst, v.Undefined)
+	}
+	return dst, nil
+}
+
+// appendReason appends the reason member `,"reason":"…"` of an undefined value to dst.
+func appendReason(dst []byte, why string) []byte {
+	b, _ := json.Marshal(why) // a string always encodes
+	dst = append(dst, `,"reason":`...)
+	return append(dst, b...)
+}
+
+// appendValueJSON appends the JSON of v to dst: the bytes json.Marshal gives (a number,
+// a State tree, null when undefined), without its reflection for a plain number.
+func appendValueJSON(dst []byte, v engine.Value) ([]byte, error) {
 	if v.State == nil {
-		if b, err := v.MarshalJSON(); err == nil && isNumber(b) {
+		if b, err := v.MarshalJSON(); err == nil && (isNumber(b) || string(b) == "null") {
 			return append(dst, b...), nil
 		}
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
-		return dst, fmt.Errorf("notify %q: %w", id, err)
+		return dst, err
 	}
 	return append(dst, b...), nil
 }
@@ -296,9 +319,14 @@ func isNumber(b []byte) bool {
 	return json.Valid(b)
 }
 
-// valueOf returns the JSON of statistic id's current value.
+// valueOf returns the JSON of statistic id's current value (null when undefined,
+// without the reason).
 func (n *notifier) valueOf(id string) ([]byte, error) {
-	return n.appendValue(nil, id)
+	v, err := n.eng.Value(id)
+	if err != nil {
+		return nil, fmt.Errorf("notify: %w", err)
+	}
+	return appendValueJSON(nil, v)
 }
 
 // snapshot returns the SSE frame of statistic id's current value for a new subscriber,
@@ -333,11 +361,13 @@ func clockDriven(st *config.Statistic) bool {
 	return true
 }
 
-// valueJSON is the data of an SSE value event; At is the engine time (engineTimeJSON).
+// valueJSON is the data of an SSE value event; At is the engine time (engineTimeJSON),
+// Reason why the value is undefined (Value null; absent when defined).
 type valueJSON struct {
 	Statistic string          `json:"statistic"`
 	At        json.RawMessage `json:"at"`
 	Value     json.RawMessage `json:"value"`
+	Reason    string          `json:"reason,omitempty"`
 }
 
 // closedJSON is the data of an SSE closed event.

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/statkit/statkit/runtime/config"
@@ -131,7 +129,11 @@ func (s *Server) run(quit <-chan struct{}) {
 			o.notifyErr(o.n.evaluate(time.Now(), true))
 			o.hub.closeAll()
 			if o.snapshots && o.sinceSnap > 0 && s.failed() == nil {
-				o.snapshot() // a clean shutdown restarts from a snapshot, without replay
+				// A clean shutdown restarts from a snapshot, without replay: wait for one
+				// still being written (snapshot skips a snapshot while one is), then take it.
+				o.snapping <- struct{}{}
+				<-o.snapping
+				o.snapshot()
 			}
 			return
 		}
@@ -211,7 +213,7 @@ func (o *owner) apply(e store.Entry) {
 		close(p.done) // before applied moves: a waiter on both sees done
 	}
 	o.s.applied.set(e.Seq)
-	if res.Kind == machine.KindBatch || res.Kind == machine.KindEvents {
+	if res.Kind == machine.KindBatch || res.Kind == machine.KindEvents || res.Kind == machine.KindFrames {
 		o.m.apply.Observe(time.Since(t0).Seconds())
 	}
 }
@@ -237,6 +239,15 @@ func (o *owner) after(res *machine.Result, p *pending) {
 			}
 		}
 		err = o.n.afterBatch(time.Now())
+	case machine.KindFrames:
+		if b := res.Batch; b != nil {
+			o.m.accepted.Add(float64(b.Answer.Accepted))
+			if b.Answer.LateTotal > 0 {
+				o.m.late.WithLabelValues(res.Input).Add(float64(b.Answer.LateTotal))
+			}
+			err = o.n.afterBatch(time.Now())
+		}
+		o.afterFrames(res)
 	case machine.KindTick:
 		err = o.n.afterTick(time.Now())
 	case machine.KindOpen:
@@ -282,6 +293,9 @@ func (o *owner) after(res *machine.Result, p *pending) {
 		o.log.Error("notifying", "record", res.Seq, "err", err)
 	}
 	o.rejections(res.Outcome.Rejected)
+	if h := o.s.hist; h != nil {
+		h.record(res.Seq, res.Notifications)
+	}
 	if fn := o.s.opts.Notifications; fn != nil && len(res.Notifications) > 0 {
 		fn(res.Seq, res.Notifications)
 	}
@@ -314,14 +328,14 @@ func (o *owner) rejections(rs []ingest.EngineRejection) {
 // statistics returns the open statistics in the order they were opened.
 func (o *owner) statistics() []*config.Statistic { return o.mach.Statistics() }
 
-// peek returns statistic id's definition, the engine clock and the value's JSON.
-func (o *owner) peek(id string) (*config.Statistic, json.RawMessage, []byte, error) {
+// peek returns statistic id's definition, the engine clock and the value.
+func (o *owner) peek(id string) (*config.Statistic, json.RawMessage, engine.Value, error) {
 	st, ok := o.mach.Statistic(id)
 	if !ok {
-		return nil, nil, nil, fmt.Errorf("statistic %q: %w", id, engine.ErrUnknownStatistic)
+		return nil, nil, engine.Value{}, fmt.Errorf("statistic %q: %w", id, engine.ErrUnknownStatistic)
 	}
-	b, err := o.n.valueOf(id)
-	return st, engineTimeJSON(o.eng), b, err
+	v, err := o.eng.Value(id)
+	return st, engineTimeJSON(o.eng), v, err
 }
 
 // subscribe registers sub and returns the frames of its statistics' current values, in
@@ -337,11 +351,11 @@ func (o *owner) subscribe(sub *subscriber, ids []string) ([][]byte, error) {
 	var unknown []string
 	for _, id := range ids {
 		if _, ok := o.mach.Statistic(id); !ok {
-			unknown = append(unknown, strconv.Quote(id))
+			unknown = append(unknown, id)
 		}
 	}
 	if len(unknown) > 0 {
-		return nil, fmt.Errorf("unknown statistic %s: %w", strings.Join(unknown, ", "), engine.ErrUnknownStatistic)
+		return nil, o.unknownIDs(unknown)
 	}
 	frames := make([][]byte, 0, len(ids))
 	defer o.hub.flush() // the values that moved went to the current subscribers
@@ -390,15 +404,24 @@ func (s *Server) wait(ctx context.Context, done <-chan struct{}) error {
 // appendRecord appends rec with p attached and waits until the owner has applied it.
 // A log failure makes the server read-only and is returned wrapping ErrFailed.
 func (s *Server) appendRecord(ctx context.Context, rec []byte, id string, p *pending) (seq uint64, dup bool, err error) {
+	return s.appendTo(ctx, "", rec, id, p)
+}
+
+// appendTo is appendRecord under tenant (a Replicated log's AppendTenant), or under the
+// log's own subject when tenant is "".
+func (s *Server) appendTo(ctx context.Context, tenant string, rec []byte, id string, p *pending) (seq uint64, dup bool, err error) {
 	if err := s.failed(); err != nil {
 		return 0, false, fmt.Errorf("%w: %w", ErrFailed, err)
 	}
-	select {
-	case <-s.ownerDone:
+	if !s.gate.enter() {
 		return 0, false, ErrStopped
-	default:
 	}
-	seq, dup, err = s.lg.Append(ctx, rec, id, p)
+	if tenant == "" {
+		seq, dup, err = s.lg.Append(ctx, rec, id, p)
+	} else {
+		seq, dup, err = s.repl.AppendTenant(ctx, tenant, rec, id, p)
+	}
+	s.gate.leave()
 	if err != nil {
 		if ctx.Err() != nil {
 			return 0, false, ctx.Err()

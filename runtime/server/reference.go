@@ -19,6 +19,9 @@ type actionJSON struct {
 	Sources     []string `json:"sources"`
 	Interaction bool     `json:"interaction"`
 	Summary     string   `json:"summary"`
+	// Origin is "seed" for a row of the Stat Server action table, "local" for an
+	// extension of this installation (origin: local in the spec).
+	Origin string `json:"origin"`
 }
 
 // actionsJSON builds {"actions": [...]} from the generated action table, in spec order.
@@ -27,7 +30,10 @@ func actionsJSON() ([]byte, error) {
 	out := make([]actionJSON, len(ids))
 	for i, a := range ids {
 		j := actionJSON{Name: a.Name(), Variant: a.Variant(), Key: a.String(), Kind: a.Kind().String(),
-			Interaction: a.IsInteraction(), Summary: a.Summary(), Sources: []string{}}
+			Interaction: a.IsInteraction(), Summary: a.Summary(), Sources: []string{}, Origin: "seed"}
+		if a.IsLocal() {
+			j.Origin = "local"
+		}
 		for _, c := range a.Sources().Slice() {
 			j.Sources = append(j.Sources, c.String())
 		}
@@ -45,12 +51,14 @@ type statTypeJSON struct {
 	Name        string   `json:"name"`
 	Objects     []string `json:"objects"`
 	Category    string   `json:"category"`
-	Subject     string   `json:"subject"`
+	Subject     string   `json:"subject,omitempty"` // none for Formula
 	Unit        string   `json:"unit"`
 	MainMask    []string `json:"mainMask"`
 	RelMask     []string `json:"relMask,omitempty"`
 	MediaType   string   `json:"mediaType,omitempty"`
 	Description string   `json:"description,omitempty"`
+	// Export is true when the stat type is marked export: true in the config.
+	Export bool `json:"export,omitempty"`
 }
 
 // profileJSON describes a time profile.
@@ -98,8 +106,12 @@ func configJSON(cfg *config.Config) ([]byte, error) {
 		Filters: []filterJSON{}, Objects: topologyJSON(&cfg.Topology)}
 	for _, st := range cfg.StatTypes {
 		j := statTypeJSON{Name: st.Name, Objects: []string{}, Category: st.Category.String(),
-			Subject: st.Subject.String(), Unit: st.Category.Unit().String(), MainMask: st.MainMask.Text,
-			RelMask: st.RelMask.Text, MediaType: st.MediaType, Description: st.Description}
+			Unit: st.Category.Unit().String(), MainMask: st.MainMask.Text,
+			RelMask: st.RelMask.Text, MediaType: st.MediaType, Description: st.Description,
+			Export: cfg.ExportedStatType(st.Name)}
+		if st.Subject.Valid() {
+			j.Subject = st.Subject.String()
+		}
 		for _, t := range st.Objects.Slice() {
 			j.Objects = append(j.Objects, t.String())
 		}

@@ -133,14 +133,22 @@ type Options struct {
 	// Reload loads the config again for POST /v1/config/reload and Server.Reload: the
 	// config and its text. Nil: reload is refused.
 	Reload func() (*config.Config, []byte, error)
+	// Sources are the live inputs followed while this process holds the clock (see
+	// Source); each input name at most once.
+	Sources []Source
 
-	// History answers GET /v1/history (the wallboard's bar charts); nil: the server keeps
-	// no history and the route answers 404.
+	// History answers GET /v1/history (the wallboard's bar charts) from a history
+	// database this server does not write (with HistoryDB, that one answers); nil and no
+	// HistoryDB: the server keeps no history and the route answers 404.
 	History HistoryReader
 	// Notifications, when set, turns the engine's notifications on and receives them
 	// after every record that produced some (reset-mode interval values for history), on
 	// the owner goroutine: it must not block.
 	Notifications func(seq uint64, ns []engine.Notification)
+	// HistoryDB, when set, records the final value of every interval of the reset-mode
+	// statistics in a SQL database, and answers GET /v1/history from it (runtime/history;
+	// see history.go).
+	HistoryDB *HistoryOptions
 
 	// Guard authenticates and authorizes requests (see auth.go). Nil: a guard without
 	// tokens — every client may do everything, but cross-origin state changes are
@@ -227,6 +235,7 @@ type Server struct {
 	m       *metrics
 
 	lg       Log
+	repl     Replicated   // lg when it is shared by replicas (replica.go), else nil
 	closeLog func() error // closes a Log the server made (nil: the caller's)
 	durable  bool         // snapshots are written (not a memory log)
 
@@ -244,14 +253,19 @@ type Server struct {
 	held     atomic.Int64
 	tickWall atomic.Int64
 
+	src      *sources      // the live inputs
 	slots    chan struct{} // a slot per batch appended and not yet applied
 	keys     inflightKeys
 	failure  atomic.Pointer[error] // the log failure that made the server read-only
+	gate     appendGate            // appends until the server stops
 	tickHook func()                // tests: called after each tick record is appended
 
 	guard     *auth.Guard
-	openLocks sync.Map // owner name → *sync.Mutex (auth.go)
+	openLocks sync.Map     // owner name → *sync.Mutex (auth.go)
+	hist      *historyFeed // nil: no history (history.go)
 
+	api         *apiDoc                // the OpenAPI description (openapi.go)
+	patterns    []string               // the routes' patterns, as registered (apiMux)
 	actionsJSON []byte                 // GET /v1/actions, built once
 	configJSON  atomic.Pointer[[]byte] // GET /v1/config, rebuilt on reload
 	handler     http.Handler
@@ -282,6 +296,10 @@ func New(opts Options) (*Server, error) {
 	s.keys.m = map[string]*keyWait{}
 	s.m = newMetrics(func() float64 { return float64(len(s.slots)) }, func() float64 { return float64(s.held.Load()) })
 	s.cfg.Store(opts.Config)
+	var err error
+	if s.src, err = newSources(opts.Sources, s.m.reg); err != nil {
+		return nil, err
+	}
 	switch {
 	case opts.Log != nil:
 		s.lg, s.durable = opts.Log, true
@@ -295,6 +313,18 @@ func New(opts Options) (*Server, error) {
 		l := store.NewMemLog()
 		s.lg, s.closeLog = l, l.Close
 	}
+	if r, ok := s.lg.(Replicated); ok {
+		s.repl = r
+		s.m.registerReplica(r.ReplicaStatus, func() float64 { return float64(s.applied.get()) })
+	}
+	if opts.HistoryDB != nil {
+		if s.hist, err = newHistoryFeed(s, *opts.HistoryDB); err != nil {
+			if s.closeLog != nil {
+				s.closeLog()
+			}
+			return nil, err
+		}
+	}
 	if err := s.recover(); err != nil {
 		if s.closeLog != nil {
 			s.closeLog()
@@ -304,10 +334,13 @@ func New(opts Options) (*Server, error) {
 	cfg, text := s.own.mach.Config()
 	s.cfg.Store(cfg)
 	s.cfgText.Store(&text)
-	var err error
 	if s.actionsJSON, err = actionsJSON(); err != nil {
 		return nil, err
 	}
+	if s.api, err = loadAPIDoc(); err != nil {
+		return nil, err
+	}
+	s.m.reg.MustRegister(newExportCollector(s))
 	cj, err := configJSON(cfg)
 	if err != nil {
 		return nil, err
@@ -385,15 +418,24 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) start() func() {
 	quit := make(chan struct{})
 	go s.run(quit)
+	if s.hist != nil {
+		s.hist.start()
+	}
 	cctx, cancelClock := context.WithCancel(context.Background())
 	clockDone := make(chan struct{})
 	go func() { defer close(clockDone); s.runClock(cctx) }()
+	sourcesDone := s.startSources(cctx)
 	return func() {
 		cancelClock()
 		<-clockDone
+		<-sourcesDone
+		s.gate.close() // the demo feed may still be appending
 		close(quit)
 		<-s.ownerDone
 		s.waitSnapshot()
+		if s.hist != nil {
+			s.hist.stop() // flushes what the owner applied
+		}
 		if s.closeLog != nil {
 			if err := s.closeLog(); err != nil {
 				s.log.Error("closing the log", "err", err)
@@ -402,14 +444,17 @@ func (s *Server) start() func() {
 	}
 }
 
-// routes builds the request multiplexer, each route behind its access rule (auth.go).
+// routes builds the request multiplexer, each route behind its access rule (auth.go)
+// and its query parameters' check (apiMux: a parameter docs/openapi.yaml does not
+// declare for the route is 400).
 func (s *Server) routes() (http.Handler, error) {
-	mux := http.NewServeMux()
+	mux := apiMux{http.NewServeMux(), s}
 	mux.Handle("POST /v1/events", s.require(auth.Ingest, s.postEvents))
 	mux.Handle("POST /v1/statistics", s.require(auth.Read, s.postStatistic))
 	mux.Handle("GET /v1/statistics", s.require(auth.Read, s.listStatistics))
 	mux.Handle("GET /v1/statistics/{id}", s.require(auth.Read, s.getStatistic))
 	mux.Handle("DELETE /v1/statistics/{id}", s.require(auth.Read, s.deleteStatistic))
+	mux.Handle("GET /v1/values", s.require(auth.Read, s.getValues))
 	mux.Handle("GET /v1/stream", s.guard.Require(auth.Read, s.guard.LimitStreams(http.HandlerFunc(s.stream))))
 	mux.Handle("POST /v1/stream/ticket", s.require(auth.Read, s.streamTicket))
 	mux.Handle("GET /v1/actions", s.require(auth.Read, s.rawJSON(s.actionsJSON)))
@@ -419,6 +464,8 @@ func (s *Server) routes() (http.Handler, error) {
 	mux.Handle("/v1/trends", s.require(auth.Read, s.getTrends))
 	mux.Handle("/v1/clock", s.require(auth.Read, s.getClock))
 	mux.Handle("/v1/history", s.require(auth.Read, s.getHistory))
+	mux.HandleFunc("GET /v1/openapi.json", s.serveDoc(s.api.json, "application/json")) // open: the API's description
+	mux.HandleFunc("GET /v1/openapi.yaml", s.serveDoc(s.api.yaml, "application/yaml"))
 	mux.Handle("/v1/", s.require(auth.Read, s.notFound))
 	mux.Handle("GET /metrics", s.metricsHandler())
 	mux.HandleFunc("GET /healthz", s.healthz)

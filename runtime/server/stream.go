@@ -4,10 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"os"
-	"strconv"
 	"time"
-
-	"github.com/statkit/statkit/runtime/engine"
 )
 
 // heartbeatFrame is the SSE comment written when nothing else was for a while, so that
@@ -16,8 +13,9 @@ var heartbeatFrame = []byte(": heartbeat\n\n")
 
 // stream handles GET /v1/stream[?statistic=ID…]: Server-Sent Events with the values of
 // the chosen statistics (every open one, including those opened later, when none is
-// named). It starts with each statistic's current value, then sends `event: value` /
-// `data: {statistic, at, value}` whenever one changes, `event: closed` /
+// named; ids repeat the parameter or are separated by commas). It starts with each
+// statistic's current value, then sends `event: value` / `data: {statistic, at, value}`
+// (and reason, when the value is undefined) whenever one changes, `event: closed` /
 // `data: {statistic, at}` when one is closed, and a comment line every Heartbeat. An
 // unknown id is answered with 404 before streaming. Values coalesce per statistic while
 // a client is behind, so a client sees the newest value, not every intermediate one (and
@@ -29,23 +27,15 @@ var heartbeatFrame = []byte(": heartbeat\n\n")
 // finding the subscriber's queue over its bound. The stream also ends when the client
 // goes or the server shuts down.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
-	var ids []string
+	ids, ok := s.statisticParam(w, r)
+	if !ok {
+		return
+	}
 	var filter map[string]struct{}
-	names := r.URL.Query()["statistic"]
-	if len(names) > maxStreamIDs {
-		s.writeError(w, http.StatusBadRequest, "too many statistics named: at most "+strconv.Itoa(maxStreamIDs)+" per stream")
-		return
-	}
-	if !s.checkIDs(w, "statistic", names...) {
-		return
-	}
-	if len(names) > 0 {
-		filter = make(map[string]struct{}, len(names))
-		for _, id := range names {
-			if _, dup := filter[id]; !dup {
-				filter[id] = struct{}{}
-				ids = append(ids, id)
-			}
+	if ids != nil {
+		filter = make(map[string]struct{}, len(ids))
+		for _, id := range ids {
+			filter[id] = struct{}{}
 		}
 	}
 	sub := newSubscriber(filter, s.opts.SubscriberLimit)
@@ -59,13 +49,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		if len(ids) == 1 {
-			s.unknownStatistic(w, r, ids[0], err)
-		} else if errors.Is(err, engine.ErrUnknownStatistic) {
-			s.writeError(w, http.StatusNotFound, err.Error())
-		} else {
-			s.writeError(w, http.StatusInternalServerError, err.Error())
-		}
+		s.statisticsError(w, err) // 404 naming the unknown ids, with the nearest open ones
 		return
 	}
 	defer sub.gone.Store(true)

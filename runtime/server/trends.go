@@ -237,6 +237,11 @@ func (s *Server) trendSubscribe(ctx context.Context, cfg *config.Config) *subscr
 		sub = newSubscriber(filter, max(s.opts.SubscriberLimit, len(ids)))
 		frames, serr = o.subscribe(sub, ids)
 	})
+	if err != nil {
+		// The server is stopping (ctx ended, or the owner did): fn may still run, so
+		// nothing it writes is read here.
+		return nil
+	}
 	t := s.trends
 	t.mu.Lock()
 	keep := make(map[string]*trendRing, len(ids))
@@ -247,7 +252,7 @@ func (s *Server) trendSubscribe(ctx context.Context, cfg *config.Config) *subscr
 	}
 	t.series = keep
 	t.mu.Unlock()
-	if err != nil || serr != nil || sub == nil {
+	if serr != nil || sub == nil {
 		if sub != nil {
 			sub.gone.Store(true) // if the owner registered it, it removes it at its next flush
 		}

@@ -93,6 +93,7 @@ func TestAMIFixture(t *testing.T) {
 		"+104 CallDistributed sales " + u1 + " agent=Alice 4s",
 		"+104 CallInbound start Alice " + u1 + " agent=Alice CallerID=5550001 CallerName=Bob Caller SEGMENT=Gold",
 		"+104 CallAnswered (Regular DNs) Alice " + u1 + " agent=Alice 3s",
+		"+150 CallInbound update Alice " + u1 + " agent=Alice SEGMENT=Platinum",
 		"+204 CallInbound end Alice " + u1 + " agent=Alice",
 		"+204 CallReleased (Mediation DNs) sales " + u1 + " agent=Alice 100s ReleasedBy=caller",
 		"+300 CallEntered support " + u2 + " CallerID=5550002 CallerName=Carol",
@@ -112,7 +113,8 @@ func TestAMIFixture(t *testing.T) {
 	}, got)
 	s := m.Stats()
 	assert.Equal(t, map[string]int64{"Newchannel": 1}, s.Unmapped)
-	assert.Equal(t, int64(1), s.UpdatesHeld, "SEGMENT changed on the call in progress (DIALSTATUS is not attached)")
+	assert.Equal(t, int64(1), s.Updates, "SEGMENT changed on the call in progress (DIALSTATUS is not attached)")
+	assert.Zero(t, s.UpdatesHeld)
 }
 
 func TestESLFixture(t *testing.T) {
@@ -132,6 +134,7 @@ func TestESLFixture(t *testing.T) {
 		"+110 CallDistributed " + q + " " + m1 + " agent=" + a + " 10s",
 		"+110 CallInbound start " + a + " " + m1 + " agent=" + a + " CallerID=5550001 CallerName=Bob Caller",
 		"+110 CallAnswered (Regular DNs) " + a + " " + m1 + " agent=" + a + " 8s",
+		"+150 CallInbound update " + a + " " + m1 + " agent=" + a + " segment=Platinum",
 		"+210 CallInbound end " + a + " " + m1 + " agent=" + a,
 		"+210 CallReleased (Mediation DNs) " + q + " " + m1 + " agent=" + a + " 100s",
 		"+300 CallEntered " + q + " " + m2 + " CallerID=5550002 CallerName=Carol",
@@ -156,7 +159,8 @@ func TestESLFixture(t *testing.T) {
 	}, got)
 	s := m.Stats()
 	assert.Empty(t, s.Unmapped)
-	assert.Equal(t, int64(1), s.UpdatesHeld, "segment set on the caller's channel during the agent call")
+	assert.Equal(t, int64(1), s.Updates, "segment set on the caller's channel during the agent call")
+	assert.Zero(t, s.UpdatesHeld)
 }
 
 // TestRejectedRecordUndoes: a record refused after it changed the call state (its
@@ -297,8 +301,8 @@ statistics:
 	assert.Equal(t, map[string]int64{"DID": 1}, m.Stats().Unmapped)
 }
 
-// TestUpdatesKeepData: a variable set on a waiting caller's channel updates the wait's
-// data in the mapper (an update is held until the event model has an update phase); the
+// TestUpdatesKeepData: a variable set on a waiting caller's channel updates the wait: an
+// update event carries the pair that changed and the mapper keeps the merged data; the
 // same value again is no change; a variable that is not attached is ignored.
 func TestUpdatesKeepData(t *testing.T) {
 	m := source.NewMapper(gs.AsteriskAMI(), source.Options{Attach: []string{"SEGMENT"}})
@@ -310,14 +314,19 @@ func TestUpdatesKeepData(t *testing.T) {
 		return r
 	}
 	base := []string{"Timestamp", "1767225700.000000", "Uniqueid", "u1"}
-	_, rej := m.Map(rec(append(base, "Event", "QueueCallerJoin", "Queue", "sales", "Position", "1", "Count", "1", "ChanVariable", "SEGMENT=Gold")...), nil)
+	_, rej := m.Map(rec(append(base, "Event", "QueueCallerJoin", "Queue", "sales", "Position", "1", "Count", "1", "ChanVariable", "SEGMENT=Gold", "ChanVariable", "LANG=fr")...), nil)
 	require.Nil(t, rej)
+	var got []string
 	for _, v := range [][2]string{{"SEGMENT", "Platinum"}, {"SEGMENT", "Platinum"}, {"DIALSTATUS", "ANSWER"}} {
 		evs, rej := m.Map(rec(append(base, "Event", "VarSet", "Variable", v[0], "Value", v[1])...), nil)
 		require.Nil(t, rej)
-		assert.Empty(t, evs)
+		for _, ev := range evs {
+			got = append(got, brief(ev))
+		}
 	}
-	assert.Equal(t, int64(1), m.Stats().UpdatesHeld)
+	assert.Equal(t, []string{"+100 CallWait update sales ixn=u1 SEGMENT=Platinum"}, got, "the changed pair only, once")
+	assert.Equal(t, int64(1), m.Stats().Updates)
+	assert.Zero(t, m.Stats().UpdatesHeld)
 	state, err := m.MarshalBinary()
 	require.NoError(t, err)
 	assert.Contains(t, string(state), `"data":[{"Key":"SEGMENT","Value":"Platinum"}]`)

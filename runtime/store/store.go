@@ -112,7 +112,8 @@
 // replace it), then writes a temporary file, fsyncs it, renames it into place and fsyncs
 // the directory. Then it applies retention: only the newest Options.KeepSnapshots (default
 // 2) snapshots are kept, and every segment whose records are all covered by the oldest
-// kept snapshot is removed. LoadSnapshot offers the valid snapshots newest first and
+// kept snapshot is removed — except what the retention pin needs (SetRetentionPin, for
+// history's catch-up: the newest snapshot at or before the pin and the log after it). LoadSnapshot offers the valid snapshots newest first and
 // falls back to an older one (with a warning) when the loader refuses one — but only to
 // one from which the log is contiguous to its end.
 package store
@@ -268,6 +269,7 @@ type Store struct {
 	kick    chan struct{}
 	done    chan struct{}
 	buf     []byte
+	pin     func() uint64 // the retention pin (pin.go); nil: none
 }
 
 // Open opens (creating when needed) the data directory and recovers its log (see the
@@ -745,8 +747,9 @@ func (s *Store) WriteSnapshot(seq uint64, payload []byte) error {
 	return s.retain()
 }
 
-// retain removes the snapshots beyond the newest KeepSnapshots and the segments the
-// oldest kept one covers entirely, and leftover temporary files.
+// retain removes the snapshots beyond the newest KeepSnapshots (but the one the
+// retention pin needs) and the segments the oldest kept one covers entirely, and
+// leftover temporary files.
 func (s *Store) retain() error {
 	snaps, err := s.list(".snap")
 	if err != nil {
@@ -757,18 +760,18 @@ func (s *Store) retain() error {
 			os.Remove(t)
 		}
 	}
-	if len(snaps) > s.opts.KeepSnapshots {
-		for _, sn := range snaps[:len(snaps)-s.opts.KeepSnapshots] {
-			if err := os.Remove(sn.path); err != nil {
-				return fmt.Errorf("store: %w", err)
-			}
+	drop, covered := s.retention(snaps) // the newest KeepSnapshots, and the pinned one (pin.go)
+	for _, sn := range drop {
+		if err := os.Remove(sn.path); err != nil {
+			return fmt.Errorf("store: %w", err)
 		}
-		snaps = snaps[len(snaps)-s.opts.KeepSnapshots:]
 	}
-	if len(snaps) == 0 {
+	if covered == 0 {
+		if len(drop) > 0 {
+			return syncDir(s.opts.Dir)
+		}
 		return nil
 	}
-	covered := snaps[0].first
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Segment i is covered when the next one starts at or before covered+1; the segment

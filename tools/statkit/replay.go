@@ -92,10 +92,10 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	strict := fl.Bool("strict", false, "exit with status 1 if any event line is rejected")
 	notifications := fl.Bool("notifications", false, "print the notification stream instead of values, one JSON line each: {at, statistic, value}")
 	window := fl.Duration("reorder-window", ingest.DefaultWindow, "--events: hold events up to this much event time and apply them in time order, as statkit serve does (0: file order)")
-	historyDSN := fl.String("history", "", "--events: also write the intervals of reset-mode statistics to this history database (sqlite:PATH or postgres://…)")
+	historyDSN := fl.String("history", "", "also write the intervals of reset-mode statistics to this history database (sqlite:PATH or postgres://…): with --events the rows a live server fed the same events would write, with --log the rows the server wrote (a backfill)")
 	fl.Usage = func() {
 		fmt.Fprintln(fl.Output(), "usage: statkit replay --config C --events E [--input FORMAT] [--at T]… [--format json|table] [--strict] [--notifications] [--reorder-window D] [--history DSN]\n"+
-			"       statkit replay --log DIR [--config C] [--at T]… [--format json|table] [--notifications]\n\n"+
+			"       statkit replay --log DIR [--config C] [--at T]… [--format json|table] [--notifications] [--history DSN]\n\n"+
 			"With --events, runs the events through the same ingest pipeline as statkit serve with no\n"+
 			"wall clock — each line arrives in file order, events are applied in time order within\n"+
 			"the reorder window, an event older than the engine clock is applied at the clock (late),\n"+
@@ -129,8 +129,6 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%w: --notifications prints JSON lines; --format does not apply", errUsage)
 	case *window < 0:
 		return fmt.Errorf("%w: --reorder-window must not be negative", errUsage)
-	case *logDir != "" && *historyDSN != "":
-		return fmt.Errorf("%w: --history goes with --events", errUsage)
 	case *logDir != "" && *inputKind != inputNDJSON:
 		return fmt.Errorf("%w: --input goes with --events", errUsage)
 	}
@@ -144,12 +142,12 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var err error
 	var hist *replayHistory
 	if *logDir != "" {
-		err = r.runLog(ctx, *logDir, *cfgPath)
+		hist, err = r.runLog(ctx, *logDir, *cfgPath, *historyDSN)
 	} else {
 		hist, err = r.runEvents(ctx, *cfgPath, *evPath, *inputKind, *historyDSN, *window)
-		if hist != nil {
-			defer hist.stop()
-		}
+	}
+	if hist != nil {
+		defer hist.stop()
 	}
 	if err != nil {
 		return err
@@ -170,7 +168,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	if hist != nil {
-		if err := hist.finish(ctx); err != nil {
+		if err := hist.finish(ctx, *logDir == ""); err != nil {
 			return err
 		}
 	}
@@ -354,9 +352,10 @@ func (r *replayer) runEvents(ctx context.Context, cfgPath, evPath, inputKind, hi
 	}
 	var hist *replayHistory
 	if historyDSN != "" {
-		if hist, err = openReplayHistory(ctx, historyDSN, cfg, eng, r.stderr); err != nil {
+		if hist, err = openReplayHistory(ctx, historyDSN, r.stderr); err != nil {
 			return nil, err
 		}
+		hist.bind(eng, cfg.Statistic, func() *config.Config { return cfg })
 		r.onNotify = hist.observe
 	}
 	r.name = evPath
@@ -389,6 +388,35 @@ func (r *replayer) runEvents(ctx context.Context, cfgPath, evPath, inputKind, hi
 	return hist, r.finish()
 }
 
+// sourceRefusals reports the lines of a live source's frames record that were refused
+// when it was mapped (the engine's rejections are in its Outcome), with the source's
+// line numbers.
+func (r *replayer) sourceRefusals(res *machine.Result) {
+	if res.Source == nil || res.Batch == nil {
+		return
+	}
+	engine := map[event.Rejection]bool{}
+	for _, rj := range res.Outcome.Rejected {
+		if !rj.Deferred {
+			engine[rj.Rejection] = true
+		}
+	}
+	a := &res.Batch.Answer
+	listed := 0
+	for _, rj := range a.Rejected {
+		if engine[rj] {
+			continue
+		}
+		listed++
+		r.rejected++
+		fmt.Fprintf(r.stderr, "%s:%d: %s [%s]\n", res.Input, rj.Line, rj.Reason, rj.Code)
+	}
+	if more := a.RejectedTotal - len(a.Rejected); more > 0 {
+		r.rejected += more
+		fmt.Fprintf(r.stderr, "%s: %d more lines refused in record %d\n", res.Input, more, res.Seq)
+	}
+}
+
 // outcome reports the engine's rejections of the events released.
 func (r *replayer) outcome(o ingest.Outcome) {
 	for _, rj := range o.Rejected {
@@ -408,7 +436,22 @@ func (r *replayer) late(l ingest.Late) {
 
 // runLog replays a data directory: from snapshot 0 when the log still starts at record
 // 1, else from the oldest snapshot the log follows; with cfgPath, under that config.
-func (r *replayer) runLog(ctx context.Context, dir, cfgPath string) error {
+// With a history DSN, the intervals of its reset-mode statistics go to that database
+// (the caller finishes it).
+func (r *replayer) runLog(ctx context.Context, dir, cfgPath, historyDSN string) (*replayHistory, error) {
+	if historyDSN == "" {
+		return nil, r.replayLog(ctx, dir, cfgPath, nil)
+	}
+	hist, err := openReplayHistory(ctx, historyDSN, r.stderr)
+	if err != nil {
+		return nil, err
+	}
+	r.onNotify = hist.observe
+	return hist, r.replayLog(ctx, dir, cfgPath, hist)
+}
+
+// replayLog is runLog, its rows going to hist when not nil.
+func (r *replayer) replayLog(ctx context.Context, dir, cfgPath string, hist *replayHistory) error {
 	rd, err := store.OpenReader(dir)
 	if err != nil {
 		return err
@@ -475,6 +518,9 @@ func (r *replayer) runLog(ctx context.Context, dir, cfgPath string) error {
 			}
 		}
 	}
+	if hist != nil {
+		hist.bind(m.Engine(), m.Statistic, func() *config.Config { cfg, _ := m.Config(); return cfg })
+	}
 	n := 0
 	err = rd.Records(m.Applied(), func(seq uint64, rec []byte) error {
 		if n++; n%4096 == 0 && ctx.Err() != nil {
@@ -484,6 +530,7 @@ func (r *replayer) runLog(ctx context.Context, dir, cfgPath string) error {
 		if err != nil {
 			return err
 		}
+		r.sourceRefusals(res)
 		r.outcome(res.Outcome)
 		if res.Err != nil && (res.Kind == machine.KindOpen || whatIf == nil) {
 			fmt.Fprintf(r.stderr, "%s: record %d: %v\n", dir, seq, res.Err)

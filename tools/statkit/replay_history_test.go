@@ -16,8 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/statkit/statkit/runtime/config"
-	"github.com/statkit/statkit/runtime/engine"
-	"github.com/statkit/statkit/runtime/event"
 	"github.com/statkit/statkit/runtime/history"
 )
 
@@ -108,34 +106,6 @@ func bankFigures(t *testing.T) map[string]map[time.Time]*slotFigures {
 	return out
 }
 
-// quietIntervalsNotifyZero reports whether the engine sends 0 at the reset of an
-// interval in which a statistic saw nothing. Until the engine's fix lands it repeats the
-// previous interval's value; the bank test then accepts exactly that repeat, and only in
-// such intervals.
-func quietIntervalsNotifyZero(t *testing.T) bool {
-	t.Helper()
-	cfg, err := config.Load("probe.yaml", strings.NewReader(`topology: {dns: [{id: Q, type: ACDQueue}]}
-statTypes: {N: {objects: [Queue], category: TotalNumber, subject: DNAction, mainMask: [CallEntered]}}
-timeProfiles: {P: {type: Growing, period: 900}}
-statistics: [{id: n, statType: N, object: {type: Queue, id: Q}, profile: P, notification: {mode: reset}}]
-`))
-	require.NoError(t, err)
-	eng, err := engine.New(cfg)
-	require.NoError(t, err)
-	eng.Notifications(nil)
-	dec := event.NewDecoder(strings.NewReader(`{"time":"2026-01-05T09:01:00Z","action":"CallEntered","source":{"class":"mediation_dn","id":"Q"},"interaction":"c1"}`+"\n"),
-		event.Options{Resolver: eng})
-	ev, rej, err := dec.Next()
-	require.NoError(t, err)
-	require.Nil(t, rej)
-	require.NoError(t, eng.Apply(&ev))
-	eng.Advance(ev.Time + 30*60*1000)
-	ns := eng.Notifications(nil)
-	require.Len(t, ns, 2)
-	require.Equal(t, 1.0, ns[0].Value.Number)
-	return ns[1].Value.Number == 0
-}
-
 // TestReplayHistoryBankDay replays the real bank day with --history into SQLite and
 // checks every stored row of the 15-minute report against figures counted directly from
 // the event file: each slot from the first event's to the last one's, for the 42
@@ -145,7 +115,6 @@ func TestReplayHistoryBankDay(t *testing.T) {
 	_, stderr, err := replayOut(t, "--config", bankConfig, "--events", bankEvents, "--history", "sqlite:"+db)
 	require.NoError(t, err, stderr)
 	want := bankFigures(t)
-	zeroQuiet := quietIntervalsNotifyZero(t)
 
 	st, err := history.Open(context.Background(), "sqlite:"+db, history.StoreOptions{})
 	require.NoError(t, err)
@@ -156,14 +125,13 @@ func TestReplayHistoryBankDay(t *testing.T) {
 	require.True(t, ok)
 
 	first, last := dayBounds(t)
-	var checked, repeats int
+	var checked, quiet int
 	for _, row := range report.Rows {
 		for c, id := range row.Statistics {
 			col := config.ReportColumn(c)
 			ivs, err := st.Intervals(context.Background(), []string{id}, first, last.Add(15*time.Minute), 0)
 			require.NoError(t, err)
 			require.Len(t, ivs, int(last.Sub(first)/(15*time.Minute))+1, id)
-			prev := math.NaN()
 			for i, iv := range ivs {
 				require.Equal(t, first.Add(time.Duration(i)*15*time.Minute), iv.Start, id)
 				require.Equal(t, iv.Start.Add(15*time.Minute), iv.End, id)
@@ -171,24 +139,24 @@ func TestReplayHistoryBankDay(t *testing.T) {
 				if fig == nil {
 					fig = &slotFigures{}
 				}
-				exp, defined, quiet := expected(col, fig)
+				exp, defined, isQuiet := expected(col, fig)
 				got := iv.Value
+				if isQuiet {
+					quiet++ // nothing happened: 0, or undefined for a ratio — never the previous value
+				}
 				switch {
-				case quiet && !zeroQuiet && (got == prev || math.IsNaN(got) && math.IsNaN(prev)):
-					repeats++ // the engine's known quiet-interval repeat (see quietIntervalsNotifyZero)
 				case !defined:
-					// A 0/0 ratio: 0 today, SQL NULL once undefined values land.
-					assert.True(t, math.IsNaN(got) || got == 0, "%s %s: %v, want null or 0", id, iv.Start, got)
+					// A 0/0 ratio: undefined, SQL NULL.
+					assert.True(t, math.IsNaN(got), "%s %s: %v, want null", id, iv.Start, got)
 				default:
 					assert.InDelta(t, exp, got, 0.0005+1e-9, "%s at %s", id, iv.Start) // averages are rounded to ms
 				}
-				prev = got
 				checked++
 			}
 		}
 	}
 	assert.Equal(t, 42*(int(last.Sub(first)/(15*time.Minute))+1), checked)
-	t.Logf("checked %d rows (%d quiet intervals repeating the previous value, engine fix pending: %v)", checked, repeats, !zeroQuiet)
+	t.Logf("checked %d rows (%d of quiet intervals)", checked, quiet)
 }
 
 // dayBounds returns the first and the last 15-minute slot of the bank events.

@@ -7,9 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -17,6 +20,8 @@ import (
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/server"
 	"github.com/statkit/statkit/runtime/sim"
+	"github.com/statkit/statkit/runtime/source"
+	"github.com/statkit/statkit/runtime/source/input"
 	"github.com/statkit/statkit/runtime/store"
 )
 
@@ -52,9 +57,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (ret
 	snapInterval := fl.Duration("snapshot-interval", 5*time.Minute, "durable mode: snapshot at least this often while records are logged")
 	keepSnaps := fl.Int("keep-snapshots", store.DefaultKeepSnapshots, "durable mode: snapshots kept; log segments older than the oldest are removed")
 	ingestQueue := fl.Int("ingest-queue", server.DefaultIngestQueue, "batches that may wait for the engine; when full, POST /v1/events answers 429 with Retry-After")
+	var sourceSpecs []string
+	fl.Func("source", "follow a live platform, `FORMAT:ADDRESS` (repeatable): asterisk-queue-log:/var/log/asterisk/queue_log (a file: tailed across rotations),\n"+
+		"asterisk-ami:HOST[:5038] or freeswitch-esl:HOST[:8021] (a connection; credentials from --source-credentials or the environment)",
+		func(v string) error { sourceSpecs = append(sourceSpecs, v); return nil })
+	sourceCreds := fl.String("source-credentials", "", "file of the live sources' secrets, NAME=VALUE lines, mode 600: "+input.EnvAMIUsername+", "+input.EnvAMISecret+
+		" (AMI), "+input.EnvESLPassword+" (ESL); without it they are read from the environment (never from a flag)")
+	sourceAttach := fl.String("source-attach", "", "comma-separated channel variables the live sources keep as attached data (e.g. SEGMENT,LANG)")
 	secFlags := addSecurityFlags(fl)
+	repFlags := addReplicaFlags(fl)
+	histFlags := addHistoryFlags(fl)
 	fl.Usage = func() {
-		fmt.Fprintln(fl.Output(), "usage: statkit serve (--config C | --demo [--agents N --speed X --seed S]) [--addr 127.0.0.1:8080] [--tokens FILE] [--tls-cert C --tls-key K] [--data DIR --fsync always|interval|none]\n\nServes the statistics API, the live stream and the wallboard.\n\nflags:")
+		fmt.Fprintln(fl.Output(), "usage: statkit serve (--config C [--source FORMAT:ADDRESS]… | --demo [--agents N --speed X --seed S]) [--addr 127.0.0.1:8080] [--tokens FILE] [--tls-cert C --tls-key K] [--data DIR --fsync always|interval|none] [--history DSN|off] [--nats URL,…|embedded [--tenants a,b]]\n\nServes the statistics API, the live stream and the wallboard.\n\nflags:")
 		printFlags(fl)
 	}
 	if err := parseFlags(fl, args); err != nil {
@@ -71,10 +85,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (ret
 		return fmt.Errorf("%w: --tick and --tick-lag must not be negative", errUsage)
 	case *window < 0 || *maxSkew < 0 || *keyWindow < 0 || *maxKeys < 0:
 		return fmt.Errorf("%w: --reorder-window, --max-skew, --idempotency-window and --idempotency-keys must not be negative", errUsage)
+	case *demo && len(sourceSpecs) > 0:
+		return fmt.Errorf("%w: --source goes with --config (the demo simulates its own contact center)", errUsage)
+	}
+	sources, err := liveSources(sourceSpecs, *sourceCreds, *sourceAttach)
+	if err != nil {
+		return err
+	}
+	if err := repFlags.check(); err != nil {
+		return err
 	}
 	log, err := newLogger(stderr, *logLevel, *logFormat)
 	if err != nil {
 		return err
+	}
+	for i := range sources {
+		sources[i].logger = log
 	}
 
 	policy, err := store.ParsePolicy(*fsync)
@@ -83,6 +109,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (ret
 	}
 	opts := server.Options{Logger: log, TickInterval: *tick, TickLag: *tickLag, MaxBodyBytes: *maxBody,
 		IngestQueue: *ingestQueue, SnapshotEvery: *snapEvery, SnapshotInterval: *snapInterval}
+	for _, src := range sources {
+		opts.Sources = append(opts.Sources, src.Source)
+	}
 	sec, err := secFlags.setup(*addr, log, &opts)
 	if err != nil {
 		return err
@@ -143,7 +172,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (ret
 		}
 		opts.Config, opts.ConfigText, opts.Reload = cfg, text, load
 	}
-	if *dataDir == "" {
+	if opts.HistoryDB, err = histFlags.options(*dataDir, log); err != nil {
+		return err
+	}
+	// With --nats the log is the JetStream stream, and --data the snapshot cache.
+	node, err := repFlags.start(ctx, &opts, *dataDir, *addr, sec.scheme(), log)
+	if err != nil {
+		return err
+	}
+	if node != nil {
+		defer node.Close()
+		if err := histFlags.replica(opts.HistoryDB, node, repFlags, opts.Config, log); err != nil {
+			return err
+		}
+	} else if *dataDir == "" {
 		log.Warn("not durable: no --data directory; every statistic starts over at the next start")
 	} else {
 		st, err := store.Open(store.Options{Dir: *dataDir, Fsync: policy, FsyncInterval: *fsyncInterval,
@@ -192,16 +234,25 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (ret
 	ln = sec.listen(ln)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, ln) }()
+	var feed func(ctx context.Context)
 	if src != nil {
 		fmt.Fprintf(stdout, "statkit demo: open %s\n", browseURL(sec.scheme(), ln.Addr()))
-		go func() {
-			if err := srv.Feed(ctx, src); err != nil && !errors.Is(err, server.ErrStopped) {
+		feed = func(ctx context.Context) {
+			if err := srv.Feed(ctx, src); err != nil && !errors.Is(err, server.ErrStopped) && ctx.Err() == nil {
 				log.Error("demo feed stopped", "err", err)
 			}
-		}()
+		}
+		if node == nil {
+			go feed(ctx)
+		}
 	} else {
 		fmt.Fprintf(stdout, "statkit: serving on %s\n", browseURL(sec.scheme(), ln.Addr()))
+		for _, src := range sources {
+			fmt.Fprintf(stdout, "statkit: following %s\n", src.Input)
+		}
 	}
+	// A replica feeds its inputs only while it holds its group's clock.
+	defer repFlags.run(ctx, node, sec.scheme(), ln.Addr(), feed, log)()
 	// Serve drains requests for up to its shutdown timeout; past that and the store's
 	// close timeout, a frozen disk is given up on.
 	return waitServed(ctx.Done(), served, server.DefaultShutdownTimeout+store.DefaultCloseTimeout)
@@ -218,4 +269,56 @@ func browseURL(scheme string, addr net.Addr) string {
 		host = "localhost"
 	}
 	return scheme + "://" + net.JoinHostPort(host, port) + "/"
+}
+
+// liveSource is a --source: the server's Source, opened with the serve logger.
+type liveSource struct {
+	server.Source
+	logger *slog.Logger
+}
+
+// liveSources parses the --source values: each FORMAT:ADDRESS once, a queue_log's path
+// made absolute (the input's name must be the same at every start: it keys the position
+// the source resumes from), the credentials of connections checked now, so that a
+// missing secret stops serve before it starts rather than at the first connection.
+func liveSources(specs []string, creds, attach string) ([]*liveSource, error) {
+	var vars []string
+	for _, v := range strings.Split(attach, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			vars = append(vars, v)
+		}
+	}
+	var out []*liveSource
+	seen := map[string]bool{}
+	for _, spec := range specs {
+		sp, err := input.ParseSpec(spec)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --source: %v", errUsage, err)
+		}
+		switch sp.Format.Wire {
+		case "queuelog":
+			if sp.Address, err = filepath.Abs(sp.Address); err != nil {
+				return nil, fmt.Errorf("--source %s: %w", spec, err)
+			}
+		case "ami":
+			if _, err := source.LoadCredentials(creds, input.EnvAMIUsername, input.EnvAMISecret); err != nil {
+				return nil, fmt.Errorf("--source %s: %w", spec, err)
+			}
+		case "esl":
+			if _, err := source.LoadCredentials(creds, input.EnvESLPassword); err != nil {
+				return nil, fmt.Errorf("--source %s: %w", spec, err)
+			}
+		}
+		name := sp.Format.Name + ":" + sp.Address
+		if seen[name] {
+			return nil, fmt.Errorf("%w: --source %s is given twice", errUsage, name)
+		}
+		seen[name] = true
+		ls := &liveSource{Source: server.Source{Input: name, Format: sp.Format.Name, Attach: vars}}
+		ls.Open = func(pos []byte) (source.Source, error) {
+			return input.Open(sp, pos, input.LiveOptions{Credentials: creds, Attach: vars, Logger: ls.logger})
+		}
+		out = append(out, ls)
+	}
+	return out, nil
 }

@@ -173,9 +173,11 @@ func (f *fakeAMI) connected(t *testing.T) net.Conn {
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
+// client connects to f with keep-alives every ka; a session silent for 10 × ka (several
+// pongs missed, even on a loaded machine) is replaced.
 func client(f *fakeAMI, user, secret string, ka time.Duration) *stream.Stream {
 	return ami.Connect(ami.Config{Addr: f.ln.Addr().String(), Username: user, Secret: secret, Timeout: time.Second,
-		Stream: stream.Options{Keepalive: ka, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, Logger: quiet()}})
+		Stream: stream.Options{Keepalive: ka, Idle: 10 * ka, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, Logger: quiet()}})
 }
 
 // reader buffers a stream's events by name ("Event Queue").

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/statkit/statkit/internal/clock"
 	"github.com/statkit/statkit/runtime/event"
 	"github.com/statkit/statkit/runtime/source"
 )
@@ -39,8 +40,10 @@ type FollowOptions struct {
 	// Poll is how long Next waits before looking again when no complete line is ready;
 	// 0 means 200 ms.
 	Poll time.Duration
-	// MaxBatch bounds the lines of one batch; 0 means 4096.
+	// MaxBatch bounds the lines of one batch, MaxBytes their bytes (a batch has at least
+	// one line); 0 means source.DefaultMaxBatch (4096), source.DefaultMaxBytes (1 MiB).
 	MaxBatch int
+	MaxBytes int
 	// Logger receives rotation, truncation and lost-lines notices; nil is slog.Default().
 	Logger *slog.Logger
 	// Now stamps the frames' receipt times; nil is time.Now.
@@ -83,7 +86,10 @@ func Follow(path string, pos []byte, opts FollowOptions) (*Follower, error) {
 		opts.Poll = 200 * time.Millisecond
 	}
 	if opts.MaxBatch <= 0 {
-		opts.MaxBatch = 4096
+		opts.MaxBatch = source.DefaultMaxBatch
+	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = source.DefaultMaxBytes
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -246,19 +252,23 @@ func (fl *Follower) Next(ctx context.Context) (source.Batch, error) {
 		if len(fl.ready) > 0 {
 			return fl.batch()
 		}
-		t := time.NewTimer(fl.opts.Poll)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return source.Batch{}, ctx.Err()
-		case <-t.C:
+		if err := clock.Sleep(ctx, fl.opts.Poll); err != nil {
+			return source.Batch{}, err
 		}
 	}
 }
 
-// batch hands out up to MaxBatch ready lines with the position after the last.
+// batch hands out up to MaxBatch ready lines (and MaxBytes, at least one line) with the
+// position after the last.
 func (fl *Follower) batch() (source.Batch, error) {
-	n := min(len(fl.ready), fl.opts.MaxBatch)
+	n, size := 0, 0
+	for n < min(len(fl.ready), fl.opts.MaxBatch) {
+		size += len(fl.ready[n].frame.Data)
+		if n > 0 && size > fl.opts.MaxBytes {
+			break
+		}
+		n++
+	}
 	b := source.Batch{Frames: make([]source.Frame, n)}
 	for i := range n {
 		b.Frames[i] = fl.ready[i].frame
