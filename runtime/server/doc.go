@@ -11,7 +11,7 @@
 // /v1/openapi.yaml; a test checks the live server's answers against it). Every body is
 // JSON (events are NDJSON); errors are 4xx/5xx with {"error": "..."}. A query parameter
 // an endpoint does not declare in docs/openapi.yaml is 400, naming it and the one it
-// most likely meant (apiMux, checkQuery: the declared parameters are read from the
+// most likely meant (apiMux, checkQuery; package apispec reads the declared parameters from the
 // description at New, so the two cannot drift); the wallboard's page is the exception.
 //
 //	POST   /v1/events            NDJSON events (Content-Type NDJSON, JSON or text; gzip
