@@ -17,6 +17,7 @@ import (
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/ingest"
 	"github.com/statkit/statkit/runtime/store"
+	"github.com/statkit/statkit/runtime/trend"
 )
 
 // Defaults of Options.
@@ -272,7 +273,7 @@ type Server struct {
 	handler     http.Handler
 
 	boards wallboardsCache // GET /v1/wallboards (wallboards.go)
-	trends *trends         // GET /v1/trends and /v1/clock (trends.go)
+	trends *trend.Recorder // GET /v1/trends and /v1/clock (trends.go)
 }
 
 // New builds a server for opts.Config: it recovers the state from the log (a snapshot
@@ -290,7 +291,7 @@ func New(opts Options) (*Server, error) {
 		ops:       make(chan *op),
 		ownerDone: make(chan struct{}),
 		closing:   make(chan struct{}),
-		trends:    newTrends(),
+		trends:    trend.NewRecorder(),
 		slots:     make(chan struct{}, opts.IngestQueue),
 	}
 	s.applied.init()
