@@ -16,6 +16,7 @@ import (
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/event"
 	"github.com/statkit/statkit/runtime/sim"
+	"github.com/statkit/statkit/runtime/sim/democonfig"
 	"github.com/statkit/statkit/runtime/trend"
 )
 
@@ -157,7 +158,7 @@ func TestWallboardsEndpoint(t *testing.T) {
 
 // The demo's config defines its board, and every statistic the board shows is open.
 func TestDemoBoard(t *testing.T) {
-	cfg, err := DemoConfig(sim.Config{Agents: 30, Queues: 3, Seed: 1})
+	cfg, err := democonfig.Build(sim.Config{Agents: 30, Queues: 3, Seed: 1})
 	require.NoError(t, err)
 	b, ok := cfg.Wallboard("floor")
 	require.True(t, ok)
