@@ -383,6 +383,7 @@ func TestTrendsRecordFrames(t *testing.T) {
 		frame("q.calls", atJSON, "12"),
 		frame("q.sl", atJSON, "87.5"),
 		frame("q.asa", atJSON, "null"),
+		frame("q.aht", atJSON, string(appendReason([]byte("null"), "the denominator is 0"))), // as appendValue sends one
 		frame(`a<b>&"c"`, atJSON, "3"),
 		frame("early", []byte("null"), "4"),
 		frame("state", atJSON, `{"type":"Agent","id":"1001"}`),
@@ -398,10 +399,11 @@ func TestTrendsRecordFrames(t *testing.T) {
 		require.Len(t, s.Points, 1, s.Statistic)
 		got[s.Statistic] = s.Points[0]
 	}
-	require.Len(t, got, 5)
+	require.Len(t, got, 6)
 	assert.Equal(t, trend.Point{T: at, V: 12}, got["q.calls"])
 	assert.Equal(t, trend.Point{T: at, V: 87.5}, got["q.sl"])
 	assert.True(t, math.IsNaN(got["q.asa"].V))
+	assert.True(t, math.IsNaN(got["q.aht"].V), "an undefined value with its reason")
 	assert.Equal(t, trend.Point{T: at, V: 3}, got[`a<b>&"c"`])
 	assert.Equal(t, trend.Point{T: 0, V: 4}, got["early"])
 }

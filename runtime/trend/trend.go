@@ -277,16 +277,18 @@ func (t *Recorder) add(id []byte, at event.Time, value []byte) {
 }
 
 // QuickValueFrame reads a value frame as the server's notifier builds it —
-// `event: value\ndata: {"statistic":"ID","at":"AT","value":VALUE}\n\n` — whose id has no
-// escape and whose time is a string: the id and the time without their quotes, and the
-// value's JSON, all sub-slices of f (nothing is allocated). ok is false for any other
-// frame (Record then decodes it as JSON).
+// `event: value\ndata: {"statistic":"ID","at":"AT","value":VALUE}\n\n`, an undefined
+// VALUE followed by its reason (`null,"reason":"…"`) — whose id has no escape and whose
+// time is a string: the id and the time without their quotes, and the value's JSON
+// (null for an undefined one, without the reason), all sub-slices of f (nothing is
+// allocated). ok is false for any other frame (Record then decodes it as JSON).
 func QuickValueFrame(f []byte) (id, at, value []byte, ok bool) {
 	const (
-		head = "event: value\ndata: {\"statistic\":\""
-		mid  = "\",\"at\":\""
-		val  = "\",\"value\":"
-		tail = "}\n\n"
+		head   = "event: value\ndata: {\"statistic\":\""
+		mid    = "\",\"at\":\""
+		val    = "\",\"value\":"
+		tail   = "}\n\n"
+		reason = `null,"reason":"` // an undefined value, and the start of its reason
 	)
 	rest, ok := bytes.CutPrefix(f, []byte(head))
 	if !ok {
@@ -301,6 +303,9 @@ func QuickValueFrame(f []byte) (id, at, value []byte, ok bool) {
 		return nil, nil, nil, false
 	}
 	value, ok = bytes.CutSuffix(rest, []byte(tail))
+	if bytes.HasPrefix(value, []byte(reason)) {
+		value = value[:len("null")]
+	}
 	return id, at, value, ok
 }
 

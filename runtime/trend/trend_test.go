@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -67,6 +68,9 @@ func TestQuickValueFrame(t *testing.T) {
 	assert.Equal(t, "q.calls", string(id))
 	assert.Equal(t, "2026-11-26T09:00:00Z", string(at))
 	assert.Equal(t, "12", string(value))
+	_, _, value, ok = QuickValueFrame(valueFrame("q.aht", `"2026-11-26T09:00:00Z"`, `null,"reason":"the denominator is 0"`))
+	require.True(t, ok)
+	assert.Equal(t, "null", string(value), "an undefined value, without its reason")
 	for _, f := range [][]byte{
 		valueFrame(`a"b`, `"2026-11-26T09:00:00Z"`, "1"), // an escaped id
 		valueFrame("x", "null", "1"),                     // no time yet
@@ -88,6 +92,7 @@ func TestRecord(t *testing.T) {
 	r.Record([][]byte{
 		valueFrame("n", at, "12.5"),
 		valueFrame("u", at, "null"),
+		valueFrame("r", at, `null,"reason":"the denominator is 0"`),
 		valueFrame(`e"sc`, at, "3"),
 		valueFrame("early", "null", "4"),
 		valueFrame("s", at, `{"type":"Agent"}`),
@@ -101,12 +106,14 @@ func TestRecord(t *testing.T) {
 	for _, s := range doc.Series {
 		ids = append(ids, s.Statistic)
 	}
-	assert.Equal(t, []string{`e"sc`, "early", "n", "u"}, ids, "sorted by id")
+	assert.Equal(t, []string{`e"sc`, "early", "n", "r", "u"}, ids, "sorted by id")
 	assert.Equal(t, []Point{{ms, 3}}, doc.Series[0].Points)
 	assert.Equal(t, []Point{{0, 4}}, doc.Series[1].Points)
 	assert.Equal(t, []Point{{ms, 12.5}}, doc.Series[2].Points)
-	require.Len(t, doc.Series[3].Points, 1)
-	assert.True(t, math.IsNaN(doc.Series[3].Points[0].V))
+	for _, s := range doc.Series[3:] {
+		require.Len(t, s.Points, 1, s.Statistic)
+		assert.True(t, math.IsNaN(s.Points[0].V), s.Statistic)
+	}
 }
 
 // Doc answers the window before the time last sampled, each id once, an id not kept
@@ -135,6 +142,35 @@ func TestDocAndKeep(t *testing.T) {
 	doc = r.Doc(nil)
 	require.Len(t, doc.Series, 1)
 	assert.Equal(t, "b", doc.Series[0].Statistic)
+}
+
+// The fast path reads what decoding the frame as JSON reads, for every frame the
+// notifier can build (an id, a time, a number or an undefined value with its reason),
+// and Record takes any bytes without failing.
+func FuzzRecord(f *testing.F) {
+	f.Add("q.calls", int64(1_764_147_600_000), 12.5, false, "", []byte("event: value\ndata: {}\n\n"))
+	f.Add(`a<b>&"c"`, int64(0), 3.0, false, "", []byte("event: closed\ndata: {\"statistic\":\"x\"}\n\n"))
+	f.Add("q.aht", int64(1_764_147_600_000), 0.0, true, "the denominator is 0", []byte("garbage"))
+	f.Add("é", int64(-1), -0.0, true, `quote " and } brace`, []byte(nil))
+	f.Fuzz(func(t *testing.T, id string, ms int64, v float64, undefined bool, reason string, raw []byte) {
+		NewRecorder().Record([][]byte{raw})
+		value := strconv.FormatFloat(v, 'g', -1, 64)
+		if undefined || math.IsNaN(v) || math.IsInf(v, 0) {
+			value = `null,"reason":` + quote(reason)
+		}
+		frame := valueFrame(id, quote(event.Time(ms).String()), value)
+		_, data, ok := parseFrame(frame)
+		require.True(t, ok)
+		require.True(t, json.Valid(data), "%s", data)
+		fast, slow := NewRecorder(), NewRecorder()
+		fast.Record([][]byte{frame})
+		slow.recordSlow(frame)
+		a, err := json.Marshal(fast.Doc(nil))
+		require.NoError(t, err)
+		b, err := json.Marshal(slow.Doc(nil))
+		require.NoError(t, err)
+		require.Equal(t, string(b), string(a), "%q", frame)
+	})
 }
 
 func TestPointJSON(t *testing.T) {
