@@ -36,7 +36,7 @@ const (
 	Points = 720
 	// Resolution is a ring's step: one point per step, the newest value winning.
 	Resolution = event.Time(5000)
-	// MaxSeries is the most statistics Tracked returns.
+	// MaxSeries is the most statistics Tracked returns and a Recorder keeps.
 	MaxSeries = 2000
 )
 
@@ -204,7 +204,8 @@ type frameJSON struct {
 
 // Record adds the values of stream frames ("event: value" with data {statistic, at,
 // value}) to the series, and drops the series of statistics that were closed ("event:
-// closed"). Other frames, structured values and frames it cannot read are ignored.
+// closed"). Other frames, structured values, frames it cannot read and statistics beyond
+// the first MaxSeries kept are ignored.
 func (t *Recorder) Record(frames [][]byte) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -258,7 +259,7 @@ func (t *Recorder) recordSlow(f []byte) {
 }
 
 // add records value (JSON: a number, null for undefined; a structured value is not a
-// trend) of statistic id at at.
+// trend) of statistic id at at; a statistic beyond the first MaxSeries kept is not.
 func (t *Recorder) add(id []byte, at event.Time, value []byte) {
 	var v float64
 	if bytes.Equal(value, []byte("null")) {
@@ -270,6 +271,9 @@ func (t *Recorder) add(id []byte, at event.Time, value []byte) {
 	}
 	r := t.series[string(id)]
 	if r == nil {
+		if len(t.series) >= MaxSeries {
+			return // the bound on memory holds whatever the frames name
+		}
 		r = &Ring{}
 		t.series[string(id)] = r
 	}

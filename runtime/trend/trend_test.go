@@ -173,6 +173,28 @@ func FuzzRecord(f *testing.F) {
 	})
 }
 
+// A recorder keeps at most MaxSeries statistics, whatever its frames name; a closed one
+// makes room.
+func TestMaxSeries(t *testing.T) {
+	r := NewRecorder()
+	at := `"2026-11-26T09:00:00Z"`
+	var frames [][]byte
+	for i := range MaxSeries + 5 {
+		frames = append(frames, valueFrame(fmt.Sprintf("s%05d", i), at, "1"))
+	}
+	r.Record(frames)
+	doc := r.Doc(nil)
+	require.Len(t, doc.Series, MaxSeries)
+	assert.Equal(t, fmt.Sprintf("s%05d", MaxSeries-1), doc.Series[MaxSeries-1].Statistic, "the first ones are kept")
+	r.Record([][]byte{
+		[]byte("event: closed\ndata: {\"statistic\":\"s00000\",\"at\":" + at + "}\n\n"),
+		valueFrame("late", at, "2"),
+	})
+	doc = r.Doc([]string{"late", "s00000"})
+	assert.Len(t, doc.Series[0].Points, 1)
+	assert.Empty(t, doc.Series[1].Points)
+}
+
 func TestPointJSON(t *testing.T) {
 	b, err := json.Marshal([]Point{{1, 2.5}, {3, math.NaN()}, {4, 1e21}})
 	require.NoError(t, err)
