@@ -74,15 +74,7 @@ type notifier struct {
 // package documentation). The first call turns notifications on and returns the
 // changes-mode statistics' first values if the clock has started.
 func (e *Engine) Notifications(dst []Notification) []Notification {
-	if !e.notifyOn {
-		e.notifyOn = true
-		for _, si := range e.order {
-			e.openNote(si)
-		}
-	}
-	dst = append(dst, e.queued...)
-	clear(e.queued)
-	e.queued = e.queued[:0]
+	dst = e.TimerNotifications(dst)
 	if !e.started {
 		return dst
 	}
@@ -113,6 +105,26 @@ func (e *Engine) Notifications(dst []Notification) []Notification {
 		dst = append(dst, Notification{Statistic: cfg.ID, At: e.clock, Value: v})
 	}
 	e.flagged = e.flagged[:0]
+	return dst
+}
+
+// TimerNotifications appends to dst the notifications of periodical and reset statistics
+// whose instants the clock passed since the previous call, and returns it — the first
+// part of what Notifications returns, without looking at the changes-mode statistics.
+// It is for consumers that record intervals (history): evaluating every changed
+// statistic after each batch would cost them most of the engine's time for values they
+// ignore. The first call turns notifications on. Changes-mode statistics stay flagged
+// (at most once each) until a call of Notifications looks at them.
+func (e *Engine) TimerNotifications(dst []Notification) []Notification {
+	if !e.notifyOn {
+		e.notifyOn = true
+		for _, si := range e.order {
+			e.openNote(si)
+		}
+	}
+	dst = append(dst, e.queued...)
+	clear(e.queued)
+	e.queued = e.queued[:0]
 	return dst
 }
 

@@ -188,3 +188,65 @@ func TestNotifyEnableAndClose(t *testing.T) {
 	assert.Equal(t, []Notification{{Statistic: "b", At: at("09:00:05"), Value: Value{Number: 1}}}, e.Notifications(nil))
 	assert.Equal(t, []string{"b"}, e.Changed(nil))
 }
+
+// TestTimerNotifications: TimerNotifications returns, drain for drain, exactly the
+// periodical and reset notifications Notifications returns on the same input (every
+// mode mixed), and nothing of the changes-mode statistics; a later Notifications call
+// then looks at those.
+func TestTimerNotifications(t *testing.T) {
+	quarter := &config.TimeProfile{Name: "Quarter", Type: config.ProfileGrowing, Resets: []time.Duration{0}, Period: 15 * time.Minute, Location: time.UTC}
+	var stats []*config.Statistic
+	timed := map[string]bool{}
+	for i, c := range queueCases {
+		n := []config.Notification{
+			{Mode: config.NotifyChanges}, {Mode: config.NotifyPeriodical, Period: 7 * time.Second}, {Mode: config.NotifyReset},
+		}[i%3]
+		opts := append([]statOpt{notify(n)}, c.opts...)
+		if n.Mode == config.NotifyReset {
+			opts = append(opts, profile(quarter))
+		}
+		id := fmt.Sprint(i)
+		timed[id] = n.Mode != config.NotifyChanges
+		stats = append(stats, xstat(id, c.cat, category.SubjectDNAction, object.TypeGroupQueues, "AllQueues", c.mask, opts...))
+	}
+	all, timers := newEngine(t, stats...), newEngine(t, stats...)
+	render := func(ns []Notification, onlyTimed bool) []string {
+		var out []string
+		for _, n := range ns {
+			if onlyTimed && !timed[n.Statistic] {
+				continue
+			}
+			out = append(out, fmt.Sprintf("%d %d %s=%v", n.At, n.From, n.Statistic, n.Value))
+		}
+		return out
+	}
+	var a, b []Notification
+	drains, sent := 0, 0
+	for _, ev := range queueScenario() {
+		evB := *ev
+		require.NoError(t, all.Apply(ev))
+		require.NoError(t, timers.Apply(&evB))
+		a, b = all.Notifications(a[:0]), timers.TimerNotifications(b[:0])
+		require.Equal(t, render(a, true), render(b, false), "after the event at %v", ev.Time)
+		for _, n := range b {
+			require.True(t, timed[n.Statistic], "%s is a changes-mode statistic", n.Statistic)
+		}
+		drains++
+		sent += len(b)
+	}
+	all.Advance(at("09:16:00"))
+	timers.Advance(at("09:16:00"))
+	a, b = all.Notifications(a[:0]), timers.TimerNotifications(b[:0])
+	require.Equal(t, render(a, true), render(b, false))
+	sent += len(b)
+	require.Positive(t, sent, "the scenario sends timer notifications")
+	// The changes-mode statistics were flagged all along: the full call looks at them.
+	changes := 0
+	for _, n := range timers.Notifications(nil) {
+		if !timed[n.Statistic] {
+			changes++
+		}
+	}
+	assert.Positive(t, changes, "Notifications after TimerNotifications sends the changes-mode values")
+	t.Logf("%d drains, %d timer notifications, %d changes-mode values at the end", drains, sent, changes)
+}

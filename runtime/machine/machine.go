@@ -31,7 +31,10 @@ type Options struct {
 	Ingest ingest.Options
 	// Logger receives warnings (nil: slog.Default()).
 	Logger *slog.Logger
-	// Notifications turns the engine's notifications on; Apply returns them.
+	// Notifications turns the engine's timer notifications on (periodical and reset
+	// modes: the interval values history records; engine.TimerNotifications); Apply
+	// returns them. Changes-mode values are not computed here: the server's notifier
+	// reads those from the engine at its own pace.
 	Notifications bool
 	// Wrap, when set, wraps the engine the pipeline drives (statkit replay watches the
 	// clock move through it).
@@ -81,8 +84,8 @@ type Result struct {
 	// Err: why an open, close, reload, settings or frames record changed nothing (the
 	// same wherever it is applied).
 	Err error
-	// Notifications: the engine's notifications since the previous record (with
-	// Options.Notifications).
+	// Notifications: the engine's periodical and reset notifications since the previous
+	// record (with Options.Notifications).
 	Notifications []engine.Notification
 }
 
@@ -156,11 +159,10 @@ func (m *Machine) driven() ingest.Engine {
 	return m.eng
 }
 
-// start turns notifications on when asked (the first call also returns the current
-// values of changes-mode statistics, which are not news).
+// start turns the timer notifications on when asked.
 func (m *Machine) start() {
 	if m.opts.Notifications {
-		m.notes = m.eng.Notifications(m.notes[:0])
+		m.notes = m.eng.TimerNotifications(m.notes[:0])
 	}
 }
 
@@ -264,7 +266,7 @@ func (m *Machine) Apply(seq uint64, rec []byte, local *Decoded) (*Result, error)
 	}
 	m.applied = seq
 	if m.opts.Notifications {
-		r.Notifications = m.eng.Notifications(r.Notifications)
+		r.Notifications = m.eng.TimerNotifications(r.Notifications)
 	}
 	return r, nil
 }
