@@ -214,14 +214,19 @@ func (r *Report) markdownIngest(p func(string, ...any)) {
 		if cost, ok := ingestBudget(m); ok {
 			p("| reorder window + idempotency keys, NDJSON M (%d CPU) | issue 13's `runtime/ingest` (`ingest.Pipeline`) | %s events/s | %s events/s | %.1f%% | %s keys a cycle | %s |\n",
 				m.CPUs, rate(m.NDJSON.PerSecond()), rate(m.NDJSONIngest.PerSecond()), 100*cost, thousands(int64(r.eventsOf(M.Name)/BatchSize)), verdict(cost <= BudgetLimit))
+		} else {
+			p("| reorder window + idempotency keys | | | | | | pending — NDJSON through the ingest pipeline not measured |\n")
 		}
+	} else {
+		p("| reorder window + idempotency keys | | | | | | pending — M not measured in this run |\n")
 	}
 	for _, b := range []struct {
+		name string
 		res  *BudgetResult
 		note string
-	}{{r.History, r.HistoryNote}, {r.Replica, r.ReplicaNote}} {
+	}{{"history writer", r.History, r.HistoryNote}, {"replica consuming JetStream", r.Replica, r.ReplicaNote}} {
 		if b.res == nil {
-			p("| %s | | | | | | pending — %s |\n", "–", b.note)
+			p("| %s | | | | | | pending — %s |\n", b.name, b.note)
 			continue
 		}
 		p("| %s, %s (%d CPU) | %s | %s events/s | %s events/s | %.1f%% | %s %s | %s |\n", b.res.Name, b.res.Workload, b.res.CPUs, b.res.Covers,

@@ -444,14 +444,21 @@ func (r *Report) Table(w io.Writer) {
 	if len(r.Ingest) == 0 {
 		fmt.Fprintf(w, "HTTP ingest: pending: %s\n", r.IngestNote)
 	}
+	if m, ok := r.row(M.Name, perCore); ok {
+		if cost, ok := ingestBudget(m); ok {
+			fmt.Fprintf(w, "budget: reorder window + idempotency keys: NDJSON M %s events/s without, %s with: costs %.1f%% (budget %.0f%%, %d CPU)\n",
+				rate(m.NDJSON.PerSecond()), rate(m.NDJSONIngest.PerSecond()), 100*cost, 100*BudgetLimit, m.CPUs)
+		}
+	}
 	for _, b := range []struct {
+		name string
 		res  *BudgetResult
 		note string
-	}{{r.History, r.HistoryNote}, {r.Replica, r.ReplicaNote}} {
+	}{{"history writer", r.History, r.HistoryNote}, {"replica consuming JetStream", r.Replica, r.ReplicaNote}} {
 		if b.res != nil {
 			fmt.Fprintf(w, "budget: %s\n", b.res.Summary())
 		} else {
-			fmt.Fprintf(w, "budget: pending: %s\n", b.note)
+			fmt.Fprintf(w, "budget: %s: pending: %s\n", b.name, b.note)
 		}
 	}
 	fmt.Fprintln(w)
