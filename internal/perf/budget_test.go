@@ -39,11 +39,11 @@ func TestIngestAndBudgetRows(t *testing.T) {
 		t.Errorf("ingest ratio %v, want 0.6", r)
 	}
 	want := map[string]string{
-		"HTTP ingest, durable, ≥ 500,000 events/s (2 CPUs)":                                          "met",
-		"HTTP ingest p99 per batch < 50 ms":                                                          "not met",
-		"HTTP ingest ≥ 40% of the engine-only rate":                                                  "met",
-		"Budget: reorder window + idempotency keys ≤ 10% of NDJSON M (issue 13's runtime/ingest)":    "not met",
-		"Budget: history writer ≤ 10% of the engine's rate (issue 16's runtime/history)":             "met",
+		"HTTP ingest, durable, ≥ 500,000 events/s (2 CPUs)":                                           "met",
+		"HTTP ingest p99 per batch < 50 ms":                                                           "not met",
+		"HTTP ingest ≥ 40% of the engine-only rate":                                                   "met",
+		"Budget: reorder window + idempotency keys ≤ 10% of NDJSON M (issue 13's runtime/ingest)":     "not met",
+		"Budget: history writer ≤ 10% of the engine's rate (issue 16's runtime/history)":              "met",
 		"Budget: replica consuming JetStream ≤ 10% of the engine's rate (issue 17's runtime/replica)": "pending",
 	}
 	got := map[string]Target{}
