@@ -37,6 +37,30 @@ type BudgetResult struct {
 	Produced     int64  `json:"produced"`
 	ProducedUnit string `json:"producedUnit"`
 	Detail       string `json:"detail"`
+	// Steps, when measured, are intermediate runs between without and with that say
+	// where the cost goes (e.g. the engine's notifications alone), medians alike.
+	Steps []BudgetStep `json:"steps,omitempty"`
+}
+
+// BudgetStep is an intermediate run of a budget measurement.
+type BudgetStep struct {
+	Name string        `json:"name"`
+	Time time.Duration `json:"time"`
+	CPU  time.Duration `json:"cpu"`
+}
+
+// StepsText describes the steps with their rates and their share of the cost ("" when
+// none).
+func (b *BudgetResult) StepsText() string {
+	s := ""
+	for _, st := range b.Steps {
+		share := 0.0
+		if d := b.WithTime - b.BaseTime; d > 0 {
+			share = float64(st.Time-b.BaseTime) / float64(d)
+		}
+		s += fmt.Sprintf("; %s: %s events/s (%.0f%% of the added time)", st.Name, rate(perSecond(b.Events, st.Time)), 100*share)
+	}
+	return s
 }
 
 // BaseRate and WithRate are events per second without and with the piece.
@@ -69,7 +93,7 @@ func (b *BudgetResult) Summary() string {
 	return fmt.Sprintf("%s: %s events/s without (%s), %s events/s with (%s): costs %.1f%% of the rate (budget %.0f%%); %s events in %s records of %s a run, %s %s a run, median of %d runs each on %d CPU, CPU time %s → %s; %s",
 		b.Name, rate(b.BaseRate()), b.Base, rate(b.WithRate()), b.With, 100*b.Cost(), 100*BudgetLimit,
 		thousands(int64(b.Events)), thousands(int64(b.Records)), b.Workload, thousands(b.Produced), b.ProducedUnit, b.Runs, b.CPUs,
-		b.BaseCPU.Round(time.Millisecond), b.WithCPU.Round(time.Millisecond), b.Detail)
+		b.BaseCPU.Round(time.Millisecond), b.WithCPU.Round(time.Millisecond), b.Detail) + b.StepsText()
 }
 
 // ingestBudget is budget (a): the reorder window and idempotency keys, NDJSONIngest
@@ -113,7 +137,7 @@ func (r *Report) budgets() []Target {
 		out = append(out, Target{Name: name, Status: verdict(b.res.Met()),
 			Measured: fmt.Sprintf("%.1f%% (%s → %s events/s, %s %s, %d CPU)", 100*b.res.Cost(), rate(b.res.BaseRate()), rate(b.res.WithRate()),
 				thousands(b.res.Produced), b.res.ProducedUnit, b.res.CPUs),
-			Bound: fmt.Sprintf("%s; without: %s; with: %s; %s", b.res.Covers, b.res.Base, b.res.With, b.res.Detail)})
+			Bound: fmt.Sprintf("%s; without: %s; with: %s; %s%s", b.res.Covers, b.res.Base, b.res.With, b.res.Detail, b.res.StepsText())})
 	}
 	return out
 }

@@ -234,7 +234,7 @@ func (r *Report) markdownIngest(p func(string, ...any)) {
 	}
 	for _, b := range []*BudgetResult{r.History, r.Replica} {
 		if b != nil {
-			p("\n%s: without — %s; with — %s. %s.\n", b.Name, b.Base, b.With, b.Detail)
+			p("\n%s: without — %s; with — %s. %s%s.\n", b.Name, b.Base, b.With, b.Detail, b.StepsText())
 		}
 	}
 }

@@ -178,24 +178,25 @@ type sample struct {
 	produced  int64
 }
 
-// runs times base and with alternately, o.Runs each, and returns their medians and the
-// produced count of the last run with.
-func runs(o Options, base, with func() (sample, error)) (b, w sample, err error) {
-	var bs, ws []sample
+// runs times the variants alternately, o.Runs each, and returns their medians (with the
+// produced count of the last run of each).
+func runs(o Options, variants ...func() (sample, error)) ([]sample, error) {
+	all := make([][]sample, len(variants))
 	for range o.Runs {
-		for _, x := range []struct {
-			f   func() (sample, error)
-			dst *[]sample
-		}{{base, &bs}, {with, &ws}} {
+		for i, f := range variants {
 			runtime.GC()
-			s, err := x.f()
+			s, err := f()
 			if err != nil {
-				return b, w, err
+				return nil, err
 			}
-			*x.dst = append(*x.dst, s)
+			all[i] = append(all[i], s)
 		}
 	}
-	return median(bs), median(ws), nil
+	out := make([]sample, len(variants))
+	for i := range all {
+		out[i] = median(all[i])
+	}
+	return out, nil
 }
 
 func median(s []sample) sample {
@@ -249,8 +250,8 @@ func History(ctx context.Context, o Options) (*perf.BudgetResult, error) {
 	}
 	defer os.RemoveAll(dir)
 
-	base := func() (sample, error) {
-		m, err := w.newMachine(false)
+	plain := func(notifications bool) (sample, error) {
+		m, err := w.newMachine(notifications)
 		if err != nil {
 			return sample{}, err
 		}
@@ -332,10 +333,11 @@ func History(ctx context.Context, o Options) (*perf.BudgetResult, error) {
 		}
 		return s, err
 	}
-	b, h, err := runs(o, base, with)
+	ss, err := runs(o, func() (sample, error) { return plain(false) }, func() (sample, error) { return plain(true) }, with)
 	if err != nil {
 		return nil, fmt.Errorf("history budget: %w", err)
 	}
+	b, nt, h := ss[0], ss[1], ss[2]
 	return &perf.BudgetResult{Name: "history writer", Workload: o.Size.Name,
 		Covers: "issue 16's runtime/history: history.Recorder over the machine's notifications, history.Writer committing to SQLite on its own goroutine (one transaction per reset instant, upserts, the log position)",
 		Base:   "runtime/machine applying the batch records with their events already decoded (a server's owner goroutine), notifications off",
@@ -343,7 +345,8 @@ func History(ctx context.Context, o Options) (*perf.BudgetResult, error) {
 		Events: w.events, Records: len(w.timed), BaseTime: b.wall, WithTime: h.wall, BaseCPU: b.cpu, WithCPU: h.cpu,
 		Runs: o.Runs, CPUs: runtime.GOMAXPROCS(0), Produced: h.produced, ProducedUnit: "rows written",
 		Detail: fmt.Sprintf("%s of the %s statistics are in mode reset (every one with a Growing profile and a historical category); one simulated hour a cycle: rows at each 15-minute reset, and at the shifts' and midnight's when a cycle crosses them",
-			thousands(recorded), thousands(len(w.cfg.Statistics)))}, nil
+			thousands(recorded), thousands(len(w.cfg.Statistics))),
+		Steps: []perf.BudgetStep{{Name: "the engine's notifications on (machine.Options.Notifications, drained after each record) without recorder or writer", Time: nt.wall, CPU: nt.cpu}}}, nil
 }
 
 // Replica measures the budget of a replica consuming JetStream (see the package
@@ -463,10 +466,11 @@ func Replica(ctx context.Context, o Options) (*perf.BudgetResult, error) {
 			return n, nil
 		})
 	}
-	b, r, err := runs(o, base, with)
+	ss, err := runs(o, base, with)
 	if err != nil {
 		return nil, fmt.Errorf("replica budget: %w", err)
 	}
+	b, r := ss[0], ss[1]
 	return &perf.BudgetResult{Name: "replica consuming JetStream", Workload: o.Size.Name,
 		Covers: "issue 17's runtime/replica: replica.Log.Follow (one ordered consumer on the group's subjects) delivering the records a replica applies",
 		Base:   "runtime/machine applying the batch records from memory, decoding and validating their events (a replica did not receive them)",
