@@ -23,7 +23,13 @@ func TestIngestAndBudgetRows(t *testing.T) {
 	// HTTP: 600,000 events in 1 s on 2 CPUs = 600k/s ≥ 500k (met), p99 60 ms (not met),
 	// 60% of the engine's 1M/s (met).
 	in := &IngestResult{Workload: M.Name, Clients: 4, Batch: 500, Events: 600_000, Batches: 1200, Elapsed: time.Second,
-		P50: 5 * time.Millisecond, P99: 60 * time.Millisecond, Max: 70 * time.Millisecond, CPUs: 2, EngineNsPerAction: 1000}
+		P50: 5 * time.Millisecond, P99: 60 * time.Millisecond, Max: 70 * time.Millisecond, Mean: 10 * time.Millisecond,
+		Lead: 4, CPUs: 2, CPU: time.Second, EngineNsPerAction: 1000}
+	// 1 s of CPU over 1 s on 2 CPUs: 50% busy; 4 batches of 500 per 10 ms: a ceiling of
+	// 200,000 events/s.
+	if b, c := in.Busy(), in.Ceiling(); b != 0.5 || c != 200_000 {
+		t.Errorf("busy %v, ceiling %v; want 0.5, 200,000", b, c)
+	}
 	// History: 100,000 events in 100 ms without, 105 ms with: 1 − 100/105 = 4.8% (met).
 	hist := &BudgetResult{Name: "history writer", Workload: M.Name, Events: 100_000, Records: 200,
 		BaseTime: 100 * time.Millisecond, WithTime: 105 * time.Millisecond, Runs: 3, CPUs: 1, Produced: 40_000, ProducedUnit: "rows written"}
@@ -72,7 +78,7 @@ func TestIngestAndBudgetRows(t *testing.T) {
 	}
 	rep.Table(&tb)
 	for _, want := range []string{"## HTTP ingest and the ingest boundary's budgets (issue 19)",
-		"| M | 2 | 600k | 5ms | 60ms | 70ms | 1.00M | 60% |", "| history writer, M (1 CPU) |", "| 4.8% | 40,000 rows written | met |",
+		"| M | 2 | 600k | 5ms | 60ms | 70ms | 1.00M | 60% |", "| 50% | 200k events/s |", "| history writer, M (1 CPU) |", "| 4.8% | 40,000 rows written | met |",
 		"| reorder window + idempotency keys, NDJSON M (1 CPU) |", "| 20.0% |",
 		"| replica consuming JetStream | | | | | | pending — not run (--budgets=false) |"} {
 		if !strings.Contains(md.String(), want) {

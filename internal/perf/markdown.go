@@ -189,21 +189,25 @@ func orDash(s string) string {
 func (r *Report) markdownIngest(p func(string, ...any)) {
 	p("\n## HTTP ingest and the ingest boundary's budgets (issue 19)\n\n")
 	if len(r.Ingest) > 0 {
-		p("| workload | CPUs | events/s | p50 per batch | p99 per batch | max | engine-only actions/s (1 CPU, same run) | ratio | CPU µs/event | owner applying | statistics verified |\n")
-		p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+		p("| workload | CPUs | events/s | p50 per batch | p99 per batch | max | engine-only actions/s (1 CPU, same run) | ratio | CPU µs/event | owner applying | statistics verified | CPUs busy | concurrency ceiling (Little's law) |\n")
+		p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 		for _, in := range r.Ingest {
 			eng, ratio := "–", "–"
 			if in.EngineNsPerAction > 0 {
 				eng, ratio = rate(1e9/in.EngineNsPerAction), fmt.Sprintf("%.0f%%", 100*in.EngineRatio())
 			}
-			p("| %s | %d | %s | %s | %s | %s | %s | %s | %.2f | %.0f%% | %d |\n", in.Workload, in.CPUs, rate(in.PerSecond()),
+			p("| %s | %d | %s | %s | %s | %s | %s | %s | %.2f | %.0f%% | %d | %.0f%% | %s events/s |\n", in.Workload, in.CPUs, rate(in.PerSecond()),
 				in.P50.Round(10*time.Microsecond), in.P99.Round(10*time.Microsecond), in.Max.Round(10*time.Microsecond), eng, ratio,
-				float64(in.CPU.Nanoseconds())/1000/float64(max(in.Events, 1)), 100*in.Apply.Seconds()/max(in.Elapsed.Seconds(), 1e-9), in.Verified)
+				float64(in.CPU.Nanoseconds())/1000/float64(max(in.Events, 1)), 100*in.Apply.Seconds()/max(in.Elapsed.Seconds(), 1e-9), in.Verified,
+				100*in.Busy(), rate(in.Ceiling()))
 		}
 		p("\nMethod (`internal/perf/ingestbench`): a `runtime/server` with a data directory (`--fsync interval`,\n")
 		p("group commit) on a loopback port, the reorder window on, %d clients posting the workload's cycles\n", r.Ingest[0].Clients)
 		p("as NDJSON in batches of %d with an `Idempotency-Key` on each, over one HTTP transport in the same\n", r.Ingest[0].Batch)
 		p("process; one warm-up cycle, then timed cycles; latency from a POST's start to its answer read.\n")
+		p("A client takes the next batch only when at most %d batches are unanswered (so that no event is late\n", r.Ingest[0].Lead)
+		p("beyond the reorder window): the rate is then at most that many batches per mean latency, the\n")
+		p("concurrency ceiling; CPUs busy is the process's CPU time over the run's wall time and CPUs.\n")
 		p("Every answer is checked (all accepted, none late), and a sample of statistics read back over HTTP\n")
 		p("equals a reference engine's. Details: %s.\n", r.Ingest[len(r.Ingest)-1].Summary())
 	} else {

@@ -193,6 +193,11 @@ func Measure(ctx context.Context, o Options) (*perf.IngestResult, error) {
 	for _, b := range timed {
 		res.Events += b.n
 	}
+	var sum time.Duration
+	for _, l := range lat {
+		sum += l
+	}
+	res.Mean = sum / time.Duration(len(lat))
 	slices.Sort(lat)
 	res.P50, res.P99, res.Max = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)], lat[len(lat)-1]
 	apply1, err := c.applySeconds()
