@@ -173,7 +173,7 @@ func (r *Report) ingestTargets() []Target {
 	ratioMeasured := "– (engine M not measured on 1 CPU)"
 	if in.EngineNsPerAction > 0 {
 		ratioStatus = verdict(in.EngineRatio() >= 0.4)
-		ratioMeasured = fmt.Sprintf("%.0f%% (%s of %s events/s)", 100*in.EngineRatio(), rate(in.PerSecond()), rate(1e9/in.EngineNsPerAction))
+		ratioMeasured = fmt.Sprintf("%.1f%% (%s of %s events/s)", 100*in.EngineRatio(), rate(in.PerSecond()), rate(1e9/in.EngineNsPerAction))
 	}
 	return []Target{
 		{Name: fmt.Sprintf("HTTP ingest, durable, ≥ 500,000 events/s (%d CPUs)", in.CPUs), Status: verdict(in.PerSecond() >= 5e5 && in.CPUs <= 2),
