@@ -22,18 +22,13 @@
 //
 //   - Engine: Engine.Apply per action, draining Engine.Changed every BatchSize actions as
 //     a server does after each batch. Reported as actions/s, ns/action, allocs/action.
-//
 //   - NDJSON: read (bufio over an in-memory cycle) → decode → validate (with the engine as
 //     the topology Resolver) → Apply, per line.
-//
 //   - Decode: the read → decode → validate steps alone; DecodeEncodingJSON does the same
 //     lines with bufio + encoding/json into an equivalent struct (jsonEvent), without
 //     validation.
-//
 //   - Floor: the unavoidable work (see Workload.Floor).
-//
 //   - Memory: heap bytes per open statistic and VmRSS (Build, Options.MeasureRSS).
-//
 //   - NDJSONIngest: NDJSON through the ingest pipeline (reorder window, idempotency keys);
 //     its cost over NDJSON is issue 19's first budget.
 //
