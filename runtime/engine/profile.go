@@ -132,3 +132,23 @@ func wallOf(t time.Time) time.Time {
 	h, mi, s := t.Clock()
 	return time.Date(y, m, d, h, mi, s, t.Nanosecond(), time.UTC)
 }
+
+// Intervals gives the intervals of a Growing time profile by the engine's own rule, for
+// code that needs them outside an engine (interval reports, history backfills), so that
+// the two never disagree. It is not safe for concurrent use.
+type Intervals struct{ g *growing }
+
+// NewIntervals compiles Growing profile p (nil: the default profile).
+func NewIntervals(p *config.TimeProfile) *Intervals {
+	if p == nil {
+		p = config.DefaultProfile()
+	}
+	return &Intervals{g: newGrowing(p)}
+}
+
+// Bounds returns the interval containing t: its start (≤ t) and end (> t); ok is false
+// when the profile never resets (the interval has no start and no end).
+func (iv *Intervals) Bounds(t event.Time) (start, end event.Time, ok bool) {
+	start, end = iv.g.bounds(t)
+	return start, end, end != maxTime
+}
