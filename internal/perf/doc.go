@@ -29,9 +29,14 @@
 //     validation.
 //   - Floor: the unavoidable work (see Workload.Floor).
 //   - Memory: heap bytes per open statistic and VmRSS (Build, Options.MeasureRSS).
+//   - NDJSONIngest: NDJSON through the ingest pipeline (reorder window, idempotency keys);
+//     its cost over NDJSON is issue 19's first budget.
 //
 // Comparison (c), SQL recomputation, is the separate module perf/sqlbaseline; the
-// notification measurement (a server and SSE subscribers on loopback) is package ssebench.
+// notification measurement (a server and SSE subscribers on loopback) is package ssebench;
+// HTTP ingest into a durable server (issue 19 §2, IngestResult) is package ingestbench;
+// the budgets of the history writer and of a replica consuming JetStream (issue 19 §3,
+// BudgetResult) are package boundbench. Report.Targets judges all of them.
 //
 // No test in this package depends on the speed of the machine: tests check the
 // workloads' shape and the report's format; speed is measured only by benchmarks and by

@@ -51,7 +51,9 @@ func (r *Report) Markdown(w io.Writer) error {
 	p("- **Engine**: `Engine.Apply` per action, `Engine.Changed` drained every %d actions as a server does\n", BatchSize)
 	p("  per batch. **NDJSON**: the cycle encoded with `event.AppendJSON`, then read (bufio over memory) →\n")
 	p("  decoded → validated (the engine as topology `Resolver`) → applied, per line. **Decode**: the same\n")
-	p("  without apply; **encoding/json**: the same lines through a bufio.Reader of the same size and\n")
+	p("  without apply; **NDJSON + ingest pipeline**: NDJSON gathered into batches of %d, each sequenced by\n", BatchSize)
+	p("  `ingest.Pipeline` with an idempotency key (default settings: 2 s reorder window) before the events it\n")
+	p("  releases are applied (issue 19's first budget); **encoding/json**: the same lines through a bufio.Reader of the same size and\n")
 	p("  `json.Unmarshal` into an equivalent struct (parsed time, strings, data map) with no validation.\n")
 	p("- **Floor** (comparison b): in the warm-up cycle, the statistics `Engine.Changed` reports after each\n")
 	p("  action are recorded (this is *updates/action*); the floor then does, per action, one array lookup\n")
@@ -70,12 +72,12 @@ func (r *Report) Markdown(w io.Writer) error {
 	p("  statistics, 1,000,000 open) in a process of their own, without the replay buffer.\n\n")
 
 	p("## Figures\n\n")
-	p("| workload | CPUs | engine actions/s | ns/action | CPU ns/action | allocs/action | NDJSON events/s (end to end) | allocs/line | decode events/s | encoding/json events/s | floor ns/action | noise |\n")
-	p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	p("| workload | CPUs | engine actions/s | ns/action | CPU ns/action | allocs/action | NDJSON events/s (end to end) | allocs/line | NDJSON + ingest pipeline events/s | decode events/s | encoding/json events/s | floor ns/action | noise |\n")
+	p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, x := range r.Rows {
-		p("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | ±%.0f%% |\n", x.Size, x.CPUs,
+		p("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | ±%.0f%% |\n", x.Size, x.CPUs,
 			rate(x.Engine.PerSecond()), f1(x.Engine.NsPerOp()), f1(x.Engine.CPUNsPerOp()), f2(x.Engine.AllocsPerOp()),
-			rate(x.NDJSON.PerSecond()), f2(x.NDJSON.AllocsPerOp()), rate(x.Decode.PerSecond()), rate(x.DecodeJSON.PerSecond()),
+			rate(x.NDJSON.PerSecond()), f2(x.NDJSON.AllocsPerOp()), rate(x.NDJSONIngest.PerSecond()), rate(x.Decode.PerSecond()), rate(x.DecodeJSON.PerSecond()),
 			f1(x.Floor.NsPerOp()), 100*x.Engine.Spread()/2)
 	}
 	p("\n| workload | statistics configured | open | refused | Sliding open / configured | events per cycle | updates/action | bytes/open statistic | bytes/Growing numeric statistic | RSS |\n")
@@ -154,7 +156,9 @@ func (r *Report) Markdown(w io.Writer) error {
 		p("pending — %s.\n", r.RestartNote)
 	}
 
-	p("\n## Targets (issue 7, one core)\n\n")
+	r.markdownIngest(p)
+
+	p("\n## Targets (issues 7 and 19; one core unless the target names more)\n\n")
 	p("| target | status | measured | what bounds it |\n|---|---|---|---|\n")
 	for _, t := range r.Targets() {
 		p("| %s | %s | %s | %s |\n", t.Name, t.Status, t.Measured, t.Bound)
@@ -179,4 +183,72 @@ func orDash(s string) string {
 		return "–"
 	}
 	return s
+}
+
+// markdownIngest writes the HTTP ingest figures and the budgets of issue 19.
+func (r *Report) markdownIngest(p func(string, ...any)) {
+	p("\n## HTTP ingest and the ingest boundary's budgets (issue 19)\n\n")
+	if len(r.Ingest) > 0 {
+		p("| workload | CPUs | events/s | p50 per batch | p99 per batch | max | engine-only actions/s (1 CPU, same run) | ratio | CPU µs/event | owner applying | statistics verified | CPUs busy | concurrency ceiling (Little's law) |\n")
+		p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+		for _, in := range r.Ingest {
+			eng, ratio := "–", "–"
+			if in.EngineNsPerAction > 0 {
+				eng, ratio = rate(1e9/in.EngineNsPerAction), fmt.Sprintf("%.0f%%", 100*in.EngineRatio())
+			}
+			p("| %s | %d | %s | %s | %s | %s | %s | %s | %.2f | %.0f%% | %d | %.0f%% | %s events/s |\n", in.Workload, in.CPUs, rate(in.PerSecond()),
+				in.P50.Round(10*time.Microsecond), in.P99.Round(10*time.Microsecond), in.Max.Round(10*time.Microsecond), eng, ratio,
+				float64(in.CPU.Nanoseconds())/1000/float64(max(in.Events, 1)), 100*in.Apply.Seconds()/max(in.Elapsed.Seconds(), 1e-9), in.Verified,
+				100*in.Busy(), rate(in.Ceiling()))
+		}
+		p("\nMethod (`internal/perf/ingestbench`): a `runtime/server` with a data directory (`--fsync interval`,\n")
+		p("group commit) on a loopback port, the reorder window on, %d clients posting the workload's cycles\n", r.Ingest[0].Clients)
+		p("as NDJSON in batches of %d with an `Idempotency-Key` on each, over one HTTP transport in the same\n", r.Ingest[0].Batch)
+		p("process; one warm-up cycle, then timed cycles; latency from a POST's start to its answer read.\n")
+		p("A client takes the next batch only when at most %d batches are unanswered (so that no event is late\n", r.Ingest[0].Lead)
+		p("beyond the reorder window): the rate is then at most that many batches per mean latency, the\n")
+		p("concurrency ceiling; CPUs busy is the process's CPU time over the run's wall time and CPUs.\n")
+		p("Every answer is checked (all accepted, none late), and a sample of statistics read back over HTTP\n")
+		p("equals a reference engine's. Details: %s.\n", r.Ingest[len(r.Ingest)-1].Summary())
+	} else {
+		p("HTTP ingest: pending — %s.\n", r.IngestNote)
+	}
+	p("\n| budget (≤ %.0f%%) | covers | without | with | cost | produced | status |\n|---|---|--:|--:|--:|--:|---|\n", 100*BudgetLimit)
+	if m, ok := r.row(M.Name, perCore); ok {
+		if cost, ok := ingestBudget(m); ok {
+			p("| reorder window + idempotency keys, NDJSON M (%d CPU) | issue 13's `runtime/ingest` (`ingest.Pipeline`) | %s events/s | %s events/s | %.1f%% | %s keys a cycle | %s |\n",
+				m.CPUs, rate(m.NDJSON.PerSecond()), rate(m.NDJSONIngest.PerSecond()), 100*cost, thousands(int64(r.eventsOf(M.Name)/BatchSize)), verdict(cost <= BudgetLimit))
+		} else {
+			p("| reorder window + idempotency keys | | | | | | pending — NDJSON through the ingest pipeline not measured |\n")
+		}
+	} else {
+		p("| reorder window + idempotency keys | | | | | | pending — M not measured in this run |\n")
+	}
+	for _, b := range []struct {
+		name string
+		res  *BudgetResult
+		note string
+	}{{"history writer", r.History, r.HistoryNote}, {"replica consuming JetStream", r.Replica, r.ReplicaNote}} {
+		if b.res == nil {
+			p("| %s | | | | | | pending — %s |\n", b.name, b.note)
+			continue
+		}
+		p("| %s, %s (%d CPU) | %s | %s events/s | %s events/s | %.1f%% | %s %s | %s |\n", b.res.Name, b.res.Workload, b.res.CPUs, b.res.Covers,
+			rate(b.res.BaseRate()), rate(b.res.WithRate()), 100*b.res.Cost(), thousands(b.res.Produced), b.res.ProducedUnit, verdict(b.res.Met()))
+	}
+	for _, b := range []*BudgetResult{r.History, r.Replica} {
+		if b != nil {
+			p("\n%s: without — %s; with — %s. %s%s.\n", b.Name, b.Base, b.With, b.Detail, b.StepsText())
+		}
+	}
+}
+
+// eventsOf returns the events per cycle of workload size (0: not measured).
+func (r *Report) eventsOf(size string) int {
+	for _, w := range r.Workloads {
+		if w.Size.Name == size {
+			return w.Events
+		}
+	}
+	return 0
 }

@@ -77,7 +77,7 @@ func TestCyclesReplay(t *testing.T) {
 	}
 	n := 2*len(w.Events) + 17
 	for name, f := range map[string]Func{"apply": w.Apply, "ndjson": w.NDJSON, "decode": w.Decode,
-		"encoding/json": w.DecodeEncodingJSON, "floor": w.Floor} {
+		"encoding/json": w.DecodeEncodingJSON, "floor": w.Floor, "ndjson+ingest": w.NDJSONIngest} {
 		if err := f(nopTimer{}, n); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

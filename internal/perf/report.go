@@ -36,7 +36,18 @@ type Suite struct {
 	// measured: snapshot, RestartEvents events logged after it, restore and replay. It
 	// needs a temporary directory (os.TempDir) and takes a couple of minutes.
 	Restart bool
+	// Ingest measures HTTP ingest into a durable server (issue 19 §2, package
+	// ingestbench) for a measured workload other than L, on IngestCPUs; nil or an error
+	// leaves it pending.
+	Ingest func(Size) (*IngestResult, error)
+	// History and Replica measure issue 19 §3's budgets of the history writer and of a
+	// replica consuming JetStream on M, on one CPU; nil or an error leaves them pending.
+	History, Replica func(Size) (*BudgetResult, error)
 }
+
+// IngestCPUs is the GOMAXPROCS HTTP ingest is measured with: issue 19's target is on
+// 2 cores (fewer when the machine has fewer).
+func IngestCPUs() int { return min(2, runtime.NumCPU()) }
 
 // Row holds the figures of one workload on one GOMAXPROCS value.
 type Row struct {
@@ -45,6 +56,9 @@ type Row struct {
 	// Engine: Apply per action. NDJSON: per line, end to end. Decode and DecodeJSON: per
 	// line, decode step only (statkit, encoding/json). Floor: per action.
 	Engine, NDJSON, Decode, DecodeJSON, Floor Result
+	// NDJSONIngest: NDJSON through the ingest pipeline (reorder window, idempotency
+	// keys), per line, end to end: issue 19 §3's first budget.
+	NDJSONIngest Result
 }
 
 // DecodeRatio is comparison (a): statkit's decode throughput over encoding/json's.
@@ -160,8 +174,14 @@ type Report struct {
 	Notify *NotifyResult
 	// Restart is the restart measurement of issue 8 (L).
 	Restart *RestartResult
-	// SQLNote, NotifyNote and RestartNote say why a measurement is missing.
-	SQLNote, NotifyNote, RestartNote string
+	// Ingest are the HTTP ingest measurements (issue 19 §2), one per workload measured.
+	Ingest []*IngestResult
+	// History and Replica are issue 19 §3's budgets of the history writer (issue 16) and
+	// of a replica consuming JetStream (issue 17).
+	History, Replica *BudgetResult
+	// SQLNote, NotifyNote, RestartNote, IngestNote, HistoryNote and ReplicaNote say why a
+	// measurement is missing.
+	SQLNote, NotifyNote, RestartNote, IngestNote, HistoryNote, ReplicaNote string
 }
 
 // Run runs the suite.
@@ -205,6 +225,7 @@ func (s Suite) Run() (*Report, error) {
 				{"engine", w.Apply, &row.Engine},
 				{"floor", w.Floor, &row.Floor},
 				{"ndjson", w.NDJSON, &row.NDJSON},
+				{"ndjson+ingest", w.NDJSONIngest, &row.NDJSONIngest},
 				{"decode", w.Decode, &row.Decode},
 				{"encoding/json", w.DecodeEncodingJSON, &row.DecodeJSON},
 			} {
@@ -260,8 +281,75 @@ func (s Suite) Run() (*Report, error) {
 	} else {
 		rep.NotifyNote = "not run"
 	}
+	s.runIngest(rep, logf)
+	s.runBudgets(rep, logf)
 	rep.Duration = time.Since(rep.Started)
 	return rep, nil
+}
+
+// runIngest measures HTTP ingest for the measured workloads but L.
+func (s Suite) runIngest(rep *Report, logf func(string, ...any)) {
+	if s.Ingest == nil {
+		rep.IngestNote = "not run (--ingest=false)"
+		return
+	}
+	for _, size := range s.Workloads {
+		if size.Name == L.Name {
+			continue
+		}
+		runtime.GOMAXPROCS(IngestCPUs())
+		logf("%s: HTTP ingest into a durable server over loopback, %d CPUs", size.Name, IngestCPUs())
+		r, err := s.Ingest(size)
+		if err != nil {
+			rep.IngestNote = fmt.Sprintf("%s: %v", size.Name, err)
+			logf("  %s", rep.IngestNote)
+			continue
+		}
+		if row, ok := rep.row(size.Name, perCore); ok && row.CPUs == perCore {
+			r.EngineNsPerAction = row.Engine.NsPerOp()
+		}
+		logf("  %s", r.Summary())
+		rep.Ingest = append(rep.Ingest, r)
+	}
+	if len(rep.Ingest) == 0 && rep.IngestNote == "" {
+		rep.IngestNote = "not run (measured with S and M only)"
+	}
+}
+
+// runBudgets measures issue 19 §3's budgets of the history writer and a replica on M.
+func (s Suite) runBudgets(rep *Report, logf func(string, ...any)) {
+	hasM := false
+	for _, size := range s.Workloads {
+		hasM = hasM || size.Name == M.Name
+	}
+	for _, b := range []struct {
+		name string
+		f    func(Size) (*BudgetResult, error)
+		dst  **BudgetResult
+		note *string
+	}{
+		{"history writer", s.History, &rep.History, &rep.HistoryNote},
+		{"replica consuming JetStream", s.Replica, &rep.Replica, &rep.ReplicaNote},
+	} {
+		switch {
+		case b.f == nil:
+			*b.note = "not run (--budgets=false)"
+			continue
+		case !hasM:
+			*b.note = "not run (measured with M only)"
+			continue
+		}
+		runtime.GOMAXPROCS(perCore)
+		logf("M: budget of the %s, %d CPU", b.name, perCore)
+		r, err := b.f(M)
+		if err != nil {
+			*b.note = err.Error()
+			logf("  %v", err)
+			continue
+		}
+		logf("  %s", r.Summary())
+		*b.dst = r
+	}
 }
 
 // row returns the row of size on cpus, or on the fewest cores measured.
@@ -302,10 +390,10 @@ func (r *Report) memory(size string) *Memory {
 func (r *Report) Table(w io.Writer) {
 	tw := newTab(w)
 	tw.row("workload", "CPUs", "engine actions/s", "ns/action", "CPU ns/action", "allocs/action",
-		"NDJSON events/s", "decode events/s", "encoding/json events/s", "(a) decode ×", "floor ns/action", "(b) engine/floor", "noise")
+		"NDJSON events/s", "NDJSON+ingest events/s", "decode events/s", "encoding/json events/s", "(a) decode ×", "floor ns/action", "(b) engine/floor", "noise")
 	for _, x := range r.Rows {
 		tw.row(x.Size, strconv.Itoa(x.CPUs), rate(x.Engine.PerSecond()), f1(x.Engine.NsPerOp()), f1(x.Engine.CPUNsPerOp()),
-			f2(x.Engine.AllocsPerOp()), rate(x.NDJSON.PerSecond()), rate(x.Decode.PerSecond()), rate(x.DecodeJSON.PerSecond()),
+			f2(x.Engine.AllocsPerOp()), rate(x.NDJSON.PerSecond()), rate(x.NDJSONIngest.PerSecond()), rate(x.Decode.PerSecond()), rate(x.DecodeJSON.PerSecond()),
 			f2(x.DecodeRatio())+"×", f1(x.Floor.NsPerOp()), f1(x.FloorRatio())+"×", fmt.Sprintf("±%.0f%%", 100*x.Engine.Spread()/2))
 	}
 	tw.flush()
@@ -349,6 +437,29 @@ func (r *Report) Table(w io.Writer) {
 		fmt.Fprintf(w, "restart (%s): %s\n", r.Restart.Size, r.Restart.Summary())
 	} else {
 		fmt.Fprintf(w, "restart: pending: %s\n", r.RestartNote)
+	}
+	for _, in := range r.Ingest {
+		fmt.Fprintf(w, "HTTP ingest (%s): %s\n", in.Workload, in.Summary())
+	}
+	if len(r.Ingest) == 0 {
+		fmt.Fprintf(w, "HTTP ingest: pending: %s\n", r.IngestNote)
+	}
+	if m, ok := r.row(M.Name, perCore); ok {
+		if cost, ok := ingestBudget(m); ok {
+			fmt.Fprintf(w, "budget: reorder window + idempotency keys: NDJSON M %s events/s without, %s with: costs %.1f%% (budget %.0f%%, %d CPU)\n",
+				rate(m.NDJSON.PerSecond()), rate(m.NDJSONIngest.PerSecond()), 100*cost, 100*BudgetLimit, m.CPUs)
+		}
+	}
+	for _, b := range []struct {
+		name string
+		res  *BudgetResult
+		note string
+	}{{"history writer", r.History, r.HistoryNote}, {"replica consuming JetStream", r.Replica, r.ReplicaNote}} {
+		if b.res != nil {
+			fmt.Fprintf(w, "budget: %s\n", b.res.Summary())
+		} else {
+			fmt.Fprintf(w, "budget: %s: pending: %s\n", b.name, b.note)
+		}
 	}
 	fmt.Fprintln(w)
 	for _, t := range r.Targets() {

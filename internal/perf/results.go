@@ -143,8 +143,13 @@ type IngestResult struct {
 	Events  int           `json:"events"`
 	Batches int           `json:"batches"`
 	Elapsed time.Duration `json:"elapsed"`
-	// P50, P99 and Max are the times from a POST's start to its answer read.
-	P50, P99, Max time.Duration
+	// P50, P99 and Max are the times from a POST's start to its answer read; Mean their
+	// mean.
+	P50, P99, Max, Mean time.Duration
+	// SyncLatency is the median time of an fsync after a 64 KiB append to a file in the
+	// data directory, measured before the run (0: not measured): what every answer waits
+	// for at least, besides the group commit period.
+	SyncLatency time.Duration `json:"syncLatency"`
 	// Fsync names the store's fsync policy; Window is the reorder window.
 	Fsync  string        `json:"fsync"`
 	Window time.Duration `json:"window"`
@@ -188,14 +193,33 @@ func (r *IngestResult) EngineRatio() float64 {
 
 // Summary is a one-line account of the measurement.
 func (r *IngestResult) Summary() string {
-	s := fmt.Sprintf("%s events/s: %s events of %s in %s batches of %d posted by %d clients in %s (p50 %s, p99 %s, max %s per batch), fsync %s, reorder window %s, Idempotency-Key on every batch, %s held at the end, %d CPUs, %s CPU (%.2f µs per event, server and clients), owner applying %s (%.0f%% of the time)",
+	s := fmt.Sprintf("%s events/s: %s events of %s in %s batches of %d posted by %d clients in %s (p50 %s, p99 %s, max %s, mean %s per batch), fsync %s (an fsync of the data directory's disk takes %s), reorder window %s, Idempotency-Key on every batch, %s held at the end, %d CPUs, %s CPU (%.2f µs per event, server and clients), owner applying %s (%.0f%% of the time)",
 		rate(r.PerSecond()), thousands(int64(r.Events)), r.Workload, thousands(int64(r.Batches)), r.Batch, r.Clients,
-		r.Elapsed.Round(time.Millisecond), r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.Max.Round(10*time.Microsecond),
-		r.Fsync, r.Window, thousands(int64(r.Held)), r.CPUs, r.CPU.Round(time.Millisecond), float64(r.CPU.Nanoseconds())/1000/float64(max(r.Events, 1)),
+		r.Elapsed.Round(time.Millisecond), r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.Max.Round(10*time.Microsecond), r.Mean.Round(10*time.Microsecond),
+		r.Fsync, r.SyncLatency.Round(10*time.Microsecond), r.Window, thousands(int64(r.Held)), r.CPUs, r.CPU.Round(time.Millisecond), float64(r.CPU.Nanoseconds())/1000/float64(max(r.Events, 1)),
 		r.Apply.Round(time.Millisecond), 100*r.Apply.Seconds()/max(r.Elapsed.Seconds(), 1e-9))
 	if r.EngineNsPerAction > 0 {
 		s += fmt.Sprintf("; %.0f%% of the engine-only rate of the same run (%s actions/s)", 100*r.EngineRatio(), rate(1e9/r.EngineNsPerAction))
 	}
 	s += fmt.Sprintf("; %d statistics read back equal to a reference engine's", r.Verified)
 	return s
+}
+
+// Busy is the fraction of the CPUs the process used over the run (0 when CPU time was
+// not measured): well under 1, the run waited rather than computed.
+func (r *IngestResult) Busy() float64 {
+	if r.CPU <= 0 || r.Elapsed <= 0 || r.CPUs <= 0 {
+		return 0
+	}
+	return r.CPU.Seconds() / (r.Elapsed.Seconds() * float64(r.CPUs))
+}
+
+// Ceiling is the rate the clients' concurrency allows at the latency measured (Little's
+// law): at most Lead batches of Batch events are unanswered at once, each for Mean on
+// average (0 when not measured).
+func (r *IngestResult) Ceiling() float64 {
+	if r.Mean <= 0 {
+		return 0
+	}
+	return float64(min(r.Lead, r.Clients)*r.Batch) / r.Mean.Seconds()
 }

@@ -100,6 +100,8 @@ func (r *Report) Targets() []Target {
 		pending("≥ 100,000 notifications/s to 1,000 subscribers", r.NotifyNote)
 		pending("notification p99 latency from ingest < 50 ms", r.NotifyNote)
 	}
+	out = append(out, r.ingestTargets()...)
+	out = append(out, r.budgets()...)
 	return out
 }
 

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/statkit/statkit/internal/perf"
+	"github.com/statkit/statkit/internal/perf/boundbench"
+	"github.com/statkit/statkit/internal/perf/ingestbench"
 	"github.com/statkit/statkit/internal/perf/ssebench"
 )
 
@@ -31,13 +33,16 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	markdown := fl.String("markdown", "", "write the report as Markdown to this file (docs/performance.md)")
 	sqlDir := fl.String("sql", "perf/sqlbaseline", `directory of the SQL baseline module, run with "go run"; "off" to skip comparison (c)`)
 	notify := fl.Bool("notify", true, "measure notifications to 1,000 SSE subscribers over loopback HTTP")
+	ingest := fl.Bool("ingest", true, "measure HTTP ingest into a durable server over loopback (issue 19: 4 clients, batches of 500 with Idempotency-Keys, reorder window on) for S and M")
+	budgets := fl.Bool("budgets", true, "with M, measure the budgets of the history writer (SQLite) and of a replica consuming JetStream (in-process NATS), issue 19")
 	restart := fl.Bool("restart", true, "with L, measure a restart (issue 8): snapshot, 1,000,000 events logged, restore and replay, in a temporary directory (a couple of minutes)")
 	memChild := fl.String("memory-child", "", "internal: print the memory figures of one workload as JSON and exit")
 	fl.Usage = func() {
-		fmt.Fprintln(fl.Output(), "usage: statkit bench [--workloads S,M,L] [--cpu 1,2] [--markdown FILE] [--benchtime D] [--count N] [--sql DIR|off] [--notify=false] [--restart=false]\n\n"+
+		fmt.Fprintln(fl.Output(), "usage: statkit bench [--workloads S,M,L] [--cpu 1,2] [--markdown FILE] [--benchtime D] [--count N] [--sql DIR|off] [--notify=false] [--ingest=false] [--budgets=false] [--restart=false]\n\n"+
 			"Measures engine actions/s, allocations, NDJSON events/s, decoding against encoding/json,\n"+
 			"the floor, memory per statistic (and RSS for L, in a process of its own), SQL\n"+
-			"recomputation, SSE notifications and, with L, a restart from snapshot and log on\n"+
+			"recomputation, SSE notifications, HTTP ingest into a durable server, the budgets of the\n"+
+			"ingest pipeline, history writer and JetStream replica and, with L, a restart from snapshot and log on\n"+
 			"fixed-seed simulated contact centers, and prints a table. L takes several minutes and a\n"+
 			"few GiB.\n\nflags:")
 		printFlags(fl)
@@ -70,6 +75,19 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *notify {
 		suite.Notify = func() (*perf.NotifyResult, error) { return ssebench.Measure(ctx, ssebench.Options{}) }
+	}
+	if *ingest {
+		suite.Ingest = func(s perf.Size) (*perf.IngestResult, error) {
+			return ingestbench.Measure(ctx, ingestbench.Options{Size: s})
+		}
+	}
+	if *budgets {
+		suite.History = func(s perf.Size) (*perf.BudgetResult, error) {
+			return boundbench.History(ctx, boundbench.Options{Size: s})
+		}
+		suite.Replica = func(s perf.Size) (*perf.BudgetResult, error) {
+			return boundbench.Replica(ctx, boundbench.Options{Size: s})
+		}
 	}
 	rep, err := suite.Run()
 	if err != nil {

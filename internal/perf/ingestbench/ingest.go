@@ -138,6 +138,13 @@ func Measure(ctx context.Context, o Options) (*perf.IngestResult, error) {
 		}
 		defer os.RemoveAll(dir)
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	syncLatency, err := fsyncLatency(dir)
+	if err != nil {
+		return nil, err
+	}
 	quiet := slog.New(slog.DiscardHandler)
 	st, err := store.Open(store.Options{Dir: dir, Fsync: store.FsyncInterval, FsyncInterval: o.FsyncInterval, Logger: quiet})
 	if err != nil {
@@ -189,10 +196,15 @@ func Measure(ctx context.Context, o Options) (*perf.IngestResult, error) {
 	}
 	res := &perf.IngestResult{Workload: o.Size.Name, Clients: o.Clients, Batch: o.Batch, Lead: o.Clients,
 		Batches: len(timed), Elapsed: time.Since(start), CPU: perf.CPUTime() - cpu0, CPUs: runtime.GOMAXPROCS(0),
-		Fsync: fmt.Sprintf("interval (group commit every %s)", o.FsyncInterval), Window: o.Window}
+		Fsync: fmt.Sprintf("interval (group commit every %s)", o.FsyncInterval), Window: o.Window, SyncLatency: syncLatency}
 	for _, b := range timed {
 		res.Events += b.n
 	}
+	var sum time.Duration
+	for _, l := range lat {
+		sum += l
+	}
+	res.Mean = sum / time.Duration(len(lat))
 	slices.Sort(lat)
 	res.P50, res.P99, res.Max = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)], lat[len(lat)-1]
 	apply1, err := c.applySeconds()
@@ -501,4 +513,29 @@ func clip(b []byte) string {
 		return s[:300] + "…"
 	}
 	return s
+}
+
+// fsyncLatency is the median time of 15 fsyncs, each after a 64 KiB append, of a file
+// in dir (removed after): the disk's part of every durable answer.
+func fsyncLatency(dir string) (time.Duration, error) {
+	f, err := os.CreateTemp(dir, "fsync-probe-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	buf := make([]byte, 64<<10)
+	ds := make([]time.Duration, 15)
+	for i := range ds {
+		if _, err := f.Write(buf); err != nil {
+			return 0, err
+		}
+		t0 := time.Now()
+		if err := f.Sync(); err != nil {
+			return 0, err
+		}
+		ds[i] = time.Since(t0)
+	}
+	slices.Sort(ds)
+	return ds[len(ds)/2], nil
 }

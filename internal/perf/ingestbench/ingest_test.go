@@ -24,6 +24,9 @@ func TestMeasure(t *testing.T) {
 	if r.P99 < r.P50 || r.Max < r.P99 {
 		t.Errorf("latency quantiles out of order: %+v", r)
 	}
+	if r.SyncLatency <= 0 {
+		t.Errorf("fsync latency not measured")
+	}
 	if r.Verified == 0 {
 		t.Errorf("no statistic verified")
 	}
