@@ -365,7 +365,8 @@ func (b *bench) startIn(name, dataDir string) (*proc, error) {
 	return p, nil
 }
 
-// kill crashes p (Node.Kill: no lease release, no last snapshot), then stops its server.
+// kill crashes p (Node.Kill, again if it was already: no lease release, no last
+// snapshot), then stops its server.
 func (b *bench) kill(p *proc) {
 	if p.dead {
 		return
@@ -483,7 +484,7 @@ func (b *bench) takeover(holder, other *proc, pause time.Duration) (Takeover, *p
 	}
 	time.Sleep(pause)
 	died := time.Now()
-	b.kill(holder)
+	holder.node.Kill() // its server is stopped once the takeover is timed
 	if err := b.wait(other.name+" holds the clock", other.node.HoldsClock); err != nil {
 		return tk, nil, err
 	}
@@ -492,6 +493,7 @@ func (b *bench) takeover(holder, other *proc, pause time.Duration) (Takeover, *p
 		return tk, nil, err
 	}
 	tk.Tick = time.Since(died)
+	b.kill(holder)
 	next, err := b.restart(holder)
 	return tk, next, err
 }

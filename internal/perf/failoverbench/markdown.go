@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -68,6 +69,31 @@ func (r Result) Markdown(w io.Writer) error {
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// Summary is the figures in a line, for a console: the takeovers' min/median/max and
+// the catch-ups.
+func (r Result) Summary() string {
+	var b strings.Builder
+	if len(r.Takeovers) > 0 {
+		ds := make([]time.Duration, 0, len(r.Takeovers))
+		for _, tk := range r.Takeovers {
+			ds = append(ds, tk.Lease)
+		}
+		slices.Sort(ds)
+		fmt.Fprintf(&b, "lease taken over in %s / %s / %s (min / median / max of %d, TTL %s)",
+			dur(ds[0]), dur(ds[len(ds)/2]), dur(ds[len(ds)-1]), len(ds), dur(r.LeaseTTL))
+	}
+	for _, cu := range []*CatchUp{r.Snapshot, r.Replay} {
+		if cu == nil {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "caught up after %s events by %s in %s (%s records)", thousands(r.Events), cu.Name, dur(cu.Elapsed), thousands(int(cu.Records)))
+	}
+	return b.String()
 }
 
 // dur formats d for the section: "2.71 s", "45 ms", "850 µs".
