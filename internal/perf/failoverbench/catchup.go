@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -158,36 +159,90 @@ func (b *bench) catchUp(holder, other *proc, name string) (*CatchUp, error) {
 	}
 	b.logf("%s: %d events fed in %d batches through %s while %s was down", name, len(b.day.events), len(b.day.batches), holder.name, other.name)
 
-	p, err := b.restart(other)
-	if err != nil {
-		return nil, err
+	var p *proc
+	for i := range b.o.Restarts {
+		if i > 0 {
+			b.kill(p) // and again, from the same state but for the ticks since
+			other = p
+		}
+		var err error
+		if p, err = b.restart(other); err != nil {
+			return nil, err
+		}
+		last, err := p.node.Log().Last(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := p.srv.WaitApplied(ctx); err != nil {
+			return nil, fmt.Errorf("%s catching up: %w", p.name, err)
+		}
+		rs := Restart{Start: p.started, Elapsed: time.Since(p.t0)}
+		cu.Restarts = append(cu.Restarts, rs)
+		restored, local := p.node.Log().Restored()
+		b.logf("%s: %s started from record %d, applied %d records up to %d in %v (connect, restore and apply: %v)",
+			name, p.name, restored, last-restored, last, rs.Elapsed.Round(time.Millisecond), rs.Start.Round(time.Millisecond))
+		switch {
+		case b.snapEvery > 0 && restored == 0:
+			return nil, fmt.Errorf("%s restored no snapshot, though the holder wrote them", p.name)
+		case b.snapEvery < 0 && restored != 0:
+			return nil, fmt.Errorf("%s restored snapshot %d, though none was written", p.name, restored)
+		}
+		if i > 0 {
+			continue
+		}
+		cu.Restored, cu.FromCache, cu.Last, cu.Records = restored, local, last, last-restored
+		if err := b.census(ctx, cu); err != nil {
+			return nil, err
+		}
+		if cu.Restored == 0 && (cu.Batches != len(b.day.batches) || cu.Events != len(b.day.events)) {
+			return nil, fmt.Errorf("the stream holds %d batches (%d events), %d were posted (%d events)",
+				cu.Batches, cu.Events, len(b.day.batches), len(b.day.events))
+		}
 	}
-	if cu.Last, err = p.node.Log().Last(ctx); err != nil {
-		return nil, err
-	}
-	if err := p.srv.WaitApplied(ctx); err != nil {
-		return nil, fmt.Errorf("%s catching up: %w", p.name, err)
-	}
-	cu.Elapsed = time.Since(p.t0)
-	cu.Start = p.started
-	cu.Restored, cu.FromCache = p.node.Log().Restored()
-	cu.Records = cu.Last - cu.Restored
-	switch {
-	case b.snapEvery > 0 && cu.Restored == 0:
-		return nil, fmt.Errorf("%s restored no snapshot, though the holder wrote them", p.name)
-	case b.snapEvery < 0 && cu.Restored != 0:
-		return nil, fmt.Errorf("%s restored snapshot %d, though none was written", p.name, cu.Restored)
-	}
-	b.logf("%s: %s started from record %d, applied %d records up to %d in %v (connect, restore and apply: %v)",
-		name, p.name, cu.Restored, cu.Records, cu.Last, cu.Elapsed.Round(time.Millisecond), cu.Start.Round(time.Millisecond))
 
 	if err := b.settle(p, final); err != nil {
 		return nil, err
 	}
-	if cu.Statistics, err = b.compare(holder, p, final); err != nil {
+	n, err := b.compare(holder, p, final)
+	if err != nil {
 		return nil, err
 	}
+	cu.Statistics = n
 	return cu, nil
+}
+
+// census reads the records cu's replica applied (after Restored, up to Last) from the
+// stream and counts its batches, their events and its ticks.
+func (b *bench) census(ctx context.Context, cu *CatchUp) error {
+	s, err := b.js.Stream(ctx, b.stream)
+	if err != nil {
+		return err
+	}
+	for seq := cu.Restored + 1; seq <= cu.Last; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			return fmt.Errorf("reading record %d: %w", seq, err)
+		}
+		if len(m.Data) == 0 {
+			continue
+		}
+		switch m.Data[0] {
+		case machine.KindTick:
+			cu.Ticks++
+		case machine.KindBatch:
+			h, _, err := machine.DecodeBatch(m.Data)
+			if err != nil {
+				return fmt.Errorf("record %d: %w", seq, err)
+			}
+			i, err := strconv.Atoi(strings.TrimPrefix(h.Key, b.stream+"-"))
+			if err != nil || i < 0 || i >= len(b.day.batches) {
+				return fmt.Errorf("record %d: a batch of key %q, not the bench's", seq, h.Key)
+			}
+			cu.Batches++
+			cu.Events += b.day.batches[i].last - b.day.batches[i].first
+		}
+	}
+	return nil
 }
 
 // answer is what the bench reads of POST /v1/events's answer.

@@ -50,6 +50,7 @@
 package failoverbench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -94,6 +95,9 @@ type Options struct {
 	Batch int
 	// SnapshotEvery is the records between two snapshots in the "snapshot" scenario (100).
 	SnapshotEvery int
+	// Restarts is how many times the killed replica is restarted and timed in each
+	// catch-up scenario (3).
+	Restarts int
 	// NoReplay skips the "replay" scenario (a second stream, the day fed again).
 	NoReplay bool
 	// Seed draws the moments the clock's holder is killed at (1).
@@ -111,6 +115,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.LeaseTTL <= 0 {
 		o.LeaseTTL = replica.DefaultLeaseTTL
+	}
+	if o.Restarts <= 0 {
+		o.Restarts = 3
 	}
 	if o.Batch <= 0 {
 		o.Batch = 25
@@ -158,19 +165,37 @@ type CatchUp struct {
 	// (negative: none).
 	Name          string
 	SnapshotEvery int
-	// Restored is the snapshot the replica started from (0: none), FromCache whether it
+	// Restored is the snapshot the replica (its first restart) started from (0: none), FromCache whether it
 	// was its local cache's rather than the object store's.
 	Restored  uint64
 	FromCache bool
 	// Last is the group's last record in the stream when the replica had started;
-	// Records = Last − Restored, the records it applied.
-	Last, Records uint64
-	// Start is cluster.Start and server.New (connect, restore, catch up); Elapsed until
-	// server.WaitApplied returned (its applied sequence at the stream's last).
-	Start, Elapsed time.Duration
+	// Records = Last − Restored, the records it applied: Batches batch records holding
+	// Events events, Ticks ticks, and other records (opens, reloads).
+	Last, Records          uint64
+	Batches, Events, Ticks int
+	// Restarts are the restarts timed: the first one's records are described above; each
+	// later one is killed and restarted again, from the same state but for the ticks
+	// appended since.
+	Restarts []Restart
 	// Statistics is how many statistics were equal on both replicas and to the engine
 	// alone at the end.
 	Statistics int
+}
+
+// Restart is one restart of a killed replica, timed from its start.
+type Restart struct {
+	// Start is cluster.Start and server.New (connect, claim, restore, apply the stream);
+	// Elapsed until server.WaitApplied returned: its applied sequence at the stream's
+	// last record.
+	Start, Elapsed time.Duration
+}
+
+// Median returns the restart of median Elapsed.
+func (c *CatchUp) Median() Restart {
+	rs := slices.Clone(c.Restarts)
+	slices.SortFunc(rs, func(a, b Restart) int { return cmp.Compare(a.Elapsed, b.Elapsed) })
+	return rs[len(rs)/2]
 }
 
 // waitLong bounds every wait (a loaded 2-core machine, NATS elections).

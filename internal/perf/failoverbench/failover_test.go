@@ -26,7 +26,7 @@ func TestRun(t *testing.T) {
 		t.Skip("runs a 3-node JetStream cluster and two replicas")
 	}
 	const ttl = time.Second
-	opts := Options{Takeovers: 1, LeaseTTL: ttl, Events: 2000, Batch: 50, SnapshotEvery: 20}
+	opts := Options{Takeovers: 1, LeaseTTL: ttl, Events: 2000, Batch: 50, SnapshotEvery: 20, Restarts: 2}
 	if f := testLog(); f != nil {
 		opts.Log = f
 	}
@@ -56,8 +56,13 @@ func TestRun(t *testing.T) {
 		if cu == nil {
 			t.Fatal("a catch-up scenario is missing")
 		}
-		if cu.Last == 0 || cu.Records != cu.Last-cu.Restored || cu.Elapsed <= 0 || cu.Start <= 0 || cu.Start > cu.Elapsed {
+		if cu.Last == 0 || cu.Records != cu.Last-cu.Restored || len(cu.Restarts) != opts.Restarts {
 			t.Errorf("%s: %+v", cu.Name, *cu)
+		}
+		for _, rs := range cu.Restarts {
+			if rs.Start <= 0 || rs.Start > rs.Elapsed {
+				t.Errorf("%s: a restart's start took %v, its catch-up %v", cu.Name, rs.Start, rs.Elapsed)
+			}
 		}
 		// Every batch of the day is a record, fed while the replica was down.
 		if cu.Last < uint64(res.Batches) {
@@ -71,8 +76,12 @@ func TestRun(t *testing.T) {
 		t.Errorf("snapshot: started from record %d and applied %d records, want a snapshot at most %d records (and a few ticks) old",
 			r.Restored, r.Records, opts.SnapshotEvery)
 	}
-	if r := res.Replay; r.Restored != 0 || r.Records != r.Last {
-		t.Errorf("replay: started from record %d, want the stream's start", r.Restored)
+	if r := res.Replay; r.Restored != 0 || r.Records != r.Last || r.Batches != res.Batches || r.Events != res.Events || r.Ticks == 0 {
+		t.Errorf("replay: started from record %d, applied %d records (%d batches, %d events, %d ticks), want the stream's start and the whole day",
+			r.Restored, r.Records, r.Batches, r.Events, r.Ticks)
+	}
+	if r := res.Snapshot; uint64(r.Batches+r.Ticks) > r.Records || r.Events > res.Events {
+		t.Errorf("snapshot: %d records applied, of which %d batches (%d events) and %d ticks", r.Records, r.Batches, r.Events, r.Ticks)
 	}
 	if res.Events != 2000 {
 		t.Errorf("%d events fed, want 2000", res.Events)
