@@ -41,12 +41,20 @@
 // Options.SnapshotEvery records (the restarted replica restores the newest, which the
 // bench waits for, and applies the records after it: what happens), and "replay", where
 // no snapshot is ever written (the whole stream is applied from its first record: the
-// worst case).
+// worst case). The restarted replica is then killed and restarted again, Options.Restarts
+// times in all, for a median; what it applied (batches, their events, ticks) is read back
+// from the stream for the first restart.
+//
+// The day is fed in seconds, so its stream holds the ticks of those seconds only, where a
+// day fed live holds a tick a second besides (tens of thousands of records). Appending a
+// day's ticks at that density through the cluster would take minutes; the section says
+// so, and that serve's snapshot period bounds what a restarted replica applies.
 //
 // Checks. At the end of each scenario both replicas are settled at the same engine time
 // and every statistic is read over HTTP from each: the values must be equal on both
 // replicas, and equal to the engine alone (runtime/engine) fed the day's events in order
-// and advanced to that time. Any difference fails the bench.
+// and advanced to that time. The replay must find in the stream every batch posted, once.
+// Any difference fails the bench.
 package failoverbench
 
 import (
