@@ -218,6 +218,7 @@ func (b *bench) census(ctx context.Context, cu *CatchUp) error {
 	if err != nil {
 		return err
 	}
+	seen := map[int]bool{}
 	for seq := cu.Restored + 1; seq <= cu.Last; seq++ {
 		m, err := s.GetMsg(ctx, seq)
 		if err != nil {
@@ -238,6 +239,10 @@ func (b *bench) census(ctx context.Context, cu *CatchUp) error {
 			if err != nil || i < 0 || i >= len(b.day.batches) {
 				return fmt.Errorf("record %d: a batch of key %q, not the bench's", seq, h.Key)
 			}
+			if seen[i] {
+				return fmt.Errorf("record %d: batch %q stored twice", seq, h.Key)
+			}
+			seen[i] = true
 			cu.Batches++
 			cu.Events += b.day.batches[i].last - b.day.batches[i].first
 		}
