@@ -225,6 +225,10 @@ func (c *Client) open(ctx context.Context) error {
 			c.log.Warn("replica: the stream's duplicate window is shorter than asked; the engine's key table covers the rest",
 				"stream", name, "window", cfg.Duplicates, "asked", c.opts.DuplicateWindow)
 		}
+		if cfg.AllowDirect {
+			c.log.Warn("replica: the stream allows direct gets, which a follower may answer from behind the leader: a replica may think itself caught up a moment early; turn them off with `nats stream edit --no-allow-direct`",
+				"stream", name)
+		}
 		if c.opts.Replicas > 0 && c.replicas != c.opts.Replicas {
 			c.log.Warn("replica: the stream exists with another replication factor; keeping it",
 				"stream", name, "replicas", c.replicas, "asked", c.opts.Replicas)
@@ -243,7 +247,10 @@ func (c *Client) open(ctx context.Context) error {
 					MaxMsgs:     -1,
 					MaxBytes:    -1,
 					Duplicates:  c.opts.DuplicateWindow,
-					AllowDirect: true,
+					// No direct gets: a follower may answer them from behind the
+					// leader, and a replica waiting for the last record (WaitApplied,
+					// catching up, the tick chain) must see it. Reads go to the leader.
+					AllowDirect: false,
 					DenyDelete:  true,
 				})
 				if err == nil {
