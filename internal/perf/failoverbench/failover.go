@@ -160,7 +160,8 @@ type Result struct {
 
 // Takeover is one lease takeover, timed from the kill of the holder.
 type Takeover struct {
-	// Pause is how long after a renewal of the lease its holder was killed.
+	// Pause is how long after a renewal of the lease (seen by a watcher of its key) its
+	// holder was killed.
 	Pause time.Duration
 	// Lease: until the other replica held the lease; Tick: until a tick it appended was
 	// the stream's last.
@@ -173,8 +174,8 @@ type CatchUp struct {
 	// (negative: none).
 	Name          string
 	SnapshotEvery int
-	// Restored is the snapshot the replica (its first restart) started from (0: none), FromCache whether it
-	// was its local cache's rather than the object store's.
+	// Restored is the snapshot the replica started from at its first restart (0: none),
+	// FromCache whether it was its local cache's rather than the object store's.
 	Restored  uint64
 	FromCache bool
 	// Last is the group's last record in the stream when the replica had started;
@@ -199,8 +200,11 @@ type Restart struct {
 	Start, Elapsed time.Duration
 }
 
-// Median returns the restart of median Elapsed.
+// Median returns the restart of median Elapsed (the zero Restart for none).
 func (c *CatchUp) Median() Restart {
+	if len(c.Restarts) == 0 {
+		return Restart{}
+	}
 	rs := slices.Clone(c.Restarts)
 	slices.SortFunc(rs, func(a, b Restart) int { return cmp.Compare(a.Elapsed, b.Elapsed) })
 	return rs[len(rs)/2]
@@ -240,8 +244,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	tr := &http.Transport{DisableCompression: true}
+	defer tr.CloseIdleConnections()
 	b := &bench{o: o, ctx: ctx, cl: cl, js: js, day: day, dir: dir, home: group.Home(), group: group.Name(),
-		http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableCompression: true}}}
+		http: &http.Client{Timeout: 30 * time.Second, Transport: tr}}
 	defer b.stopAll()
 	res := Result{Nodes: len(cl.Nodes()), LeaseTTL: o.LeaseTTL, TickInterval: server.DefaultTickInterval,
 		Events: len(day.events), Batches: len(day.batches), CPUs: runtime.GOMAXPROCS(0)}
