@@ -14,8 +14,8 @@ import (
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/event"
-	"github.com/statkit/statkit/runtime/server"
 	"github.com/statkit/statkit/runtime/sim"
+	"github.com/statkit/statkit/runtime/sim/democonfig"
 )
 
 // snapFixture is a simulated day's config (the demo's: every profile kind, time ranges,
@@ -23,7 +23,7 @@ import (
 func snapFixture(t testing.TB, seed uint64) (*config.Config, []event.Event) {
 	t.Helper()
 	sc := sim.Config{Seed: seed, Agents: 12, Queues: 2, Duration: 3 * time.Hour, Start: sim.DefaultStart()}
-	cfg, err := server.DemoConfig(sc)
+	cfg, err := democonfig.Build(sc)
 	require.NoError(t, err)
 	s, err := sim.New(sc)
 	require.NoError(t, err)
@@ -144,7 +144,7 @@ func TestRestoreRefuses(t *testing.T) {
 		_, err := engine.Restore(cfg, bytes.NewReader(buf.Bytes()[:n]))
 		require.ErrorIs(t, err, engine.ErrSnapshot, "truncated at %d", n)
 	}
-	other, err := server.DemoConfig(sim.Config{Seed: 1, Agents: 13, Queues: 2})
+	other, err := democonfig.Build(sim.Config{Seed: 1, Agents: 13, Queues: 2})
 	require.NoError(t, err)
 	_, err = engine.Restore(other, bytes.NewReader(buf.Bytes()))
 	require.ErrorContains(t, err, "topology")

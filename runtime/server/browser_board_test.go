@@ -23,6 +23,7 @@ import (
 	"github.com/statkit/statkit/runtime/event"
 	"github.com/statkit/statkit/runtime/server"
 	"github.com/statkit/statkit/runtime/sim"
+	"github.com/statkit/statkit/runtime/sim/democonfig"
 )
 
 // boardBrowserConfig is a queue served by two groups of agents, and its board.
@@ -279,7 +280,7 @@ func TestBrowserBoardFits(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), browserBudget)
 	defer cancel()
 	sc := sim.Demo(sim.Config{Agents: 50, Queues: 4, Seed: 2, Duration: time.Hour, LoginSpread: 30 * time.Second})
-	cfg, err := server.DemoConfig(sc)
+	cfg, err := democonfig.Build(sc)
 	require.NoError(t, err)
 	base := serveForBrowser(t, ctx, cfg, "127.0.0.1:0").base
 	feedSim(t, base, sc, 10) // all agents logged in at the peak, values everywhere
@@ -296,7 +297,7 @@ func TestBrowserBoardFits(t *testing.T) {
 	}
 
 	big := sim.Demo(sim.Config{Agents: 300, Queues: 12, Seed: 2, Duration: time.Hour, LoginSpread: 30 * time.Second})
-	cfg, err = server.DemoConfig(big)
+	cfg, err = democonfig.Build(big)
 	require.NoError(t, err)
 	base = serveForBrowser(t, ctx, cfg, "127.0.0.1:0").base
 	feedSim(t, base, big, 3)

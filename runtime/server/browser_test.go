@@ -38,6 +38,7 @@ import (
 	"github.com/statkit/statkit/runtime/event"
 	"github.com/statkit/statkit/runtime/server"
 	"github.com/statkit/statkit/runtime/sim"
+	"github.com/statkit/statkit/runtime/sim/democonfig"
 )
 
 var updateScreenshot = flag.Bool("update-screenshot", false, "write docs/wallboard.png from the browser test (also STATKIT_UPDATE_SCREENSHOT=1)")
@@ -199,7 +200,7 @@ func TestBrowserWallboardScreenshot(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), browserBudget)
 	defer cancel()
 	sc := sim.Demo(sim.Config{Agents: 50, Queues: 4, Seed: 2, Duration: time.Hour, LoginSpread: 30 * time.Second})
-	cfg, err := server.DemoConfig(sc)
+	cfg, err := democonfig.Build(sc)
 	require.NoError(t, err)
 	base := serveForBrowser(t, ctx, cfg, "127.0.0.1:0").base
 	b := openBrowser(t, ctx, chromium, 1600, 1000)

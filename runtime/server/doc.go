@@ -11,8 +11,9 @@
 // /v1/openapi.yaml; a test checks the live server's answers against it). Every body is
 // JSON (events are NDJSON); errors are 4xx/5xx with {"error": "..."}. A query parameter
 // an endpoint does not declare in docs/openapi.yaml is 400, naming it and the one it
-// most likely meant (apiMux, checkQuery: the declared parameters are read from the
-// description at New, so the two cannot drift); the wallboard's page is the exception.
+// most likely meant (apiMux, checkQuery; package apispec reads the declared parameters
+// from the description at New, so the two cannot drift); the wallboard's page is the
+// exception.
 //
 //	POST   /v1/events            NDJSON events (Content-Type NDJSON, JSON or text; gzip
 //	                             allowed) → 200 {accepted, rejected:[{line, reason, code}],
@@ -55,7 +56,7 @@
 //	GET    /v1/trends[?statistic=ID…]
 //	                             {at, window, series:[{statistic, points:[[ms, value]]}]}:
 //	                             the recent values the server keeps of the boards'
-//	                             statistics (trends.go)
+//	                             statistics (trends.go, package trend)
 //	GET    /v1/clock             {at}: the engine time, sampled every second
 //	GET    /v1/history?statistic=ID…&from=T&to=T
 //	                             the recorded intervals (history.ParseQuery: also by statType

@@ -19,6 +19,7 @@ import (
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/machine"
 	"github.com/statkit/statkit/runtime/sim"
+	"github.com/statkit/statkit/runtime/sim/democonfig"
 	"github.com/statkit/statkit/runtime/store"
 )
 
@@ -47,7 +48,7 @@ func openStore(t *testing.T, dir string) *store.Store {
 // ends with the values of a server that ran uninterrupted, API statistics included.
 func TestDurableRestartKeepsValues(t *testing.T) {
 	sc := sim.Config{Seed: 5, Agents: 10, Queues: 2, Duration: time.Hour, LoginSpread: time.Minute}
-	cfg, err := DemoConfig(sc)
+	cfg, err := democonfig.Build(sc)
 	require.NoError(t, err)
 	batches := splitAtTimes(simEvents(t, sc), 8)
 	apiStat := `{"statType":"CallsEntered","object":{"type":"Queue","id":"Q1@SW1"}}`
@@ -97,7 +98,7 @@ func TestDurableRestartKeepsValues(t *testing.T) {
 // Retry-After; every event a 200 said was accepted is in the engine.
 func TestOverloadRefusesWith429(t *testing.T) {
 	sc := sim.Config{Seed: 2, Agents: 10, Queues: 2, Duration: time.Hour}
-	cfg, err := DemoConfig(sc)
+	cfg, err := democonfig.Build(sc)
 	require.NoError(t, err)
 	batches := splitAtTimes(simEvents(t, sc), 24)
 	ts := startServer(t, Options{Config: cfg, TickInterval: -1, IngestQueue: 1}, func(s *Server) {

@@ -13,6 +13,7 @@ import (
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/event"
 	"github.com/statkit/statkit/runtime/sim"
+	"github.com/statkit/statkit/runtime/sim/democonfig"
 )
 
 // splitAtTimes cuts events into about n batches, each cut where the time changes, so
@@ -49,7 +50,7 @@ func valueJSONOf(t *testing.T, e *engine.Engine, id string) string {
 // the values an engine run directly on the same events has at the same engine time.
 func TestEndToEndMatchesEngine(t *testing.T) {
 	sc := sim.Config{Seed: 11, Agents: 8, Queues: 2, Duration: 40 * time.Minute, LoginSpread: time.Minute}
-	cfg, err := DemoConfig(sc)
+	cfg, err := democonfig.Build(sc)
 	require.NoError(t, err)
 	events := simEvents(t, sc)
 	ref, err := engine.New(cfg)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/sim"
+	"github.com/statkit/statkit/runtime/sim/democonfig"
 	"github.com/statkit/statkit/runtime/store"
 )
 
@@ -72,7 +73,7 @@ func smallDisk(t *testing.T, size string) (dir string, grow func(), ok bool) {
 // restart on the same data directory shows exactly the same values.
 func TestFailStop(t *testing.T) {
 	sc := sim.Config{Seed: 12, Agents: 20, Queues: 2, Duration: 3 * time.Hour, LoginSpread: time.Minute}
-	cfg, err := DemoConfig(sc)
+	cfg, err := democonfig.Build(sc)
 	require.NoError(t, err)
 	batches := splitAtTimes(simEvents(t, sc), 60)
 

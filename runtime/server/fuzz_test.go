@@ -12,12 +12,13 @@ import (
 
 	"github.com/statkit/statkit/runtime/event"
 	"github.com/statkit/statkit/runtime/sim"
+	"github.com/statkit/statkit/runtime/sim/democonfig"
 )
 
 // fuzzServer is a server over a small demo config whose owner goroutine runs for the
 // whole fuzz run; requests go through the handler.
 func fuzzServer(f *testing.F) *Server {
-	cfg, err := DemoConfig(sim.Config{Seed: 1, Agents: 4, Queues: 1, Duration: time.Hour})
+	cfg, err := democonfig.Build(sim.Config{Seed: 1, Agents: 4, Queues: 1, Duration: time.Hour})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/statkit/statkit/runtime/event"
 	"github.com/statkit/statkit/runtime/machine"
 	"github.com/statkit/statkit/runtime/sim"
+	"github.com/statkit/statkit/runtime/sim/democonfig"
 )
 
 // post sends a POST /v1/events with headers and returns the status, body and headers.
@@ -94,7 +95,7 @@ func TestIdempotencyKey(t *testing.T) {
 // and repeat its answer; the batch is counted once.
 func TestIdempotencyConcurrentDuplicates(t *testing.T) {
 	sc := sim.Config{Seed: 6, Agents: 10, Queues: 2, Duration: time.Hour, LoginSpread: time.Minute}
-	cfg, err := DemoConfig(sc)
+	cfg, err := democonfig.Build(sc)
 	require.NoError(t, err)
 	batches := splitAtTimes(simEvents(t, sc), 10)
 	ts := startServer(t, Options{Config: cfg, TickInterval: -1}, func(s *Server) {
@@ -358,7 +359,7 @@ func TestBankDayReorderedAndLate(t *testing.T) {
 // while events are held, and restarted, continues exactly as one that was not.
 func TestHeldEventsSurviveRestart(t *testing.T) {
 	sc := sim.Config{Seed: 9, Agents: 10, Queues: 2, Duration: time.Hour, LoginSpread: time.Minute}
-	cfg, err := DemoConfig(sc)
+	cfg, err := democonfig.Build(sc)
 	require.NoError(t, err)
 	events := simEvents(t, sc)
 	arrival := reorder(events, rand.New(rand.NewPCG(9, 9)), 1500*time.Millisecond, 0, func(event.Event) bool { return false })

@@ -19,6 +19,7 @@ import (
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/event"
 	"github.com/statkit/statkit/runtime/sim"
+	"github.com/statkit/statkit/runtime/sim/democonfig"
 	"github.com/statkit/statkit/runtime/store"
 )
 
@@ -28,7 +29,7 @@ import (
 // records of the new format (a restart recovers both).
 func TestOldFormatDataDirectoryRecovers(t *testing.T) {
 	sc := sim.Config{Seed: 21, Agents: 8, Queues: 2, Duration: time.Hour, LoginSpread: time.Minute}
-	cfg, err := DemoConfig(sc)
+	cfg, err := democonfig.Build(sc)
 	require.NoError(t, err)
 	events := simEvents(t, sc)
 	batches := splitAtTimes(events, 6)

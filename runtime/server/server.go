@@ -11,11 +11,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/statkit/statkit/runtime/apispec"
 	"github.com/statkit/statkit/runtime/auth"
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/ingest"
 	"github.com/statkit/statkit/runtime/store"
+	"github.com/statkit/statkit/runtime/trend"
 )
 
 // Defaults of Options.
@@ -264,14 +266,14 @@ type Server struct {
 	openLocks sync.Map     // owner name → *sync.Mutex (auth.go)
 	hist      *historyFeed // nil: no history (history.go)
 
-	api         *apiDoc                // the OpenAPI description (openapi.go)
+	api         *apispec.Doc           // the OpenAPI description (openapi.go)
 	patterns    []string               // the routes' patterns, as registered (apiMux)
 	actionsJSON []byte                 // GET /v1/actions, built once
 	configJSON  atomic.Pointer[[]byte] // GET /v1/config, rebuilt on reload
 	handler     http.Handler
 
 	boards wallboardsCache // GET /v1/wallboards (wallboards.go)
-	trends *trends         // GET /v1/trends and /v1/clock (trends.go)
+	trends *trend.Recorder // GET /v1/trends and /v1/clock (trends.go)
 }
 
 // New builds a server for opts.Config: it recovers the state from the log (a snapshot
@@ -289,7 +291,7 @@ func New(opts Options) (*Server, error) {
 		ops:       make(chan *op),
 		ownerDone: make(chan struct{}),
 		closing:   make(chan struct{}),
-		trends:    newTrends(),
+		trends:    trend.NewRecorder(),
 		slots:     make(chan struct{}, opts.IngestQueue),
 	}
 	s.applied.init()
@@ -337,7 +339,7 @@ func New(opts Options) (*Server, error) {
 	if s.actionsJSON, err = actionsJSON(); err != nil {
 		return nil, err
 	}
-	if s.api, err = loadAPIDoc(); err != nil {
+	if s.api, err = apispec.Load(); err != nil {
 		return nil, err
 	}
 	s.m.reg.MustRegister(newExportCollector(s))
@@ -464,8 +466,8 @@ func (s *Server) routes() (http.Handler, error) {
 	mux.Handle("/v1/trends", s.require(auth.Read, s.getTrends))
 	mux.Handle("/v1/clock", s.require(auth.Read, s.getClock))
 	mux.Handle("/v1/history", s.require(auth.Read, s.getHistory))
-	mux.HandleFunc("GET /v1/openapi.json", s.serveDoc(s.api.json, "application/json")) // open: the API's description
-	mux.HandleFunc("GET /v1/openapi.yaml", s.serveDoc(s.api.yaml, "application/yaml"))
+	mux.HandleFunc("GET /v1/openapi.json", s.serveDoc(s.api.JSON, "application/json")) // open: the API's description
+	mux.HandleFunc("GET /v1/openapi.yaml", s.serveDoc(s.api.YAML, "application/yaml"))
 	mux.Handle("/v1/", s.require(auth.Read, s.notFound))
 	mux.Handle("GET /metrics", s.metricsHandler())
 	mux.HandleFunc("GET /healthz", s.healthz)

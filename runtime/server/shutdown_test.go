@@ -15,6 +15,7 @@ import (
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/event"
 	"github.com/statkit/statkit/runtime/sim"
+	"github.com/statkit/statkit/runtime/sim/democonfig"
 )
 
 // postResult is the outcome of a post made in a goroutine.
@@ -48,7 +49,7 @@ func (ts *testServer) postAsync(body []byte) <-chan postResult {
 // run over every event. Streams end, and new requests are refused.
 func TestShutdownLosesNoAcceptedEvent(t *testing.T) {
 	sc := sim.Config{Seed: 3, Agents: 10, Queues: 2, Duration: time.Hour, LoginSpread: time.Minute}
-	cfg, err := DemoConfig(sc)
+	cfg, err := democonfig.Build(sc)
 	require.NoError(t, err)
 	events := simEvents(t, sc)
 	batches := splitAtTimes(events, 3)

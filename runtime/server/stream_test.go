@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/statkit/statkit/runtime/sim"
+	"github.com/statkit/statkit/runtime/sim/democonfig"
 )
 
 func TestSubscriberQueueCoalescesAndBounds(t *testing.T) {
@@ -79,7 +80,7 @@ func TestSlowSubscriberIsDropped(t *testing.T) {
 
 func testSlowSubscriber(t *testing.T, limit int) {
 	sc := sim.Config{Seed: 5, Agents: 30, Queues: 3, Duration: 2 * time.Hour, LoginSpread: time.Minute}
-	cfg, err := DemoConfig(sc)
+	cfg, err := democonfig.Build(sc)
 	require.NoError(t, err)
 	events := simEvents(t, sc)
 	ts := startServer(t, Options{Config: cfg, TickInterval: -1, WriteTimeout: 200 * time.Millisecond, SubscriberLimit: limit},

@@ -16,6 +16,8 @@ import (
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/event"
 	"github.com/statkit/statkit/runtime/sim"
+	"github.com/statkit/statkit/runtime/sim/democonfig"
+	"github.com/statkit/statkit/runtime/trend"
 )
 
 // boardConfig is a small center with a board: a headline, a queue table whose agent
@@ -156,7 +158,7 @@ func TestWallboardsEndpoint(t *testing.T) {
 
 // The demo's config defines its board, and every statistic the board shows is open.
 func TestDemoBoard(t *testing.T) {
-	cfg, err := DemoConfig(sim.Config{Agents: 30, Queues: 3, Seed: 1})
+	cfg, err := democonfig.Build(sim.Config{Agents: 30, Queues: 3, Seed: 1})
 	require.NoError(t, err)
 	b, ok := cfg.Wallboard("floor")
 	require.True(t, ok)
@@ -175,55 +177,18 @@ func TestDemoBoard(t *testing.T) {
 	}
 	require.Len(t, b.Sections[1].Rows, 3, "a row per agent group")
 	require.Len(t, b.Agents.Statistics, 30)
-	for _, id := range tracked(cfg) {
+	for _, id := range trend.Tracked(cfg) {
 		_, ok := cfg.Statistic(id)
 		assert.True(t, ok, id)
 	}
-}
-
-// The ring keeps changes, one per resolution step (the newer value winning), drops
-// repeats, forgets the oldest when full, and answers a window with the value it starts
-// with.
-func TestTrendRing(t *testing.T) {
-	const S = trendResolution // one resolution step
-	var r trendRing
-	r.add(S, 0)
-	r.add(S+S/2, 0) // no change
-	r.add(2*S+S/10, 1)
-	r.add(2*S+9*S/10, 2) // same step: the newer value wins
-	r.add(3*S, 2)        // no change
-	r.add(4*S+S/5, 1)
-	r.add(4*S+3*S/10, 2) // back to the value before this step: nothing left of the step
-	r.add(5*S, math.NaN())
-	r.add(5*S+S/10, math.NaN())
-	r.add(4*S, 7) // older than the last point: taken at its time, same step
-	got := r.since(nil, 0)
-	want := []trendPoint{{S, 0}, {2*S + S/10, 2}, {5 * S, 7}}
-	require.Len(t, got, len(want))
-	for i := range want {
-		assert.Equal(t, want[i], got[i], "point %d", i)
-	}
-	r.add(6*S, math.NaN())
-	last := r.since(nil, 0)
-	assert.True(t, math.IsNaN(last[len(last)-1].V), "an undefined value is a point of its own")
-	assert.Equal(t, []trendPoint{{2*S + S/10, 2}, {5 * S, 7}}, r.since(nil, 5*S)[:2], "from 5 steps: the value before it, then the points in it")
-
-	var full trendRing
-	for i := range trendPoints + 10 {
-		full.add(event.Time(i)*2*S, float64(i%2))
-	}
-	pts := full.since(nil, 0)
-	require.Len(t, pts, trendPoints)
-	assert.Equal(t, event.Time(10*2)*S, pts[0].T, "the 10 oldest points went")
-	assert.Equal(t, event.Time((trendPoints+9)*2)*S, pts[len(pts)-1].T)
 }
 
 // A board's statistics are tracked; without boards, the config's numeric ones.
 func TestTracked(t *testing.T) {
 	cfg, err := config.Load("board.yaml", strings.NewReader(boardConfig))
 	require.NoError(t, err)
-	assert.Equal(t, []string{"waiting", "sl", "ready", "staffed", "sales.waiting"}, tracked(cfg))
-	assert.Equal(t, []string{"waiting", "longest", "entered", "ready", "gold"}, tracked(loadSmall(t)))
+	assert.Equal(t, []string{"waiting", "sl", "ready", "staffed", "sales.waiting"}, trend.Tracked(cfg))
+	assert.Equal(t, []string{"waiting", "longest", "entered", "ready", "gold"}, trend.Tracked(loadSmall(t)))
 }
 
 // GET /v1/trends follows the values the board's statistics take, at their event times,
@@ -418,25 +383,27 @@ func TestTrendsRecordFrames(t *testing.T) {
 		frame("q.calls", atJSON, "12"),
 		frame("q.sl", atJSON, "87.5"),
 		frame("q.asa", atJSON, "null"),
+		frame("q.aht", atJSON, string(appendReason([]byte("null"), "the denominator is 0"))), // as appendValue sends one
 		frame(`a<b>&"c"`, atJSON, "3"),
 		frame("early", []byte("null"), "4"),
 		frame("state", atJSON, `{"type":"Agent","id":"1001"}`),
 		frame("gone", atJSON, "1"),
 		closed,
 	}
-	_, _, _, ok := quickValueFrame(frames[0])
+	_, _, _, ok := trend.QuickValueFrame(frames[0])
 	require.True(t, ok, "the fast path reads the notifier's frames")
-	tr := newTrends()
-	tr.record(frames)
-	got := map[string]trendPoint{}
-	for id, r := range tr.series {
-		require.Equal(t, 1, r.n, id)
-		got[id] = *r.at(0)
+	tr := trend.NewRecorder()
+	tr.Record(frames)
+	got := map[string]trend.Point{}
+	for _, s := range tr.Doc(nil).Series { // no clock yet: every point kept
+		require.Len(t, s.Points, 1, s.Statistic)
+		got[s.Statistic] = s.Points[0]
 	}
-	require.Len(t, got, 5)
-	assert.Equal(t, trendPoint{at, 12}, got["q.calls"])
-	assert.Equal(t, trendPoint{at, 87.5}, got["q.sl"])
+	require.Len(t, got, 6)
+	assert.Equal(t, trend.Point{T: at, V: 12}, got["q.calls"])
+	assert.Equal(t, trend.Point{T: at, V: 87.5}, got["q.sl"])
 	assert.True(t, math.IsNaN(got["q.asa"].V))
-	assert.Equal(t, trendPoint{at, 3}, got[`a<b>&"c"`])
-	assert.Equal(t, trendPoint{0, 4}, got["early"])
+	assert.True(t, math.IsNaN(got["q.aht"].V), "an undefined value with its reason")
+	assert.Equal(t, trend.Point{T: at, V: 3}, got[`a<b>&"c"`])
+	assert.Equal(t, trend.Point{T: 0, V: 4}, got["early"])
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/server"
 	"github.com/statkit/statkit/runtime/sim"
+	"github.com/statkit/statkit/runtime/sim/democonfig"
 	"github.com/statkit/statkit/runtime/source"
 	"github.com/statkit/statkit/runtime/source/input"
 	"github.com/statkit/statkit/runtime/store"
@@ -147,7 +148,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (ret
 		if err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
-		if opts.Config, opts.ConfigText, err = server.DemoConfigText(sc); err != nil {
+		if opts.Config, opts.ConfigText, err = democonfig.BuildText(sc); err != nil {
 			return err
 		}
 		// Event time runs at speed × wall time; the ticker follows it, and its lag

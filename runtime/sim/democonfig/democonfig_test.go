@@ -1,4 +1,4 @@
-package server
+package democonfig
 
 import (
 	"testing"
@@ -25,7 +25,7 @@ import (
 func TestDemoShowsEveryColour(t *testing.T) {
 	for seed := uint64(1); seed <= 3; seed++ {
 		sc := sim.Demo(sim.Config{Agents: 50, Queues: 4, Seed: seed, Duration: 40 * time.Minute, LoginSpread: 30 * time.Second})
-		cfg, err := DemoConfig(sc)
+		cfg, err := Build(sc)
 		require.NoError(t, err)
 		board, ok := cfg.Wallboard("floor")
 		require.True(t, ok)
@@ -96,7 +96,7 @@ func TestDemoShowsEveryColour(t *testing.T) {
 // all queues, each cell a recorded statistic (reset mode on the Growing profile Quarter),
 // and the board's Entered and Service level cells draw them.
 func TestDemoRecordsReport(t *testing.T) {
-	cfg, err := DemoConfig(sim.Config{Agents: 10, Queues: 3, Seed: 1, Duration: time.Hour})
+	cfg, err := Build(sim.Config{Agents: 10, Queues: 3, Seed: 1, Duration: time.Hour})
 	require.NoError(t, err)
 	r, ok := cfg.Report("Queues15")
 	require.True(t, ok)
@@ -128,7 +128,7 @@ func TestDemoRecordsReport(t *testing.T) {
 // simulated events themselves.
 func TestDemoReportCounts(t *testing.T) {
 	sc := sim.Demo(sim.Config{Agents: 20, Queues: 2, Seed: 4, Duration: 50 * time.Minute, LoginSpread: 30 * time.Second})
-	cfg, err := DemoConfig(sc)
+	cfg, err := Build(sc)
 	require.NoError(t, err)
 	r, ok := cfg.Report("Queues15")
 	require.True(t, ok)
