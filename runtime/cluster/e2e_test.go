@@ -183,7 +183,7 @@ func TestReplicatedBankDay(t *testing.T) {
 			target = r1
 			var once sync.Once
 			r1.node.lg.afterAppend = func(string, []byte) error {
-				once.Do(func() { killedAt <- time.Now(); r1.node.kill() })
+				once.Do(func() { killedAt <- time.Now(); r1.node.Kill() })
 				return errAckLost
 			}
 		case killNodeAt:

@@ -221,7 +221,7 @@ func (p *proc) kill() {
 	if p.dead.Swap(true) {
 		return
 	}
-	p.node.kill()
+	p.node.Kill()
 	p.finish()
 }
 

@@ -35,7 +35,7 @@ type Log struct {
 	// append's (after: the record is stored, its acknowledgement is lost).
 	beforeAppend, afterAppend func(tenant string, rec []byte) error
 
-	restored candidate // tests: the snapshot LoadSnapshot restored
+	restored candidate // the snapshot LoadSnapshot restored (Restored)
 }
 
 var _ server.Replicated = (*Log)(nil)
@@ -226,6 +226,13 @@ func (l *Log) WriteSnapshot(seq uint64, payload []byte) error {
 		errs = append(errs, l.rl.WriteSnapshot(seq, payload))
 	}
 	return errors.Join(errs...)
+}
+
+// Restored returns the snapshot LoadSnapshot restored — its sequence (0: none, the
+// group's records were applied from the stream's start) and whether it came from the
+// local cache rather than the object store.
+func (l *Log) Restored() (seq uint64, local bool) {
+	return l.restored.seq, l.restored.local
 }
 
 // Err is non-nil once the log failed for good (the connection closed, records trimmed

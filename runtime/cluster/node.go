@@ -256,9 +256,12 @@ func (n *Node) Close() error {
 	return nil
 }
 
-// Kill closes the connection at once, without removing the replica's announcement or
-// releasing anything: what a crash does (tests).
-func (n *Node) kill() {
+// Kill closes the NATS connection at once, without releasing the lease, removing the
+// replica's announcement or writing a last snapshot: what a crash of the process does to
+// the deployment. The other replicas take the lease over once it expires (LeaseTTL).
+// For failure tests and the failover benchmark (internal/perf/failoverbench); the server
+// over the node fails read-only and should be stopped.
+func (n *Node) Kill() {
 	if n.c != nil {
 		n.c.Close()
 	}
