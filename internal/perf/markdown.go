@@ -158,6 +158,12 @@ func (r *Report) Markdown(w io.Writer) error {
 
 	r.markdownIngest(p)
 
+	if r.Failover != "" {
+		p("\n%s", r.Failover)
+	} else {
+		p("\n## Replication failover (issue 17)\n\npending — %s.\n", r.FailoverNote)
+	}
+
 	p("\n## Targets (issues 7 and 19; one core unless the target names more)\n\n")
 	p("| target | status | measured | what bounds it |\n|---|---|---|---|\n")
 	for _, t := range r.Targets() {

@@ -43,6 +43,9 @@ type Suite struct {
 	// History and Replica measure issue 19 §3's budgets of the history writer and of a
 	// replica consuming JetStream on M, on one CPU; nil or an error leaves them pending.
 	History, Replica func(Size) (*BudgetResult, error)
+	// Failover measures replication failover (issue 17) and returns its report section
+	// in Markdown and a one-line summary; nil or an error leaves it pending.
+	Failover func() (markdown, summary string, err error)
 }
 
 // IngestCPUs is the GOMAXPROCS HTTP ingest is measured with: issue 19's target is on
@@ -182,6 +185,9 @@ type Report struct {
 	// SQLNote, NotifyNote, RestartNote, IngestNote, HistoryNote and ReplicaNote say why a
 	// measurement is missing.
 	SQLNote, NotifyNote, RestartNote, IngestNote, HistoryNote, ReplicaNote string
+	// Failover is the replication failover section (Markdown, from Suite.Failover) and
+	// FailoverSummary its one line for the console; FailoverNote says why it is missing.
+	Failover, FailoverSummary, FailoverNote string
 }
 
 // Run runs the suite.
@@ -283,8 +289,26 @@ func (s Suite) Run() (*Report, error) {
 	}
 	s.runIngest(rep, logf)
 	s.runBudgets(rep, logf)
+	s.runFailover(rep, logf)
 	rep.Duration = time.Since(rep.Started)
 	return rep, nil
+}
+
+// runFailover measures replication failover, on the machine's CPUs.
+func (s Suite) runFailover(rep *Report, logf func(string, ...any)) {
+	if s.Failover == nil {
+		rep.FailoverNote = "not run (--failover=false)"
+		return
+	}
+	runtime.GOMAXPROCS(runtime.NumCPU())
+	logf("replication failover: in-process 3-node JetStream cluster, two replicas")
+	md, sum, err := s.Failover()
+	if err != nil {
+		rep.FailoverNote = "failed: " + err.Error()
+		logf("replication failover: %v", err)
+		return
+	}
+	rep.Failover, rep.FailoverSummary = md, sum
 }
 
 // runIngest measures HTTP ingest for the measured workloads but L.
@@ -460,6 +484,11 @@ func (r *Report) Table(w io.Writer) {
 		} else {
 			fmt.Fprintf(w, "budget: %s: pending: %s\n", b.name, b.note)
 		}
+	}
+	if r.FailoverSummary != "" {
+		fmt.Fprintf(w, "replication failover: %s\n", r.FailoverSummary)
+	} else if r.Failover == "" {
+		fmt.Fprintf(w, "replication failover: pending: %s\n", r.FailoverNote)
 	}
 	fmt.Fprintln(w)
 	for _, t := range r.Targets() {

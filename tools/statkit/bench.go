@@ -16,6 +16,7 @@ import (
 
 	"github.com/statkit/statkit/internal/perf"
 	"github.com/statkit/statkit/internal/perf/boundbench"
+	"github.com/statkit/statkit/internal/perf/failoverbench"
 	"github.com/statkit/statkit/internal/perf/ingestbench"
 	"github.com/statkit/statkit/internal/perf/ssebench"
 )
@@ -34,11 +35,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sqlDir := fl.String("sql", "perf/sqlbaseline", `directory of the SQL baseline module, run with "go run"; "off" to skip comparison (c)`)
 	notify := fl.Bool("notify", true, "measure notifications to 1,000 SSE subscribers over loopback HTTP")
 	ingest := fl.Bool("ingest", true, "measure HTTP ingest into a durable server over loopback (issue 19: 4 clients, batches of 500 with Idempotency-Keys, reorder window on) for S and M")
+	failover := fl.Bool("failover", true, "measure replication failover on an in-process 3-node NATS JetStream cluster with two replicas: lease takeover and a killed replica's catch-up after the bank day (issue 17; about 30 s; run inside the module, which holds examples/bank)")
 	budgets := fl.Bool("budgets", true, "with M, measure the budgets of the history writer (SQLite) and of a replica consuming JetStream (in-process NATS), issue 19")
 	restart := fl.Bool("restart", true, "with L, measure a restart (issue 8): snapshot, 1,000,000 events logged, restore and replay, in a temporary directory (a couple of minutes)")
 	memChild := fl.String("memory-child", "", "internal: print the memory figures of one workload as JSON and exit")
 	fl.Usage = func() {
-		fmt.Fprintln(fl.Output(), "usage: statkit bench [--workloads S,M,L] [--cpu 1,2] [--markdown FILE] [--benchtime D] [--count N] [--sql DIR|off] [--notify=false] [--ingest=false] [--budgets=false] [--restart=false]\n\n"+
+		fmt.Fprintln(fl.Output(), "usage: statkit bench [--workloads S,M,L] [--cpu 1,2] [--markdown FILE] [--benchtime D] [--count N] [--sql DIR|off] [--notify=false] [--ingest=false] [--budgets=false] [--failover=false] [--restart=false]\n\n"+
 			"Measures engine actions/s, allocations, NDJSON events/s, decoding against encoding/json,\n"+
 			"the floor, memory per statistic (and RSS for L, in a process of its own), SQL\n"+
 			"recomputation, SSE notifications, HTTP ingest into a durable server, the budgets of the\n"+
@@ -87,6 +89,19 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		suite.Replica = func(s perf.Size) (*perf.BudgetResult, error) {
 			return boundbench.Replica(ctx, boundbench.Options{Size: s})
+		}
+	}
+	if *failover {
+		suite.Failover = func() (string, string, error) {
+			fr, err := failoverbench.Run(ctx, failoverbench.Options{Log: stderr})
+			if err != nil {
+				return "", "", err
+			}
+			var sec bytes.Buffer
+			if err := fr.Markdown(&sec); err != nil {
+				return "", "", err
+			}
+			return sec.String(), fr.Summary(), nil
 		}
 	}
 	rep, err := suite.Run()

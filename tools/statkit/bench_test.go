@@ -19,7 +19,7 @@ func TestBenchIngestRows(t *testing.T) {
 	md := filepath.Join(t.TempDir(), "performance.md")
 	var stdout, stderr bytes.Buffer
 	err := runBench(context.Background(), []string{"--workloads", "S", "--cpu", "1", "--benchtime", "5ms", "--count", "1",
-		"--sql", "off", "--notify=false", "--restart=false", "--markdown", md}, &stdout, &stderr)
+		"--sql", "off", "--notify=false", "--restart=false", "--failover=false", "--markdown", md}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
@@ -47,11 +47,12 @@ func TestBenchIngestOff(t *testing.T) {
 	}
 	var stdout, stderr bytes.Buffer
 	err := runBench(context.Background(), []string{"--workloads", "S", "--cpu", "1", "--benchtime", "1ms", "--count", "1",
-		"--sql", "off", "--notify=false", "--restart=false", "--ingest=false", "--budgets=false"}, &stdout, &stderr)
+		"--sql", "off", "--notify=false", "--restart=false", "--ingest=false", "--budgets=false", "--failover=false"}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
-	for _, want := range []string{"HTTP ingest: pending: not run (--ingest=false)", "budget: history writer: pending: not run (--budgets=false)"} {
+	for _, want := range []string{"HTTP ingest: pending: not run (--ingest=false)", "budget: history writer: pending: not run (--budgets=false)",
+		"replication failover: pending: not run (--failover=false)"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout.String())
 		}
