@@ -144,7 +144,7 @@ func TestCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range []uint64{5, 9, 12} {
-		if err := c.write(s, []byte(fmt.Sprint("snap", s))); err != nil {
+		if err := c.write(s, []byte(fmt.Sprint("snap", s)), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
