@@ -131,6 +131,10 @@ type harness struct {
 	// and 150 records).
 	tick      time.Duration
 	snapEvery int
+	// keep is the nodes' KeepSnapshots (0: the default); history, when set, gives a
+	// replica's history options (nil: none).
+	keep    int
+	history func(name string, node *Node) *server.HistoryOptions
 
 	mu   sync.Mutex
 	text []byte // the config a reload loads
@@ -161,7 +165,7 @@ func (h *harness) start(name, dataDir string) *proc {
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()
 	node, err := Start(ctx, Options{NATS: joinURLs(h.cl.URLs()), Stream: h.stream, Tenants: b.cfg.Topology.Tenants,
-		DataDir: dataDir, ID: name, LeaseTTL: h.ttl, Logger: logger(h.t, name)})
+		DataDir: dataDir, ID: name, LeaseTTL: h.ttl, KeepSnapshots: h.keep, Logger: logger(h.t, name)})
 	if err != nil {
 		h.t.Fatalf("start %s: %v", name, err)
 	}
@@ -173,10 +177,15 @@ func (h *harness) start(name, dataDir string) *proc {
 	if snapEvery == 0 {
 		snapEvery = 150
 	}
+	var hist *server.HistoryOptions
+	if h.history != nil {
+		hist = h.history(name, node)
+	}
 	srv, err := server.New(server.Options{
 		Config: b.cfg, ConfigText: b.text, Reload: h.reload, Log: node.Log(), HoldsClock: node.HoldsClock,
 		Clock: h.clock, TickInterval: tick, TickLag: -1, MaxSkew: -1,
 		SnapshotEvery: snapEvery, ShutdownTimeout: 3 * time.Second, Logger: logger(h.t, name),
+		HistoryDB: hist,
 	})
 	if err != nil {
 		node.Close()
