@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+
+	"github.com/statkit/statkit/spec"
 )
 
 // eventRejection is a decoder rejection code and when a line gets it.
@@ -84,7 +86,7 @@ func exampleLines(m *Model) []string {
 // source classes and phases of the spec, what each kind of action asks of an event, the
 // units, and the rejection codes.
 func EventsDoc(m *Model) ([]byte, error) {
-	base, err := eventBase()
+	base, err := schemaBase(spec.EventBaseSchema)
 	if err != nil {
 		return nil, err
 	}

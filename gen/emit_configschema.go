@@ -2,7 +2,6 @@ package gen
 
 import (
 	"fmt"
-	"io/fs"
 	"regexp"
 	"sort"
 	"strings"
@@ -21,12 +20,6 @@ const basePath = "spec/" + spec.ConfigBaseSchema
 // described is one enum value with the text editors show for it.
 type described struct{ value, desc string }
 
-// configDef is a $defs entry of the config schema that the generator fills in.
-type configDef struct {
-	name    string
-	members *jsonObject
-}
-
 // ConfigSchema renders the JSON Schema of the config file (docs/config.schema.json, and
 // the same bytes next to package configschema for the loader): the handwritten base
 // spec/schema/config.base.schema.json, in its order, with the header as first member and
@@ -39,62 +32,13 @@ type configDef struct {
 //	    "category": {"description": "…(base)", "type": "string",
 //	      "enum": ["AverageTime", …], "enumDescriptions": ["TotalTime / TotalNumber …", …]}, …
 func ConfigSchema(m *Model) ([]byte, error) {
-	base, err := configBase()
-	if err != nil {
-		return nil, err
-	}
-	defs, _ := base.get("$defs").(*jsonObject)
-	for _, d := range configDefs(m) {
-		if err := fillDef(defs, d); err != nil {
-			return nil, fmt.Errorf("%s: %w", basePath, err)
-		}
-	}
-	out := &jsonObject{}
-	out.set("$comment", Header) // on line 2, where .ci/run looks for it (JSON has no comments)
-	for _, k := range base.keys {
-		if k != "$comment" {
-			out.set(k, base.vals[k])
-		}
-	}
-	return indentJSON(out)
-}
-
-// configBase reads the config schema's base from package spec.
-func configBase() (*jsonObject, error) {
-	data, err := fs.ReadFile(spec.Files, spec.ConfigBaseSchema)
-	if err != nil {
-		return nil, fmt.Errorf("read config schema base: %w", err)
-	}
-	o, err := parseJSONObject(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", basePath, err)
-	}
-	return o, nil
-}
-
-// fillDef adds d's members to the placeholder $defs/<d.name> of the base, which must
-// exist (the base decides where it goes and describes it) and leave those members out.
-func fillDef(defs *jsonObject, d configDef) error {
-	var def *jsonObject
-	if defs != nil {
-		def, _ = defs.get(d.name).(*jsonObject)
-	}
-	if def == nil {
-		return fmt.Errorf("$defs has no placeholder object %q for generated names", d.name)
-	}
-	for _, k := range d.members.keys {
-		if _, ok := def.vals[k]; ok {
-			return fmt.Errorf("$defs/%s: %q is generated; leave it out of the base", d.name, k)
-		}
-		def.set(k, d.members.vals[k])
-	}
-	return nil
+	return schemaFromBase(spec.ConfigBaseSchema, configDefs(m))
 }
 
 // configDefs are the name tables of the config schema. Values are sorted: their order
 // means nothing to a config and editors list them alphabetically.
-func configDefs(m *Model) []configDef {
-	return []configDef{
+func configDefs(m *Model) []schemaDef {
+	return []schemaDef{
 		{"objectType", stringEnum(objectTypeValues(m))},
 		{"dnType", stringEnum(dnTypeValues(m))},
 		{"category", stringEnum(categoryValues(m))},
@@ -269,7 +213,7 @@ func actionDesc(m *Model, a *Action) string {
 //	var schema string
 //	func JSON() []byte { return []byte(schema) }
 func emitConfigSchema(*Model) (*jen.File, error) {
-	base, err := configBase()
+	base, err := schemaBase(spec.ConfigBaseSchema)
 	if err != nil {
 		return nil, err
 	}

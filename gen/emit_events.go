@@ -2,7 +2,6 @@ package gen
 
 import (
 	"fmt"
-	"io/fs"
 	"regexp"
 	"sort"
 	"strings"
@@ -49,43 +48,13 @@ func phaseValues() []described {
 // A name whose rows on one class differ in kind (chosen by variant or DN type) gets no
 // kind rule there: the decoder checks it.
 func EventSchema(m *Model) ([]byte, error) {
-	base, err := eventBase()
-	if err != nil {
-		return nil, err
-	}
-	defs, _ := base.get("$defs").(*jsonObject)
-	for _, d := range []configDef{
+	return schemaFromBase(spec.EventBaseSchema, []schemaDef{
 		{"action", actionNameDef(m, m.Actions)},
 		{"variant", stringEnum(variantValues(m))},
 		{"phase", phaseDef()},
 		{"sourceClass", stringEnum(sourceClassValues(m))},
 		{"actionRules", actionRulesDef(m)},
-	} {
-		if err := fillDef(defs, d); err != nil {
-			return nil, fmt.Errorf("%s: %w", eventBasePath, err)
-		}
-	}
-	out := &jsonObject{}
-	out.set("$comment", Header) // on line 2, where .ci/run looks for it (JSON has no comments)
-	for _, k := range base.keys {
-		if k != "$comment" {
-			out.set(k, base.vals[k])
-		}
-	}
-	return indentJSON(out)
-}
-
-// eventBase reads the event schema's base from package spec.
-func eventBase() (*jsonObject, error) {
-	data, err := fs.ReadFile(spec.Files, spec.EventBaseSchema)
-	if err != nil {
-		return nil, fmt.Errorf("read event schema base: %w", err)
-	}
-	o, err := parseJSONObject(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", eventBasePath, err)
-	}
-	return o, nil
+	})
 }
 
 // phaseDef is the phases as an enum in their order of use (not sorted: start, update, end

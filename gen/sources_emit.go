@@ -2,7 +2,6 @@ package gen
 
 import (
 	"fmt"
-	"go/format"
 	"sort"
 	"strings"
 
@@ -20,15 +19,10 @@ func sourceOutputs(m *Model) ([]Output, error) {
 		return nil, nil
 	}
 	var out []Output
-	types, err := format.Source([]byte("// " + Header + "\n\n" + sourceTypes))
-	if err != nil {
-		return nil, fmt.Errorf("generated/source/types.go: %w", err)
-	}
-	out = append(out, Output{"generated/source/types.go", types})
 	files := []struct {
 		path string
 		f    *jen.File
-	}{{"generated/source/formats.go", emitSourceList(m)}}
+	}{{"generated/source/types.go", emitSourceTypes()}, {"generated/source/formats.go", emitSourceList(m)}}
 	for _, f := range m.Sources {
 		files = append(files, struct {
 			path string
@@ -82,7 +76,7 @@ func emitSourceList(m *Model) *jen.File {
 // emitSourceFormat writes one format's table and its accessor.
 func emitSourceFormat(s *SourceFormat) *jen.File {
 	f := newSourceFile()
-	v := strings.ToLower(s.GoName()[:1]) + s.GoName()[1:]
+	v := lowerFirst(s.GoName())
 	comment(f, docLines(fmt.Sprintf("%s returns the %s format (%s), from %s: %s The table is read-only.",
 		s.GoName(), s.Name, s.Title, s.File, s.Summary)))
 	f.Func().Id(s.GoName()).Params().Op("*").Id("Format").Block(jen.Return(jen.Op("&").Id(v)))
@@ -147,9 +141,6 @@ func objectValue(o SourceObject) jen.Code {
 	})
 }
 
-var fieldTypeConst = map[string]string{"text": "FieldText", "int": "FieldInt", "seconds": "FieldSeconds",
-	"milliseconds": "FieldMilliseconds", "epoch": "FieldEpoch", "epochMicros": "FieldEpochMicros"}
-
 func fieldValues(fields []*SourceField) jen.Code {
 	if len(fields) == 0 {
 		return jen.Nil()
@@ -158,7 +149,7 @@ func fieldValues(fields []*SourceField) jen.Code {
 		for _, x := range fields {
 			d := jen.Dict{jen.Id("Name"): jen.Lit(x.Name)}
 			if x.Type != "text" {
-				d[jen.Id("Type")] = jen.Id(fieldTypeConst[x.Type])
+				d[jen.Id("Type")] = jen.Id(fieldTypes().constFor(x.Type))
 			}
 			if x.Optional {
 				d[jen.Id("Optional")] = jen.True()
@@ -196,21 +187,16 @@ func sourceEventValue(s *SourceFormat, ev *SourceEvent) jen.Code {
 	return jen.Values(d)
 }
 
-var targetConst = map[string]string{"queue": "TargetQueue", "agent": "TargetAgent", "call": "TargetCall"}
-var phaseConst = map[string]string{"start": "PhaseStart", "end": "PhaseEnd", "update": "PhaseUpdate"}
-var opConst = map[string]string{"login": "OpLogin", "logout": "OpLogout", "join": "OpJoin", "leave": "OpLeave",
-	"pause": "OpPause", "unpause": "OpUnpause", "clearCalls": "OpClearCalls", "clearSessions": "OpClearSessions"}
-
 func emitValue(e *SourceEmit) jen.Code {
 	d := jen.Dict{
 		jen.Id("Action"): actionRef(e.Action),
-		jen.Id("On"):     jen.Id(targetConst[e.On]),
+		jen.Id("On"):     jen.Id(targets().constFor(e.On)),
 	}
 	if e.Variant {
 		d[jen.Id("Variant")] = jen.True()
 	}
 	if e.Phase != "" {
-		d[jen.Id("Phase")] = jen.Id(phaseConst[e.Phase])
+		d[jen.Id("Phase")] = jen.Id(phases().constFor(e.Phase))
 	}
 	if !e.Duration.Empty() {
 		d[jen.Id("Duration")] = durationValue(e.Duration)
@@ -292,7 +278,7 @@ func condValues(list []SourceCond) jen.Code {
 }
 
 func opValue(o *SourceOp) jen.Code {
-	d := jen.Dict{jen.Id("Kind"): jen.Id(opConst[o.Op])}
+	d := jen.Dict{jen.Id("Kind"): jen.Id(opKinds().constFor(o.Op))}
 	if o.All {
 		d[jen.Id("All")] = jen.True()
 	}

@@ -9,10 +9,9 @@
 package source
 
 import (
+	"github.com/statkit/statkit/generated/action"
 	"sort"
 	"strconv"
-
-	"github.com/statkit/statkit/generated/action"
 )
 
 // FieldType is how a field's text is read.
@@ -272,7 +271,9 @@ type Format struct {
 
 // Event returns the event named name.
 func (f *Format) Event(name string) (*Event, bool) {
-	i := sort.Search(len(f.Events), func(i int) bool { return f.Events[i].Name >= name })
+	i := sort.Search(len(f.Events), func(i int) bool {
+		return f.Events[i].Name >= name
+	})
 	if i < len(f.Events) && f.Events[i].Name == name {
 		return &f.Events[i], true
 	}

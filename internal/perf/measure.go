@@ -14,6 +14,8 @@ import (
 // the heap allocations (runtime.MemStats.Mallocs) between StartTimer and StopTimer, as
 // testing.B does.
 type Stopwatch struct {
+	// clock reads the time, time.Now when nil (tests give a clock of their own).
+	clock   func() time.Time
 	running bool
 	start   time.Time
 	cpu0    time.Duration
@@ -33,7 +35,15 @@ func (s *Stopwatch) StartTimer() {
 	s.m0 = m.Mallocs
 	s.running = true
 	s.cpu0 = cpuTime()
-	s.start = time.Now()
+	s.start = s.now()
+}
+
+// now reads the Stopwatch's clock.
+func (s *Stopwatch) now() time.Time {
+	if s.clock != nil {
+		return s.clock()
+	}
+	return time.Now()
 }
 
 // StopTimer pauses the measurement.
@@ -41,7 +51,7 @@ func (s *Stopwatch) StopTimer() {
 	if !s.running {
 		return
 	}
-	s.elapsed += time.Since(s.start)
+	s.elapsed += s.now().Sub(s.start)
 	s.cpu += cpuTime() - s.cpu0
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
@@ -114,9 +124,14 @@ type Func func(t Timer, n int) error
 // does with -benchtime), then times count runs of n units and returns their median.
 // A GC runs before each timed run so that one run's garbage is not charged to the next.
 func Measure(f Func, minTime time.Duration, count int) (Result, error) {
+	return measure(f, minTime, count, time.Now)
+}
+
+// measure is Measure with the clock its Stopwatches read.
+func measure(f Func, minTime time.Duration, count int, clock func() time.Time) (Result, error) {
 	run := func(n int) (Sample, error) {
 		runtime.GC()
-		sw := &Stopwatch{}
+		sw := &Stopwatch{clock: clock}
 		sw.StartTimer()
 		err := f(sw, n)
 		sw.StopTimer()

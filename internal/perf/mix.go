@@ -154,11 +154,12 @@ type mixer struct {
 	rng            *config.TimeRange
 	out            []*config.Statistic
 	ids            map[string]int
+	defs           map[config.Def]*config.Def // shared by the statistics with equal definitions, as Load shares them
 }
 
 func newMixer(growingNumeric bool) *mixer {
 	return &mixer{growingNumeric: growingNumeric, profiles: newProfiles(), types: map[*kindDef]*config.StatType{},
-		rng: config.DefaultTimeRange(), ids: map[string]int{}}
+		rng: config.DefaultTimeRange(), ids: map[string]int{}, defs: map[config.Def]*config.Def{}}
 }
 
 // statType returns the stat type of k, building it once.
@@ -243,11 +244,16 @@ func (m *mixer) add(e entry, typ object.Type, id string) {
 	} else {
 		m.ids[sid] = 1
 	}
-	st := &config.Statistic{ID: sid, StatType: e.st, Object: config.ObjectRef{Type: typ, ID: id}, Profile: pd.p}
+	def := config.Def{StatType: e.st, Profile: pd.p}
 	if e.kind.cat.UsesTimeRange() {
-		st.TimeRange = m.rng
+		def.TimeRange = m.rng
 	}
-	m.out = append(m.out, st)
+	d, ok := m.defs[def]
+	if !ok {
+		d = &def
+		m.defs[def] = d
+	}
+	m.out = append(m.out, &config.Statistic{ID: sid, Object: config.ObjectRef{Type: typ, ID: id}, Def: d})
 }
 
 // full adds the whole catalog cat to each object, as long as the budget n lasts.

@@ -2,6 +2,7 @@ package perf
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -89,24 +90,55 @@ func TestCyclesReplay(t *testing.T) {
 	}
 }
 
-// Measure calibrates and reports a median; the Stopwatch counts allocations.
+// Measure calibrates n as go test -bench does and reports the median of its timed runs.
+// The clock is a fake one that the measured function moves (1 µs per unit of work, or a
+// cost per run), so the figures are exact whatever the load on the machine.
 func TestMeasure(t *testing.T) {
+	var now time.Time
+	clock := func() time.Time { return now }
+	var ns []int
 	var sink []byte
-	r, err := Measure(func(_ Timer, n int) error {
+	r, err := measure(func(_ Timer, n int) error {
+		ns = append(ns, n)
 		for range n {
 			sink = make([]byte, 64)
+			now = now.Add(time.Microsecond)
 		}
 		return nil
-	}, 10*time.Millisecond, 3)
+	}, 10*time.Millisecond, 3, clock)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = sink
-	if r.Runs != 3 || r.Ops == 0 || r.Elapsed < 10*time.Millisecond {
-		t.Errorf("result %+v", r)
+	// 1 unit takes 1 µs: n grows at most 100× a round, then aims 20% past 10 ms, capped at
+	// 100× again: 1, 100, 10,000 (10 ms), then 3 timed runs of 10,000.
+	if want := []int{1, 100, 10_000, 10_000, 10_000, 10_000}; !slices.Equal(ns, want) {
+		t.Errorf("runs of %v units, want %v", ns, want)
+	}
+	if r.Runs != 3 || r.Ops != 10_000 || r.Elapsed != 10*time.Millisecond || r.NsPerOp() != 1000 {
+		t.Errorf("result %+v, want 3 runs of 10,000 units in 10ms", r)
 	}
 	if a := r.AllocsPerOp(); a < 0.9 || a > 1.1 {
 		t.Errorf("%v allocs/op, want 1", a)
+	}
+
+	// Timed runs costing 3, 1 and 2 µs a unit: the median run (2 µs) is reported, with the
+	// spread of all three.
+	costs := []time.Duration{time.Millisecond, 3 * time.Microsecond, time.Microsecond, 2 * time.Microsecond}
+	run := 0
+	r, err = measure(func(_ Timer, n int) error {
+		now = now.Add(time.Duration(n) * costs[min(run, len(costs)-1)])
+		run++
+		return nil
+	}, time.Millisecond, 3, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Ops != 1 { // the calibration run took the minimum time
+		t.Errorf("%d units a run, want 1", r.Ops)
+	}
+	if r.NsPerOp() != 2000 || r.Min != 1000 || r.Max != 3000 || r.Spread() != 1 {
+		t.Errorf("median %v ns/op, min %v, max %v, spread %v; want 2000, 1000, 3000, 1", r.NsPerOp(), r.Min, r.Max, r.Spread())
 	}
 }
 

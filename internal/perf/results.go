@@ -127,3 +127,75 @@ func dur(ns float64) string {
 	}
 	return d.Round(10 * time.Nanosecond).String()
 }
+
+// IngestResult is the HTTP ingest measurement (issue 19): a workload's cycles posted as
+// NDJSON batches over loopback by concurrent clients to a durable server (package
+// ingestbench), each batch with an Idempotency-Key, through the reorder window.
+type IngestResult struct {
+	Workload string `json:"workload"`
+	// Clients post at once, Batch events a POST; Lead is how many batches a client may
+	// be ahead of the oldest batch not answered yet (the spread of event time in flight).
+	Clients int `json:"clients"`
+	Batch   int `json:"batch"`
+	Lead    int `json:"lead"`
+	// Events and Batches are what the timed run posted (after a warm-up cycle), in
+	// Elapsed: from the first POST to the last answer.
+	Events  int           `json:"events"`
+	Batches int           `json:"batches"`
+	Elapsed time.Duration `json:"elapsed"`
+	// P50, P99 and Max are the times from a POST's start to its answer read.
+	P50, P99, Max time.Duration
+	// Fsync names the store's fsync policy; Window is the reorder window.
+	Fsync  string        `json:"fsync"`
+	Window time.Duration `json:"window"`
+	// CPUs is GOMAXPROCS during the run; CPU the process's CPU time over it (server and
+	// clients).
+	CPUs int           `json:"cpus"`
+	CPU  time.Duration `json:"cpu"`
+	// Apply is the owner goroutine's time applying batch records in the timed run (its
+	// statkit_apply_seconds); LogBytes what the log grew by.
+	Apply    time.Duration `json:"apply"`
+	LogBytes int64         `json:"logBytes"`
+	// Held is the events the reorder window still held at the end (applied once newer
+	// events, or the wall-time bound, release them).
+	Held int `json:"held"`
+	// Verified counts the statistics whose value read over HTTP at the end equals a
+	// reference engine's fed the released events directly; Mismatches lists the first
+	// that differ.
+	Verified   int      `json:"verified"`
+	Mismatches []string `json:"mismatches,omitempty"`
+	// EngineNsPerAction is the engine-only figure of the same run (workload row, one
+	// CPU) the ratio compares with; 0 when not measured.
+	EngineNsPerAction float64 `json:"engineNsPerAction"`
+}
+
+// PerSecond is the ingest rate: events posted and answered per second.
+func (r *IngestResult) PerSecond() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Events) / r.Elapsed.Seconds()
+}
+
+// EngineRatio is the ingest rate over the engine-only rate of the same run (0 when that
+// was not measured).
+func (r *IngestResult) EngineRatio() float64 {
+	if r.EngineNsPerAction <= 0 {
+		return 0
+	}
+	return r.PerSecond() / (1e9 / r.EngineNsPerAction)
+}
+
+// Summary is a one-line account of the measurement.
+func (r *IngestResult) Summary() string {
+	s := fmt.Sprintf("%s events/s: %s events of %s in %s batches of %d posted by %d clients in %s (p50 %s, p99 %s, max %s per batch), fsync %s, reorder window %s, Idempotency-Key on every batch, %s held at the end, %d CPUs, %s CPU (%.2f µs per event, server and clients), owner applying %s (%.0f%% of the time)",
+		rate(r.PerSecond()), thousands(int64(r.Events)), r.Workload, thousands(int64(r.Batches)), r.Batch, r.Clients,
+		r.Elapsed.Round(time.Millisecond), r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.Max.Round(10*time.Microsecond),
+		r.Fsync, r.Window, thousands(int64(r.Held)), r.CPUs, r.CPU.Round(time.Millisecond), float64(r.CPU.Nanoseconds())/1000/float64(max(r.Events, 1)),
+		r.Apply.Round(time.Millisecond), 100*r.Apply.Seconds()/max(r.Elapsed.Seconds(), 1e-9))
+	if r.EngineNsPerAction > 0 {
+		s += fmt.Sprintf("; %.0f%% of the engine-only rate of the same run (%s actions/s)", 100*r.EngineRatio(), rate(1e9/r.EngineNsPerAction))
+	}
+	s += fmt.Sprintf("; %d statistics read back equal to a reference engine's", r.Verified)
+	return s
+}

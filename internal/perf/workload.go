@@ -72,6 +72,10 @@ func (s Size) String() string {
 		s.Name, thousands(int64(s.Agents)), s.Groups, s.Queues, thousands(int64(s.Statistics)))
 }
 
+// Span is how far apart in event time two cycles of the size are: the simulated span
+// and a second (cycle c is cycle 0 with Span·c added to every time).
+func (s Size) Span() event.Time { return event.Time(s.Cycle/time.Millisecond) + 1000 }
+
 // simConfig is the simulator configuration of the size.
 func (s Size) simConfig() sim.Config {
 	return sim.Config{Agents: s.Agents, Groups: s.Groups, Queues: s.Queues, Duration: s.Cycle, Seed: s.Seed}
@@ -171,7 +175,7 @@ func Build(s Size, opts Options) (*Workload, error) {
 		}
 	}
 	w := &Workload{Size: s, Topology: sim.Topology(s.simConfig()), bufCycle: -1, decAt: -1}
-	w.Span = event.Time(s.Cycle/time.Millisecond) + 1000
+	w.Span = s.Span()
 	w.Statistics = mix(&w.Topology, s.Statistics, s.GrowingNumeric)
 	logf("mix of %s statistics", thousands(int64(len(w.Statistics))))
 	eng, err := engine.New(&config.Config{Topology: w.Topology})
@@ -266,6 +270,12 @@ func (w *Workload) open() {
 			w.GrowingNumericOpen = n
 			w.BytesPerGrowingNumeric = (float64(heapAlloc()) - float64(hc)) / float64(n)
 		}
+	}
+	if slices.Equal(w.Open, w.Statistics) {
+		// Opened all, in order (L-growing): the list is the mix itself, and the memory
+		// figures hold the config and the engine, not a copy of the list.
+		w.Open = w.Statistics
+		runtime.GC()
 	}
 	w.HeapAfterOpen = heapAlloc()
 	if len(w.Open) > 0 {
@@ -556,4 +566,37 @@ func Cycle(s Size) (config.Topology, []*config.Statistic, []event.Event, error) 
 	w.Statistics = mix(&w.Topology, s.Statistics, s.GrowingNumeric)
 	err := w.generate(func(ev *event.Event) error { w.Events = append(w.Events, *ev); return nil })
 	return w.Topology, w.Statistics, w.Events, err
+}
+
+// ServerConfig returns what a server needs to serve size s: a config with its topology,
+// the statistics of its mix the engine opens (the others are refused as in Build), their
+// stat types and profiles, indexed; and the events of cycle 0 (see Cycle).
+func ServerConfig(s Size) (*config.Config, []event.Event, error) {
+	topo, stats, evs, err := Cycle(s)
+	if err != nil {
+		return nil, nil, err
+	}
+	scratch, err := engine.New(&config.Config{Topology: topo})
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := &config.Config{Topology: topo}
+	types := map[*config.StatType]bool{}
+	profiles := map[*config.TimeProfile]bool{}
+	for _, st := range stats {
+		if scratch.Open(st) != nil {
+			continue
+		}
+		cfg.Statistics = append(cfg.Statistics, st)
+		if !types[st.StatType] {
+			types[st.StatType] = true
+			cfg.StatTypes = append(cfg.StatTypes, st.StatType)
+		}
+		if st.Profile != nil && !profiles[st.Profile] {
+			profiles[st.Profile] = true
+			cfg.TimeProfiles = append(cfg.TimeProfiles, st.Profile)
+		}
+	}
+	cfg.Index()
+	return cfg, evs, nil
 }

@@ -61,8 +61,10 @@ func (s *Statistic) FormulaInputs() ([]*Statistic, error) {
 		var d Statistic
 		if in.Statistic != nil {
 			d = *in.Statistic
+			def := *d.Def // the input's own: the named statistic's may be shared
+			d.Def = &def
 		} else {
-			d = Statistic{StatType: in.StatType, Object: s.Object, Profile: s.Profile, TimeRange: in.TimeRange, Filter: s.Filter}
+			d = Statistic{Object: s.Object, Def: &Def{StatType: in.StatType, Profile: s.Profile, TimeRange: in.TimeRange, Filter: s.Filter}}
 			if in.Profile != nil {
 				d.Profile = in.Profile
 			}

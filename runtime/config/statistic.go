@@ -69,7 +69,7 @@ func (c *Config) NewStatistic(spec StatisticSpec) (*Statistic, error) {
 	var e SpecError
 	st := c.resolve(spec, func(f, format string, args ...any) {
 		e.Problems = append(e.Problems, FieldProblem{Field: f, Msg: fmt.Sprintf(format, args...)})
-	})
+	}, false)
 	if len(e.Problems) > 0 {
 		return nil, &e
 	}
@@ -95,9 +95,11 @@ func parseNotifyMode(s string) (NotifyMode, bool) {
 }
 
 // resolve checks spec and builds its Statistic, reporting each problem; the result is
-// meaningful only when nothing was reported.
-func (c *Config) resolve(spec StatisticSpec, report reportFunc) *Statistic {
-	s := &Statistic{ID: spec.ID, Object: ObjectRef{ID: spec.Object.ID}}
+// meaningful only when nothing was reported. Its definition is the config's when it has
+// an equal one; share adds a new one to the config's (while loading, not concurrently).
+func (c *Config) resolve(spec StatisticSpec, report reportFunc, share bool) *Statistic {
+	s := &Statistic{ID: spec.ID, Object: ObjectRef{ID: spec.Object.ID}, Def: &Def{}}
+	defer func() { s.Def = c.sharedDef(s.Def, share) }()
 	st, ok := c.statTypes[spec.StatType]
 	if !ok {
 		report("statType", "unknown stat type %q%s", spec.StatType, suggest.Hint(spec.StatType, keysOf(c.statTypes)))
@@ -232,7 +234,7 @@ func (l *loader) statistics(n *yaml.Node) {
 		spec, nodes := statisticSpec(item)
 		s := l.cfg.resolve(spec, func(f, format string, args ...any) {
 			l.errorf(or(nodes[f], item), format, args...)
-		})
+		}, true)
 		if ids.first(l, "statistic id", s.ID, nodes["id"]) {
 			l.cfg.Statistics = append(l.cfg.Statistics, s)
 			l.cfg.statistics[s.ID] = s
@@ -327,6 +329,21 @@ func indexBy[V any](list []V, key func(V) string) map[string]V {
 		putFirst(m, key(v), v)
 	}
 	return m
+}
+
+// sharedDef returns the config's definition equal to d, or d (added to the config's when
+// add).
+func (c *Config) sharedDef(d *Def, add bool) *Def {
+	if s, ok := c.defs[*d]; ok {
+		return s
+	}
+	if add {
+		if c.defs == nil {
+			c.defs = map[Def]*Def{}
+		}
+		c.defs[*d] = d
+	}
+	return d
 }
 
 // newConfig returns an empty Config with its lookups ready.

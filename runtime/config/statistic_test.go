@@ -23,11 +23,7 @@ func TestNewStatistic(t *testing.T) {
 	st, _ := c.StatType("ServiceLevel")
 	tp, _ := c.Profile("Last15")
 	gold, _ := c.Filter("Gold")
-	assert.Equal(t, &config.Statistic{
-		ID: "api-1", StatType: st, Object: config.ObjectRef{Type: object.TypeGroupQueues, ID: "AllQueues"},
-		Profile: tp, TimeRange: config.DefaultTimeRange(), Filter: gold,
-		Notification: config.Notification{Mode: config.NotifyPeriodical, Period: 10 * time.Second},
-	}, s)
+	assert.Equal(t, &config.Statistic{ID: "api-1", Object: config.ObjectRef{Type: object.TypeGroupQueues, ID: "AllQueues"}, Def: &config.Def{StatType: st, Profile: tp, TimeRange: config.DefaultTimeRange(), Filter: gold, Notification: config.Notification{Mode: config.NotifyPeriodical, Period: 10 * time.Second}}}, s)
 }
 
 func TestNewStatisticErrors(t *testing.T) {

@@ -174,6 +174,9 @@ func (l *loader) statisticRef(n *yaml.Node, what string) *Statistic {
 		l.errorf(n, "%s: unknown statistic %q%s", what, id, suggest.Hint(id, keysOf(l.cfg.statistics)))
 		return nil
 	}
+	if s.StatType == nil { // its stat type failed to resolve, which is reported already
+		return nil
+	}
 	if !numeric(s.StatType) {
 		l.errorf(n, "%s: statistic %q is a %s, whose value is a structure, not a number: show agents' states under agents", what, id, s.StatType.Category)
 		return nil

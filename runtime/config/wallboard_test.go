@@ -237,3 +237,13 @@ func TestWallboardErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestWallboardOverBrokenStatistic checks that a headline naming a statistic whose
+// stat type did not resolve reports that one error, not a panic (found by FuzzLoad).
+func TestWallboardOverBrokenStatistic(t *testing.T) {
+	doc := strings.Replace(boardBase, "statistics:\n", "statistics:\n  - {id: broken, statType: Enterd, object: {type: Queue, id: Q1}}\n", 1) +
+		"  B:\n    headline: [{statistic: broken, of: broken, history: broken}]\n"
+	errs := loadErrors(t, doc, config.Options{})
+	require.Len(t, errs, 1, "%q", errs)
+	assert.Contains(t, errs[0], `unknown stat type "Enterd"`)
+}

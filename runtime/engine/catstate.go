@@ -65,11 +65,19 @@ func (cs *catState) answered(ixn string, t event.Time) {
 
 // completed is told of completion c of statistic s, in its interval (after roll).
 func (cs *catState) completed(s *stat, x *statExt, c completion) {
+	// Under profiles other than Selection, what left I is forgotten here, at an update,
+	// not when a value is read (reads change no state).
 	switch {
 	case cs.durs != nil && c.main && c.d >= 0:
 		cs.durs.add(c.t, c.d, x.count)
+		if x.prof != profSelection {
+			cs.durs.prune(s.start)
+		}
 	case cs.dist != nil && c.main:
 		cs.dist.add(max(c.from, s.opened), c.t, x.count)
+		if x.prof != profSelection {
+			cs.dist.prune(s.start)
+		}
 	}
 }
 

@@ -41,7 +41,8 @@ func (iv *intervals) add(from, to event.Time, count int) {
 	iv.lo, iv.hi = append(iv.lo[:n], from), append(iv.hi[:n], to)
 }
 
-// prune forgets the spans that end before start.
+// prune forgets the spans that end before start (union clips them away: this only frees
+// their memory).
 func (iv *intervals) prune(start event.Time) {
 	i := 0
 	for i < len(iv.hi) && iv.hi[i] < start {
@@ -93,9 +94,6 @@ func (e *Engine) distinctTime(s *stat, v *valueInputs) int64 {
 	x := s.ext
 	iv := x.cs.dist
 	selection := x.prof == profSelection
-	if !selection {
-		iv.prune(s.start)
-	}
 	var extraLo, extraHi event.Time
 	if v.status && !selection && v.c.n > 0 {
 		extraLo, extraHi = v.now-event.Time(v.c.max), v.now

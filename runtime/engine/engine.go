@@ -147,17 +147,21 @@ type Engine struct {
 	live     slotIndex[instKey] // instances in progress by key
 	fanout   int                // the capacity of every instance slot's targets and pos (growFanout)
 
-	stats    []stat
+	stats []stat
+	// cfgs are the open statistics' definitions, by slot (nil for a free slot).
+	cfgs     []*config.Statistic
 	freeStat []int32
 	byID     slotIndex[string] // open statistics by id
 	seed     maphash.Seed      // of the indexes' hashes
 	order    []int32           // open statistics in open order
 	dirty    []int32           // statistics touched since the last Changed
-	// dirtyBits has the statistics in dirty that are still open.
+	// dirtyBits has the statistics in dirty that are still open; inputs the statistics
+	// formulas read (feeds lists the formulas).
 	dirtyBits bitset
+	inputs    bitset
 	// masks are the distinct main masks of the stat types in use (by their actions),
 	// numbered in order of first use; maskIDs finds a mask's number.
-	masks   []*config.Mask
+	masks   []config.Mask // copies, side by side: updates read them, not the stat types
 	maskIDs map[[config.MaskWords]uint64]maskID
 	// wins are the windows of the time profiles in use, numbered in order of first use;
 	// windows finds a profile's number.
@@ -165,6 +169,10 @@ type Engine struct {
 	windows map[*config.TimeProfile]winID
 	// defaultProfile is used by statistics that name no profile.
 	defaultProfile *config.TimeProfile
+	// medias are the media types stat types restrict actions to ("" first: any),
+	// numbered in order of first use; mediaIDs finds a media type's number.
+	medias   []string
+	mediaIDs map[string]uint8
 
 	clock   event.Time
 	started bool
@@ -226,6 +234,8 @@ func New(cfg *config.Config) (*Engine, error) {
 		seed:       maphash.MakeSeed(),
 		windows:    map[*config.TimeProfile]winID{},
 		maskIDs:    map[[config.MaskWords]uint64]maskID{},
+		medias:     []string{""},
+		mediaIDs:   map[string]uint8{"": 0},
 		ex:         newExprs(),
 		notifier:   notifier{nextDue: maxTime},
 		seen:       map[string]struct{}{},
@@ -475,7 +485,10 @@ func (e *Engine) begin(t event.Time) {
 	}
 	for _, si := range e.order {
 		s := &e.stats[si]
-		s.runStart, s.end = t, minTime
+		s.end = minTime
+		if s.role() == roleRun {
+			s.v = int64(t)
+		}
 		if s.ext != nil {
 			s.ext.start(s, t, 0, 0)
 		}
@@ -492,7 +505,7 @@ func (e *Engine) begin(t event.Time) {
 func (e *Engine) Statistics() []*config.Statistic {
 	out := make([]*config.Statistic, 0, len(e.order))
 	for _, si := range e.order {
-		if st := e.stats[si].cfg; !isHidden(st.ID) {
+		if st := e.cfgs[si]; !isHidden(st.ID) {
 			out = append(out, st)
 		}
 	}
@@ -506,19 +519,19 @@ func (e *Engine) Statistics() []*config.Statistic {
 // or out of a status statistic's mask), in the order they were first touched, and clears
 // that set. Values also change without being listed here: current and in-progress times
 // grow with the clock, Sliding windows move, and Growing resets are applied lazily when a
-// statistic is next updated or read. Notifications (see there) applies the statistics'
+// statistic is next updated (a read sees them without applying them: reading changes no
+// state). Notifications (see there) applies the statistics'
 // notification modes on top of the same changes; the two are independent. A Formula
 // statistic is listed when one of its inputs changed.
 func (e *Engine) Changed(dst []string) []string {
 	e.changedGen++
 	for _, si := range e.dirty {
-		s := &e.stats[si]
-		if e.dirtyBits.has(si) {
+		if e.dirtyBits.has(si) { // a closed statistic's bit was cleared
 			e.dirtyBits.clear(si)
-			if _, input := e.feeds[si]; input {
+			if e.inputs.has(si) {
 				dst = e.changedFormulas(dst, si, e.changedGen)
 			} else {
-				dst = append(dst, s.cfg.ID) // a closed statistic's bit was cleared
+				dst = append(dst, e.cfgs[si].ID)
 			}
 		}
 	}
@@ -526,8 +539,15 @@ func (e *Engine) Changed(dst []string) []string {
 	return dst
 }
 
-// touch marks statistic si changed.
-func (e *Engine) touch(si int32, s *stat) {
+// touch marks statistic si changed (small enough to be inlined where updates call it).
+func (e *Engine) touch(si int32) {
+	if e.notifyOn || e.dirtyBits[si>>6]&(1<<(uint(si)&63)) == 0 {
+		e.touched(si)
+	}
+}
+
+// touched marks statistic si changed: the body of touch.
+func (e *Engine) touched(si int32) {
 	if !e.dirtyBits.has(si) {
 		e.dirtyBits.set(si)
 		if len(e.dirty) == cap(e.dirty) {
@@ -584,8 +604,11 @@ func (e *Engine) open(st *config.Statistic) error {
 	si := e.newStat()
 	s := &e.stats[si]
 	*s = base
-	s.opened, s.runStart, s.end = e.clock, e.clock, minTime
-	s.acc = acc{min: math.MaxInt64}
+	e.cfgs[si] = st
+	s.opened, s.end = e.clock, minTime
+	if s.role() == roleRun {
+		s.v = int64(e.clock)
+	}
 	if !e.started {
 		s.opened = minTime // opened before the first event (the config's): not clipped
 	}
@@ -696,6 +719,20 @@ func (e *Engine) window(p *config.TimeProfile) (winID, error) {
 	return id, nil
 }
 
+// mediaID returns the number of media type m ("" is 0), numbering it on first use.
+func (e *Engine) mediaID(m string) (uint8, error) {
+	if id, ok := e.mediaIDs[m]; ok {
+		return id, nil
+	}
+	if len(e.medias) > math.MaxUint8 {
+		return 0, fmt.Errorf("more than %d media types in use", math.MaxUint8)
+	}
+	id := uint8(len(e.medias))
+	e.medias = append(e.medias, m)
+	e.mediaIDs[m] = id
+	return id, nil
+}
+
 // maskID returns the number of main mask m, numbering it on first use.
 func (e *Engine) maskID(m *config.Mask) (maskID, error) {
 	k := m.Bits()
@@ -706,7 +743,7 @@ func (e *Engine) maskID(m *config.Mask) (maskID, error) {
 		return 0, fmt.Errorf("more than %d distinct main masks in use", math.MaxUint16+1)
 	}
 	id := maskID(len(e.masks))
-	e.masks = append(e.masks, m)
+	e.masks = append(e.masks, *m)
 	e.maskIDs[k] = id
 	return id, nil
 }
@@ -751,12 +788,21 @@ func (e *Engine) baseStat(st *config.Statistic) (stat, error) {
 	if err != nil {
 		return stat{}, err
 	}
-	s := stat{
-		cfg: st, win: w, obj: o, ext: x,
-		cat: st.StatType.Category, kind: kindOf(st.StatType.Subject, st.Object.Type),
-		hasMedia: st.StatType.MediaType != "", mask: mask,
+	media, err := e.mediaID(st.StatType.MediaType)
+	if err != nil {
+		return stat{}, err
 	}
-	s.live = isLive(&s)
+	s := stat{
+		win: w, obj: o, ext: x, media: media, mask: mask, flags: flagOpen,
+		cat: st.StatType.Category, kind: kindOf(st.StatType.Subject, st.Object.Type),
+	}
+	if isLive(&s) {
+		s.flags |= flagLive
+	}
+	if x != nil && x.isNarrow() {
+		s.flags |= flagNarrow
+	}
+	s.setRole(roleOf(s.cat, x != nil))
 	return s, nil
 }
 
@@ -767,6 +813,7 @@ func (e *Engine) Grow(n int) {
 		return
 	}
 	e.stats = slices.Grow(e.stats, n-len(e.freeStat))
+	e.cfgs = slices.Grow(e.cfgs, n-len(e.freeStat))
 	e.order = slices.Grow(e.order, n)
 	e.byID.grow(n, e.slotIDHash)
 }
@@ -778,7 +825,9 @@ func (e *Engine) newStat() int32 {
 		return si
 	}
 	e.stats = append(e.stats, stat{})
+	e.cfgs = append(e.cfgs, nil)
 	e.dirtyBits.grow(len(e.stats))
+	e.inputs.grow(len(e.stats))
 	return int32(len(e.stats) - 1)
 }
 
@@ -795,7 +844,7 @@ func (e *Engine) Close(id string) error {
 // closeSlot closes statistic slot si.
 func (e *Engine) closeSlot(si int32) error {
 	s := &e.stats[si]
-	id := s.cfg.ID
+	id := e.cfgs[si].ID
 	if s.cat == category.Formula {
 		e.unbindFormula(si)
 	}
@@ -813,6 +862,7 @@ func (e *Engine) closeSlot(si int32) error {
 	e.order = removeInt32(e.order, si)
 	e.byID.del(si, e.idHash(id), e.slotIDHash)
 	*s = stat{}
+	e.cfgs[si] = nil
 	e.dirtyBits.clear(si)
 	e.freeStat = append(e.freeStat, si)
 	return nil

@@ -423,7 +423,11 @@ func (e *Engine) timeToComplete(s *stat, now event.Time) Value {
 	x := s.ext
 	ds := x.cs.durs
 	if x.prof != profSelection {
-		ds.prune(s.start)
+		// The completions before I are pruned when the next one comes (completed); a
+		// read leaves them, and reads past them.
+		if i, _ := slices.BinarySearch(ds.at, s.start); i > 0 {
+			ds = &durations{sorted: slices.Sorted(slices.Values(ds.d[i:]))}
+		}
 	}
 	els := e.elapsed(s, now, nil)
 	switch {

@@ -27,12 +27,9 @@ func Example() {
 			AgentGroups: []*config.Group{{ID: "Sales", Members: []string{"1001"}}},
 		},
 		Statistics: []*config.Statistic{
-			{ID: "talk-time", Object: config.ObjectRef{Type: object.TypeAgent, ID: "1001"},
-				StatType: &config.StatType{Name: "TalkTime", Category: category.TotalTime, Subject: category.SubjectDNAction, MainMask: talk}},
-			{ID: "ready-now", Object: config.ObjectRef{Type: object.TypeGroupAgents, ID: "Sales"},
-				StatType: &config.StatType{Name: "AgentsReady", Category: category.CurrentNumber, Subject: category.SubjectAgentStatus, MainMask: ready}},
-			{ID: "state", Object: config.ObjectRef{Type: object.TypeAgent, ID: "1001"},
-				StatType: &config.StatType{Name: "AgentState", Category: category.CurrentState, Subject: category.SubjectAgentStatus}},
+			{ID: "talk-time", Object: config.ObjectRef{Type: object.TypeAgent, ID: "1001"}, Def: &config.Def{StatType: &config.StatType{Name: "TalkTime", Category: category.TotalTime, Subject: category.SubjectDNAction, MainMask: talk}}},
+			{ID: "ready-now", Object: config.ObjectRef{Type: object.TypeGroupAgents, ID: "Sales"}, Def: &config.Def{StatType: &config.StatType{Name: "AgentsReady", Category: category.CurrentNumber, Subject: category.SubjectAgentStatus, MainMask: ready}}},
+			{ID: "state", Object: config.ObjectRef{Type: object.TypeAgent, ID: "1001"}, Def: &config.Def{StatType: &config.StatType{Name: "AgentState", Category: category.CurrentState, Subject: category.SubjectAgentStatus}}},
 		},
 	}
 	e, err := engine.New(cfg)

@@ -81,43 +81,45 @@ type completion struct {
 	cv        float64    // formula value (Main, custom categories)
 }
 
-// statExt is the extra state of an extended statistic.
+// statExt is the extra state of an extended statistic. It is 320 bytes, five cache lines
+// (an allocation of that size class starts on a line boundary), laid out by use: the
+// first line has all a narrow Sliding statistic's update reads (narrow.go) but the ring's
+// steps, the second what every other update reads first; then the other profiles' rings,
+// records and interval bucket.
 type statExt struct {
-	// The fields every update reads come first (one cache line), then a Sliding ring's,
-	// then the interval bucket of the other profiles.
-	rel     *config.Mask // nil without RelMask
-	lo, hi  int64        // time range, ms
-	filter  *program     // nil without filter
-	formula *program     // nil unless a custom category
-	prof    profKind
+	// Sliding: ring[k mod len] is step k for k in (head-len, head], and hpos is head mod
+	// len; step is S in ms. A statistic whose value reads only the number, time and
+	// duration extremes of what completed (see narrow) keeps its steps in nring instead, a
+	// quarter of the size: exactly one of ring and nring is non-nil.
+	nring []acc
+	head  int64
+	hpos  int64
+	step  int64
+	// ctBase is Σ max(start, opened) over the counted in-progress items, so that
+	// CurrentTime(t) = cur·t − ctBase.
+	ctBase int64
+	prof   profKind
 	// track: the category reads the CurrentNumber curve (areas, extremes), which is then
 	// integrated up to last whenever CurrentNumber or its start sum changes.
 	track bool
 	// active: SinceLogin, the agent is logged in (I = [its login, now]); otherwise every
 	// historical value is 0.
 	active bool
-	last   event.Time
-	// ctBase is Σ max(start, opened) over the counted in-progress items, so that
-	// CurrentTime(t) = cur·t − ctBase.
-	ctBase int64
 
-	// Sliding: ring[k mod len] is step k for k in (head-len, head]; step is S in ms. A
-	// statistic whose value reads only the number, time and duration extremes of what
-	// completed (see narrow) keeps its steps in nring instead, a quarter of the size:
-	// exactly one of ring and nring is non-nil.
-	head  int64
-	step  int64
-	ring  []bucket
-	nring []acc
-
-	b bucket // Growing, SinceLogin: the interval; Selection: the open segment
-	// Selection: the last count records, oldest at recs[next] once full.
-	recs  []bucket
-	next  int
-	count int
-
+	rel     *config.Mask // nil without RelMask
+	filter  *program     // nil without filter
+	formula *program     // nil unless a custom category
 	// cs is the state of the categories that keep more than buckets (catstate.go).
-	cs *catState
+	cs     *catState
+	lo, hi int64 // time range, ms
+	last   event.Time
+	// Selection: the last count records, oldest at recs[next] once full.
+	next int
+
+	ring  []bucket
+	recs  []bucket
+	count int
+	b     bucket // Growing, SinceLogin: the interval; Selection: the open segment
 }
 
 // newExt builds the extension of statistic st, or nil when st is a common one.
@@ -222,13 +224,28 @@ func narrow(c category.Category) bool {
 // ringLen is the number of steps of a Sliding window (0 for other profiles).
 func (x *statExt) ringLen() int64 { return int64(len(x.ring) + len(x.nring)) }
 
-// resetStep empties step k of a Sliding ring; the CurrentNumber extremes start at cur.
-func (x *statExt) resetStep(k int64, cur int32) {
+// resetStep empties the step at position i of a Sliding ring; the CurrentNumber
+// extremes start at cur.
+func (x *statExt) resetStep(i int64, cur int32) {
 	if x.nring != nil {
-		x.nring[mod(k, int64(len(x.nring)))] = acc{min: math.MaxInt64}
+		x.nring[i] = acc{min: math.MaxInt64}
 		return
 	}
-	x.ring[mod(k, int64(len(x.ring)))].reset(cur)
+	x.ring[i].reset(cur)
+}
+
+// setHead makes step k the head of a Sliding ring, at position hpos = k mod the ring's
+// length (kept so that updates find the head without a division).
+func (x *statExt) setHead(k int64) {
+	x.head, x.hpos = k, mod(k, x.ringLen())
+}
+
+// prev is the position before i in a ring of n steps.
+func prev(i, n int64) int64 {
+	if i == 0 {
+		return n - 1
+	}
+	return i - 1
 }
 
 // start initializes x for statistic s opened at now with cur items in progress whose
@@ -239,9 +256,9 @@ func (x *statExt) start(s *stat, now event.Time, cur int32, curSum int64) {
 	x.b.reset(cur)
 	switch x.prof {
 	case profSliding:
-		x.head = floorDiv(int64(now), x.step)
-		for k := range x.ringLen() {
-			x.resetStep(k, cur)
+		x.setHead(floorDiv(int64(now), x.step))
+		for i := range x.ringLen() {
+			x.resetStep(i, cur)
 		}
 		x.setSlidingBounds(s)
 	case profSelection, profSinceLogin:
@@ -281,17 +298,20 @@ func (x *statExt) slide(s *stat, t event.Time) {
 	n := x.ringLen()
 	if k-x.head >= n {
 		// Every step in the ring expires: skip to the oldest step of the new window.
-		x.head = k - n
+		x.setHead(k - n)
 		x.last = max(x.last, event.Time((x.head+1)*x.step))
 	}
 	for x.head < k {
 		b := event.Time((x.head + 1) * x.step)
 		if x.track && x.last < b {
-			x.integrateInto(&x.ring[mod(x.head, n)], s.cur, x.last, b)
+			x.integrateInto(&x.ring[x.hpos], s.cur, x.last, b)
 			x.last = b
 		}
 		x.head++
-		x.resetStep(x.head, s.cur)
+		if x.hpos++; x.hpos == n {
+			x.hpos = 0
+		}
+		x.resetStep(x.hpos, s.cur)
 	}
 	x.setSlidingBounds(s)
 }
@@ -305,7 +325,7 @@ func (x *statExt) integrate(s *stat, t event.Time) {
 	switch x.prof {
 	case profSliding:
 		// After slide(t), [last, t) lies within the head step.
-		x.integrateInto(&x.ring[mod(x.head, int64(len(x.ring)))], s.cur, x.last, t)
+		x.integrateInto(&x.ring[x.hpos], s.cur, x.last, t)
 	case profSinceLogin:
 		if x.active {
 			x.integrateInto(&x.b, s.cur, x.last, t)
@@ -337,7 +357,7 @@ func (x *statExt) counted(cur int32) {
 	var bk *bucket
 	switch x.prof {
 	case profSliding:
-		bk = &x.ring[mod(x.head, int64(len(x.ring)))]
+		bk = &x.ring[x.hpos]
 	case profSinceLogin:
 		if !x.active {
 			return
@@ -369,13 +389,13 @@ func (x *statExt) complete(s *stat, c completion) {
 			return
 		}
 		n := int64(len(x.ring))
-		x.add(&x.ring[mod(x.head, n)], s, c, 0)
+		x.add(&x.ring[x.hpos], s, c, 0)
 		// The instance's time in I, [max(from, start of I), t), is spread over the steps
 		// it overlaps, newest first.
 		from, end := max(c.from, s.start), c.t
-		for k := x.head; k > x.head-n && end > from; k-- {
+		for k, i := x.head, x.hpos; k > x.head-n && end > from; k, i = k-1, prev(i, n) {
 			lo := max(from, event.Time(k*x.step))
-			bk := &x.ring[mod(k, n)]
+			bk := &x.ring[i]
 			if c.main {
 				bk.sum += int64(end - lo)
 			}
@@ -429,14 +449,14 @@ func (x *statExt) completeHeld(s *stat, c completion, h *hold) {
 		return
 	}
 	if x.nring == nil {
-		x.add(&x.ring[mod(x.head, int64(len(x.ring)))], s, c, 0)
+		x.add(&x.ring[x.hpos], s, c, 0)
 		h.each(lo, c.t, func(from, to event.Time) { x.spread(c.main, c.rel, from, to) })
 		return
 	}
 	if !c.main {
 		return
 	}
-	bk := &x.nring[mod(x.head, int64(len(x.nring)))]
+	bk := &x.nring[x.hpos]
 	bk.n++
 	bk.max = max(bk.max, c.d)
 	bk.min = min(bk.min, c.d)
@@ -448,12 +468,12 @@ func (x *statExt) completeHeld(s *stat, c completion, h *hold) {
 // period that may end before the head step.
 func (x *statExt) spread(main, rel bool, from, end event.Time) {
 	n := int64(len(x.ring))
-	for k := x.head; k > x.head-n && end > from; k-- {
+	for k, i := x.head, x.hpos; k > x.head-n && end > from; k, i = k-1, prev(i, n) {
 		lo := max(from, event.Time(k*x.step))
 		if end <= lo {
 			continue // [from, end) ends before step k
 		}
-		bk := &x.ring[mod(k, n)]
+		bk := &x.ring[i]
 		if main {
 			bk.sum += int64(end - lo)
 		}
@@ -471,7 +491,7 @@ func (x *statExt) completeNarrow(s *stat, c completion) {
 		return
 	}
 	n := int64(len(x.nring))
-	bk := &x.nring[mod(x.head, n)]
+	bk := &x.nring[x.hpos]
 	bk.n++
 	if c.d >= 0 {
 		bk.max = max(bk.max, c.d)
@@ -480,7 +500,7 @@ func (x *statExt) completeNarrow(s *stat, c completion) {
 	// Spread the time in I over the steps it overlaps, newest first (as complete does),
 	// walking the ring backwards from the head's slot.
 	from, end := max(c.from, s.start), c.t
-	i, lo := mod(x.head, n), event.Time(x.head*x.step)
+	i, lo := x.hpos, event.Time(x.head*x.step)
 	for range n {
 		if end <= from {
 			break
@@ -498,7 +518,7 @@ func (x *statExt) completeNarrow(s *stat, c completion) {
 // head step, goes to the steps it overlaps, newest first.
 func (x *statExt) spreadNarrow(from, end event.Time) {
 	n := int64(len(x.nring))
-	i, lo := mod(x.head, n), event.Time(x.head*x.step)
+	i, lo := x.hpos, event.Time(x.head*x.step)
 	for range n {
 		if end <= from {
 			break
@@ -545,42 +565,89 @@ func (x *statExt) add(bk *bucket, s *stat, c completion, ov int64) {
 	}
 }
 
-// total aggregates the window of statistic s at now (after roll(now) and integrate(now)).
-func (x *statExt) total(s *stat, now event.Time) bucket {
+// viewAt returns the aggregate of x's window as a read at now sees it — rolled to the
+// interval holding at, the CurrentNumber curve integrated up to now — and sets s's start
+// and end to that interval's, s being a copy of the statistic's slot; x is left as it is.
+// It computes what roll(at), integrate(now) and then aggregating the window compute, with
+// the same floating-point operations in the same order, so that a value does not depend
+// on whether the statistic was read before.
+func (x *statExt) viewAt(s *stat, at, now event.Time, w *growing) bucket {
 	var t bucket
-	t.reset(s.cur)
 	switch x.prof {
+	case profGrowing:
+		t = x.b
+		last := x.last
+		if at >= s.end {
+			st, en := w.bounds(at)
+			s.start, s.end = max(st, s.opened), en
+			t.reset(s.cur)
+			last = max(last, s.start)
+		}
+		x.integrateView(&t, s.cur, last, now)
 	case profSinceLogin:
 		if !x.active {
+			t.reset(s.cur)
 			t.nmax, t.nmin = 0, 0
 			return t
 		}
 		t = x.b
-	case profGrowing:
-		t = x.b
-	case profSliding:
-		if x.nring != nil {
-			for i := range x.nring {
-				a := &x.nring[i]
-				t.n += a.n
-				t.sum += a.sum
-				t.max = max(t.max, a.max)
-				t.min = min(t.min, a.min)
-			}
-			return t
-		}
-		n := int64(len(x.ring))
-		t = x.ring[mod(x.head, n)]
-		for k := x.head - 1; k > x.head-n; k-- {
-			t.merge(&x.ring[mod(k, n)])
-		}
+		x.integrateView(&t, s.cur, x.last, now)
 	case profSelection:
 		t = x.b
+		x.integrateView(&t, s.cur, x.last, now)
 		for i := range x.recs {
 			t.merge(&x.recs[i])
 		}
+	case profSliding:
+		return x.slidingView(s, at, now)
 	}
 	return t
+}
+
+// slidingView is viewAt for a Sliding ring: the steps of the window holding at are those
+// of the ring still in it, and empty ones for the steps slide would enter; each gets the
+// curve over its part of [last, now).
+func (x *statExt) slidingView(s *stat, at, now event.Time) bucket {
+	n := x.ringLen()
+	k := max(floorDiv(int64(at), x.step), x.head) // the head step of the view
+	s.start, s.end = max(event.Time((k-n+1)*x.step), s.opened), event.Time((k+1)*x.step)
+	var t bucket
+	t.reset(s.cur)
+	if x.nring != nil {
+		for j := k - n + 1; j <= x.head; j++ {
+			a := &x.nring[mod(j, n)]
+			t.n += a.n
+			t.sum += a.sum
+			t.max = max(t.max, a.max)
+			t.min = min(t.min, a.min)
+		}
+		return t
+	}
+	for j := k; j > k-n; j-- {
+		var bk bucket
+		if j <= x.head {
+			bk = x.ring[mod(j, n)]
+		} else {
+			bk.reset(s.cur)
+		}
+		if x.track {
+			x.integrateView(&bk, s.cur, max(x.last, event.Time(j*x.step)), min(now, event.Time((j+1)*x.step)))
+		}
+		if j == k {
+			t = bk
+		} else {
+			t.merge(&bk)
+		}
+	}
+	return t
+}
+
+// integrateView adds the CurrentNumber curve over [a, b) to bk when the statistic tracks
+// it: what integrate adds to the bucket of those instants.
+func (x *statExt) integrateView(bk *bucket, cur int32, a, b event.Time) {
+	if x.track {
+		x.integrateInto(bk, cur, a, b)
+	}
 }
 
 // floorDiv is ⌊a/b⌋ for b > 0.

@@ -96,6 +96,7 @@ func (e *Engine) bindFormula(si int32, inputs []int32) {
 	fx.in = inputs
 	for _, in := range inputs {
 		e.feeds[in] = append(e.feeds[in], si)
+		e.inputs.set(in)
 	}
 }
 
@@ -107,6 +108,7 @@ func (e *Engine) unbindFormula(si int32) {
 			e.feeds[in] = l
 		} else {
 			delete(e.feeds, in)
+			e.inputs.clear(in)
 		}
 		e.releaseInput(in)
 	}
@@ -121,15 +123,16 @@ func (e *Engine) bindFormulas() error {
 		if !s.isOpen() || s.cat != category.Formula {
 			continue
 		}
-		defs, err := s.cfg.FormulaInputs()
+		cfg := e.cfgs[si]
+		defs, err := cfg.FormulaInputs()
 		if err != nil {
-			return fmt.Errorf("statistic %q: %v", s.cfg.ID, err)
+			return fmt.Errorf("statistic %q: %v", cfg.ID, err)
 		}
 		slots := make([]int32, len(defs))
 		for k, d := range defs {
 			in, ok := e.byID.get(d.ID, e.idHash(d.ID), e.idOf)
 			if !ok {
-				return fmt.Errorf("statistic %q: input %q missing", s.cfg.ID, d.ID)
+				return fmt.Errorf("statistic %q: input %q missing", cfg.ID, d.ID)
 			}
 			slots[k] = in
 			e.readers[in]++
@@ -137,8 +140,8 @@ func (e *Engine) bindFormulas() error {
 		e.bindFormula(int32(si), slots)
 	}
 	for si := range e.stats {
-		if s := &e.stats[si]; s.isOpen() && isHidden(s.cfg.ID) && e.readers[int32(si)] == 0 {
-			return fmt.Errorf("hidden statistic %q has no reader", s.cfg.ID)
+		if s := &e.stats[si]; s.isOpen() && isHidden(e.cfgs[si].ID) && e.readers[int32(si)] == 0 {
+			return fmt.Errorf("hidden statistic %q has no reader", e.cfgs[si].ID)
 		}
 	}
 	return nil
@@ -171,10 +174,10 @@ func (e *Engine) changedFormulas(dst []string, si int32, gen uint64) []string {
 			continue
 		}
 		fx.mark = gen
-		if isHidden(s.cfg.ID) {
+		if id := e.cfgs[f].ID; isHidden(id) {
 			dst = e.changedFormulas(dst, f, gen)
 		} else {
-			dst = append(dst, s.cfg.ID)
+			dst = append(dst, id)
 		}
 	}
 	return dst

@@ -136,7 +136,7 @@ func TestFormulaInputsShared(t *testing.T) {
 			visible = append(visible, st.ID)
 		}
 		for _, si := range e.order {
-			all = append(all, e.stats[si].cfg.ID)
+			all = append(all, e.cfgs[si].ID)
 		}
 		return visible, all
 	}

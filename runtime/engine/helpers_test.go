@@ -134,11 +134,7 @@ func maskOf(as ...action.ID) config.Mask {
 
 // statOf builds a statistic with the default profile.
 func statOf(id string, cat category.Category, subj category.Subject, typ object.Type, objID string, mask ...action.ID) *config.Statistic {
-	return &config.Statistic{
-		ID:       id,
-		StatType: &config.StatType{Name: id, Category: cat, Subject: subj, MainMask: maskOf(mask...)},
-		Object:   config.ObjectRef{Type: typ, ID: objID},
-	}
+	return &config.Statistic{ID: id, Object: config.ObjectRef{Type: typ, ID: objID}, Def: &config.Def{StatType: &config.StatType{Name: id, Category: cat, Subject: subj, MainMask: maskOf(mask...)}}}
 }
 
 // newEngine builds an engine on the test topology with stats open.

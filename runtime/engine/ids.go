@@ -114,7 +114,7 @@ func (x *slotIndex[K]) resize(min int, hashOf func(int32) uint64) {
 // The engine's two indexes, with their keys and hashes.
 
 // idOf is the id of the statistic in slot si.
-func (e *Engine) idOf(si int32) string { return e.stats[si].cfg.ID }
+func (e *Engine) idOf(si int32) string { return e.cfgs[si].ID }
 
 // idHash hashes a statistic id.
 func (e *Engine) idHash(id string) uint64 { return maphash.String(e.seed, id) }

@@ -49,3 +49,43 @@ func TestIndexedIsTheMasksUnion(t *testing.T) {
 		assert.Equal(t, want, slices.Collect(e.indexed(s)), "case %d", i)
 	}
 }
+
+// TestActIndexAgainstMap: an object's index, its lists end to end in one array, gives
+// for every action the statistics a plain map of lists gives, in the same order, through
+// random adds and removes over every action ID.
+func TestActIndexAgainstMap(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 3))
+	all := action.AllIDs()
+	for round := range 50 {
+		var x actIndex
+		model := map[action.ID][]int32{}
+		require.True(t, x.empty())
+		for range 300 {
+			a := all[r.IntN(len(all))]
+			if round%2 == 0 {
+				a = all[r.IntN(8)*20%len(all)] // a few actions, long lists
+			}
+			if l := model[a]; len(l) > 0 && r.IntN(3) == 0 {
+				si := l[r.IntN(len(l))]
+				x.remove(a, si)
+				model[a] = slices.DeleteFunc(slices.Clone(l), func(v int32) bool { return v == si })
+				continue
+			}
+			si := int32(r.IntN(1 << 20))
+			if slices.Contains(model[a], si) {
+				continue
+			}
+			x.add(a, si)
+			model[a] = append(model[a], si)
+		}
+		require.False(t, x.empty())
+		for _, a := range all {
+			got := x.get(a)
+			if len(model[a]) == 0 {
+				assert.Empty(t, got, "action %v", a)
+				continue
+			}
+			assert.Equal(t, model[a], got, "action %v", a)
+		}
+	}
+}

@@ -104,13 +104,13 @@ func (e *Engine) Notifications(dst []Notification) []Notification {
 			continue // closed, or listed twice
 		}
 		n.flagged = false
-		s := &e.stats[si]
+		cfg := e.cfgs[si]
 		v := e.value(si)
-		if n.sent && !moved(n, v, s.cfg.Notification.Insensitivity) {
+		if n.sent && !moved(n, v, cfg.Notification.Insensitivity) {
 			continue
 		}
 		n.sent, n.last, n.lastState = true, noteNumber(v), v.State
-		dst = append(dst, Notification{Statistic: s.cfg.ID, At: e.clock, Value: v})
+		dst = append(dst, Notification{Statistic: cfg.ID, At: e.clock, Value: v})
 	}
 	e.flagged = e.flagged[:0]
 	return dst
@@ -149,7 +149,7 @@ func (e *Engine) openNote(si int32) {
 	e.seq++
 	e.notes[si] = note{seq: e.seq, due: maxTime}
 	s := &e.stats[si]
-	if s.cfg.Notification.Mode == config.NotifyChanges {
+	if e.cfgs[si].Notification.Mode == config.NotifyChanges {
 		e.flag(si)
 		switch {
 		case s.cat.IsStructured():
@@ -173,7 +173,7 @@ func (e *Engine) closeNote(si int32) {
 // flag marks changes-mode statistic si to be looked at.
 func (e *Engine) flag(si int32) {
 	n := &e.notes[si]
-	if !n.flagged && e.stats[si].cfg.Notification.Mode == config.NotifyChanges {
+	if !n.flagged && e.cfgs[si].Notification.Mode == config.NotifyChanges {
 		n.flagged = true
 		e.flagged = append(e.flagged, si)
 	}
@@ -206,12 +206,12 @@ func clockDependent(s *stat) bool {
 
 // schedule sets statistic si's next timer after now, if its mode has one.
 func (e *Engine) schedule(si int32, now event.Time) {
-	s := &e.stats[si]
+	s, cfg := &e.stats[si], e.cfgs[si]
 	var due event.Time
 	var kind uint8
-	switch s.cfg.Notification.Mode {
+	switch cfg.Notification.Mode {
 	case config.NotifyPeriodical:
-		p := s.cfg.Notification.Period.Milliseconds()
+		p := cfg.Notification.Period.Milliseconds()
 		if p <= 0 {
 			return
 		}
@@ -259,13 +259,13 @@ func (e *Engine) fire(t event.Time) {
 			continue // closed (or reopened) since
 		}
 		e.clock = max(e.clock, tm.due)
-		s := &e.stats[tm.si]
+		id := e.cfgs[tm.si].ID
 		switch tm.kind {
 		case timerPeriodic:
-			e.queued = append(e.queued, Notification{Statistic: s.cfg.ID, At: tm.due, Value: e.value(tm.si)})
+			e.queued = append(e.queued, Notification{Statistic: id, At: tm.due, Value: e.value(tm.si)})
 		case timerReset:
-			v := e.valueAt(tm.si, true) // rolls s to the interval ending at tm.due
-			e.queued = append(e.queued, Notification{Statistic: s.cfg.ID, At: tm.due, From: s.start, Value: v})
+			v, from := e.valueAt(tm.si, true) // the interval ending at tm.due
+			e.queued = append(e.queued, Notification{Statistic: id, At: tm.due, From: from, Value: v})
 		case timerCheck:
 			e.flag(tm.si)
 		}

@@ -48,12 +48,12 @@ func (e *Engine) refused(ev *event.Event, code Code) {
 		for _, si := range e.refusals[o] {
 			s := &e.stats[si]
 			x := s.ext
-			if !x.cs.errMask.Has(ev.Action) || (s.hasMedia && ev.Media != s.cfg.StatType.MediaType) || !e.passes(x, &at) {
+			if !x.cs.errMask.Has(ev.Action) || !e.mediaOK(s, ev.Media) || !e.passes(x, &at) {
 				continue
 			}
 			e.roll(s, t)
 			x.complete(s, completion{main: true, from: t, t: t, d: -1})
-			e.touch(si, s)
+			e.touch(si)
 		}
 	}
 }

@@ -147,7 +147,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 		s := &e.stats[i]
 		b.bool(s.isOpen())
 		if s.isOpen() {
-			b.stat(s, e.dirtyBits.has(int32(i)))
+			b.stat(s, e.cfgs[i], e.dirtyBits.has(int32(i)))
 		}
 		b.spill()
 	}
@@ -207,26 +207,33 @@ func specOf(st *config.Statistic) config.StatisticSpec {
 	return sp
 }
 
-// stat writes an open statistic: its definition and its live state (dirty: it changed
-// since the last Changed).
-func (b *snapW) stat(s *stat, dirty bool) {
-	sp := specOf(s.cfg)
+// stat writes an open statistic, of definition cfg: its definition and its live state
+// (dirty: it changed since the last Changed). The format keeps the four counters and
+// the run start of the engines that kept them all; a slot keeps those its category
+// reads (stat.v's role), and the others are written empty.
+func (b *snapW) stat(s *stat, cfg *config.Statistic, dirty bool) {
+	sp := specOf(cfg)
 	for _, str := range []string{sp.ID, sp.StatType, sp.Object.Type, sp.Object.ID, sp.Profile, sp.TimeRange, sp.Filter} {
 		b.s(str)
 	}
-	b.u(uint64(s.cfg.Notification.Mode))
-	b.f(s.cfg.Notification.Insensitivity)
-	b.i(int64(s.cfg.Notification.Period))
+	b.u(uint64(cfg.Notification.Mode))
+	b.f(cfg.Notification.Insensitivity)
+	b.i(int64(cfg.Notification.Period))
 	b.bool(dirty)
 	b.i(int64(s.opened))
 	b.i(int64(s.start))
 	b.i(int64(s.end))
-	b.i(s.acc.n)
-	b.i(s.acc.sum)
-	b.i(s.acc.max)
-	b.i(s.acc.min)
+	k := s.bucket()
+	b.i(k.n)
+	b.i(k.sum)
+	b.i(k.max)
+	b.i(k.min)
 	b.i(int64(s.cur))
-	b.i(int64(s.runStart))
+	var run int64
+	if s.role() == roleRun {
+		run = s.v
+	}
+	b.i(run)
 	b.bool(s.ext != nil)
 	if x := s.ext; x != nil {
 		b.i(int64(x.last))
@@ -729,6 +736,9 @@ func (d *snapR) engine(e *Engine, cfg *config.Config) error {
 func (d *snapR) stats(e *Engine, cfg *config.Config) error {
 	nStat := d.n(1)
 	e.stats = make([]stat, nStat)
+	e.cfgs = make([]*config.Statistic, nStat)
+	e.inputs = nil
+	e.inputs.grow(nStat)
 	e.dirtyBits = nil
 	e.dirtyBits.grow(nStat)
 	for si := range e.stats {
@@ -757,9 +767,10 @@ func (d *snapR) stats(e *Engine, cfg *config.Config) error {
 		for a := range e.indexed(s) {
 			ob.idx[s.kind].add(a, si)
 		}
-		h := e.idHash(s.cfg.ID)
-		if _, dup := e.byID.get(s.cfg.ID, h, e.idOf); dup {
-			return fmt.Errorf("statistic %q twice", s.cfg.ID)
+		id := e.cfgs[si].ID
+		h := e.idHash(id)
+		if _, dup := e.byID.get(id, h, e.idOf); dup {
+			return fmt.Errorf("statistic %q twice", id)
 		}
 		e.byID.put(si, h, e.slotIDHash)
 		if s.ext != nil && s.ext.prof == profSinceLogin {
@@ -789,7 +800,7 @@ func (d *snapR) stat(e *Engine, cfg *config.Config, si int32) error {
 		if st, err = cfg.NewStatistic(sp); err != nil {
 			return fmt.Errorf("statistic %q: %v", sp.ID, err)
 		}
-		st.Notification = nt
+		st.SetNotification(nt)
 	}
 	base, err := e.baseStat(st)
 	if err != nil {
@@ -798,13 +809,26 @@ func (d *snapR) stat(e *Engine, cfg *config.Config, si int32) error {
 	x := base.ext
 	s := &e.stats[si]
 	*s = base
+	e.cfgs[si] = st
 	dirty := d.bool()
 	s.opened, s.start, s.end = d.t(), d.t(), d.t()
 	if dirty {
 		e.dirtyBits.set(si)
 	}
-	s.acc = acc{n: d.i(), sum: d.i(), max: d.i(), min: d.i()}
-	s.cur, s.runStart = int32(d.i()), d.t()
+	n, sum, mx, mn := d.i(), d.i(), d.i(), d.i()
+	s.cur = int32(d.i())
+	run := d.i()
+	s.n = n
+	switch s.role() {
+	case roleSum:
+		s.v = sum
+	case roleMax:
+		s.v = mx
+	case roleMin:
+		s.v = mn
+	case roleRun:
+		s.v = run
+	}
 	if hasExt := d.bool(); hasExt != (x != nil) {
 		if d.err == nil {
 			return fmt.Errorf("statistic %q: extended state does not fit its definition", sp.ID)
@@ -823,7 +847,9 @@ func (d *snapR) stat(e *Engine, cfg *config.Config, si int32) error {
 			bk := d.bucket()
 			x.nring[k] = acc{n: bk.n, sum: bk.sum, max: bk.max, min: bk.min}
 		}
-		x.head = d.i()
+		if x.head = d.i(); x.ringLen() > 0 {
+			x.setHead(x.head)
+		}
 		nr := d.n(1)
 		if d.err == nil && nr > x.count {
 			return fmt.Errorf("statistic %q: %d selection records, the profile keeps %d", sp.ID, nr, x.count)

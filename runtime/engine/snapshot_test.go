@@ -199,9 +199,7 @@ func withHolds(tb testing.TB, cfg *config.Config, e *engine.Engine, evs []event.
 	require.NotNil(tb, w, "no call in progress")
 	var mask config.Mask
 	mask.Add(action.CallInbound)
-	st := &config.Statistic{ID: "fuzz-held", Object: config.ObjectRef{Type: object.TypeRegDN, ID: w.Source.ID},
-		StatType: &config.StatType{Name: "fuzz-held", Category: category.CurrentTime, Subject: category.SubjectDNAction, MainMask: mask},
-		Filter:   &config.Filter{Name: "fuzz-vip", Expr: `data["vip"] == "1"`}}
+	st := &config.Statistic{ID: "fuzz-held", Object: config.ObjectRef{Type: object.TypeRegDN, ID: w.Source.ID}, Def: &config.Def{StatType: &config.StatType{Name: "fuzz-held", Category: category.CurrentTime, Subject: category.SubjectDNAction, MainMask: mask}, Filter: &config.Filter{Name: "fuzz-vip", Expr: `data["vip"] == "1"`}}}
 	cfg.StatTypes = append(cfg.StatTypes, st.StatType)
 	cfg.Filters = append(cfg.Filters, st.Filter)
 	cfg.Statistics = append(cfg.Statistics, st)

@@ -12,52 +12,151 @@ import (
 	"github.com/statkit/statkit/runtime/event"
 )
 
-// acc accumulates the instances completing in the current interval: their number, the sum
-// of their overlaps with the interval and the longest and shortest full durations (ms).
-// It is the whole historical state of a common statistic; extended ones use buckets.
+// acc accumulates the instances completing in one step of a Sliding ring that reads
+// only counts, times and extremes (statExt.nring): their number, the sum of their
+// overlaps with the interval and the longest and shortest full durations (ms).
 type acc struct {
 	n, sum   int64
 	max, min int64 // min is math.MaxInt64 while no instance with a duration completed
 }
 
-// add counts one instance with overlap ov and full duration d.
-func (a *acc) add(ov, d int64) {
-	a.n++
-	a.sum += ov
-	a.max = max(a.max, d)
-	a.min = min(a.min, d)
-}
-
-// stat is one open statistic. Historical categories keep counters (acc, or the buckets of
-// ext) updated as actions and status changes arrive; current categories are computed when
-// read from the object's in-progress instances or its members' statuses, and keep only
-// the continuous run (cur, runStart).
+// stat is one open statistic. Historical categories keep counters (n and v, or the
+// buckets of ext) updated as actions and status changes arrive; current categories are
+// computed when read from the object's in-progress instances or its members' statuses,
+// and keep only the count of those (cur) and, for CurrentContinuousTime, when it last
+// left 0.
 //
-// A slot is 96 bytes, laid out so that an update reads one or two cache lines: with a
-// million open statistics every byte counts (docs/performance.md). The main mask and the
-// profile's window are numbers into Engine.masks and Engine.wins; whether the statistic
-// changed since Changed is a bit of Engine.dirtyBits; a free slot has a nil cfg.
+// A slot is 64 bytes, one cache line (Go aligns an array of them to 64 bytes), so that
+// an update reads and writes one line: with a million open statistics every byte counts
+// (docs/performance.md). What an update does not read lives beside the slots: the
+// definition in Engine.cfgs, the main mask and the profile's window as numbers into
+// Engine.masks and Engine.wins, the media type as a number into Engine.medias; whether
+// the statistic changed since Changed is a bit of Engine.dirtyBits.
 type stat struct {
-	ext *statExt          // nil for a common statistic (see ext.go)
-	cfg *config.Statistic // nil for a free slot
+	ext *statExt // nil for a common statistic (see ext.go)
+	// opened is when the statistic was opened; [start, now] is the interval I (start =
+	// max(last reset, opened)) and end is when I next moves (a reset, a Sliding step).
+	opened, start, end event.Time
+	// n counts the instances (Main) completing in I of a common statistic; v is what its
+	// category reads besides (role): their time in I, the longest or the shortest full
+	// duration, or when cur last left 0 (CurrentContinuousTime, common or extended).
+	n, v int64
 	// cur is the number of counted mask instances in progress (DNAction) or of members
-	// whose status is in the mask (status subjects); runStart is when cur last left 0.
+	// whose status is in the mask (status subjects).
 	cur  int32
 	obj  int32
 	win  winID  // the profile's resets (none for non-Growing profiles)
 	mask maskID // the stat type's MainMask
 	cat  category.Category
 	kind subjKind
-	// hasMedia: the stat type restricts actions to cfg.StatType.MediaType; live: the value
-	// depends on in-progress instances (current, adjusted and CurrentNumber-curve
-	// categories), so a durable start changes it.
-	hasMedia, live bool
+	// media is the stat type's media type (Engine.medias), 0 for any.
+	media uint8
+	flags statFlags
+}
 
-	// opened is when the statistic was opened; [start, now] is the interval I (start =
-	// max(last reset, opened)) and end is when I next moves (a reset, a Sliding step).
-	opened, start, end event.Time
-	acc
-	runStart event.Time
+// statFlags are a slot's flags and the role of its v.
+type statFlags uint8
+
+const (
+	// flagOpen: the slot holds an open statistic.
+	flagOpen statFlags = 1 << iota
+	// flagLive: the value depends on in-progress instances (current, adjusted and
+	// CurrentNumber-curve categories), so a durable start changes it.
+	flagLive
+	// flagNarrow: the extension is a narrow Sliding ring and nothing else (no filter,
+	// formula, RelMask, category state or CurrentNumber curve): updates take the short
+	// paths of narrow.go.
+	flagNarrow
+	// The role of v, in the top bits.
+	roleShift = 5
+	roleMask  = 7 << roleShift
+)
+
+// role is what stat.v holds.
+type role uint8
+
+const (
+	roleNone role = iota
+	roleSum       // the sum of the completions' times in I
+	roleMax       // the longest full duration (0 while none)
+	roleMin       // the shortest full duration (math.MaxInt64 while none)
+	roleRun       // when cur last left 0 (CurrentContinuousTime)
+)
+
+// roleOf is the role of v for a statistic of category c, common (ext nil) or extended.
+func roleOf(c category.Category, extended bool) role {
+	if c == category.CurrentContinuousTime {
+		return roleRun
+	}
+	if extended {
+		return roleNone // its buckets hold what it counts
+	}
+	switch c {
+	case category.TotalTime, category.TotalAdjustedTime, category.AverageTime:
+		return roleSum
+	case category.MaxTime:
+		return roleMax
+	case category.MinTime:
+		return roleMin
+	}
+	return roleNone
+}
+
+func (s *stat) has(f statFlags) bool { return s.flags&f != 0 }
+func (s *stat) live() bool           { return s.flags&flagLive != 0 }
+func (s *stat) role() role           { return role(s.flags >> roleShift) }
+
+// setRole sets the role of v and its empty value.
+func (s *stat) setRole(r role) {
+	s.flags = s.flags&^roleMask | statFlags(r)<<roleShift
+	s.clear()
+}
+
+// clear empties the interval's counters (a Growing reset); the run start stays.
+func (s *stat) clear() {
+	s.n = 0
+	switch s.role() {
+	case roleRun:
+	case roleMin:
+		s.v = math.MaxInt64
+	default:
+		s.v = 0
+	}
+}
+
+// add counts one instance completing with overlap ov with I and full duration d.
+func (s *stat) add(ov, d int64) {
+	s.n++
+	switch s.role() {
+	case roleSum:
+		s.v += ov
+	case roleMax:
+		s.v = max(s.v, d)
+	case roleMin:
+		s.v = min(s.v, d)
+	}
+}
+
+// run records, before cur is counted up at t, that a continuous run starts when cur is
+// 0 (kept only where the category reads it).
+func (s *stat) run(t event.Time) {
+	if s.cur == 0 && s.role() == roleRun {
+		s.v = int64(t)
+	}
+}
+
+// bucket is a common statistic's counters as a bucket (what values read).
+func (s *stat) bucket() bucket {
+	b := bucket{n: s.n, min: math.MaxInt64}
+	switch s.role() {
+	case roleSum:
+		b.sum = s.v
+	case roleMax:
+		b.max = s.v
+	case roleMin:
+		b.min = s.v
+	}
+	return b
 }
 
 // winID numbers the windows of the time profiles statistics use (Engine.wins).
@@ -67,24 +166,34 @@ type winID uint16
 type maskID uint16
 
 // maskOf is the MainMask of s's stat type.
-func (e *Engine) maskOf(s *stat) *config.Mask { return e.masks[s.mask] }
+func (e *Engine) maskOf(s *stat) *config.Mask { return &e.masks[s.mask] }
+
+// mediaOK reports whether s counts actions of media type media: its stat type has none,
+// or that one.
+func (e *Engine) mediaOK(s *stat, media string) bool {
+	return s.media == 0 || e.medias[s.media] == media
+}
 
 // isOpen reports whether slot s holds an open statistic.
-func (s *stat) isOpen() bool { return s.cfg != nil }
+func (s *stat) isOpen() bool { return s.flags&flagOpen != 0 }
 
 // roll moves statistic s to the interval containing t, zeroing its counters when a
-// reset passed.
+// reset passed (small enough to be inlined where updates call it).
 func (e *Engine) roll(s *stat, t event.Time) {
-	if t < s.end {
-		return
+	if t >= s.end {
+		e.rollOver(s, t)
 	}
+}
+
+// rollOver is roll when t is past the interval's end.
+func (e *Engine) rollOver(s *stat, t event.Time) {
 	if s.ext != nil {
 		s.ext.roll(s, t, e.wins[s.win])
 		return
 	}
 	st, en := e.wins[s.win].bounds(t)
 	s.start, s.end = max(st, s.opened), en
-	s.acc = acc{min: math.MaxInt64}
+	s.clear()
 }
 
 // indexes reports whether s is indexed under action a (its MainMask or RelMask has a).
@@ -117,7 +226,7 @@ func (e *Engine) indexed(s *stat) iter.Seq[action.ID] {
 // match reports whether a statistic counts an instance with attributes a in mask m: the
 // action is in m, of the stat type's media type, and the filter holds.
 func (e *Engine) match(s *stat, m *config.Mask, a *attrs) bool {
-	if !m.Has(a.act) || (s.hasMedia && a.media != s.cfg.StatType.MediaType) {
+	if !m.Has(a.act) || !e.mediaOK(s, a.media) {
 		return false
 	}
 	return s.ext == nil || e.passes(s.ext, a)
@@ -128,19 +237,21 @@ func (e *Engine) match(s *stat, m *config.Mask, a *attrs) bool {
 func (e *Engine) deliverStart(ob *obj, a action.ID, media string, ii int32, t event.Time) {
 	for _, si := range ob.idx[subjAction].get(a) {
 		s := &e.stats[si]
-		if s.hasMedia && media != s.cfg.StatType.MediaType {
+		if !e.mediaOK(s, media) {
 			continue
 		}
 		if s.ext != nil {
-			e.extStart(si, s, &e.insts[ii], t)
+			if s.flags&flagNarrow != 0 {
+				e.narrowStart(si, s, e.insts[ii].start, t)
+			} else {
+				e.extStart(si, s, &e.insts[ii], t)
+			}
 			continue
 		}
-		if s.cur == 0 {
-			s.runStart = t
-		}
+		s.run(t)
 		s.cur++
-		if s.live {
-			e.touch(si, s)
+		if s.live() {
+			e.touch(si)
 		}
 	}
 }
@@ -150,17 +261,21 @@ func (e *Engine) deliverStart(ob *obj, a action.ID, media string, ii int32, t ev
 func (e *Engine) deliverEnd(ob *obj, a action.ID, media string, ii int32, start, t event.Time) {
 	for _, si := range ob.idx[subjAction].get(a) {
 		s := &e.stats[si]
-		if s.hasMedia && media != s.cfg.StatType.MediaType {
+		if !e.mediaOK(s, media) {
 			continue
 		}
 		if s.ext != nil {
-			e.extEnd(si, s, &e.insts[ii], t)
+			if s.flags&flagNarrow != 0 {
+				e.narrowEnd(si, s, start, t)
+			} else {
+				e.extEnd(si, s, &e.insts[ii], t)
+			}
 			continue
 		}
 		e.roll(s, t)
-		s.acc.add(int64(t-max(start, s.start)), int64(t-max(start, s.opened)))
+		s.add(int64(t-max(start, s.start)), int64(t-max(start, s.opened)))
 		s.cur--
-		e.touch(si, s)
+		e.touch(si)
 	}
 }
 
@@ -170,21 +285,25 @@ func (e *Engine) deliverInstant(ob *obj, ev *event.Event, retro bool) {
 	t := ev.Time
 	for _, si := range ob.idx[subjAction].get(ev.Action) {
 		s := &e.stats[si]
-		if s.hasMedia && ev.Media != s.cfg.StatType.MediaType {
+		if !e.mediaOK(s, ev.Media) {
 			continue
 		}
 		if s.ext != nil {
-			e.extInstant(si, s, ev, retro)
+			if s.flags&flagNarrow != 0 {
+				e.narrowInstant(si, s, ev, retro)
+			} else {
+				e.extInstant(si, s, ev, retro)
+			}
 			continue
 		}
 		e.roll(s, t)
 		if retro {
 			from := t - event.Time(ev.Duration)
-			s.acc.add(int64(max(0, t-max(from, s.start))), int64(max(0, t-max(from, s.opened))))
+			s.add(int64(max(0, t-max(from, s.start))), int64(max(0, t-max(from, s.opened))))
 		} else {
-			s.acc.n++ // a momentary action has no duration
+			s.n++ // a momentary action has no duration
 		}
-		e.touch(si, s)
+		e.touch(si)
 	}
 }
 
@@ -198,17 +317,15 @@ func (e *Engine) extStart(si int32, s *stat, in *inst, t event.Time) {
 		if x.cs != nil {
 			x.cs.started(in, s.cur)
 		}
-		if s.cur == 0 {
-			s.runStart = t
-		}
+		s.run(t)
 		s.cur++
 		x.ctBase += int64(max(in.start, s.opened))
 		x.counted(s.cur)
-		if s.live {
-			e.touch(si, s)
+		if s.live() {
+			e.touch(si)
 		}
-	} else if s.live && x.rel != nil && x.rel.Has(in.key.act) && e.passes(x, &in.at) {
-		e.touch(si, s) // a current Rel value changed
+	} else if s.live() && x.rel != nil && x.rel.Has(in.key.act) && e.passes(x, &in.at) {
+		e.touch(si) // a current Rel value changed
 	}
 }
 
@@ -241,7 +358,7 @@ func (e *Engine) extEnd(si int32, s *stat, in *inst, t event.Time) {
 		x.ctBase -= int64(max(in.start, s.opened))
 		x.counted(s.cur)
 	}
-	e.touch(si, s)
+	e.touch(si)
 }
 
 // extEndHeld is extEnd for an instance with the holds h of the statistic's filter: it
@@ -271,7 +388,7 @@ func (e *Engine) extEndHeld(si int32, s *stat, in *inst, h *hold, t event.Time) 
 		x.ctBase -= int64(t) - c.d // t − its time so far, as flip added
 		x.counted(s.cur)
 	}
-	e.touch(si, s)
+	e.touch(si)
 }
 
 // extInstant is deliverInstant for an extended statistic.
@@ -300,7 +417,7 @@ func (e *Engine) extInstant(si int32, s *stat, ev *event.Event, retro bool) {
 		x.cs.answered(ev.Interaction, t)
 	}
 	x.complete(s, c)
-	e.touch(si, s)
+	e.touch(si)
 }
 
 // member is one status-bearing member of a status statistic: the member object (a DN, a
@@ -398,7 +515,7 @@ func (e *Engine) current(s *stat, now event.Time, m *config.Mask) inProgress {
 	if s.kind == subjAction {
 		for _, ii := range e.objs[s.obj].inprog {
 			in := &e.insts[ii]
-			if tracked && in.holds != nil && m.Has(in.key.act) && (!s.hasMedia || in.at.media == s.cfg.StatType.MediaType) {
+			if tracked && in.holds != nil && m.Has(in.key.act) && e.mediaOK(s, in.at.media) {
 				if h := holdOf(in.holds, x.filter); h != nil {
 					held(h, in.start, &in.at)
 					continue
@@ -433,44 +550,76 @@ func (e *Engine) current(s *stat, now event.Time, m *config.Mask) inProgress {
 }
 
 // value computes statistic si at the clock.
-func (e *Engine) value(si int32) Value { return e.valueAt(si, false) }
+func (e *Engine) value(si int32) Value {
+	v, _ := e.valueAt(si, false)
+	return v
+}
 
 // valueAt computes statistic si at the clock; closing computes the value of the interval
-// ending at the clock (a Growing reset instant) instead of the one starting there.
-func (e *Engine) valueAt(si int32, closing bool) Value {
+// ending at the clock (a Growing reset instant) instead of the one starting there. It
+// also returns the start of the interval the value covers.
+//
+// A read changes no state: the statistic is seen as it would be rolled to the clock's
+// interval and its CurrentNumber curve integrated up to the clock (view, statExt.viewAt),
+// without writing either back, so that values, notifications and snapshots do not
+// depend on which statistics were read when. The next update that concerns the
+// statistic rolls and integrates it for real, with the same result.
+func (e *Engine) valueAt(si int32, closing bool) (Value, event.Time) {
 	s := &e.stats[si]
 	now := e.clock
 	switch s.cat {
 	case category.CurrentState:
-		return Value{State: e.state(s, false)}
+		return Value{State: e.state(s, false)}, s.start
 	case category.CurrentStateReasons:
-		return Value{State: e.state(s, true)}
+		return Value{State: e.state(s, true)}, s.start
 	case category.CurrentTargetState:
-		return Value{State: e.targetState(s)}
+		return Value{State: e.targetState(s)}, s.start
 	case category.Formula:
-		return e.formulaValue(s)
+		return e.formulaValue(s), s.start
 	}
 	if !e.started {
-		return Value{}
+		return Value{}, s.start
 	}
+	// The interval ending at now is the one holding the instant before it.
+	at := now
 	if closing {
-		// The interval ending at now is the one holding the instant before it. A
-		// statistic that nothing touched since an earlier reset still holds that
-		// earlier interval's counters: rolling zeroes them, as Value does when it reads.
-		e.roll(s, now-1)
-	} else {
-		e.roll(s, now)
+		at = now - 1
 	}
+	v := e.view(s, at, now)
+	return e.valueOf(&v.stat, &v.b, now), v.start
+}
+
+// view is a statistic as a read sees it: a copy of its slot rolled to the interval
+// holding at, and its window's aggregate with the CurrentNumber curve integrated up to
+// now.
+type view struct {
+	stat
+	b bucket
+}
+
+// view returns statistic s as seen at at (its interval, the one holding at) and now (its
+// curve's integration), leaving s as it is.
+func (e *Engine) view(s *stat, at, now event.Time) view {
+	v := view{stat: *s}
+	if x := s.ext; x != nil {
+		v.b = x.viewAt(&v.stat, at, now, e.wins[s.win])
+		return v
+	}
+	if at >= v.end {
+		st, en := e.wins[s.win].bounds(at)
+		v.start, v.end = max(st, v.opened), en
+		v.clear()
+	}
+	v.b = v.bucket()
+	return v
+}
+
+// valueOf computes the value at now of statistic s, a view whose window aggregates to b.
+func (e *Engine) valueOf(s *stat, bp *bucket, now event.Time) Value {
 	x := s.ext
-	var b bucket
-	if x == nil {
-		b = bucket{n: s.acc.n, sum: s.acc.sum, max: s.acc.max, min: s.acc.min}
-	} else {
-		if x.prof == profSinceLogin && !x.active && s.cat.Kind() == category.KindHistorical {
-			return Value{} // logged out: no interval
-		}
-		x.integrate(s, now)
-		b = x.total(s, now)
+	b := *bp
+	if x != nil && x.prof == profSinceLogin && !x.active && s.cat.Kind() == category.KindHistorical {
+		return Value{} // logged out: no interval
 	}
 	c := e.current(s, now, e.maskOf(s))
 	status := s.kind != subjAction
@@ -565,7 +714,7 @@ func (e *Engine) valueAt(si int32, closing bool) Value {
 		return avg(c.sum, c.n)
 	case category.CurrentContinuousTime:
 		if s.cur > 0 {
-			ms = int64(now - s.runStart)
+			ms = int64(now) - s.v
 		}
 	case category.CurrentDistinctNumber:
 		return count(e.distinct(s))

@@ -280,18 +280,22 @@ func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa 
 	for _, si := range x.get(old) {
 		s := &e.stats[si]
 		if s.ext != nil {
-			e.extTransition(si, s, old, oldSince, oa, nw, na, t)
+			if s.flags&flagNarrow != 0 {
+				e.narrowTransition(si, s, true, e.maskOf(s).Has(nw), oldSince, t)
+			} else {
+				e.extTransition(si, s, old, oldSince, oa, nw, na, t)
+			}
 			continue
 		}
 		e.roll(s, t)
 		if t > oldSince {
-			s.acc.add(int64(t-max(oldSince, s.start)), int64(t-max(oldSince, s.opened)))
+			s.add(int64(t-max(oldSince, s.start)), int64(t-max(oldSince, s.opened)))
 		}
 		s.cur--
 		if e.maskOf(s).Has(nw) {
 			s.cur++ // still in the mask: the run goes on
 		}
-		e.touch(si, s)
+		e.touch(si)
 	}
 	for _, si := range x.get(nw) {
 		s := &e.stats[si]
@@ -299,14 +303,16 @@ func (e *Engine) transition(x *actIndex, old action.ID, oldSince event.Time, oa 
 			continue // done above
 		}
 		if s.ext != nil {
-			e.extTransition(si, s, old, oldSince, oa, nw, na, t)
+			if s.flags&flagNarrow != 0 {
+				e.narrowTransition(si, s, false, true, oldSince, t)
+			} else {
+				e.extTransition(si, s, old, oldSince, oa, nw, na, t)
+			}
 			continue
 		}
-		if s.cur == 0 {
-			s.runStart = t
-		}
+		s.run(t)
 		s.cur++
-		e.touch(si, s)
+		e.touch(si)
 	}
 }
 
@@ -336,8 +342,8 @@ func (e *Engine) extTransition(si int32, s *stat, old action.ID, oldSince event.
 		x.ctBase -= int64(max(oldSince, s.opened))
 	}
 	if isM {
-		if s.cur == 0 && !wasM {
-			s.runStart = t
+		if !wasM {
+			s.run(t)
 		}
 		s.cur++
 		x.ctBase += int64(max(t, s.opened))
@@ -345,7 +351,7 @@ func (e *Engine) extTransition(si int32, s *stat, old action.ID, oldSince event.
 	if wasM != isM {
 		x.counted(s.cur)
 	}
-	e.touch(si, s)
+	e.touch(si)
 }
 
 // extTransitionHeld is extTransition for an old status with the holds h of its filter: it
@@ -372,8 +378,8 @@ func (e *Engine) extTransitionHeld(si int32, s *stat, old action.ID, oldSince ev
 		x.ctBase -= int64(t) - d // t − its time so far, as flip added
 	}
 	if isM {
-		if s.cur == 0 && !wasM {
-			s.runStart = t
+		if !wasM {
+			s.run(t)
 		}
 		s.cur++
 		x.ctBase += int64(max(t, s.opened))
@@ -381,7 +387,7 @@ func (e *Engine) extTransitionHeld(si int32, s *stat, old action.ID, oldSince ev
 	if wasM != isM {
 		x.counted(s.cur)
 	}
-	e.touch(si, s)
+	e.touch(si)
 }
 
 // passes reports whether the filter of extended statistic x holds on a (true without a
@@ -403,7 +409,7 @@ func (e *Engine) sessionStart(a int32, t event.Time) {
 		x.active, s.start = true, max(t, s.opened)
 		x.b.reset(s.cur)
 		x.last = t
-		e.touch(si, s)
+		e.touch(si)
 	}
 }
 
@@ -414,6 +420,6 @@ func (e *Engine) sessionEnd(a int32, t event.Time) {
 		x := s.ext
 		x.active = false
 		x.b.reset(s.cur)
-		e.touch(si, s)
+		e.touch(si)
 	}
 }

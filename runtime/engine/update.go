@@ -109,6 +109,7 @@ func (cs *catState) completedHeld(s *stat, x *statExt, c completion, h *hold) {
 		return
 	}
 	h.each(lo, c.t, cs.dist.insert)
+	cs.dist.prune(s.start)
 }
 
 // insert records span [from, to] in disjoint, ascending spans (add's, for a span that
@@ -242,12 +243,12 @@ func (e *Engine) refilter(ii int32, old *attrs, t event.Time) {
 		for _, si := range e.objs[o].idx[subjAction].get(in.key.act) {
 			s := &e.stats[si]
 			x := s.ext
-			if x == nil || s.hasMedia && in.at.media != s.cfg.StatType.MediaType {
+			if x == nil || !e.mediaOK(s, in.at.media) {
 				continue
 			}
 			if x.filter == nil {
-				if x.formula != nil && s.live {
-					e.touch(si, s) // a current custom value reads the data
+				if x.formula != nil && s.live() {
+					e.touch(si) // a current custom value reads the data
 				}
 				continue
 			}
@@ -257,8 +258,8 @@ func (e *Engine) refilter(ii int32, old *attrs, t event.Time) {
 				in.holds[len(in.holds)-1].set(t, is)
 			}
 			if was == is {
-				if x.formula != nil && s.live && is {
-					e.touch(si, s)
+				if x.formula != nil && s.live() && is {
+					e.touch(si)
 				}
 				continue
 			}
@@ -286,9 +287,7 @@ func (e *Engine) flip(si int32, s *stat, main bool, h *hold, lo event.Time, is b
 		// the same just before and just after the flip.
 		base := int64(t) - h.held(lo, t)
 		if is {
-			if s.cur == 0 {
-				s.runStart = t
-			}
+			s.run(t)
 			s.cur++
 			x.ctBase += base
 		} else {
@@ -297,8 +296,8 @@ func (e *Engine) flip(si int32, s *stat, main bool, h *hold, lo event.Time, is b
 		}
 		x.counted(s.cur)
 	}
-	if s.live || s.kind != subjAction {
-		e.touch(si, s)
+	if s.live() || s.kind != subjAction {
+		e.touch(si)
 	}
 }
 

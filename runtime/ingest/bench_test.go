@@ -3,6 +3,7 @@ package ingest
 import (
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/statkit/statkit/runtime/event"
 )
@@ -65,5 +66,39 @@ func BenchmarkPipelineJitter(b *testing.B) {
 			evs[i].Time = t - event.Time(x%1000)
 		}
 		p.Batch(&Batch{Input: "b", Wall: t, Events: evs})
+	}
+}
+
+// BenchmarkPipelineSwapped: batches of 500 in-order events, every second pair of batches
+// sequenced newer first, under a 60 s window (concurrent posters of one stream, as
+// statkit bench's HTTP ingest has them): a batch that comes after a newer one is merged
+// into the buffer in one pass, not event by event.
+func BenchmarkPipelineSwapped(b *testing.B) {
+	const batch = 500
+	mk := func() []event.Event {
+		evs := make([]event.Event, batch)
+		for i := range evs {
+			evs[i] = ev(i+1, 0)
+		}
+		return evs
+	}
+	older, newer := mk(), mk()
+	o := DefaultOptions()
+	o.Window = time.Minute
+	p := New(&clockEngine{}, o)
+	t := event.Time(1_000_000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := 0; n < b.N; n += 2 * batch {
+		for i := range older {
+			t += 20 // 500 events in 10 s of event time
+			older[i].Time = t
+		}
+		for i := range newer {
+			t += 20
+			newer[i].Time = t
+		}
+		p.Batch(&Batch{Input: "b", Wall: t, Events: newer})
+		p.Batch(&Batch{Input: "b", Wall: t, Events: older})
 	}
 }

@@ -1,8 +1,10 @@
 package ingest
 
 import (
+	"cmp"
 	"errors"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -126,10 +128,13 @@ type Pipeline struct {
 
 	held []held // sorted by time, stably; [head:] are waiting
 	head int
-	wm   event.Time // the watermark: the newest event time sequenced (wmSet)
-	wmOK bool
-	wall event.Time // the newest wall time seen
-	tags uint64     // batches sequenced
+	// merge and perm are scratch for place.
+	merge []held
+	perm  []int32
+	wm    event.Time // the watermark: the newest event time sequenced (wmSet)
+	wmOK  bool
+	wall  event.Time // the newest wall time seen
+	tags  uint64     // batches sequenced
 
 	inputs   []string
 	inputIdx map[string]int32
@@ -218,6 +223,7 @@ func (p *Pipeline) Batch(b *Batch) Result {
 	p.curTag, p.cur = p.tags, &ans
 	in := p.input(b.Input)
 	clock, started := p.eng.Now(), p.eng.Started()
+	n0 := p.reserve(len(b.Events))
 	for i := range b.Events {
 		h := held{ev: b.Events[i], recv: b.Wall, tag: p.tags, seq: b.Seq, in: in}
 		if t := h.ev.Time; started && t < clock {
@@ -226,8 +232,9 @@ func (p *Pipeline) Batch(b *Batch) Result {
 		} else if !p.wmOK || t > p.wm {
 			p.wm, p.wmOK = t, true
 		}
-		p.insert(&h)
+		p.held = append(p.held, h)
 	}
+	p.place(n0)
 	ans.Accepted = len(b.Events)
 	p.release(p.bound())
 	p.curTag, p.cur = 0, nil
@@ -285,23 +292,86 @@ func (p *Pipeline) Flush() Outcome {
 	return p.out
 }
 
-// insert puts h in the buffer after every held event with a time at or before its own.
-func (p *Pipeline) insert(h *held) {
-	n := len(p.held)
-	if n == cap(p.held) && p.head > 0 { // reuse the released front before growing
+// reserve makes room for n more held events, moving the waiting ones to the front of
+// the buffer first when that saves growing it, and returns where they will go.
+func (p *Pipeline) reserve(n int) int {
+	if len(p.held)+n > cap(p.held) && p.head > 0 {
 		m := copy(p.held, p.held[p.head:])
-		clear(p.held[m:n])
-		p.held, p.head, n = p.held[:m], 0, m
+		clear(p.held[m:])
+		p.held, p.head = p.held[:m], 0
 	}
-	if n == p.head || p.held[n-1].ev.Time <= h.ev.Time {
-		p.held = append(p.held, *h)
-		return
+	return len(p.held)
+}
+
+// place puts the events appended at held[n0:], in arrival order, in their places: after
+// every held event with a time at or before their own (so that equal times keep their
+// arrival order). It sorts them stably first — by insertion, which costs little on the
+// usual, nearly sorted batch, or through a permutation (each event moved once) when that
+// would move too much — and then merges those that go before waiting events with them,
+// from the back, in one pass: a batch that comes after a newer one costs one pass over
+// both, not a shift of the buffer per event.
+func (p *Pipeline) place(n0 int) {
+	add := p.held[n0:]
+	p.sortHeld(add)
+	if len(add) == 0 || n0 == p.head || p.held[n0-1].ev.Time <= add[0].ev.Time {
+		return // in order, after every waiting event
 	}
-	w := p.held[p.head:]
-	i := p.head + sort.Search(len(w), func(i int) bool { return w[i].ev.Time > h.ev.Time })
-	p.held = append(p.held, held{})
-	copy(p.held[i+1:], p.held[i:n])
-	p.held[i] = *h
+	// add[:m] go before the last waiting event; add[m:] are in place.
+	last := p.held[n0-1].ev.Time
+	m := sort.Search(len(add), func(x int) bool { return add[x].ev.Time >= last })
+	p.merge = append(p.merge[:0], add[:m]...)
+	w := p.held[p.head:n0]
+	lo := p.merge[0].ev.Time
+	i := p.head + sort.Search(len(w), func(x int) bool { return w[x].ev.Time > lo })
+	// Merge held[i:n0] and merge into held[i:n0+m], from the back; an equal time takes
+	// the new event last.
+	a, b := n0-1, m-1
+	for k := n0 + m - 1; b >= 0; k-- {
+		if a >= i && p.held[a].ev.Time > p.merge[b].ev.Time {
+			p.held[k] = p.held[a]
+			a--
+		} else {
+			p.held[k] = p.merge[b]
+			b--
+		}
+	}
+	clear(p.merge) // drop the events' strings and data
+	p.merge = p.merge[:0]
+}
+
+// sortHeld sorts hs by time, stably: by insertion while that moves at most a few events
+// per event, else through a permutation.
+func (p *Pipeline) sortHeld(hs []held) {
+	moves := 0
+	for x := 1; x < len(hs); x++ {
+		t := hs[x].ev.Time
+		if hs[x-1].ev.Time <= t {
+			continue
+		}
+		j := sort.Search(x, func(y int) bool { return hs[y].ev.Time > t })
+		if moves += x - j; moves > 8*len(hs) {
+			p.sortPermuted(hs)
+			return
+		}
+		h := hs[x]
+		copy(hs[j+1:x+1], hs[j:x])
+		hs[j] = h
+	}
+}
+
+// sortPermuted sorts hs by time, stably, moving each event once (through p.merge).
+func (p *Pipeline) sortPermuted(hs []held) {
+	p.perm = p.perm[:0]
+	for i := range hs {
+		p.perm = append(p.perm, int32(i))
+	}
+	slices.SortStableFunc(p.perm, func(a, b int32) int { return cmp.Compare(hs[a].ev.Time, hs[b].ev.Time) })
+	p.merge = append(p.merge[:0], hs...)
+	for k, j := range p.perm {
+		hs[k] = p.merge[j]
+	}
+	clear(p.merge)
+	p.merge = p.merge[:0]
 }
 
 // release applies the held events at or before bound, in order.

@@ -352,7 +352,7 @@ func (m *Machine) applyOpen(body []byte, local *Decoded) error {
 			r.Err = fmt.Errorf("open record: %w", err)
 			return nil
 		}
-		st.Notification = or.Notification
+		st.SetNotification(or.Notification)
 	}
 	if !m.serves(m.cfg, st) {
 		r.Err = fmt.Errorf("open record: %w", m.otherTenant(st))

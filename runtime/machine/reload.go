@@ -49,7 +49,7 @@ func (m *Machine) reload(cfg *config.Config, text []byte) (ReloadResult, error) 
 		id := old.ID
 		if _, api := m.api[id]; api {
 			if nw, err := cfg.NewStatistic(SpecOf(old)); err == nil {
-				nw.Notification = old.Notification
+				nw.SetNotification(old.Notification)
 				if SameDef(old, nw) {
 					continue
 				}

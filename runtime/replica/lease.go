@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/statkit/statkit/internal/clock"
 )
 
 // Lease is a named lease in the key-value bucket <stream>_leases: at most one process
@@ -85,7 +87,7 @@ func (l *Lease) Run(ctx context.Context, lead func(ctx context.Context)) error {
 			return err
 		}
 		if rev == 0 {
-			if err := sleep(ctx, poll); err != nil {
+			if err := clock.Sleep(ctx, poll); err != nil {
 				return err
 			}
 			continue
@@ -152,7 +154,7 @@ func (l *Lease) hold(ctx context.Context, rev uint64, every, margin time.Duratio
 		if d := time.Until(until); d < wait {
 			wait = d
 		}
-		if err := sleep(ctx, max(wait, 0)); err != nil {
+		if err := clock.Sleep(ctx, max(wait, 0)); err != nil {
 			return rev
 		}
 		if !time.Now().Before(until) {

@@ -12,6 +12,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
+
+	"github.com/statkit/statkit/internal/clock"
 )
 
 // Errors of a Log.
@@ -164,7 +166,7 @@ func (l *Log) publish(ctx context.Context, subject, id string, rec []byte, expec
 	if expect != nil {
 		opts = append(opts, jetstream.WithExpectLastSequencePerSubject(*expect))
 	}
-	wait := 50 * time.Millisecond
+	retry := clock.Backoff{Min: 50 * time.Millisecond, Max: time.Second}
 	for {
 		// Each attempt has its own deadline so a request lost in a leader change is
 		// sent again; the message id makes the repeat harmless.
@@ -191,10 +193,9 @@ func (l *Log) publish(ctx context.Context, subject, id string, rec []byte, expec
 			}
 			return 0, false, fmt.Errorf("replica: appending to %s: %w", subject, err)
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := clock.Sleep(ctx, retry.Next()); err != nil {
 			return 0, false, fmt.Errorf("replica: appending to %s: %w", subject, err)
 		}
-		wait = min(2*wait, time.Second)
 	}
 }
 
@@ -219,17 +220,6 @@ func transient(err error) bool {
 	return true
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // Follow calls apply for every record of the group's tenants with a sequence above
 // after, in stream order, until ctx ends (it returns ctx.Err()) or apply fails (it
 // returns apply's error). It rides out lost connections and leader changes by starting
@@ -250,14 +240,14 @@ func (l *Log) FollowIDs(ctx context.Context, after uint64, apply func(seq uint64
 		return err
 	}
 	defer stopWatch()
-	wait := 50 * time.Millisecond
+	retry := clock.Backoff{Min: 50 * time.Millisecond, Max: 2 * time.Second}
 	for {
 		if err := l.checkFloor(after, 0); err != nil {
 			return l.fail(err)
 		}
 		next, err := l.follow(ctx, after, apply)
 		if next > after {
-			wait = 50 * time.Millisecond
+			retry.Reset()
 		}
 		after = next
 		if ctx.Err() != nil {
@@ -276,10 +266,9 @@ func (l *Log) FollowIDs(ctx context.Context, after uint64, apply func(seq uint64
 			}
 		}
 		l.c.log.Warn("replica: following the stream, starting again", "after", after, "err", err)
-		if err := sleep(ctx, wait); err != nil {
+		if err := clock.Sleep(ctx, retry.Next()); err != nil {
 			return err
 		}
-		wait = min(2*wait, 2*time.Second)
 	}
 }
 
@@ -463,7 +452,7 @@ func (l *Log) watchFloors(ctx context.Context) (stop func(), err error) {
 		if ctx.Err() != nil || !(transient(err) || errors.Is(err, context.DeadlineExceeded)) {
 			return nil, fmt.Errorf("replica: watching the trim bucket: %w", err)
 		}
-		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+		if err := clock.Sleep(ctx, 100*time.Millisecond); err != nil {
 			return nil, err
 		}
 	}

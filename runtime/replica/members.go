@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/statkit/statkit/internal/clock"
 )
 
 // Member is a replica as it announces itself in the key-value bucket <stream>_replicas,
@@ -65,7 +67,7 @@ func (c *Client) Announce(ctx context.Context, describe func() Member) error {
 		if err != nil && ctx.Err() == nil && !transient(err) && !errors.Is(err, context.DeadlineExceeded) {
 			return fmt.Errorf("replica: announcing %s: %w", c.opts.ID, err)
 		}
-		if err := sleep(ctx, c.opts.LeaseTTL); err != nil {
+		if err := clock.Sleep(ctx, c.opts.LeaseTTL); err != nil {
 			dctx, dcancel := context.WithTimeout(context.Background(), time.Second)
 			_ = c.members.Delete(dctx, key)
 			dcancel()

@@ -14,6 +14,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/statkit/statkit/internal/clock"
 )
 
 // Defaults of Options.
@@ -171,7 +173,7 @@ func attempt(ctx context.Context, what string, op func(ctx context.Context) erro
 
 // attemptWithin is attempt with a deadline of d per attempt.
 func attemptWithin(ctx context.Context, d time.Duration, what string, op func(ctx context.Context) error) error {
-	wait := 50 * time.Millisecond
+	retry := clock.Backoff{Min: 50 * time.Millisecond, Max: time.Second}
 	for {
 		actx, cancel := context.WithTimeout(ctx, d)
 		err := op(actx)
@@ -182,10 +184,9 @@ func attemptWithin(ctx context.Context, d time.Duration, what string, op func(ct
 		if ctx.Err() != nil || !(transient(err) || errors.Is(err, context.DeadlineExceeded)) {
 			return fmt.Errorf("replica: %s: %w", what, err)
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := clock.Sleep(ctx, retry.Next()); err != nil {
 			return fmt.Errorf("replica: %s: %w", what, err)
 		}
-		wait = min(2*wait, time.Second)
 	}
 }
 

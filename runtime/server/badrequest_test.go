@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/statkit/statkit/runtime/engine"
 )
 
 // Hand-written events on testdata/small.yaml.
@@ -252,6 +254,9 @@ func TestReferenceEndpoints(t *testing.T) {
 		"statkit_statistics_open 5", "statkit_notifications_sent_total", "statkit_notifications_dropped_total",
 		"statkit_subscribers 0", "statkit_apply_seconds_bucket", "statkit_ingest_batch_events_bucket", "go_goroutines"} {
 		assert.Contains(t, string(b), name)
+	}
+	for _, c := range engine.Codes() { // every engine rejection code is listed, at 0 before any
+		assert.Contains(t, string(b), `statkit_events_rejected_total{code="`+string(c)+`"}`)
 	}
 
 	status, b = ts.do("GET", "/", "", nil)

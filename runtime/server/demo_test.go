@@ -7,6 +7,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/statkit/statkit/generated/action"
+	"github.com/statkit/statkit/generated/category"
+	"github.com/statkit/statkit/generated/object"
 	"github.com/statkit/statkit/runtime/config"
 	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/event"
@@ -117,4 +120,66 @@ func TestDemoRecordsReport(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"Q1@SW1.ServiceLevel.15m", "Q1@SW1.Offered.15m"}, drawn)
+}
+
+// The demo's recorded counts are right: each quarter hour's reset notification of a
+// TotalNumber statistic of the report carries the events of its stat type's MainMask on
+// its queue (or on any queue, for all queues) in that quarter, counted here from the
+// simulated events themselves.
+func TestDemoReportCounts(t *testing.T) {
+	sc := sim.Demo(sim.Config{Agents: 20, Queues: 2, Seed: 4, Duration: 50 * time.Minute, LoginSpread: 30 * time.Second})
+	cfg, err := DemoConfig(sc)
+	require.NoError(t, err)
+	r, ok := cfg.Report("Queues15")
+	require.True(t, ok)
+	var counted []*config.Statistic
+	for _, row := range r.Rows {
+		for _, id := range row.Statistics {
+			if st, ok := cfg.Statistic(id); ok && st.StatType.Category == category.TotalNumber {
+				counted = append(counted, st)
+			}
+		}
+	}
+	require.NotEmpty(t, counted)
+	eng, err := engine.New(cfg)
+	require.NoError(t, err)
+	s, err := sim.New(sc)
+	require.NoError(t, err)
+	q := int64(15 * time.Minute / time.Millisecond)
+	type key struct {
+		stat string
+		from event.Time
+	}
+	want, got := map[key]float64{}, map[key]float64{}
+	var notes []engine.Notification
+	for ev, ok := s.Next(); ok; ev, ok = s.Next() {
+		require.NoError(t, eng.Apply(&ev))
+		notes = eng.Notifications(notes[:0])
+		for _, n := range notes {
+			if n.From != 0 {
+				got[key{n.Statistic, n.From}] = n.Value.Number
+			}
+		}
+		if ev.Action.Kind() == action.KindDurable && ev.Phase != event.PhaseEnd {
+			continue // a durable action counts when it ends
+		}
+		from := event.Time(int64(ev.Time) / q * q)
+		for _, st := range counted {
+			on := st.Object.Type == object.TypeGroupQueues || st.Object.ID == ev.Source.ID
+			if on && ev.Source.Class == object.ClassMediationDN && st.StatType.MainMask.Has(ev.Action) {
+				want[key{st.ID, from}]++
+			}
+		}
+	}
+	complete := 0
+	for k, n := range want {
+		if k.from+event.Time(q) > eng.Now() {
+			continue // the clock has not reached the quarter's end: not sent yet
+		}
+		v, ok := got[k]
+		require.True(t, ok, "no reset notification of %s for the quarter from %v", k.stat, k.from)
+		assert.Equal(t, n, v, "%s, quarter from %v", k.stat, k.from)
+		complete++
+	}
+	require.Greater(t, complete, 6, "too few complete quarters")
 }

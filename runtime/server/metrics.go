@@ -9,13 +9,6 @@ import (
 	"github.com/statkit/statkit/runtime/ingest"
 )
 
-// engineCodes are the rejection codes of engine.Apply, pre-registered as metric labels
-// next to the decoder's (event.RejectionCodes).
-var engineCodes = [...]engine.Code{
-	engine.CodeEndWithoutStart, engine.CodeDuplicateStart, engine.CodeLateEvent,
-	engine.CodeUnknownObject, engine.CodeInvalidEvent,
-}
-
 // metrics are the server's Prometheus metrics, registered in the server's own registry
 // (never the global default one, so several servers can live in one process).
 type metrics struct {
@@ -129,7 +122,8 @@ func newMetrics(depth, held func() float64) *metrics {
 	for _, c := range append(event.RejectionCodes(), ingest.CodeFutureEvent) {
 		m.rejected.WithLabelValues(c)
 	}
-	for _, c := range engineCodes {
+	// The rejection codes of engine.Apply, next to the decoder's.
+	for _, c := range engine.Codes() {
 		m.rejected.WithLabelValues(string(c))
 	}
 	m.reg.MustRegister(m.accepted, m.rejected, m.statsOpen, m.sent, m.dropped, m.coalesced,

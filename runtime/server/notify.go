@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/statkit/statkit/generated/category"
 	"github.com/statkit/statkit/runtime/config"
@@ -25,6 +26,16 @@ import (
 // were last evaluated. A value is sent when its JSON differs from the last one sent. A
 // statistic no subscriber watches is not evaluated at all (nothing would be sent): its
 // last value is brought up to date when a subscriber asks for its snapshot.
+//
+// Evaluations are apart in wall time by at least notifyEvery, and by at least
+// notifyShare times what the last one took (so that evaluating takes at most about a
+// tenth of the owner's time, however many statistics are watched): a batch or tick
+// applied sooner after the last evaluation leaves its changes pending (the engine's
+// Changed set gathers them), and the owner evaluates them when the interval is over
+// (due), or with the next record after it. An idle server therefore notifies each batch
+// at once, and one ingesting thousands of batches a second evaluates each changed
+// statistic once per interval instead of once per batch (a subscriber gets the newest
+// value either way).
 //
 // Each value is encoded once: its frame is built by appending the id, the time and the
 // value's JSON (the bytes json.Marshal gives for valueJSON), and the one frame is shared
@@ -49,7 +60,21 @@ type notifier struct {
 	at     event.Time
 	atSet  bool
 	atJSON []byte
+	// last is when changes were last evaluated (wall time) and took (lasted); pending
+	// says that a batch or tick applied since left changes to evaluate, pendingClock that
+	// one was a tick.
+	last         time.Time
+	lasted       time.Duration
+	pending      bool
+	pendingClock bool
 }
+
+// notifyEvery is the least wall time between two evaluations of the changes; and they
+// are apart by notifyShare times the last one's duration at least.
+const (
+	notifyEvery = 50 * time.Millisecond
+	notifyShare = 9
+)
 
 // engineTimeJSON is the JSON of the engine's time in the API: a string, or null before
 // the clock started (no event or tick yet).
@@ -118,18 +143,38 @@ func (n *notifier) closed(id string) error {
 	return nil
 }
 
-// afterBatch notifies the statistics an applied batch changed.
-func (n *notifier) afterBatch() error {
-	n.ids = n.eng.Changed(n.ids[:0])
-	clocked := n.eng.Now()-n.clockedAt >= clockResolution
-	return n.send(n.ids, clocked)
+// afterBatch notifies the statistics an applied batch changed, now or when due.
+func (n *notifier) afterBatch(now time.Time) error {
+	n.pending = true
+	return n.evaluate(now, false)
 }
 
-// afterTick notifies the statistics a clock tick changed: those Changed lists (resets)
-// and the clock-driven ones.
-func (n *notifier) afterTick() error {
+// afterTick notifies the statistics a clock tick changed — those Changed lists (resets)
+// and the clock-driven ones — now or when due.
+func (n *notifier) afterTick(now time.Time) error {
+	n.pending, n.pendingClock = true, true
+	return n.evaluate(now, false)
+}
+
+// due returns when the pending changes are to be evaluated, and false when none are
+// pending.
+func (n *notifier) due() (time.Time, bool) {
+	return n.last.Add(max(notifyEvery, notifyShare*n.lasted)), n.pending
+}
+
+// evaluate notifies the pending changes when the interval since the last evaluation is
+// over, or at once when force.
+func (n *notifier) evaluate(now time.Time, force bool) error {
+	if due, pending := n.due(); !pending || !force && now.Before(due) {
+		return nil
+	}
+	n.last, n.pending = now, false
+	clocked := n.pendingClock || n.eng.Now()-n.clockedAt >= clockResolution
+	n.pendingClock = false
 	n.ids = n.eng.Changed(n.ids[:0])
-	return n.send(n.ids, true)
+	err := n.send(n.ids, clocked)
+	n.lasted = time.Since(now)
+	return err
 }
 
 // send evaluates ids, and the clock-driven statistics when clocked, publishes every

@@ -104,6 +104,9 @@ func (s *Server) run(quit <-chan struct{}) {
 			}
 		})
 	}()
+	notify := time.NewTimer(time.Hour)
+	notify.Stop()
+	armed := false // notify runs for the notifier's pending changes
 	for {
 		select {
 		case e := <-s.entries:
@@ -114,12 +117,16 @@ func (s *Server) run(quit <-chan struct{}) {
 		case err := <-followed:
 			s.fail(fmt.Errorf("following the log: %w", err))
 			followed = nil
+		case now := <-notify.C:
+			armed = false
+			o.notifyErr(o.n.evaluate(now, false))
 		case <-quit:
 			o.finish(followed)
 			cancel()
 			if followed != nil {
 				<-followed
 			}
+			o.notifyErr(o.n.evaluate(time.Now(), true))
 			o.hub.closeAll()
 			if o.snapshots && o.sinceSnap > 0 && s.failed() == nil {
 				// A clean shutdown restarts from a snapshot, without replay: wait for one
@@ -130,7 +137,18 @@ func (s *Server) run(quit <-chan struct{}) {
 			}
 			return
 		}
+		if due, ok := o.n.due(); ok && !armed {
+			notify.Reset(time.Until(due))
+			armed = true
+		}
 		o.maybeSnapshot()
+	}
+}
+
+// notifyErr logs a failure to notify.
+func (o *owner) notifyErr(err error) {
+	if err != nil {
+		o.log.Error("notifying", "err", err)
 	}
 }
 
@@ -220,18 +238,18 @@ func (o *owner) after(res *machine.Result, p *pending) {
 				o.m.late.WithLabelValues(res.Input).Add(float64(a.LateTotal))
 			}
 		}
-		err = o.n.afterBatch()
+		err = o.n.afterBatch(time.Now())
 	case machine.KindFrames:
 		if b := res.Batch; b != nil {
 			o.m.accepted.Add(float64(b.Answer.Accepted))
 			if b.Answer.LateTotal > 0 {
 				o.m.late.WithLabelValues(res.Input).Add(float64(b.Answer.LateTotal))
 			}
-			err = o.n.afterBatch()
+			err = o.n.afterBatch(time.Now())
 		}
 		o.afterFrames(res)
 	case machine.KindTick:
-		err = o.n.afterTick()
+		err = o.n.afterTick(time.Now())
 	case machine.KindOpen:
 		if res.Opened != nil {
 			o.m.statsOpen.Set(float64(o.mach.Len()))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/statkit/statkit/internal/clock"
 	"github.com/statkit/statkit/runtime/machine"
 	"github.com/statkit/statkit/runtime/source"
 	"github.com/statkit/statkit/runtime/source/input"
@@ -218,10 +219,10 @@ func (s *Server) startSources(ctx context.Context) <-chan struct{} {
 // failure (with backoff) or a stale batch (at once), until ctx ends.
 func (s *Server) runSource(ctx context.Context, src Source) {
 	log := s.log.With("input", src.Input)
-	backoff := time.Duration(0)
+	retry := clock.Backoff{Min: sourceMinBackoff, Max: sourceMaxBackoff}
 	for ctx.Err() == nil {
 		if !s.holdsClock() || s.failed() != nil {
-			if sleepCtx(ctx, holdPoll) != nil {
+			if clock.Sleep(ctx, holdPoll) != nil {
 				return
 			}
 			continue
@@ -231,14 +232,14 @@ func (s *Server) runSource(ctx context.Context, src Source) {
 		case ctx.Err() != nil:
 			return
 		case err == nil:
-			backoff = 0
+			retry.Reset()
 		case errors.Is(err, ErrFailed), errors.Is(err, ErrStopped):
 			// The log failed (read-only) or the server stops: nothing to append to.
 		default:
 			s.src.failures.WithLabelValues(src.Input).Inc()
-			backoff = min(max(2*backoff, sourceMinBackoff), sourceMaxBackoff)
+			backoff := retry.Next()
 			log.Error("source failed; opening it again", "err", err, "in", backoff)
-			if sleepCtx(ctx, backoff) != nil {
+			if clock.Sleep(ctx, backoff) != nil {
 				return
 			}
 		}
@@ -414,17 +415,5 @@ func (o *owner) afterFrames(res *machine.Result) {
 	if a.LateTotal > 0 && lim.note() {
 		o.log.Info("source events late: applied at the engine clock", "input", in, "record", res.Seq, "events", a.LateTotal,
 			"firstLine", a.Late[0].Line)
-	}
-}
-
-// sleepCtx waits d or until ctx ends (its error).
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

@@ -277,45 +277,99 @@ type frameJSON struct {
 func (t *trends) record(frames [][]byte) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	var (
+		lastAt []byte // the "at" text parsed last, and its time
+		at     event.Time
+	)
 	for _, f := range frames {
-		name, data, ok := parseFrame(f)
-		if !ok {
-			continue
-		}
-		var fr frameJSON
-		if err := json.Unmarshal(data, &fr); err != nil {
-			continue
-		}
-		if name == "closed" {
-			delete(t.series, fr.Statistic)
-			continue
-		}
-		if name != "value" {
-			continue
-		}
-		var at event.Time // before the clock started: since no known time (0)
-		if fr.At != nil {
-			var err error
-			if at, err = event.ParseTime(*fr.At); err != nil {
-				continue
+		id, atText, value, ok := quickValueFrame(f)
+		if ok {
+			if !bytes.Equal(atText, lastAt) {
+				var err error
+				if at, err = event.ParseTime(string(atText)); err != nil {
+					continue
+				}
+				lastAt = atText
 			}
+			t.add(id, at, value)
+			continue
 		}
-		var v float64
-		switch {
-		case bytes.Equal(fr.Value, []byte("null")):
-			v = math.NaN()
-		default:
-			if err := json.Unmarshal(fr.Value, &v); err != nil {
-				continue // a structured value: not a trend
-			}
-		}
-		r := t.series[fr.Statistic]
-		if r == nil {
-			r = &trendRing{}
-			t.series[fr.Statistic] = r
-		}
-		r.add(at, v)
+		t.recordSlow(f)
 	}
+}
+
+// recordSlow is record for one frame that quickValueFrame does not read (a closed
+// statistic, a value before the clock started, an id with escapes).
+func (t *trends) recordSlow(f []byte) {
+	name, data, ok := parseFrame(f)
+	if !ok {
+		return
+	}
+	var fr frameJSON
+	if err := json.Unmarshal(data, &fr); err != nil {
+		return
+	}
+	if name == "closed" {
+		delete(t.series, fr.Statistic)
+		return
+	}
+	if name != "value" {
+		return
+	}
+	var at event.Time // before the clock started: since no known time (0)
+	if fr.At != nil {
+		var err error
+		if at, err = event.ParseTime(*fr.At); err != nil {
+			return
+		}
+	}
+	t.add([]byte(fr.Statistic), at, fr.Value)
+}
+
+// add records value (JSON: a number, null for undefined; a structured value is not a
+// trend) of statistic id at at.
+func (t *trends) add(id []byte, at event.Time, value []byte) {
+	var v float64
+	if bytes.Equal(value, []byte("null")) {
+		v = math.NaN()
+	} else if f, err := strconv.ParseFloat(string(value), 64); err == nil {
+		v = f
+	} else {
+		return
+	}
+	r := t.series[string(id)]
+	if r == nil {
+		r = &trendRing{}
+		t.series[string(id)] = r
+	}
+	r.add(at, v)
+}
+
+// quickValueFrame reads a value frame as valueFrame builds it —
+// `event: value\ndata: {"statistic":"ID","at":"AT","value":VALUE}\n\n` — whose id has no
+// escape and whose time is a string: the id and the time without their quotes, and the
+// value's JSON. ok is false for any other frame (record then decodes it as JSON).
+func quickValueFrame(f []byte) (id, at, value []byte, ok bool) {
+	const (
+		head = "event: value\ndata: {\"statistic\":\""
+		mid  = "\",\"at\":\""
+		val  = "\",\"value\":"
+		tail = "}\n\n"
+	)
+	rest, ok := bytes.CutPrefix(f, []byte(head))
+	if !ok {
+		return nil, nil, nil, false
+	}
+	id, rest, ok = bytes.Cut(rest, []byte(mid))
+	if !ok || bytes.IndexByte(id, '\\') >= 0 || bytes.IndexByte(id, '"') >= 0 {
+		return nil, nil, nil, false
+	}
+	at, rest, ok = bytes.Cut(rest, []byte(val))
+	if !ok || bytes.IndexByte(at, '"') >= 0 || bytes.IndexByte(at, '\\') >= 0 {
+		return nil, nil, nil, false
+	}
+	value, ok = bytes.CutSuffix(rest, []byte(tail))
+	return id, at, value, ok
 }
 
 // parseFrame splits an SSE frame "event: NAME\ndata: DATA\n\n" into its name and data.

@@ -397,3 +397,46 @@ func TestHistoryEndpoint(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, status)
 	assert.Contains(t, string(body), "keeps no history")
 }
+
+// The recorder reads the frames the notifier builds without decoding JSON, and gets what
+// decoding them gives: numbers, undefined values (NaN), ids with characters JSON
+// escapes, values before the clock started (time 0), and it ignores structured values
+// and drops the series of a closed statistic.
+func TestTrendsRecordFrames(t *testing.T) {
+	at := event.Time(1_764_147_600_000)
+	atJSON, err := json.Marshal(at.String())
+	require.NoError(t, err)
+	frame := func(id string, atJ []byte, value string) []byte {
+		idJSON, err := json.Marshal(id)
+		require.NoError(t, err)
+		f, _ := valueFrame(idJSON, atJ, []byte(value))
+		return f
+	}
+	closed, err := closedFrame("gone", atJSON)
+	require.NoError(t, err)
+	frames := [][]byte{
+		frame("q.calls", atJSON, "12"),
+		frame("q.sl", atJSON, "87.5"),
+		frame("q.asa", atJSON, "null"),
+		frame(`a<b>&"c"`, atJSON, "3"),
+		frame("early", []byte("null"), "4"),
+		frame("state", atJSON, `{"type":"Agent","id":"1001"}`),
+		frame("gone", atJSON, "1"),
+		closed,
+	}
+	_, _, _, ok := quickValueFrame(frames[0])
+	require.True(t, ok, "the fast path reads the notifier's frames")
+	tr := newTrends()
+	tr.record(frames)
+	got := map[string]trendPoint{}
+	for id, r := range tr.series {
+		require.Equal(t, 1, r.n, id)
+		got[id] = *r.at(0)
+	}
+	require.Len(t, got, 5)
+	assert.Equal(t, trendPoint{at, 12}, got["q.calls"])
+	assert.Equal(t, trendPoint{at, 87.5}, got["q.sl"])
+	assert.True(t, math.IsNaN(got["q.asa"].V))
+	assert.Equal(t, trendPoint{at, 3}, got[`a<b>&"c"`])
+	assert.Equal(t, trendPoint{0, 4}, got["early"])
+}

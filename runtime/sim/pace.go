@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/statkit/statkit/internal/clock"
 	"github.com/statkit/statkit/runtime/event"
 )
 
@@ -24,16 +25,7 @@ type wallClock struct{}
 
 func (wallClock) Now() time.Time { return time.Now() }
 
-func (wallClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func (wallClock) Sleep(ctx context.Context, d time.Duration) error { return clock.Sleep(ctx, d) }
 
 // Source yields events in nondecreasing time order; *Sim is one.
 type Source interface {

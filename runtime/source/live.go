@@ -30,6 +30,14 @@ type Batch struct {
 	Position []byte
 }
 
+// The bounds of a Batch for live sources whose options leave them 0: DefaultMaxBatch
+// frames and DefaultMaxBytes of frame data (a batch holds at least one frame, however
+// long), so that a batch fits one log record.
+const (
+	DefaultMaxBatch = 4096
+	DefaultMaxBytes = 1 << 20
+)
+
 // Source is a live input: a followed queue_log file, an AMI or ESL connection. Next
 // blocks until at least one frame is available (or ctx ends) and returns what is ready;
 // connections are re-established and rotated files followed inside it. An error from

@@ -168,7 +168,7 @@ func (m *Mapper) prepare() *event.Rejection {
 		m.stats.Unmapped[c.name]++
 		if !m.logged[c.name] && len(m.logged) < 1024 {
 			m.logged[c.name] = true
-			m.log.Info("source event not mapped; counted and skipped (logged once per event)", "format", m.f.Name, "event", clip(c.name), "line", c.r.Line)
+			m.log.Info("source event not mapped; counted and skipped (logged once per event)", "format", m.f.Name, "event", Clip(c.name), "line", c.r.Line)
 		}
 		return nil
 	}
@@ -185,7 +185,7 @@ func (m *Mapper) prepare() *event.Rejection {
 				continue
 			}
 			if err := checkType(fd.Type, v, fd.Optional); err != nil {
-				return reject(CodeBadField, "%s: field %s %q %v", c.name, fd.Name, clip(v), err)
+				return reject(CodeBadField, "%s: field %s %q %v", c.name, fd.Name, Clip(v), err)
 			}
 		}
 	}
@@ -215,7 +215,7 @@ func (m *Mapper) prepare() *event.Rejection {
 	}
 	for _, id := range [...]struct{ what, v string }{{"queue", c.queue}, {"agent", c.agent}, {"interaction", c.ixn}, {"agent DN", c.dn}} {
 		if !utf8.ValidString(id.v) {
-			return reject(CodeBadField, "%s: the %s %q is not valid UTF-8", c.name, id.what, clip(id.v))
+			return reject(CodeBadField, "%s: the %s %q is not valid UTF-8", c.name, id.what, Clip(id.v))
 		}
 	}
 	return nil
@@ -333,8 +333,9 @@ func durationMillis(t gs.FieldType, v string) int64 {
 	return n
 }
 
-// clip shortens a value quoted in a reason or a log line.
-func clip(s string) string {
+// Clip shortens a value quoted in a rejection's reason or a log line to 64 bytes and "…":
+// a record's reason never echoes a huge input.
+func Clip(s string) string {
 	const max = 64
 	if len(s) <= max {
 		return s
@@ -444,14 +445,14 @@ func (m *Mapper) checkObjects() *event.Rejection {
 		return nil
 	}
 	if needQueue && !t.Known(object.ClassMediationDN, c.queue) {
-		return reject(CodeUnknownQueue, "%s: queue %q is not a mediation DN of the topology (declare it, e.g. {id: %q, type: ACDQueue})", c.name, clip(c.queue), clip(c.queue))
+		return reject(CodeUnknownQueue, "%s: queue %q is not a mediation DN of the topology (declare it, e.g. {id: %q, type: ACDQueue})", c.name, Clip(c.queue), Clip(c.queue))
 	}
 	if needAgent {
 		if _, ok := t.Agent(c.agent); !ok {
-			return reject(CodeUnknownAgent, "%s: agent %q is not in the topology", c.name, clip(c.agent))
+			return reject(CodeUnknownAgent, "%s: agent %q is not in the topology", c.name, Clip(c.agent))
 		}
 		if !t.Known(object.ClassRegularDN, c.dn) {
-			return reject(CodeUnknownAgent, "%s: agent %q has no regular DN %q in the topology (declare it, or map the agent to its DN)", c.name, clip(c.agent), clip(c.dn))
+			return reject(CodeUnknownAgent, "%s: agent %q has no regular DN %q in the topology (declare it, or map the agent to its DN)", c.name, Clip(c.agent), Clip(c.dn))
 		}
 	}
 	return nil

@@ -335,3 +335,10 @@ func BenchmarkMapQueueLog(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(lines))/b.Elapsed().Seconds(), "lines/s")
 }
+
+func TestClip(t *testing.T) {
+	short := strings.Repeat("a", 64)
+	assert.Equal(t, short, source.Clip(short), "64 bytes are quoted whole")
+	assert.Equal(t, short+"…", source.Clip(short+"b"), "longer values keep their first 64 bytes")
+	assert.Equal(t, "", source.Clip(""))
+}

@@ -21,7 +21,7 @@ func (m *Mapper) agentOf() (*agentState, *event.Rejection) {
 		return a, nil
 	}
 	if len(m.st.Agents) >= MaxAgents {
-		return nil, reject(CodeTooMany, "the mapper keeps presence for %d agents; %s is one too many", MaxAgents, clip(c.agent))
+		return nil, reject(CodeTooMany, "the mapper keeps presence for %d agents; %s is one too many", MaxAgents, Clip(c.agent))
 	}
 	a = &agentState{Queues: map[string]*member{}, Holds: map[string]pause{}}
 	m.st.Agents[c.agent] = a

@@ -175,7 +175,7 @@ func (s *state) track(ev *event.Event) *event.Rejection {
 		return nil
 	}
 	if len(calls) == 0 && len(s.Calls) >= MaxCalls {
-		return reject(CodeTooMany, "%d interactions have call actions in progress; %s is one too many (the platform's ends are missing?)", MaxCalls, clip(ixn))
+		return reject(CodeTooMany, "%d interactions have call actions in progress; %s is one too many (the platform's ends are missing?)", MaxCalls, Clip(ixn))
 	}
 	s.Calls[ixn] = append(calls, openCall{Action: ev.Action, Class: ev.Source.Class, Source: ev.Source.ID,
 		Agent: ev.Agent, Start: ev.Time, Data: slices.Clone(ev.Data)})

@@ -79,10 +79,14 @@
 //     waiting batch is in the fsync that follows its write; concurrent batches share one,
 //     which is group commit with no added delay). A power failure loses no acknowledged
 //     record.
-//   - FsyncInterval: the syncer fsyncs every Options.FsyncInterval (default 10ms) while
+//   - FsyncInterval: the syncer fsyncs every Options.FsyncInterval (default 2ms) while
 //     records are unsynced; WaitDurable waits for that fsync. Nothing acknowledged is lost
 //     either; acknowledgements take up to the interval longer, and a busy server makes
-//     far fewer fsyncs.
+//     far fewer fsyncs. The interval is what every acknowledgement waits under load, so
+//     it bounds what a client that waits for its answer before sending the next batch can
+//     post: four such clients posting 500 events a batch reached 147k events/s with 10 ms
+//     and 298k/s with 2 ms (statkit bench's HTTP ingest), on a disk whose fsync takes
+//     0.26 ms (p50) — at most 500 fsyncs a second cost such a disk little.
 //   - FsyncNone: records are durable for WaitDurable once written to the operating system,
 //     which writes them back when it decides (typically within 30 s on Linux). A crash of
 //     the process loses nothing; a power failure or kernel crash loses what the kernel
@@ -174,7 +178,7 @@ func (p Policy) String() string {
 // Defaults of Options.
 const (
 	DefaultSegmentBytes  = 64 << 20
-	DefaultFsyncInterval = 10 * time.Millisecond
+	DefaultFsyncInterval = 2 * time.Millisecond
 	DefaultKeepSnapshots = 2
 	DefaultCloseTimeout  = 10 * time.Second
 	// MaxRecord bounds a record's payload; a longer length field is damage.
@@ -187,7 +191,7 @@ type Options struct {
 	Dir string
 	// Fsync is the fsync policy (default FsyncAlways).
 	Fsync Policy
-	// FsyncInterval is the group commit period of FsyncInterval (default 10ms).
+	// FsyncInterval is the group commit period of FsyncInterval (default 2ms).
 	FsyncInterval time.Duration
 	// SegmentBytes is the size beyond which a segment is closed (default 64 MiB).
 	SegmentBytes int64

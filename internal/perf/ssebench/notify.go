@@ -57,7 +57,6 @@ import (
 	"github.com/statkit/statkit/internal/perf"
 	"github.com/statkit/statkit/runtime/auth"
 	"github.com/statkit/statkit/runtime/config"
-	"github.com/statkit/statkit/runtime/engine"
 	"github.com/statkit/statkit/runtime/event"
 	"github.com/statkit/statkit/runtime/server"
 )
@@ -130,34 +129,11 @@ func (o Options) withDefaults() Options {
 // stays on 127.0.0.1, and the run is bounded in time.
 func Measure(ctx context.Context, o Options) (*perf.NotifyResult, error) {
 	o = o.withDefaults()
-	topo, stats, evs, err := perf.Cycle(o.Size)
+	cfg, evs, err := perf.ServerConfig(o.Size)
 	if err != nil {
 		return nil, err
 	}
-	scratch, err := engine.New(&config.Config{Topology: topo})
-	if err != nil {
-		return nil, err
-	}
-	var open []*config.Statistic
-	for _, st := range stats {
-		if scratch.Open(st) == nil {
-			open = append(open, st)
-		}
-	}
-	cfg := &config.Config{Topology: topo, Statistics: open}
-	seen := map[*config.StatType]bool{}
-	seenP := map[*config.TimeProfile]bool{}
-	for _, st := range open {
-		if !seen[st.StatType] {
-			seen[st.StatType] = true
-			cfg.StatTypes = append(cfg.StatTypes, st.StatType)
-		}
-		if st.Profile != nil && !seenP[st.Profile] {
-			seenP[st.Profile] = true
-			cfg.TimeProfiles = append(cfg.TimeProfiles, st.Profile)
-		}
-	}
-	cfg.Index()
+	topo, open := cfg.Topology, cfg.Statistics
 	// Every subscriber connects from 127.0.0.1: the stream quota per client address must
 	// hold them all.
 	guard, err := auth.New(auth.Options{Logger: slog.New(slog.DiscardHandler), Quota: auth.Quota{Streams: o.Subscribers + 8}})

@@ -37,20 +37,16 @@ func Parse(block []byte, rec *source.Record) error {
 	if len(block) > MaxBlock {
 		return &event.Rejection{Code: CodeBlockTooLong, Reason: "message is longer than " + strconv.Itoa(MaxBlock) + " bytes"}
 	}
-	for n := 1; len(block) > 0; n++ {
-		var line []byte
-		if i := bytes.IndexByte(block, '\n'); i >= 0 {
-			line, block = block[:i], block[i+1:]
-		} else {
-			line, block = block, nil
-		}
-		line = bytes.TrimSuffix(line, []byte{'\r'})
+	n := 0
+	for line := range bytes.Lines(block) {
+		n++
+		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte{'\n'}), []byte{'\r'})
 		if len(line) == 0 {
 			continue
 		}
 		i := bytes.IndexByte(line, ':')
 		if i <= 0 {
-			return &event.Rejection{Code: CodeBadBlock, Reason: fmt.Sprintf("line %d of the message is not Key: Value: %q", n, clip(line))}
+			return &event.Rejection{Code: CodeBadBlock, Reason: fmt.Sprintf("line %d of the message is not Key: Value: %q", n, source.Clip(string(line)))}
 		}
 		key := line[:i]
 		if j := bytes.IndexByte(key, '('); j > 0 && key[len(key)-1] == ')' {
@@ -67,13 +63,6 @@ func Parse(block []byte, rec *source.Record) error {
 
 // Decode is the source.Decoder of AMI event frames.
 func Decode(frame []byte, rec *source.Record) error { return Parse(frame, rec) }
-
-func clip(b []byte) string {
-	if len(b) > 64 {
-		return string(b[:64]) + "…"
-	}
-	return string(b)
-}
 
 // scanner frames a Manager stream into messages.
 type scanner struct {

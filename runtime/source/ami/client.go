@@ -3,14 +3,14 @@ package ami
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/statkit/statkit/runtime/source"
 	"github.com/statkit/statkit/runtime/source/stream"
 )
 
@@ -41,45 +41,25 @@ func Connect(cfg Config) *stream.Stream {
 	if cfg.Events == "" {
 		cfg.Events = "agent"
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 10 * time.Second
-	}
-	if cfg.DialContext == nil {
-		var d net.Dialer
-		cfg.DialContext = d.DialContext
-	}
-	opts := cfg.Stream
-	if opts.Name == "" {
-		opts.Name = "ami " + cfg.Addr
-	}
-	return stream.New(func(ctx context.Context) (stream.Session, error) { return dial(ctx, cfg) }, opts)
+	t := stream.TCP{Protocol: "ami", Addr: cfg.Addr, Timeout: cfg.Timeout, DialContext: cfg.DialContext}
+	return t.Connect(cfg.Stream, func(c *stream.Conn) (stream.Session, error) { return open(c, cfg) })
 }
 
 // session is one logged-in Manager connection.
 type session struct {
-	conn    net.Conn
-	s       *scanner
-	wmu     sync.Mutex
-	seq     int
-	timeout time.Duration
+	conn *stream.Conn
+	s    *scanner
+	seq  atomic.Int64 // numbers the actions
 }
 
-// dial connects, reads the banner, logs in and sends QueueStatus.
-func dial(ctx context.Context, cfg Config) (stream.Session, error) {
-	dctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
-	defer cancel()
-	conn, err := cfg.DialContext(dctx, "tcp", cfg.Addr)
-	if err != nil {
-		return nil, err
-	}
-	se := &session{conn: conn, s: newScanner(conn), timeout: cfg.Timeout}
+// open reads the banner, logs in and sends QueueStatus.
+func open(c *stream.Conn, cfg Config) (stream.Session, error) {
+	se := &session{conn: c, s: newScanner(c)}
 	if err := se.login(cfg); err != nil {
-		conn.Close()
 		return nil, err
 	}
 	if !cfg.NoQueueStatus {
 		if err := se.send("QueueStatus", nil); err != nil {
-			conn.Close()
 			return nil, err
 		}
 	}
@@ -87,14 +67,12 @@ func dial(ctx context.Context, cfg Config) (stream.Session, error) {
 }
 
 func (se *session) login(cfg Config) error {
-	se.conn.SetDeadline(time.Now().Add(cfg.Timeout))
-	defer se.conn.SetDeadline(time.Time{})
 	banner, err := se.s.readLine()
 	if err != nil {
 		return fmt.Errorf("read the banner: %w", err)
 	}
 	if !bytes.HasPrefix(banner, []byte(Banner)) {
-		return fmt.Errorf("not an Asterisk Manager: the banner is %q", clip(banner))
+		return fmt.Errorf("not an Asterisk Manager: the banner is %q", source.Clip(string(banner)))
 	}
 	id, err := se.sendID("Login", []string{"Username", cfg.Username, "Secret", cfg.Secret, "Events", cfg.Events})
 	if err != nil {
@@ -133,19 +111,14 @@ func (se *session) send(action string, headers []string) error {
 }
 
 func (se *session) sendID(action string, headers []string) (string, error) {
-	se.wmu.Lock()
-	defer se.wmu.Unlock()
-	se.seq++
-	id := "statkit-" + strconv.Itoa(se.seq)
+	id := "statkit-" + strconv.FormatInt(se.seq.Add(1), 10)
 	var b strings.Builder
 	b.WriteString("Action: " + action + "\r\nActionID: " + id + "\r\n")
 	for i := 0; i+1 < len(headers); i += 2 {
 		b.WriteString(headers[i] + ": " + headers[i+1] + "\r\n")
 	}
 	b.WriteString("\r\n")
-	se.conn.SetWriteDeadline(time.Now().Add(se.timeout))
-	_, err := se.conn.Write([]byte(b.String()))
-	return id, err
+	return id, se.conn.Send([]byte(b.String()))
 }
 
 // Read implements stream.Session: the next event; responses (to pings, QueueStatus) are
@@ -170,9 +143,5 @@ func (se *session) Keepalive() error { return se.send("Ping", nil) }
 // Close implements stream.Session: it logs off (best effort) and closes the connection.
 func (se *session) Close() error {
 	_ = se.send("Logoff", nil)
-	err := se.conn.Close()
-	if errors.Is(err, net.ErrClosed) {
-		return nil
-	}
-	return err
+	return se.conn.Close()
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/statkit/statkit/runtime/source/stream"
@@ -43,46 +42,26 @@ func Connect(cfg Config) *stream.Stream {
 	if cfg.Events == "" {
 		cfg.Events = DefaultEvents
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 10 * time.Second
-	}
-	if cfg.DialContext == nil {
-		var d net.Dialer
-		cfg.DialContext = d.DialContext
-	}
-	opts := cfg.Stream
-	if opts.Name == "" {
-		opts.Name = "esl " + cfg.Addr
-	}
-	return stream.New(func(ctx context.Context) (stream.Session, error) { return dial(ctx, cfg) }, opts)
+	t := stream.TCP{Protocol: "esl", Addr: cfg.Addr, Timeout: cfg.Timeout, DialContext: cfg.DialContext}
+	return t.Connect(cfg.Stream, func(c *stream.Conn) (stream.Session, error) { return open(c, cfg) })
 }
 
+// session is one authenticated, subscribed event-socket connection.
 type session struct {
-	conn    net.Conn
-	r       *reader
-	wmu     sync.Mutex
-	timeout time.Duration
+	conn *stream.Conn
+	r    *reader
 }
 
-// dial connects, authenticates and subscribes.
-func dial(ctx context.Context, cfg Config) (stream.Session, error) {
-	dctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
-	defer cancel()
-	conn, err := cfg.DialContext(dctx, "tcp", cfg.Addr)
-	if err != nil {
-		return nil, err
-	}
-	se := &session{conn: conn, r: newReader(conn), timeout: cfg.Timeout}
+// open authenticates and subscribes.
+func open(c *stream.Conn, cfg Config) (stream.Session, error) {
+	se := &session{conn: c, r: newReader(c)}
 	if err := se.handshake(cfg); err != nil {
-		conn.Close()
 		return nil, err
 	}
 	return se, nil
 }
 
 func (se *session) handshake(cfg Config) error {
-	se.conn.SetDeadline(time.Now().Add(cfg.Timeout))
-	defer se.conn.SetDeadline(time.Time{})
 	m, err := se.r.next()
 	if err != nil {
 		return fmt.Errorf("read the greeting: %w", err)
@@ -127,13 +106,7 @@ func (se *session) command(cmd string) error {
 	}
 }
 
-func (se *session) write(cmd string) error {
-	se.wmu.Lock()
-	defer se.wmu.Unlock()
-	se.conn.SetWriteDeadline(time.Now().Add(se.timeout))
-	_, err := se.conn.Write([]byte(cmd + "\n\n"))
-	return err
-}
+func (se *session) write(cmd string) error { return se.conn.Send([]byte(cmd + "\n\n")) }
 
 // Read implements stream.Session: the next plain-text event; other messages are activity
 // without a frame, and a disconnect notice ends the session.
@@ -161,9 +134,5 @@ func (se *session) Keepalive() error { return nil }
 // Close implements stream.Session: it says exit (best effort) and closes the connection.
 func (se *session) Close() error {
 	_ = se.write("exit")
-	err := se.conn.Close()
-	if errors.Is(err, net.ErrClosed) {
-		return nil
-	}
-	return err
+	return se.conn.Close()
 }

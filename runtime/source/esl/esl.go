@@ -36,20 +36,16 @@ func Parse(body []byte, rec *source.Record) error {
 	if len(body) > MaxMessage {
 		return &event.Rejection{Code: CodeEventTooLong, Reason: "event is longer than " + strconv.Itoa(MaxMessage) + " bytes"}
 	}
-	for n := 1; len(body) > 0; n++ {
-		var line []byte
-		if i := bytes.IndexByte(body, '\n'); i >= 0 {
-			line, body = body[:i], body[i+1:]
-		} else {
-			line, body = body, nil
-		}
-		line = bytes.TrimSuffix(line, []byte{'\r'})
+	n := 0
+	for line := range bytes.Lines(body) {
+		n++
+		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte{'\n'}), []byte{'\r'})
 		if len(line) == 0 {
 			break // the end of the headers
 		}
 		k, v, ok := bytes.Cut(line, []byte(": "))
 		if !ok || len(k) == 0 {
-			return &event.Rejection{Code: CodeBadEvent, Reason: fmt.Sprintf("line %d of the event is not Name: value: %q", n, clip(line))}
+			return &event.Rejection{Code: CodeBadEvent, Reason: fmt.Sprintf("line %d of the event is not Name: value: %q", n, source.Clip(string(line)))}
 		}
 		val := string(v)
 		if d, err := url.PathUnescape(val); err == nil {
@@ -65,13 +61,6 @@ func Parse(body []byte, rec *source.Record) error {
 
 // Decode is the source.Decoder of ESL event frames (text/event-plain bodies).
 func Decode(frame []byte, rec *source.Record) error { return Parse(frame, rec) }
-
-func clip(b []byte) string {
-	if len(b) > 64 {
-		return string(b[:64]) + "…"
-	}
-	return string(b)
-}
 
 // message is one event-socket message.
 type message struct {

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/statkit/statkit/internal/clock"
 	"github.com/statkit/statkit/runtime/event"
 	"github.com/statkit/statkit/runtime/source"
 )
@@ -39,8 +40,8 @@ type FollowOptions struct {
 	// Poll is how long Next waits before looking again when no complete line is ready;
 	// 0 means 200 ms.
 	Poll time.Duration
-	// MaxBatch bounds the lines of one batch; 0 means 4096. MaxBytes bounds their bytes
-	// (a batch has at least one line); 0 means 1 MiB: a batch fits one log record.
+	// MaxBatch bounds the lines of one batch, MaxBytes their bytes (a batch has at least
+	// one line); 0 means source.DefaultMaxBatch (4096), source.DefaultMaxBytes (1 MiB).
 	MaxBatch int
 	MaxBytes int
 	// Logger receives rotation, truncation and lost-lines notices; nil is slog.Default().
@@ -85,10 +86,10 @@ func Follow(path string, pos []byte, opts FollowOptions) (*Follower, error) {
 		opts.Poll = 200 * time.Millisecond
 	}
 	if opts.MaxBatch <= 0 {
-		opts.MaxBatch = 4096
+		opts.MaxBatch = source.DefaultMaxBatch
 	}
 	if opts.MaxBytes <= 0 {
-		opts.MaxBytes = 1 << 20
+		opts.MaxBytes = source.DefaultMaxBytes
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -251,12 +252,8 @@ func (fl *Follower) Next(ctx context.Context) (source.Batch, error) {
 		if len(fl.ready) > 0 {
 			return fl.batch()
 		}
-		t := time.NewTimer(fl.opts.Poll)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return source.Batch{}, ctx.Err()
-		case <-t.C:
+		if err := clock.Sleep(ctx, fl.opts.Poll); err != nil {
+			return source.Batch{}, err
 		}
 	}
 }

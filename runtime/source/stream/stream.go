@@ -1,8 +1,9 @@
 // Package stream keeps a live event connection up for the wire readers of package source
 // (AMI, ESL): it dials with exponential backoff, reads frames on a goroutine, sends
 // keep-alives, reconnects when the connection drops or goes quiet, and hands out frames in
-// batches. The protocols themselves (handshake, framing, keep-alive message) are the
-// reader packages' Sessions.
+// batches. TCP dials the sessions of TCP protocols (the handshake under a deadline, writes
+// serialised and bounded). The protocols themselves (handshake, framing, keep-alive
+// message) are the reader packages' Sessions.
 package stream
 
 import (
@@ -14,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/statkit/statkit/internal/clock"
 	"github.com/statkit/statkit/runtime/event"
 	"github.com/statkit/statkit/runtime/source"
 )
@@ -50,8 +52,8 @@ type Options struct {
 	// MinBackoff and MaxBackoff bound the wait between failed connection attempts, which
 	// doubles from the first to the second (with jitter); 0 means 500 ms and 30 s.
 	MinBackoff, MaxBackoff time.Duration
-	// MaxBatch bounds the frames of one batch; 0 means 4096. MaxBytes bounds their bytes
-	// (a batch has at least one frame); 0 means 1 MiB: a batch fits one log record.
+	// MaxBatch bounds the frames of one batch, MaxBytes their bytes (a batch has at least
+	// one frame); 0 means source.DefaultMaxBatch (4096), source.DefaultMaxBytes (1 MiB).
 	MaxBatch int
 	MaxBytes int
 	Logger   *slog.Logger
@@ -73,6 +75,7 @@ type Stream struct {
 	lastSeen  time.Time
 	connected bool // a session was established once
 	failures  int  // consecutive failed attempts
+	retry     clock.Backoff
 	line      int
 	closed    bool
 }
@@ -98,15 +101,16 @@ func New(dial Dial, opts Options) *Stream {
 		opts.MaxBackoff = 30 * time.Second
 	}
 	if opts.MaxBatch <= 0 {
-		opts.MaxBatch = 4096
+		opts.MaxBatch = source.DefaultMaxBatch
 	}
 	if opts.MaxBytes <= 0 {
-		opts.MaxBytes = 1 << 20
+		opts.MaxBytes = source.DefaultMaxBytes
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	s := &Stream{dial: dial, opts: opts, log: opts.Logger}
+	s.retry = clock.Backoff{Min: opts.MinBackoff, Max: opts.MaxBackoff}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -145,7 +149,7 @@ func (s *Stream) isClosed() bool {
 // connect dials, after the backoff the previous failures call for.
 func (s *Stream) connect(ctx context.Context) error {
 	if s.failures > 0 {
-		if err := sleep(ctx, s.backoff()); err != nil {
+		if err := clock.Sleep(ctx, s.backoff()); err != nil {
 			return err
 		}
 	}
@@ -167,6 +171,7 @@ func (s *Stream) connect(ctx context.Context) error {
 		s.log.Info("connected")
 	}
 	s.connected, s.failures = true, 0
+	s.retry.Reset()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -184,11 +189,7 @@ func (s *Stream) connect(ctx context.Context) error {
 // backoff is the wait before the next attempt: MinBackoff doubled per failure beyond the
 // first, up to MaxBackoff, less up to a quarter of jitter.
 func (s *Stream) backoff() time.Duration {
-	d := s.opts.MinBackoff
-	for i := 1; i < s.failures && d < s.opts.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, s.opts.MaxBackoff)
+	d := s.retry.Next()
 	return d - time.Duration(rand.Int64N(int64(d)/4+1))
 }
 
@@ -303,6 +304,7 @@ func (s *Stream) drop(cause error) {
 	<-s.done
 	s.frames, s.done = nil, nil
 	s.failures = 1 // wait MinBackoff before dialling again
+	s.retry.Reset()
 }
 
 // Close implements source.Source.
@@ -316,15 +318,4 @@ func (s *Stream) Close() error {
 		return sess.Close()
 	}
 	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
