@@ -8,6 +8,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/statkit/statkit/internal/clock"
 )
 
 // Reading a range of records beside Follow (interval history's catch-up re-applies the
@@ -38,14 +40,14 @@ func (l *Log) Read(ctx context.Context, after, to uint64, fn func(seq uint64, re
 		return err
 	}
 	defer stopWatch()
-	wait := 50 * time.Millisecond
+	retry := clock.Backoff{Min: 50 * time.Millisecond, Max: 2 * time.Second}
 	for {
 		if err := l.checkFloor(after, 0); err != nil {
 			return err
 		}
 		next, err := l.read(ctx, after, to, fn)
 		if next > after {
-			wait = 50 * time.Millisecond
+			retry.Reset()
 		}
 		after = next
 		if err == nil || after >= to {
@@ -62,10 +64,9 @@ func (l *Log) Read(ctx context.Context, after, to uint64, fn func(seq uint64, re
 			return fmt.Errorf("replica: reading records %d…%d: %w", after+1, to, err)
 		}
 		l.c.log.Warn("replica: reading records, starting again", "after", after, "to", to, "err", err)
-		if err := sleep(ctx, wait); err != nil {
+		if err := clock.Sleep(ctx, retry.Next()); err != nil {
 			return err
 		}
-		wait = min(2*wait, 2*time.Second)
 	}
 }
 
