@@ -134,9 +134,12 @@ func (l *Log) WriteSnapshot(seq uint64, payload []byte) error {
 
 // retain deletes the group's snapshots beyond the newest KeepSnapshots — except the
 // newest at or before the retention pin (SetRetentionPin) — and trims the stream below the
-// oldest one kept, never past the trim limit (SetTrimLimit), and not at all while the pin
-// is set with no snapshot at or before it (the group's records from its start are then
-// the only way back to the pin).
+// oldest one kept, never past the trim limit (SetTrimLimit). While the pin is set with no
+// snapshot at or before it, nothing is trimmed (the group's records from its start are
+// then the only way back to the pin) and the oldest snapshot is kept: the pin only moves
+// forward, and once past it that snapshot is the way back (a pin of 0 is a history
+// position not known yet, as at a replica's start: deleting the snapshot its database's
+// real position needs, the stream trimmed below it earlier, would lose the rows after it).
 func (l *Log) retain(ctx context.Context) error {
 	seqs, err := l.Snapshots(ctx)
 	if err != nil {
@@ -189,16 +192,16 @@ func (l *Log) retain(ctx context.Context) error {
 	return l.Trim(ctx, upto)
 }
 
-// retainedPin returns the index in seqs (oldest first) of the newest snapshot at or before
-// pin, and whether the records up to it may be trimmed: -1 and false when none is at or
-// before pin.
+// retainedPin returns the index in seqs (oldest first) of the snapshot the pin keeps —
+// the newest at or before pin — and whether the records up to it may be trimmed; with
+// none at or before pin, the oldest (0) and false (see retain).
 func retainedPin(seqs []uint64, pin uint64) (int, bool) {
 	for i := len(seqs) - 1; i >= 0; i-- {
 		if seqs[i] <= pin {
 			return i, true
 		}
 	}
-	return -1, false
+	return 0, false
 }
 
 // SetRetentionPin pins the group's snapshot retention (runtime/server's RetentionPinner,
