@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -258,7 +259,14 @@ func (p *proc) finish() {
 		case err := <-ch:
 			ch <- err
 		case <-time.After(waitLong):
-			h.t.Errorf("%s did not stop", p.name)
+			// Every goroutine's stack, to see what the stop waits for.
+			where := ""
+			if f, err := os.CreateTemp("", "statkit-cluster-stacks-*.txt"); err == nil {
+				_ = pprof.Lookup("goroutine").WriteTo(f, 2)
+				f.Close()
+				where = " (goroutines: " + f.Name() + ")"
+			}
+			h.t.Errorf("%s did not stop%s", p.name, where)
 		}
 	}
 }
@@ -344,14 +352,34 @@ type health struct {
 // engine is at engine time at.
 func (h *harness) settled(p *proc, at event.Time) {
 	h.t.Helper()
+	h.reached(p, at, 0)
+}
+
+// reached waits until p's engine is at engine time at with held events in its reorder
+// buffer, then until it has applied the group's last record.
+func (h *harness) reached(p *proc, at event.Time, held int) {
+	h.t.Helper()
 	want := at.String()
-	eventually(h.t, waitLong, p.name+" reaches "+want, func() bool {
+	var last health
+	deadline := time.Now().Add(waitLong)
+	for {
 		var hl health
-		if s, err := get(p, "/healthz", &hl); err != nil || s != http.StatusOK {
-			return false
+		if s, err := get(p, "/healthz", &hl); err == nil && s == http.StatusOK {
+			last = hl
+			if hl.EngineTime != nil && *hl.EngineTime == want && hl.Held == held {
+				break
+			}
 		}
-		return hl.EngineTime != nil && *hl.EngineTime == want && hl.Held == 0
-	})
+		if time.Now().After(deadline) {
+			engineTime := "none"
+			if last.EngineTime != nil {
+				engineTime = *last.EngineTime
+			}
+			h.t.Fatalf("after %v: %s reaches %s with %d events held: last seen at %s with %d held, %d records applied",
+				waitLong, p.name, want, held, engineTime, last.Held, last.Applied)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()
 	if err := p.srv.WaitApplied(ctx); err != nil {

@@ -120,6 +120,59 @@ func referenceRows(t *testing.T, b *bank, final event.Time) []string {
 // history tables locked (writes wait).
 func lockDatabase(t *testing.T, dsn string) (unlock func()) {
 	t.Helper()
+	return lockDB(t, dsn).unlock
+}
+
+// dbLock is a database held locked by lockDB: unlock releases it, rowsEndingAt reads
+// under the lock.
+type dbLock struct {
+	conn   *sql.Conn
+	unlock func()
+}
+
+// rowsEndingAt returns the statistics whose stored interval ends at r, read through the
+// connection holding the lock (no writer can commit meanwhile).
+func (l *dbLock) rowsEndingAt(t *testing.T, r event.Time) []string {
+	t.Helper()
+	rows, err := l.conn.QueryContext(context.Background(), "SELECT statistic, end_at FROM intervals")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		var end any
+		if err := rows.Scan(&id, &end); err != nil {
+			t.Fatal(err)
+		}
+		var at time.Time
+		switch v := end.(type) {
+		case time.Time:
+			at = v
+		case string:
+			at, err = time.Parse(time.RFC3339Nano, v)
+		case []byte:
+			at, err = time.Parse(time.RFC3339Nano, string(v))
+		default:
+			err = fmt.Errorf("end_at of %s: %T", id, end)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if at.Equal(r.Std()) {
+			out = append(out, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// lockDB locks dsn as lockDatabase does.
+func lockDB(t *testing.T, dsn string) *dbLock {
+	t.Helper()
 	d, err := history.ParseDSN(dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +181,8 @@ func lockDatabase(t *testing.T, dsn string) (unlock func()) {
 	var db *sql.DB
 	stmts := []string{"BEGIN EXCLUSIVE"}
 	if d.Backend == history.SQLite {
-		db, err = sql.Open("sqlite", "file:"+d.Path)
+		// busy_timeout: wait for a write the replica is committing (SQLITE_BUSY otherwise).
+		db, err = sql.Open("sqlite", "file:"+d.Path+"?_pragma=busy_timeout(10000)")
 	} else {
 		db, err = sql.Open("pgx", d.URL)
 		stmts = []string{"BEGIN", "LOCK TABLE statistics, intervals, positions IN ACCESS EXCLUSIVE MODE"}
@@ -146,7 +200,7 @@ func lockDatabase(t *testing.T, dsn string) (unlock func()) {
 		}
 	}
 	done := false
-	unlock = func() {
+	unlock := func() {
 		if done {
 			return
 		}
@@ -158,7 +212,7 @@ func lockDatabase(t *testing.T, dsn string) (unlock func()) {
 		db.Close()
 	}
 	t.Cleanup(unlock)
-	return unlock
+	return &dbLock{conn: conn, unlock: unlock}
 }
 
 // historyHealth is /healthz's history object.
@@ -329,25 +383,36 @@ func TestHistoryOutage(t *testing.T) {
 			}
 		}
 		low := min(pos[p1], pos[p2])
-		applied := min(historyOf(t, p1).Applied, historyOf(t, p2).Applied)
-		var snaps []uint64
-		var floor uint64
-		eventually(t, waitLong, "the holder's retention ran past the databases' positions", func() bool {
+		// The ticks go on, and with them snapshots and retention (a snapshot is written,
+		// then the older ones are deleted): the listings are taken between two.
+		var snaps, cached []uint64
+		var floor, applied uint64
+		deadline := time.Now().Add(waitLong)
+		for {
 			snaps, floor = objectSnapshots(t, p1)
-			return len(snaps) > 0 && snaps[len(snaps)-1] > max(pos[p1], pos[p2])
-		})
+			var err error
+			if cached, err = p2.node.lg.cache.list(); err != nil {
+				t.Fatal(err)
+			}
+			applied = min(historyOf(t, p1).Applied, historyOf(t, p2).Applied)
+			if len(snaps) == 2 && snaps[1] > max(pos[p1], pos[p2]) && len(cached) == 2 && cached[1] > pos[p2] {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after %v: object store %v, p2's cache %v: want the newest snapshot past the databases' positions %d and %d and the pinned one",
+					waitLong, snaps, cached, pos[p1], pos[p2])
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 		pinned, ok := newestAtOrBefore(snaps, low)
-		if !ok || len(snaps) != 2 || floor > pinned+1 {
+		if !ok || floor > pinned+1 {
 			t.Fatalf("object store %v, floor %d: want the newest snapshot and the pinned one at or before %d, nothing trimmed after it", snaps, floor, low)
 		}
-		if applied <= snaps[len(snaps)-1] {
-			t.Fatalf("the replicas applied %d, the newest snapshot is %d: without the pin retention would not have trimmed past the databases anyway", applied, snaps[len(snaps)-1])
+		if min(applied, snaps[1]) <= max(pos[p1], pos[p2])+1 {
+			t.Fatalf("the replicas applied %d, the newest snapshot is %d: without the pin retention would not have trimmed past the databases (%d, %d) anyway",
+				applied, snaps[1], pos[p1], pos[p2])
 		}
-		cached, err := p2.node.lg.cache.list()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, ok := newestAtOrBefore(cached, pos[p2]); !ok || len(cached) != 2 {
+		if _, ok := newestAtOrBefore(cached, pos[p2]); !ok {
 			t.Fatalf("p2's cache %v: want its newest snapshot and one at or before %d", cached, pos[p2])
 		}
 		t.Logf("during the outage: databases at %d and %d, replicas at %d; object store %v, floor %d; p2's cache %v",
@@ -396,4 +461,199 @@ func rowDiff(got, want []string) string {
 		}
 	}
 	return fmt.Sprintf("\nmissing: %s\nextra: %s", strings.Join(missing, "\n  "), strings.Join(extra, "\n  "))
+}
+
+// fed returns where a replica's engine settles once the feeder has posted batches
+// [0, k) (k > 0) and the clock's ticks carry the wall time the feeder left,
+// batches[k-1].max: the engine time and the number of events still held in the reorder
+// buffer. A tick advances the engine to its wall time less the reorder window (2 s:
+// TickLag is below it) and first releases every held event at or before that time and,
+// besides, every event at or before the newest one that has waited the window in wall
+// time since its batch's receipt (runtime/ingest's Pipeline.Tick). The feeder posts a
+// batch with the clock where it left it — the previous batch's last event time, the
+// day's first event time for the first batch — so a batch that came 2 s or more before
+// the last one is released whole, and the engine stands at its last event when that is
+// past the tick's time.
+func (b *bank) fed(k int) (at event.Time, held int) {
+	const window = 2000
+	wall := b.batches[k-1].max
+	at = wall - window
+	recv := b.events[0].Time
+	for i := range k {
+		if recv <= wall-window {
+			at = max(at, b.batches[i].max)
+		}
+		recv = b.batches[i].max
+	}
+	for _, ev := range b.events[:b.batches[k-1].last] {
+		if ev.Time > at {
+			held++
+		}
+	}
+	return at, held
+}
+
+// resetBatch returns the first batch k at or after from whose post moves the replicas'
+// engine (fed) across a 15-minute reset R, and R.
+func resetBatch(t *testing.T, b *bank, from int) (int, event.Time) {
+	t.Helper()
+	const q = 15 * 60 * 1000
+	for k := max(from, 1); k < len(b.batches); k++ {
+		before, _ := b.fed(k)
+		after, _ := b.fed(k + 1)
+		if r := (before/q + 1) * q; r <= after {
+			return k, r
+		}
+	}
+	t.Fatal("no batch crosses a reset")
+	return 0, 0
+}
+
+// rowsEnding returns the rows of rows whose interval ends at r.
+func rowsEnding(rows []string, r event.Time) []string {
+	var out []string
+	for _, row := range rows {
+		if f := strings.Fields(row); len(f) == 4 && f[2] == r.Std().UTC().Format("2006-01-02T15:04:05.000Z") {
+			out = append(out, row)
+		}
+	}
+	return out
+}
+
+// TestHistoryReplicaKilled: a replica writing history to its own database is killed
+// right after a reset whose rows its database could not commit (held locked: a slow
+// database), with a snapshot every few records and one kept; its last snapshot is past
+// the reset. After the restart — which restores that snapshot — its writer re-derives the
+// rows from the snapshot its retention pin kept in its cache and the stream after it,
+// while the day goes on: the reset's rows appear, once, every row of the day is there,
+// and nothing is lost.
+func TestHistoryReplicaKilled(t *testing.T) {
+	b := loadBank(t, 200)
+	final := b.events[len(b.events)-1].Time + 3_600_000 - 2000
+	want := referenceRows(t, b, final)
+	k, reset := resetBatch(t, b, len(b.batches)/3)
+	due := rowsEnding(want, reset)
+	if len(due) == 0 {
+		t.Fatalf("no row ends at the reset %v", reset)
+	}
+	forEachBackend(t, func(t *testing.T, newDSN func(*testing.T) string) {
+		dsn := newDSN(t)
+		h := &harness{t: t, cl: shared(t), stream: streamOf(t), bank: b, clock: &testClock{}, ttl: time.Second,
+			text: b.text, snapEvery: 5, keep: 1}
+		h.history = func(name string, _ *Node) *server.HistoryOptions {
+			if strings.HasPrefix(name, "p2") {
+				return historyOpts(h, dsn)
+			}
+			return nil
+		}
+		h.clock.set(b.events[0].Time)
+		dir := t.TempDir()
+		p1 := h.start("p1", filepath.Join(dir, "p1"))
+		eventually(t, waitLong, "p1 holds the clock", p1.node.HoldsClock)
+		p2 := h.start("p2", filepath.Join(dir, "p2"))
+		f := &feeder{h: h}
+		f.feed(k)
+		at, held := b.fed(k)
+		h.reached(p2, at, held)
+		committed := waitHistory(t, p2).Committed
+		waitAnnounced(t, p1, map[string]uint64{"p2": committed})
+
+		unlock := lockDatabase(t, dsn)
+		pos := historyOf(t, p2).Committed
+		f.feed(k + 1) // the reset passes
+		at, held = b.fed(k + 1)
+		h.reached(p2, at, held)
+		hs := historyOf(t, p2)
+		if hs.Committed != pos || hs.Applied <= pos {
+			t.Fatalf("p2 after the reset: %+v, want its database at %d", hs, pos)
+		}
+		p2.kill()
+		unlock()
+		stored := storedRows(t, dsn)
+		if have := rowsEnding(stored, reset); len(have) != 0 {
+			t.Fatalf("rows of the reset committed before the kill: %v", have)
+		}
+
+		p2 = h.start("p2b", filepath.Join(dir, "p2"))
+		if c := p2.node.lg.restored; c.seq <= pos {
+			t.Fatalf("p2 restarted from %+v, want a snapshot past its database's position %d", c, pos)
+		}
+		t.Logf("p2 killed with its database at %d, %d rows ending at %v due; restarted from %+v", pos, len(due), reset.Std().UTC(), p2.node.lg.restored)
+		f.end()
+		hs = waitHistory(t, p2)
+		if hs.LostRecords != 0 || hs.Error != nil {
+			t.Errorf("p2: %+v", hs)
+		}
+		got := storedRows(t, dsn)
+		if !slices.Equal(got, want) {
+			t.Errorf("%d rows stored, want %d%s", len(got), len(want), rowDiff(got, want))
+		}
+		if have := rowsEnding(got, reset); !slices.Equal(have, due) {
+			t.Errorf("the reset's rows: %v, want %v", have, due)
+		}
+	})
+}
+
+// TestHistoryFailover: two replicas share one history database, written by the clock's
+// holder (statkit serve does so for PostgreSQL). The holder is killed right after a reset
+// its database could not commit; the other replica takes the clock, starts writing from
+// the database's position and re-derives the missing rows from the stream: every row of
+// the day once, none lost.
+func TestHistoryFailover(t *testing.T) {
+	b := loadBank(t, 200)
+	final := b.events[len(b.events)-1].Time + 3_600_000 - 2000
+	want := referenceRows(t, b, final)
+	k, reset := resetBatch(t, b, len(b.batches)/2)
+	due := rowsEnding(want, reset)
+	forEachBackend(t, func(t *testing.T, newDSN func(*testing.T) string) {
+		dsn := newDSN(t)
+		h := &harness{t: t, cl: shared(t), stream: streamOf(t), bank: b, clock: &testClock{}, ttl: time.Second,
+			text: b.text, snapEvery: 5, keep: 1}
+		h.history = func(_ string, node *Node) *server.HistoryOptions {
+			o := historyOpts(h, dsn)
+			o.Writes = node.HoldsClock
+			return o
+		}
+		h.clock.set(b.events[0].Time)
+		dir := t.TempDir()
+		p1 := h.start("p1", filepath.Join(dir, "p1"))
+		eventually(t, waitLong, "p1 holds the clock", p1.node.HoldsClock)
+		p2 := h.start("p2", filepath.Join(dir, "p2"))
+		f := &feeder{h: h}
+		f.feed(k)
+		waitAll(t, h)
+		committed := waitHistory(t, p1).Committed
+		eventually(t, waitLong, "p2 on standby", func() bool { return historyOf(t, p2).State == "standby" })
+		waitAnnounced(t, p1, map[string]uint64{"p1": committed})
+
+		lock := lockDB(t, dsn)
+		pos := historyOf(t, p1).Committed
+		f.feed(k + 1) // the reset passes
+		at, held := b.fed(k + 1)
+		h.reached(p1, at, held)
+		if hs := historyOf(t, p1); hs.Committed != pos || hs.Applied <= pos {
+			t.Fatalf("p1 after the reset: %+v, want its database at %d", hs, pos)
+		}
+		p1.kill()
+		// Read under the lock: once it is released p2, holding the clock, writes at once.
+		if have := lock.rowsEndingAt(t, reset); len(have) != 0 {
+			t.Fatalf("rows of the reset committed before the kill: %v", have)
+		}
+		lock.unlock()
+		eventually(t, waitLong, "p2 holds the clock and writes", func() bool {
+			return p2.node.HoldsClock() && historyOf(t, p2).State != "standby"
+		})
+		f.end()
+		hs := waitHistory(t, p2)
+		if hs.LostRecords != 0 || hs.Error != nil {
+			t.Errorf("p2: %+v", hs)
+		}
+		got := storedRows(t, dsn)
+		if !slices.Equal(got, want) {
+			t.Errorf("%d rows stored, want %d%s", len(got), len(want), rowDiff(got, want))
+		}
+		if have := rowsEnding(got, reset); !slices.Equal(have, due) {
+			t.Errorf("the reset's rows: %v, want %v", have, due)
+		}
+	})
 }
