@@ -241,3 +241,27 @@ func TestRetentionPin(t *testing.T) {
 	snap(36)
 	check("pin without its snapshot", []uint64{seqs[33], seqs[36]}, seqs[30]+1)
 }
+
+// TestWriteSnapshotEndsWithTheConnection: a snapshot being written when the connection
+// closes (a replica losing NATS, then stopping) fails at once. The object store waits
+// for its chunks' acknowledgements, which a closed connection never delivers: before,
+// the write — and the server's stop, which waits for it — took the whole two minutes of
+// the operation's timeout.
+func TestWriteSnapshotEndsWithTheConnection(t *testing.T) {
+	cl := shared(t)
+	c := connect(t, cl.URLs(), nil)
+	l := mustLog(t, c, "p")
+	payload := make([]byte, 16<<20)
+	done := make(chan error, 1)
+	go func() { done <- l.WriteSnapshot(1, payload) }()
+	time.Sleep(20 * time.Millisecond) // the chunks on their way
+	c.Close()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Log("the snapshot was stored before the connection closed")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("WriteSnapshot still waits 10 s after the connection closed")
+	}
+}

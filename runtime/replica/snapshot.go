@@ -72,9 +72,9 @@ func (l *Log) deleteSnapshot(ctx context.Context, seq uint64) error {
 }
 
 // opContext bounds an object-store or bucket operation the Log interface gives no
-// context for.
+// context for: two minutes, or until the connection is closed.
 func (l *Log) opContext() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), 2*time.Minute)
+	return context.WithTimeout(l.c.done, 2*time.Minute)
 }
 
 // LoadSnapshot offers the group's snapshots to load, newest first, until load accepts
