@@ -91,8 +91,11 @@ func (c *cache) list() ([]uint64, error) {
 }
 
 // write stores payload as the snapshot covering seq (durably: written, synced, renamed)
-// and keeps the newest c.keep.
-func (c *cache) write(seq uint64, payload []byte) error {
+// and keeps the newest c.keep and, when pin is not nil, the newest at or before pin() —
+// the oldest when none is (the local store's rule, runtime/store/pin.go: what history's
+// catch-up restores; a pin of 0 is a position not known yet, as before the history
+// database answers at a restart, and the snapshot its real position needs must stay).
+func (c *cache) write(seq uint64, payload []byte, pin func() uint64) error {
 	b := make([]byte, 0, len(cacheMagic)+16+len(payload)+4)
 	b = append(b, cacheMagic...)
 	b = binary.LittleEndian.AppendUint64(b, seq)
@@ -106,11 +109,23 @@ func (c *cache) write(seq uint64, payload []byte) error {
 	if err != nil {
 		return err
 	}
-	for len(seqs) > c.keep {
-		if err := os.Remove(c.path(seqs[0])); err != nil {
+	pinned := -1
+	if pin != nil {
+		p := pin()
+		pinned = 0 // none at or before the pin: the oldest
+		for i, s := range seqs {
+			if s <= p {
+				pinned = i
+			}
+		}
+	}
+	for i, s := range seqs[:max(len(seqs)-c.keep, 0)] {
+		if i == pinned {
+			continue
+		}
+		if err := os.Remove(c.path(s)); err != nil {
 			return fmt.Errorf("cluster: snapshot cache: %w", err)
 		}
-		seqs = seqs[1:]
 	}
 	return nil
 }

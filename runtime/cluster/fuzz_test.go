@@ -15,7 +15,7 @@ func FuzzCacheRead(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	if err := c.write(7, []byte("payload")); err != nil {
+	if err := c.write(7, []byte("payload"), nil); err != nil {
 		f.Fatal(err)
 	}
 	good, err := os.ReadFile(c.path(7))
@@ -33,7 +33,7 @@ func FuzzCacheRead(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if err := c.write(7, p); err != nil {
+		if err := c.write(7, p, nil); err != nil {
 			t.Fatal(err)
 		}
 		again, err := os.ReadFile(c.path(7))

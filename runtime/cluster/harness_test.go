@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -131,6 +132,10 @@ type harness struct {
 	// and 150 records).
 	tick      time.Duration
 	snapEvery int
+	// keep is the nodes' KeepSnapshots (0: the default); history, when set, gives a
+	// replica's history options (nil: none).
+	keep    int
+	history func(name string, node *Node) *server.HistoryOptions
 
 	mu   sync.Mutex
 	text []byte // the config a reload loads
@@ -161,7 +166,7 @@ func (h *harness) start(name, dataDir string) *proc {
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()
 	node, err := Start(ctx, Options{NATS: joinURLs(h.cl.URLs()), Stream: h.stream, Tenants: b.cfg.Topology.Tenants,
-		DataDir: dataDir, ID: name, LeaseTTL: h.ttl, Logger: logger(h.t, name)})
+		DataDir: dataDir, ID: name, LeaseTTL: h.ttl, KeepSnapshots: h.keep, Logger: logger(h.t, name)})
 	if err != nil {
 		h.t.Fatalf("start %s: %v", name, err)
 	}
@@ -173,10 +178,15 @@ func (h *harness) start(name, dataDir string) *proc {
 	if snapEvery == 0 {
 		snapEvery = 150
 	}
+	var hist *server.HistoryOptions
+	if h.history != nil {
+		hist = h.history(name, node)
+	}
 	srv, err := server.New(server.Options{
 		Config: b.cfg, ConfigText: b.text, Reload: h.reload, Log: node.Log(), HoldsClock: node.HoldsClock,
 		Clock: h.clock, TickInterval: tick, TickLag: -1, MaxSkew: -1,
 		SnapshotEvery: snapEvery, ShutdownTimeout: 3 * time.Second, Logger: logger(h.t, name),
+		HistoryDB: hist,
 	})
 	if err != nil {
 		node.Close()
@@ -249,7 +259,14 @@ func (p *proc) finish() {
 		case err := <-ch:
 			ch <- err
 		case <-time.After(waitLong):
-			h.t.Errorf("%s did not stop", p.name)
+			// Every goroutine's stack, to see what the stop waits for.
+			where := ""
+			if f, err := os.CreateTemp("", "statkit-cluster-stacks-*.txt"); err == nil {
+				_ = pprof.Lookup("goroutine").WriteTo(f, 2)
+				f.Close()
+				where = " (goroutines: " + f.Name() + ")"
+			}
+			h.t.Errorf("%s did not stop%s", p.name, where)
 		}
 	}
 }
@@ -335,14 +352,34 @@ type health struct {
 // engine is at engine time at.
 func (h *harness) settled(p *proc, at event.Time) {
 	h.t.Helper()
+	h.reached(p, at, 0)
+}
+
+// reached waits until p's engine is at engine time at with held events in its reorder
+// buffer, then until it has applied the group's last record.
+func (h *harness) reached(p *proc, at event.Time, held int) {
+	h.t.Helper()
 	want := at.String()
-	eventually(h.t, waitLong, p.name+" reaches "+want, func() bool {
+	var last health
+	deadline := time.Now().Add(waitLong)
+	for {
 		var hl health
-		if s, err := get(p, "/healthz", &hl); err != nil || s != http.StatusOK {
-			return false
+		if s, err := get(p, "/healthz", &hl); err == nil && s == http.StatusOK {
+			last = hl
+			if hl.EngineTime != nil && *hl.EngineTime == want && hl.Held == held {
+				break
+			}
 		}
-		return hl.EngineTime != nil && *hl.EngineTime == want && hl.Held == 0
-	})
+		if time.Now().After(deadline) {
+			engineTime := "none"
+			if last.EngineTime != nil {
+				engineTime = *last.EngineTime
+			}
+			h.t.Fatalf("after %v: %s reaches %s with %d events held: last seen at %s with %d held, %d records applied",
+				waitLong, p.name, want, held, engineTime, last.Held, last.Applied)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()
 	if err := p.srv.WaitApplied(ctx); err != nil {

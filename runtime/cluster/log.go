@@ -30,6 +30,7 @@ type Log struct {
 
 	status atomic.Pointer[server.ReplicaStatus]
 	failed atomic.Pointer[error]
+	pin    atomic.Pointer[func() uint64] // the retention pin (SetRetentionPin); nil: none
 
 	// tests: called around appends of records other than ticks; an error is the
 	// append's (after: the record is stored, its acknowledgement is lost).
@@ -38,7 +39,11 @@ type Log struct {
 	restored candidate // the snapshot LoadSnapshot restored (Restored)
 }
 
-var _ server.Replicated = (*Log)(nil)
+var (
+	_ server.Replicated      = (*Log)(nil)
+	_ server.ReplayLog       = (*Log)(nil)
+	_ server.RetentionPinner = (*Log)(nil)
+)
 
 // Append stores rec under the group's home tenant; a tick is appended only by the clock's
 // holder, chained to the last tick (server.ErrNotClockHolder otherwise).
@@ -149,41 +154,10 @@ type candidate struct {
 func (l *Log) LoadSnapshot(load func(seq uint64, payload []byte) error) (uint64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	floor, err := l.rl.Floor(ctx)
+	cands, floor, err := l.candidates(ctx)
 	if err != nil {
 		return 0, err
 	}
-	remote, err := l.rl.Snapshots(ctx)
-	if err != nil {
-		return 0, err
-	}
-	var cands []candidate
-	for _, s := range remote {
-		cands = append(cands, candidate{seq: s})
-	}
-	if l.cache != nil {
-		local, err := l.cache.list()
-		if err != nil {
-			return 0, err
-		}
-		for _, s := range local {
-			cands = append(cands, candidate{seq: s, local: true})
-		}
-	}
-	slices.SortStableFunc(cands, func(a, b candidate) int {
-		switch {
-		case a.seq != b.seq:
-			if a.seq > b.seq {
-				return -1
-			}
-			return 1
-		case a.local == b.local:
-			return 0
-		case a.local:
-			return -1
-		}
-		return 1
-	})
 	for _, c := range cands {
 		if floor > 1 && c.seq+1 < floor {
 			l.n.log.Info("cluster: snapshot not usable: the stream was trimmed past it", "seq", c.seq, "local", c.local, "floor", floor)
@@ -215,12 +189,53 @@ func (l *Log) LoadSnapshot(load func(seq uint64, payload []byte) error) (uint64,
 	return 0, nil
 }
 
+// candidates returns the group's snapshots in the local cache and the object store,
+// newest first (the cache's first at the same sequence), and the group's trim floor.
+func (l *Log) candidates(ctx context.Context) ([]candidate, uint64, error) {
+	floor, err := l.rl.Floor(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	remote, err := l.rl.Snapshots(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	var cands []candidate
+	for _, s := range remote {
+		cands = append(cands, candidate{seq: s})
+	}
+	if l.cache != nil {
+		local, err := l.cache.list()
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, s := range local {
+			cands = append(cands, candidate{seq: s, local: true})
+		}
+	}
+	slices.SortStableFunc(cands, func(a, b candidate) int {
+		switch {
+		case a.seq != b.seq:
+			if a.seq > b.seq {
+				return -1
+			}
+			return 1
+		case a.local == b.local:
+			return 0
+		case a.local:
+			return -1
+		}
+		return 1
+	})
+	return cands, floor, nil
+}
+
 // WriteSnapshot stores the snapshot covering the stream up to seq in the local cache and,
 // while this replica holds the lease, in the object store (which trims the stream).
 func (l *Log) WriteSnapshot(seq uint64, payload []byte) error {
 	var errs []error
 	if l.cache != nil {
-		errs = append(errs, l.cache.write(seq, payload))
+		errs = append(errs, l.cache.write(seq, payload, l.pinFunc()))
 	}
 	if l.n.lease.Held() {
 		errs = append(errs, l.rl.WriteSnapshot(seq, payload))

@@ -119,6 +119,7 @@ func Start(ctx context.Context, opts Options) (*Node, error) {
 		}
 	}
 	n.rl.SetTrimLimit(n.trimLimit)
+	n.rl.SetRetentionPin(n.retentionPin)
 	n.lg.refresh(ctx)
 	bctx, cancel := context.WithCancel(context.Background())
 	n.bg = cancel
@@ -156,8 +157,12 @@ func (n *Node) SetAdvertise(url string) { n.adv.Store(&url) }
 // describe is the replica's announcement.
 func (n *Node) describe() replica.Member {
 	st := n.lg.ReplicaStatus()
-	return replica.Member{Group: n.rl.Group().Name(), Tenants: n.rl.Group().Tenants(), URL: *n.adv.Load(),
+	m := replica.Member{Group: n.rl.Group().Name(), Tenants: n.rl.Group().Tenants(), URL: *n.adv.Load(),
 		Applied: n.rl.Status().Applied, CaughtUp: st.CaughtUp, Leader: n.lease.Held()}
+	if pin, ok := n.lg.pinned(); ok {
+		m.Pin = &pin
+	}
+	return m
 }
 
 // trimLimit is the lowest record the group's live replicas have applied (this one

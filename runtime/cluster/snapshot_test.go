@@ -144,7 +144,7 @@ func TestCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range []uint64{5, 9, 12} {
-		if err := c.write(s, []byte(fmt.Sprint("snap", s))); err != nil {
+		if err := c.write(s, []byte(fmt.Sprint("snap", s)), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -177,5 +177,32 @@ func TestCache(t *testing.T) {
 	}
 	if seqs, _ := c.list(); len(seqs) != 0 {
 		t.Fatalf("another incarnation: %v", seqs)
+	}
+}
+
+// TestCachePin: with one snapshot kept, the retention pin keeps the newest at or before
+// it; with none there — a pin of 0 (history's position not known yet) or one before
+// every snapshot — the oldest, which the pin reaches when it moves on.
+func TestCachePin(t *testing.T) {
+	c, err := openCache(t.TempDir(), "stream s created 1\ngroup g\n", 1, logger(t, "cache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		seq, pin uint64
+		want     string
+	}{
+		{5, 0, "[5]"},
+		{9, 0, "[5 9]"},     // pin 0: the oldest stays
+		{12, 3, "[5 12]"},   // a pin before every snapshot: the oldest stays
+		{15, 13, "[12 15]"}, // the newest at or before the pin
+		{20, 20, "[20]"},
+	} {
+		if err := c.write(step.seq, []byte("x"), func() uint64 { return step.pin }); err != nil {
+			t.Fatal(err)
+		}
+		if seqs, err := c.list(); err != nil || fmt.Sprint(seqs) != step.want {
+			t.Fatalf("after %d with the pin at %d: %v %v, want %s", step.seq, step.pin, seqs, err, step.want)
+		}
 	}
 }

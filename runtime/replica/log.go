@@ -44,6 +44,8 @@ type Log struct {
 	floors  map[string]uint64
 	// trimLimit bounds trimming (SetTrimLimit); nil: none.
 	trimLimit func(ctx context.Context) (uint64, error)
+	// pin holds back snapshot retention (SetRetentionPin); nil: none.
+	pin func(ctx context.Context) (uint64, bool, error)
 
 	lmu    sync.Mutex
 	locals map[string]*localEntry // attachments by message id (local.go)
@@ -286,40 +288,11 @@ var errGap = errors.New("replica: a delivery was lost")
 // Its deliveries are numbered: one missing (a gap in the consumer's sequence) ends it, as
 // do missing heartbeats (its server died); Follow then starts a new one.
 func (l *Log) follow(ctx context.Context, after uint64, apply func(seq uint64, rec []byte, id string) error) (uint64, error) {
-	cfg := jetstream.ConsumerConfig{
-		Name:              "statkit_" + nuid.Next(),
-		FilterSubjects:    l.group.filters(l.c.opts.Stream),
-		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:       after + 1,
-		AckPolicy:         jetstream.AckNonePolicy,
-		InactiveThreshold: time.Minute,
-		Replicas:          1,
-		MemoryStorage:     true,
-	}
-	var cons jetstream.Consumer
-	err := attemptWithin(ctx, 2*time.Second, "creating a follower", func(ctx context.Context) error {
-		c, err := l.c.js.CreateOrUpdateConsumer(ctx, l.c.opts.Stream, cfg)
-		cons = c
-		return err
-	})
+	_, it, done, err := l.consume(ctx, after, "creating a follower")
 	if err != nil {
 		return after, err
 	}
-	defer func() {
-		go func() { // best effort: an inactive consumer goes after InactiveThreshold anyway
-			dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			_ = l.c.js.DeleteConsumer(dctx, l.c.opts.Stream, cfg.Name)
-			cancel()
-		}()
-	}()
-	// Heartbeats every second: a consumer gone with its server is noticed within two.
-	it, err := cons.Messages(jetstream.PullMaxMessagesWithBytesLimit(1000, 32<<20),
-		jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second),
-		jetstream.WithMessagesErrOnMissingHeartbeat(true))
-	if err != nil {
-		return after, err
-	}
-	defer it.Stop()
+	defer done()
 	var delivered uint64
 	for {
 		m, err := it.Next(jetstream.NextContext(ctx))
@@ -351,6 +324,46 @@ func (l *Log) follow(ctx context.Context, after uint64, apply func(seq uint64, r
 		l.applied, l.appTime, l.pending = seq, md.Timestamp, md.NumPending
 		l.mu.Unlock()
 	}
+}
+
+// consume creates a consumer of the group's records from after+1 (see follow) and starts
+// pulling its messages; done stops the pulls and deletes the consumer.
+func (l *Log) consume(ctx context.Context, after uint64, what string) (jetstream.Consumer, jetstream.MessagesContext, func(), error) {
+	cfg := jetstream.ConsumerConfig{
+		Name:              "statkit_" + nuid.Next(),
+		FilterSubjects:    l.group.filters(l.c.opts.Stream),
+		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:       after + 1,
+		AckPolicy:         jetstream.AckNonePolicy,
+		InactiveThreshold: time.Minute,
+		Replicas:          1,
+		MemoryStorage:     true,
+	}
+	var cons jetstream.Consumer
+	err := attemptWithin(ctx, 2*time.Second, what, func(ctx context.Context) error {
+		c, err := l.c.js.CreateOrUpdateConsumer(ctx, l.c.opts.Stream, cfg)
+		cons = c
+		return err
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	remove := func() {
+		go func() { // best effort: an inactive consumer goes after InactiveThreshold anyway
+			dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_ = l.c.js.DeleteConsumer(dctx, l.c.opts.Stream, cfg.Name)
+			cancel()
+		}()
+	}
+	// Heartbeats every second: a consumer gone with its server is noticed within two.
+	it, err := cons.Messages(jetstream.PullMaxMessagesWithBytesLimit(1000, 32<<20),
+		jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second),
+		jetstream.WithMessagesErrOnMissingHeartbeat(true))
+	if err != nil {
+		remove()
+		return nil, nil, nil, err
+	}
+	return cons, it, func() { it.Stop(); remove() }, nil
 }
 
 // Status is a follower's position, for /healthz and /metrics.

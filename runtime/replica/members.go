@@ -30,6 +30,11 @@ type Member struct {
 	CaughtUp bool      `json:"caughtUp"`
 	Leader   bool      `json:"leader"`
 	Updated  time.Time `json:"updated"`
+	// Pin, when set, is the oldest record this replica's interval history may still need
+	// to re-derive rows from (its database's position; the record it applied while
+	// another replica writes): the group's trimming keeps the newest snapshot at or before
+	// it and every record after it (Log.SetRetentionPin). Absent: no history.
+	Pin *uint64 `json:"pin,omitempty"`
 }
 
 // memberKey makes a key-value key of a replica id (letters, digits, '-', '_', '=', '/',

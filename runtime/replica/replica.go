@@ -78,6 +78,14 @@ type Client struct {
 	tenants  jetstream.KeyValue // tenant token → the group serving it (claims.go)
 	snaps    jetstream.ObjectStore
 	snapsStr jetstream.Stream // the object store's stream, listed without a consumer
+
+	// done ends when the connection is closed: operations bounded by a timeout alone
+	// (opContext) end with it. An object store Put waits for its asynchronous
+	// publications' acknowledgements, which a closed connection never delivers: a
+	// replica stopping after losing its connection waited the whole timeout for its
+	// last snapshot.
+	done     context.Context
+	closeNow context.CancelFunc
 }
 
 // Connect connects to NATS and opens (creating when missing) the stream and buckets.
@@ -113,7 +121,9 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 		opts.ConnectTimeout = 10 * time.Second
 	}
 	c := &Client{opts: opts, log: opts.Logger}
+	c.done, c.closeNow = context.WithCancel(context.Background())
 	nopts := []nats.Option{
+		nats.ClosedHandler(func(*nats.Conn) { c.closeNow() }),
 		nats.Name(opts.Name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond),
@@ -133,6 +143,7 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 	}
 	nc, err := nats.Connect(strings.Join(opts.URLs, ","), nopts...)
 	if err != nil {
+		c.closeNow()
 		return nil, fmt.Errorf("replica: connecting to NATS %s: %w", strings.Join(opts.URLs, ","), err)
 	}
 	c.nc = nc
@@ -373,6 +384,7 @@ func (c *Client) MaxRecord() int {
 // nothing acknowledged is lost.
 func (c *Client) Close() error {
 	c.nc.Close()
+	c.closeNow()
 	return nil
 }
 

@@ -72,9 +72,9 @@ func (l *Log) deleteSnapshot(ctx context.Context, seq uint64) error {
 }
 
 // opContext bounds an object-store or bucket operation the Log interface gives no
-// context for.
+// context for: two minutes, or until the connection is closed.
 func (l *Log) opContext() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), 2*time.Minute)
+	return context.WithTimeout(l.c.done, 2*time.Minute)
 }
 
 // LoadSnapshot offers the group's snapshots to load, newest first, until load accepts
@@ -132,29 +132,52 @@ func (l *Log) WriteSnapshot(seq uint64, payload []byte) error {
 	return l.retain(ctx)
 }
 
-// retain deletes the group's snapshots beyond the newest KeepSnapshots and trims the
-// stream below the oldest one kept.
+// retain deletes the group's snapshots beyond the newest KeepSnapshots — except the
+// newest at or before the retention pin (SetRetentionPin) — and trims the stream below the
+// oldest one kept, never past the trim limit (SetTrimLimit). While the pin is set with no
+// snapshot at or before it, nothing is trimmed (the group's records from its start are
+// then the only way back to the pin) and the oldest snapshot is kept: the pin only moves
+// forward, and once past it that snapshot is the way back (a pin of 0 is a history
+// position not known yet, as at a replica's start: deleting the snapshot its database's
+// real position needs, the stream trimmed below it earlier, would lose the rows after it).
 func (l *Log) retain(ctx context.Context) error {
 	seqs, err := l.Snapshots(ctx)
 	if err != nil {
 		return err
 	}
-	keep := l.c.opts.KeepSnapshots
-	if len(seqs) > keep {
-		for _, s := range seqs[:len(seqs)-keep] {
-			if err := l.deleteSnapshot(ctx, s); err != nil {
-				return err
-			}
-		}
-		seqs = seqs[len(seqs)-keep:]
-	}
 	if len(seqs) == 0 {
 		return nil
 	}
-	upto := seqs[0]
 	l.mu.Lock()
-	limit := l.trimLimit
+	limit, pinFn := l.trimLimit, l.pin
 	l.mu.Unlock()
+	pinned, trim := -1, true
+	if pinFn != nil {
+		pin, ok, err := pinFn(ctx)
+		if err != nil {
+			l.c.log.Warn("replica: snapshots kept and records not trimmed now: the retention pin is unknown", "err", err)
+			return nil
+		}
+		if ok {
+			pinned, trim = retainedPin(seqs, pin)
+		}
+	}
+	from := max(len(seqs)-l.c.opts.KeepSnapshots, 0) // seqs[from:] are the newest kept
+	for i, s := range seqs[:from] {
+		if i == pinned {
+			continue
+		}
+		if err := l.deleteSnapshot(ctx, s); err != nil {
+			return err
+		}
+	}
+	if !trim {
+		return nil
+	}
+	upto := seqs[from]
+	if pinned >= 0 {
+		upto = min(upto, seqs[pinned])
+	}
 	if limit != nil {
 		lim, err := limit(ctx)
 		if err != nil {
@@ -167,6 +190,29 @@ func (l *Log) retain(ctx context.Context) error {
 		return nil
 	}
 	return l.Trim(ctx, upto)
+}
+
+// retainedPin returns the index in seqs (oldest first) of the snapshot the pin keeps —
+// the newest at or before pin — and whether the records up to it may be trimmed; with
+// none at or before pin, the oldest (0) and false (see retain).
+func retainedPin(seqs []uint64, pin uint64) (int, bool) {
+	for i := len(seqs) - 1; i >= 0; i-- {
+		if seqs[i] <= pin {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// SetRetentionPin pins the group's snapshot retention (runtime/server's RetentionPinner,
+// across replicas): after a snapshot, the newest one at or before pin's answer is kept
+// besides the newest KeepSnapshots, and no record after it is trimmed; with no snapshot at
+// or before it nothing is trimmed. ok false: no pin now. An error skips that retention
+// (nothing deleted, nothing trimmed). Nil removes the pin.
+func (l *Log) SetRetentionPin(pin func(ctx context.Context) (seq uint64, ok bool, err error)) {
+	l.mu.Lock()
+	l.pin = pin
+	l.mu.Unlock()
 }
 
 // Trim removes the records of the group's tenants up to and including seq (a snapshot

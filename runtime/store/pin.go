@@ -16,8 +16,11 @@ import (
 // every retention), and retention keeps, besides the newest Options.KeepSnapshots
 // snapshots, the newest snapshot at or before the pin, and every segment with a record
 // after it. When no snapshot is at or before the pin, every segment is kept (the log read
-// from its first record is the only way back). ReadSnapshot and ReadRecords read the
-// snapshots and the records while the Log appends and follows.
+// from its first record is the only way back) and so is the oldest snapshot: the pin only
+// moves forward, and once past it that snapshot is the way back — a pin of 0 is a position
+// not known yet (history's database not connected at start), and dropping the snapshot
+// the database's real position needs would lose the rows after it. ReadSnapshot and
+// ReadRecords read the snapshots and the records while the Log appends and follows.
 
 // ErrTrimmed is wrapped by the errors of reads that need records retention removed.
 var ErrTrimmed = errors.New("store: the log no longer holds the records asked for")
@@ -41,7 +44,7 @@ func (s *Store) retention(snaps []segment) (drop []segment, covered uint64) {
 }
 
 // retained implements retention: the newest keep snapshots, and the newest at or before
-// pin() when pin is set.
+// pin() when pin is set — the oldest when none is (see above).
 func retained(snaps []segment, keep int, pin func() uint64) (drop []segment, covered uint64) {
 	if len(snaps) == 0 {
 		return nil, 0
@@ -57,8 +60,12 @@ func retained(snaps []segment, keep int, pin func() uint64) (drop []segment, cov
 			}
 		}
 		if pinned < 0 {
-			// No snapshot at or before the pin: only the log from its start gets there.
-			return snaps[:from], 0
+			// No snapshot at or before the pin: only the log from its start gets there, and
+			// the oldest snapshot once the pin has moved past it.
+			if from == 0 {
+				return nil, 0
+			}
+			return snaps[1:from], 0
 		}
 	}
 	for i, sn := range snaps[:from] {

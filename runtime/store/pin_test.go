@@ -35,7 +35,9 @@ func TestRetained(t *testing.T) {
 		{"pin on a kept one", 2, pinAt(30), []uint64{10, 20}, 30},
 		{"pin between 20 and 30 keeps 20", 2, pinAt(29), []uint64{10}, 20},
 		{"pin on the oldest keeps it", 2, pinAt(10), []uint64{20}, 10},
-		{"pin before every snapshot keeps every segment", 2, pinAt(9), []uint64{10, 20}, 0},
+		{"pin before every snapshot keeps every segment and the oldest", 2, pinAt(9), []uint64{20}, 0},
+		{"pin 0 (not known yet) keeps every segment and the oldest", 2, pinAt(0), []uint64{20}, 0},
+		{"one kept, pin before every snapshot", 1, pinAt(5), []uint64{20, 30}, 0},
 		{"one kept, pin at 25", 1, pinAt(25), []uint64{10, 30}, 20},
 		{"fewer than kept", 5, pinAt(15), []uint64{}, 10},
 	} {
@@ -117,7 +119,7 @@ func TestRetentionPin(t *testing.T) {
 
 // TestRetentionPinBeforeEverySnapshot: a pin before every snapshot (a history database
 // far behind, or one not connected yet: pin 0) keeps every segment, so the log can be
-// read from record 1.
+// read from record 1, and the oldest snapshot, for when the pin moves past it.
 func TestRetentionPinBeforeEverySnapshot(t *testing.T) {
 	s, err := Open(Options{Dir: t.TempDir(), SegmentBytes: 120, KeepSnapshots: 1, Logger: quiet()})
 	require.NoError(t, err)
@@ -132,7 +134,7 @@ func TestRetentionPinBeforeEverySnapshot(t *testing.T) {
 	}
 	snaps, err := s.Snapshots()
 	require.NoError(t, err)
-	assert.Equal(t, []uint64{40}, snaps)
+	assert.Equal(t, []uint64{10, 40}, snaps, "the oldest snapshot and the newest")
 	assert.Equal(t, uint64(1), s.FirstSeq())
 	n := 0
 	require.NoError(t, s.ReadRecords(context.Background(), 0, 40, func(uint64, []byte) error { n++; return nil }))
