@@ -123,11 +123,51 @@ func lockDatabase(t *testing.T, dsn string) (unlock func()) {
 	return lockDB(t, dsn).unlock
 }
 
-// dbLock is a database held locked by lockDB: unlock releases it; conn holds the lock
-// (and can read under it).
+// dbLock is a database held locked by lockDB: unlock releases it, rowsEndingAt reads
+// under the lock.
 type dbLock struct {
 	conn   *sql.Conn
 	unlock func()
+}
+
+// rowsEndingAt returns the statistics whose stored interval ends at r, read through the
+// connection holding the lock (no writer can commit meanwhile).
+func (l *dbLock) rowsEndingAt(t *testing.T, r event.Time) []string {
+	t.Helper()
+	rows, err := l.conn.QueryContext(context.Background(), "SELECT statistic, end_at FROM intervals")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		var end any
+		if err := rows.Scan(&id, &end); err != nil {
+			t.Fatal(err)
+		}
+		var at time.Time
+		switch v := end.(type) {
+		case time.Time:
+			at = v
+		case string:
+			at, err = time.Parse(time.RFC3339Nano, v)
+		case []byte:
+			at, err = time.Parse(time.RFC3339Nano, string(v))
+		default:
+			err = fmt.Errorf("end_at of %s: %T", id, end)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if at.Equal(r.Std()) {
+			out = append(out, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // lockDB locks dsn as lockDatabase does.
@@ -541,6 +581,70 @@ func TestHistoryReplicaKilled(t *testing.T) {
 		t.Logf("p2 killed with its database at %d, %d rows ending at %v due; restarted from %+v", pos, len(due), reset.Std().UTC(), p2.node.lg.restored)
 		f.end()
 		hs = waitHistory(t, p2)
+		if hs.LostRecords != 0 || hs.Error != nil {
+			t.Errorf("p2: %+v", hs)
+		}
+		got := storedRows(t, dsn)
+		if !slices.Equal(got, want) {
+			t.Errorf("%d rows stored, want %d%s", len(got), len(want), rowDiff(got, want))
+		}
+		if have := rowsEnding(got, reset); !slices.Equal(have, due) {
+			t.Errorf("the reset's rows: %v, want %v", have, due)
+		}
+	})
+}
+
+// TestHistoryFailover: two replicas share one history database, written by the clock's
+// holder (statkit serve does so for PostgreSQL). The holder is killed right after a reset
+// its database could not commit; the other replica takes the clock, starts writing from
+// the database's position and re-derives the missing rows from the stream: every row of
+// the day once, none lost.
+func TestHistoryFailover(t *testing.T) {
+	b := loadBank(t, 200)
+	final := b.events[len(b.events)-1].Time + 3_600_000 - 2000
+	want := referenceRows(t, b, final)
+	k, reset := resetBatch(t, b, len(b.batches)/2)
+	due := rowsEnding(want, reset)
+	forEachBackend(t, func(t *testing.T, newDSN func(*testing.T) string) {
+		dsn := newDSN(t)
+		h := &harness{t: t, cl: shared(t), stream: streamOf(t), bank: b, clock: &testClock{}, ttl: time.Second,
+			text: b.text, snapEvery: 5, keep: 1}
+		h.history = func(_ string, node *Node) *server.HistoryOptions {
+			o := historyOpts(h, dsn)
+			o.Writes = node.HoldsClock
+			return o
+		}
+		h.clock.set(b.events[0].Time)
+		dir := t.TempDir()
+		p1 := h.start("p1", filepath.Join(dir, "p1"))
+		eventually(t, waitLong, "p1 holds the clock", p1.node.HoldsClock)
+		p2 := h.start("p2", filepath.Join(dir, "p2"))
+		f := &feeder{h: h}
+		f.feed(k)
+		waitAll(t, h)
+		committed := waitHistory(t, p1).Committed
+		eventually(t, waitLong, "p2 on standby", func() bool { return historyOf(t, p2).State == "standby" })
+		waitAnnounced(t, p1, map[string]uint64{"p1": committed})
+
+		lock := lockDB(t, dsn)
+		pos := historyOf(t, p1).Committed
+		f.feed(k + 1) // the reset passes
+		at, held := b.fed(k + 1)
+		h.reached(p1, at, held)
+		if hs := historyOf(t, p1); hs.Committed != pos || hs.Applied <= pos {
+			t.Fatalf("p1 after the reset: %+v, want its database at %d", hs, pos)
+		}
+		p1.kill()
+		// Read under the lock: once it is released p2, holding the clock, writes at once.
+		if have := lock.rowsEndingAt(t, reset); len(have) != 0 {
+			t.Fatalf("rows of the reset committed before the kill: %v", have)
+		}
+		lock.unlock()
+		eventually(t, waitLong, "p2 holds the clock and writes", func() bool {
+			return p2.node.HoldsClock() && historyOf(t, p2).State != "standby"
+		})
+		f.end()
+		hs := waitHistory(t, p2)
 		if hs.LostRecords != 0 || hs.Error != nil {
 			t.Errorf("p2: %+v", hs)
 		}

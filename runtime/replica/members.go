@@ -31,9 +31,10 @@ type Member struct {
 	Leader   bool      `json:"leader"`
 	Updated  time.Time `json:"updated"`
 	// Pin, when set, is the oldest record this replica's interval history may still need
-	// to re-derive rows from (its database's position; the record it applied while
-	// another replica writes): the group's trimming keeps the newest snapshot at or before
-	// it and every record after it (Log.SetRetentionPin). Absent: no history.
+	// to re-derive rows from (its database's position; with a database the replicas
+	// share, that position as it last read it while another replica writes, since it may
+	// take over writing): the group's trimming keeps the newest snapshot at or before it
+	// and every record after it (Log.SetRetentionPin). Absent: no history.
 	Pin *uint64 `json:"pin,omitempty"`
 }
 

@@ -55,6 +55,15 @@ import (
 // catches up from the position the previous writer left in the database. Rows are
 // upserts keyed by (statistic, start), so two writers for a moment store the same rows.
 //
+// Such a database is shared, and whoever writes it next catches up from its position,
+// not from what it has applied itself: a process that does not write pins the database's
+// position as it last read it (every second; a position only grows, so one read late
+// keeps more, never less), and a writer that stops keeps pinning the position it had
+// committed until it reads a newer one. Pinning its applied record instead let the
+// group's retention — the new lease holder's, once the old holder's announced pin had
+// expired and before the new holder's writer was installed — delete the only snapshot at
+// or before the database's position, and the rows of the records after it were lost.
+//
 // At shutdown, once the owner has applied the log, the writer flushes for up to
 // HistoryOptions.FlushTimeout; what is left is caught up at the next start.
 
@@ -65,7 +74,9 @@ type HistoryOptions struct {
 	// Stream names this server's log in the database's positions (default "log").
 	Stream string
 	// Writes, when set, says whether this process writes history now (with a replicated
-	// log: whether it holds the lease). It is polled every second. Nil: always.
+	// log: whether it holds the lease): the database is shared by the processes Writes
+	// chooses between, and one that does not write pins the log's retention at the
+	// database's position, since it may take over. It is polled every second. Nil: always.
 	Writes func() bool
 	// FlushTimeout bounds the wait at shutdown for rows not committed yet (default 10s).
 	FlushTimeout time.Duration
@@ -120,6 +131,10 @@ type historyFeed struct {
 	lostPrev  uint64 // records lost by writers dropped before
 	connErr   error  // the last failure to open the database or install the writer
 	writing   bool   // Writes() said so at the last poll
+	// dbPin is the retention pin while another process writes (see above): the
+	// database's position as last read, the position a dropped writer had committed, or
+	// from when the database has none yet; 0 (keep everything) until known.
+	dbPin uint64
 
 	cancel context.CancelFunc
 	done   chan struct{} // closed when run has returned
@@ -201,8 +216,9 @@ func (h *historyFeed) record(seq uint64, ns []engine.Notification) {
 }
 
 // pin is the log's retention pin: the writer's committed position; 0 (keep everything)
-// while the writer is to come (the database's position is unknown); the last record
-// applied while this process does not write (the writing process pins).
+// while the writer is to come (the database's position is unknown); while this process
+// does not write, the database's position as last known (dbPin): it may take over
+// writing at any moment, and its writer then catches up from there.
 func (h *historyFeed) pin() uint64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -210,7 +226,7 @@ func (h *historyFeed) pin() uint64 {
 	case h.w != nil:
 		return h.w.Pin()
 	case !h.buffering:
-		return h.applied
+		return h.dbPin
 	}
 	return 0
 }
@@ -277,6 +293,7 @@ func (h *historyFeed) run(ctx context.Context) {
 			}
 		case !writes:
 			h.uninstall()
+			h.readPin(ctx, st)
 		}
 		if writes {
 			if cfg := h.s.cfg.Load(); cfg != saved {
@@ -366,6 +383,9 @@ func (h *historyFeed) install(ctx context.Context, st *history.Store) error {
 }
 
 // uninstall drops the writer (this process no longer writes) and stops keeping rows.
+// The retention pin stays at the position the writer had committed (not past it: the
+// database is there, and the next writer catches up from there) until readPin reads
+// the database's.
 func (h *historyFeed) uninstall() {
 	h.mu.Lock()
 	w, stop, done := h.w, h.stopW, h.wDone
@@ -374,7 +394,9 @@ func (h *historyFeed) uninstall() {
 	clear(h.buf)
 	h.buf, h.bufRows, h.base = nil, 0, h.applied
 	if w != nil {
-		h.lostPrev += w.Status().Lost
+		ws := w.Status()
+		h.lostPrev += ws.Lost
+		h.dbPin = ws.Committed
 	}
 	h.mu.Unlock()
 	if w != nil {
@@ -382,6 +404,33 @@ func (h *historyFeed) uninstall() {
 		<-done
 		h.log.Info("history: not writing (another process does)")
 	}
+}
+
+// readPin reads the database's position for the retention pin of a process that does
+// not write (see above): what a writer installed here would catch up from — the
+// position, or the snapshot the machine restored when the database has none yet. A
+// read that fails (the database is down, or locked by a writer committing) keeps the
+// last value: the position only grows. The read is bounded so that the supervision
+// loop polls Writes on time.
+func (h *historyFeed) readPin(ctx context.Context, st *history.Store) {
+	if h.stream == "" {
+		return // a memory log: no position, nothing to pin
+	}
+	rctx, cancel := context.WithTimeout(ctx, time.Second)
+	pos, ok, err := st.Position(rctx, h.stream)
+	cancel()
+	if err != nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.w != nil || h.buffering {
+		return // writing again meanwhile: the writer pins
+	}
+	if !ok {
+		pos = h.from
+	}
+	h.dbPin = pos
 }
 
 // closeAll stops the writer and closes the database (run's end).

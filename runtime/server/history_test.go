@@ -561,13 +561,16 @@ func TestHistoryConnectsLate(t *testing.T) {
 }
 
 // TestHistoryWritesSeam: with a replicated log only the lease holder writes. A process
-// whose Writes turns false drops its writer (standby: the database does not move); when
-// it turns true again the new writer catches up from the position in the database.
+// whose Writes turns false drops its writer (standby: the database does not move) but
+// keeps pinning the database's position, not the record it applied — it may take over
+// writing at any moment — so retention (one snapshot kept, one every 2 records) keeps a
+// snapshot at or before it; when Writes turns true again the new writer catches up from
+// the position in the database, nothing lost.
 func TestHistoryWritesSeam(t *testing.T) {
 	cfg, text, batches := bank(t, 9)
 	want := referenceRows(t, cfg, batches)
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "h.db")
-	st, err := store.Open(store.Options{Dir: t.TempDir(), Logger: slog.New(slog.DiscardHandler)})
+	st, err := store.Open(store.Options{Dir: t.TempDir(), KeepSnapshots: 1, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	defer st.Close()
 	var writes atomic.Bool
@@ -585,11 +588,18 @@ func TestHistoryWritesSeam(t *testing.T) {
 	time.Sleep(100 * time.Millisecond) // a writer left behind would commit within PositionEvery
 	p, _ := position(t, dsn)
 	assert.Equal(t, pos, p, "a process that does not hold the lease writes nothing")
+	require.Greater(t, ts.srv.applied.get(), pos+2, "records applied on standby, snapshots past the database's position")
+	assert.Equal(t, pos, ts.srv.hist.pin(), "on standby the retention pin is the database's position")
+	snaps, err := st.Snapshots()
+	require.NoError(t, err)
+	assert.True(t, slices.ContainsFunc(snaps, func(s uint64) bool { return s <= pos }),
+		"snapshots %v: want one at or before the database's position %d", snaps, pos)
 
 	writes.Store(true)
 	ts.postAll(batches[6:])
 	flushHistory(t, ts.srv)
 	assert.Equal(t, want, storedRows(t, dsn))
+	assert.Zero(t, ts.historyState().LostRecords)
 }
 
 // TestHistoryReplayer: the server's Replayer re-derives the rows of a range of records
