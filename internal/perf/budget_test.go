@@ -92,3 +92,36 @@ func TestIngestAndBudgetRows(t *testing.T) {
 		}
 	}
 }
+
+// The restart targets of issue 19 §1, judged by hand: restore 1.5 s + replay 2.0 s is
+// 3.5 s (met, ≤ 4 s); a 0.6 s snapshot is not met (≤ 0.5 s); 1,000 events in 2 s replay
+// at 2 ms each.
+func TestRestartTargets(t *testing.T) {
+	find := func(r *Report, name string) Target {
+		t.Helper()
+		for _, x := range r.Targets() {
+			if x.Name == name {
+				return x
+			}
+		}
+		t.Fatalf("no target %q", name)
+		return Target{}
+	}
+	r := &Report{Restart: &RestartResult{Size: "L", Open: 10, Events: 1000, SnapshotBytes: 64 << 20,
+		SnapshotTime: 600 * time.Millisecond, RestoreTime: 1500 * time.Millisecond, ReplayTime: 2 * time.Second,
+		Total: 3500 * time.Millisecond, Checked: 3}}
+	got := find(r, "L restart (restore + replay) ≤ 4 s")
+	if got.Status != "met" || got.Measured != "3.50 s (restore 1.50 s + replay 2.00 s)" || !strings.Contains(got.Bound, "2ms per event") {
+		t.Errorf("restart: %+v", got)
+	}
+	if got := find(r, "L snapshot ≤ 0.5 s"); got.Status != "not met" || !strings.Contains(got.Bound, "107 MiB/s") {
+		t.Errorf("snapshot: %+v", got)
+	}
+	r.Restart.Differ = 1 // a restart that is not verified meets nothing
+	if got := find(r, "L restart (restore + replay) ≤ 4 s"); got.Status != "not met" {
+		t.Errorf("unverified restart: %+v", got)
+	}
+	if got := find(&Report{RestartNote: "not run"}, "L snapshot ≤ 0.5 s"); got.Status != "pending" {
+		t.Errorf("no restart: %+v", got)
+	}
+}

@@ -541,7 +541,7 @@ func (e *Engine) Changed(dst []string) []string {
 
 // touch marks statistic si changed (small enough to be inlined where updates call it).
 func (e *Engine) touch(si int32) {
-	if e.notifyOn || e.dirtyBits[si>>6]&(1<<(uint(si)&63)) == 0 {
+	if e.watching || e.dirtyBits[si>>6]&(1<<(uint(si)&63)) == 0 {
 		e.touched(si)
 	}
 }
@@ -557,7 +557,7 @@ func (e *Engine) touched(si int32) {
 		}
 		e.dirty = append(e.dirty, si)
 	}
-	if e.notifyOn {
+	if e.watching {
 		e.flag(si)
 	}
 }

@@ -56,6 +56,10 @@ type timer struct {
 // notifier is the notification state of an Engine.
 type notifier struct {
 	notifyOn bool
+	// watching: changes-mode statistics are flagged as their inputs change, for
+	// Notifications to look at. TimerNotifications alone turns notifications on without
+	// it, so that a consumer of timer notifications pays nothing per update.
+	watching bool
 	nextDue  event.Time // the earliest timer, maxTime when none
 	notes    []note     // by statistic slot
 	seq      uint64
@@ -75,6 +79,18 @@ type notifier struct {
 // changes-mode statistics' first values if the clock has started.
 func (e *Engine) Notifications(dst []Notification) []Notification {
 	dst = e.TimerNotifications(dst)
+	if !e.watching {
+		// Changes were not flagged so far (only timer notifications were asked): look
+		// at every changes-mode statistic once; those whose value did not move since
+		// the last one sent stay quiet.
+		e.watching = true
+		for _, si := range e.order {
+			e.flag(si)
+			if e.started && e.notes[si].due == maxTime {
+				e.schedule(si, e.clock) // a changes-mode Growing check (schedule says)
+			}
+		}
+	}
 	if !e.started {
 		return dst
 	}
@@ -113,8 +129,8 @@ func (e *Engine) Notifications(dst []Notification) []Notification {
 // part of what Notifications returns, without looking at the changes-mode statistics.
 // It is for consumers that record intervals (history): evaluating every changed
 // statistic after each batch would cost them most of the engine's time for values they
-// ignore. The first call turns notifications on. Changes-mode statistics stay flagged
-// (at most once each) until a call of Notifications looks at them.
+// ignore. The first call turns notifications on; changes-mode statistics are not
+// followed until a call of Notifications, which then looks at each of them once.
 func (e *Engine) TimerNotifications(dst []Notification) []Notification {
 	if !e.notifyOn {
 		e.notifyOn = true
@@ -162,7 +178,9 @@ func (e *Engine) openNote(si int32) {
 	e.notes[si] = note{seq: e.seq, due: maxTime}
 	s := &e.stats[si]
 	if e.cfgs[si].Notification.Mode == config.NotifyChanges {
-		e.flag(si)
+		if e.watching {
+			e.flag(si)
+		}
 		switch {
 		case s.cat.IsStructured():
 			e.states = append(e.states, si)
@@ -235,7 +253,7 @@ func (e *Engine) schedule(si int32, now event.Time) {
 		_, due = e.wins[s.win].bounds(now)
 		kind = timerReset
 	case config.NotifyChanges:
-		if !e.growing(s) || s.cat.Kind() != category.KindHistorical || clockDependent(s) {
+		if !e.watching || !e.growing(s) || s.cat.Kind() != category.KindHistorical || clockDependent(s) {
 			return
 		}
 		_, due = e.wins[s.win].bounds(now)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -222,7 +223,8 @@ func TestTimerNotifications(t *testing.T) {
 	}
 	var a, b []Notification
 	drains, sent := 0, 0
-	for _, ev := range queueScenario() {
+	evs := queueScenario()
+	for _, ev := range evs {
 		evB := *ev
 		require.NoError(t, all.Apply(ev))
 		require.NoError(t, timers.Apply(&evB))
@@ -242,6 +244,7 @@ func TestTimerNotifications(t *testing.T) {
 	require.Positive(t, sent, "the scenario sends timer notifications")
 	// The changes-mode statistics were flagged all along: the full call looks at them.
 	changes := 0
+	require.Empty(t, timers.flagged, "nothing flagged while only timer notifications were asked")
 	for _, n := range timers.Notifications(nil) {
 		if !timed[n.Statistic] {
 			changes++
@@ -249,4 +252,43 @@ func TestTimerNotifications(t *testing.T) {
 	}
 	assert.Positive(t, changes, "Notifications after TimerNotifications sends the changes-mode values")
 	t.Logf("%d drains, %d timer notifications, %d changes-mode values at the end", drains, sent, changes)
+}
+
+// TestTimerNotificationsSurviveASnapshot: an engine that only gave timer notifications
+// restores as such (nothing flagged per update), sends the same reset values as one
+// never restored, and a later Notifications call still reports the changes-mode values.
+func TestTimerNotificationsSurviveASnapshot(t *testing.T) {
+	cfg := loadConfig(t, queueStatTypes+`timeProfiles:
+  Last10m: {type: Sliding, window: 600, step: 60}
+  Q: {type: Growing, period: 900}
+statistics:
+  - {id: r, statType: Entered, object: {type: Queue, id: "Support@SW1"}, profile: Q, notification: {mode: reset}}
+  - {id: c, statType: Entered, object: {type: Queue, id: "Support@SW1"}}
+`)
+	straight, err := New(cfg)
+	require.NoError(t, err)
+	straight.TimerNotifications(nil)
+	applyAll(t, straight, []*event.Event{qEntered(at("09:00:01"), "c1"), qEntered(at("09:10:00"), "c2")})
+	var buf bytes.Buffer
+	require.NoError(t, straight.Snapshot(&buf))
+	restored, err := Restore(cfg, &buf)
+	require.NoError(t, err)
+	require.True(t, restored.notifyOn)
+	require.False(t, restored.watching, "a timer-only engine restores timer-only")
+	var got [2][]string
+	for i, e := range []*Engine{straight, restored} {
+		applyAll(t, e, []*event.Event{qEntered(at("09:16:00"), "c3"), qEntered(at("09:20:00"), "c4")})
+		e.Advance(at("09:31:00"))
+		for _, n := range e.TimerNotifications(nil) {
+			got[i] = append(got[i], fmt.Sprintf("%s %s-%s=%v", n.Statistic, n.From.Std().Format("15:04"), n.At.Std().Format("15:04"), n.Value))
+		}
+		assert.Empty(t, e.flagged)
+	}
+	// By hand: c1, c2 in [09:00, 09:15) → 2 at 09:15; c3, c4 in [09:15, 09:30) → 2 at 09:30.
+	assert.Equal(t, []string{"r 09:00-09:15=2", "r 09:15-09:30=2"}, got[0])
+	assert.Equal(t, got[0], got[1])
+	ns := restored.Notifications(nil)
+	require.Len(t, ns, 1)
+	assert.Equal(t, "c", ns[0].Statistic)
+	assert.Equal(t, 4.0, ns[0].Value.Number)
 }

@@ -32,8 +32,8 @@ import (
 //
 //	magic   "SKENGSNP"            8 bytes
 //	version Uvarint               4
-//	clock   started, clock, t0, evSeq, durables, statesAt, notifyOn, seq, nextDue,
-//	        serial
+//	clock   started, clock, t0, evSeq, durables, statesAt, notify (0 off, 1 on, 2 timer
+//	        notifications only), seq, nextDue, serial
 //	objects count, then per object: type and id (checked against the topology, which
 //	        must be identical), status, since, session, logged, logins (dn, at), inprog
 //	insts   count, then per slot: key (class, action, source, interaction, agent),
@@ -89,7 +89,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 	b.u(e.evSeq)
 	b.u(e.durables)
 	b.u(e.statesAt)
-	b.bool(e.notifyOn)
+	b.u(notifyState(e.notifyOn, e.watching))
 	b.u(e.seq)
 	b.i(int64(e.nextDue))
 	b.u(e.serial)
@@ -290,6 +290,26 @@ func (b *snapW) u(v uint64)  { b.buf = binary.AppendUvarint(b.buf, v) }
 func (b *snapW) i(v int64)   { b.buf = binary.AppendVarint(b.buf, v) }
 func (b *snapW) f(v float64) { b.u(math.Float64bits(v)) }
 func (b *snapW) s(v string)  { b.u(uint64(len(v))); b.buf = append(b.buf, v...) }
+
+// The notification state in a snapshot: off, on (following changes: what a 1 has
+// always meant), or on for timer notifications only.
+const (
+	notifyOff uint64 = iota
+	notifyWatching
+	notifyTimers
+)
+
+// notifyState encodes the notification state.
+func notifyState(on, watching bool) uint64 {
+	switch {
+	case !on:
+		return notifyOff
+	case watching:
+		return notifyWatching
+	}
+	return notifyTimers
+}
+
 func (b *snapW) bool(v bool) {
 	if v {
 		b.u(1)
@@ -619,7 +639,9 @@ func (d *snapR) engine(e *Engine, cfg *config.Config) error {
 	e.started, e.clock, e.t0 = d.bool(), d.t(), d.t()
 	e.evSeq, e.durables, e.statesAt = d.u(), d.u(), d.u()
 	e.evAtSeq = e.evSeq
-	e.notifyOn, e.seq, e.nextDue = d.bool(), d.u(), d.t()
+	ns := d.u()
+	e.notifyOn, e.watching = ns != notifyOff, ns == notifyWatching
+	e.seq, e.nextDue = d.u(), d.t()
 	if version >= 4 {
 		e.serial = d.u()
 	}
