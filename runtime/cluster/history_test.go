@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"math"
@@ -117,26 +116,15 @@ func referenceRows(t *testing.T, b *bank, final event.Time) []string {
 	return out
 }
 
-// lockDatabase makes dsn refuse history writes until unlock: SQLite through another
-// connection holding an exclusive lock, PostgreSQL through a transaction holding the
-// history tables locked (writes wait).
-func lockDatabase(t *testing.T, dsn string) (unlock func()) {
-	t.Helper()
-	return lockDB(t, dsn).unlock
-}
-
-// dbLock is a database held locked by lockDB: unlock releases it, rowsEndingAt reads
+// dbLock is a database held locked (historytest.LockDatabase); rowsEndingAt reads
 // under the lock.
-type dbLock struct {
-	conn   *sql.Conn
-	unlock func()
-}
+type dbLock struct{ *historytest.Lock }
 
 // rowsEndingAt returns the statistics whose stored interval ends at r, read through the
 // connection holding the lock (no writer can commit meanwhile).
 func (l *dbLock) rowsEndingAt(t *testing.T, r event.Time) []string {
 	t.Helper()
-	rows, err := l.conn.QueryContext(context.Background(), "SELECT statistic, end_at FROM intervals")
+	rows, err := l.Conn.QueryContext(context.Background(), "SELECT statistic, end_at FROM intervals")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,51 +158,6 @@ func (l *dbLock) rowsEndingAt(t *testing.T, r event.Time) []string {
 		t.Fatal(err)
 	}
 	return out
-}
-
-// lockDB locks dsn as lockDatabase does.
-func lockDB(t *testing.T, dsn string) *dbLock {
-	t.Helper()
-	d, err := history.ParseDSN(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	var db *sql.DB
-	stmts := []string{"BEGIN EXCLUSIVE"}
-	if d.Backend == history.SQLite {
-		// busy_timeout: wait for a write the replica is committing (SQLITE_BUSY otherwise).
-		db, err = sql.Open("sqlite", "file:"+d.Path+"?_pragma=busy_timeout(10000)")
-	} else {
-		db, err = sql.Open("pgx", d.URL)
-		stmts = []string{"BEGIN", "LOCK TABLE statistics, intervals, positions IN ACCESS EXCLUSIVE MODE"}
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range stmts {
-		if _, err := conn.ExecContext(ctx, s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
-	done := false
-	unlock := func() {
-		if done {
-			return
-		}
-		done = true
-		if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-			t.Error(err)
-		}
-		conn.Close()
-		db.Close()
-	}
-	t.Cleanup(unlock)
-	return &dbLock{conn: conn, unlock: unlock}
 }
 
 // historyHealth is /healthz's history object.
@@ -375,7 +318,7 @@ func TestHistoryOutage(t *testing.T) {
 		// The holder sees the other replica's pin as last announced (every lease TTL).
 		waitAnnounced(t, p1, map[string]uint64{"p1": c1, "p2": c2})
 
-		unlock1, unlock2 := lockDatabase(t, dsns["p1"]), lockDatabase(t, dsns["p2"])
+		unlock1, unlock2 := historytest.LockDatabase(t, dsns["p1"]).Unlock, historytest.LockDatabase(t, dsns["p2"]).Unlock
 		pos := map[*proc]uint64{p1: historyOf(t, p1).Committed, p2: historyOf(t, p2).Committed}
 		f.feed(2 * third)
 		for _, p := range []*proc{p1, p2} {
@@ -560,7 +503,7 @@ func TestHistoryReplicaKilled(t *testing.T) {
 		committed := waitHistory(t, p2).Committed
 		waitAnnounced(t, p1, map[string]uint64{"p2": committed})
 
-		unlock := lockDatabase(t, dsn)
+		unlock := historytest.LockDatabase(t, dsn).Unlock
 		pos := historyOf(t, p2).Committed
 		f.feed(k + 1) // the reset passes
 		at, held = b.fed(k + 1)
@@ -637,7 +580,7 @@ func TestHistoryFailover(t *testing.T) {
 		eventually(t, waitLong, "p2 on standby", func() bool { return historyOf(t, p2).State == "standby" })
 		waitAnnounced(t, p1, map[string]uint64{"p1": committed})
 
-		lock := lockDB(t, dsn)
+		lock := &dbLock{historytest.LockDatabase(t, dsn)}
 		pos := historyOf(t, p1).Committed
 		f.feed(k + 1) // the reset passes
 		at, held := b.fed(k + 1)
@@ -650,7 +593,7 @@ func TestHistoryFailover(t *testing.T) {
 		if have := lock.rowsEndingAt(t, reset); len(have) != 0 {
 			t.Fatalf("rows of the reset committed before the kill: %v", have)
 		}
-		lock.unlock()
+		lock.Unlock()
 		eventually(t, waitLong, "p2 holds the clock", p2.node.HoldsClock)
 		eventually(t, waitLong, "p1's announcement expired", func() bool {
 			ms, err := p2.node.c.Members(context.Background())

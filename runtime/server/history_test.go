@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -138,47 +137,6 @@ func referenceRows(t *testing.T, cfg *config.Config, bodies [][]byte) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// lockDatabase makes the history database refuse writes until unlock: SQLite through
-// another connection holding an exclusive lock, PostgreSQL through a transaction holding
-// the history tables locked (writes then wait).
-func lockDatabase(t *testing.T, dsn string) (unlock func()) {
-	t.Helper()
-	d, err := history.ParseDSN(dsn)
-	require.NoError(t, err)
-	ctx := context.Background()
-	var db *sql.DB
-	if d.Backend == history.SQLite {
-		db, err = sql.Open("sqlite", "file:"+d.Path)
-	} else {
-		db, err = sql.Open("pgx", d.URL)
-	}
-	require.NoError(t, err)
-	conn, err := db.Conn(ctx)
-	require.NoError(t, err)
-	if d.Backend == history.SQLite {
-		_, err = conn.ExecContext(ctx, "BEGIN EXCLUSIVE")
-		require.NoError(t, err)
-	} else {
-		_, err = conn.ExecContext(ctx, "BEGIN")
-		require.NoError(t, err)
-		_, err = conn.ExecContext(ctx, "LOCK TABLE statistics, intervals, positions IN ACCESS EXCLUSIVE MODE")
-		require.NoError(t, err)
-	}
-	done := false
-	unlock = func() {
-		if done {
-			return
-		}
-		done = true
-		_, err := conn.ExecContext(ctx, "ROLLBACK")
-		require.NoError(t, err)
-		conn.Close()
-		db.Close()
-	}
-	t.Cleanup(unlock)
-	return unlock
 }
 
 // smallHistory is one queue with two recorded statistics over 15-minute intervals and
@@ -428,7 +386,7 @@ func TestHistoryOutage(t *testing.T) {
 		flushHistory(t, ts.srv)
 		committed := ts.historyState().Committed
 
-		unlock := lockDatabase(t, dsn)
+		unlock := historytest.LockDatabase(t, dsn).Unlock
 		during, longest := ts.postAll(batches[8:])
 		hs := ts.historyState()
 		assert.Equal(t, committed, hs.Committed, "nothing is committed while the database is locked")
@@ -474,7 +432,7 @@ func TestHistoryRestartCatchesUp(t *testing.T) {
 			HistoryDB: historyOptions(dsn)}, nil, nil)
 		ts.postAll(batches[:4])
 		flushHistory(t, ts.srv)
-		unlock := lockDatabase(t, dsn)
+		unlock := historytest.LockDatabase(t, dsn).Unlock
 		ts.postAll(batches[4:8])
 		require.NoError(t, ts.stop())
 		require.NoError(t, st.Close())

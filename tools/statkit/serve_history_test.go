@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"math"
@@ -64,44 +63,6 @@ func historyRows(t *testing.T, dsn string) []string {
 	return out
 }
 
-// lockHistory makes dsn refuse history writes until unlock (SQLite: an exclusive lock
-// held by another connection; PostgreSQL: the history tables locked in a transaction).
-func lockHistory(t *testing.T, dsn string) (unlock func()) {
-	t.Helper()
-	d, err := history.ParseDSN(dsn)
-	require.NoError(t, err)
-	ctx := context.Background()
-	var db *sql.DB
-	if d.Backend == history.SQLite {
-		db, err = sql.Open("sqlite", "file:"+d.Path)
-	} else {
-		db, err = sql.Open("pgx", d.URL)
-	}
-	require.NoError(t, err)
-	conn, err := db.Conn(ctx)
-	require.NoError(t, err)
-	stmts := []string{"BEGIN EXCLUSIVE"}
-	if d.Backend == history.Postgres {
-		stmts = []string{"BEGIN", "LOCK TABLE statistics, intervals, positions IN ACCESS EXCLUSIVE MODE"}
-	}
-	for _, s := range stmts {
-		_, err := conn.ExecContext(ctx, s)
-		require.NoError(t, err)
-	}
-	done := false
-	unlock = func() {
-		if !done {
-			done = true
-			_, err := conn.ExecContext(ctx, "ROLLBACK")
-			require.NoError(t, err)
-			conn.Close()
-			db.Close()
-		}
-	}
-	t.Cleanup(unlock)
-	return unlock
-}
-
 // historyHealth is /healthz's history object.
 type historyHealth struct {
 	State       string
@@ -157,7 +118,7 @@ func TestServeHistoryCrash(t *testing.T) {
 			ev("09:10:00", "CallDistributed", "c1", `,"duration":12`))))
 		committed := srv.waitHistory(t).Committed
 
-		unlock := lockHistory(t, dsn)
+		unlock := historytest.LockDatabase(t, dsn).Unlock
 		// The reset of 09:15 passes: the row of 09:00–09:15 is due, and cannot be committed.
 		require.NoError(t, srv.post([]byte(ev("09:15:00", "CallEntered", "c3", ""))))
 		var peek struct{ Value float64 }
