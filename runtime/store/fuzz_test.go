@@ -85,6 +85,8 @@ func FuzzRecover(f *testing.F) {
 			}
 			if len(b) > 0 {
 				pos %= len(b)
+			} else {
+				pos = 0 // an emptied file: the operations below act on nothing
 			}
 			switch op {
 			case 0:
