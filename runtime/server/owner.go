@@ -154,7 +154,9 @@ func (o *owner) notifyErr(err error) {
 
 // finish applies the records durable in the log that are not applied yet (shutdown).
 func (o *owner) finish(followed <-chan error) {
-	last, err := o.s.lg.Last(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), o.s.opts.ShutdownTimeout)
+	defer cancel()
+	last, err := o.s.lg.Last(ctx) // after the appends in flight are durable
 	if err != nil {
 		o.log.Warn("shutdown: the log's last record is unknown", "err", err)
 		return

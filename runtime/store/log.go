@@ -342,8 +342,27 @@ func (l *Log) requeue(rest []Entry) {
 	l.mu.Unlock()
 }
 
-// Last returns the number of the last durable record.
-func (l *Log) Last(context.Context) (uint64, error) {
+// Last returns the number of the last record of the log: it first waits for the records
+// appended so far to be durable (or failed) — an Append whose context ended may still
+// have its record become durable, and a caller draining the log (shutdown, WaitApplied)
+// must see it — then returns the last durable one.
+func (l *Log) Last(ctx context.Context) (uint64, error) {
+	l.mu.Lock()
+	if len(l.pend) == 0 || l.err != nil {
+		defer l.mu.Unlock()
+		return l.durable, nil
+	}
+	g := l.gen // the group the waiting records will be flushed with
+	l.mu.Unlock()
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+	select {
+	case <-g.done:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.durable, nil

@@ -217,3 +217,23 @@ func TestReader(t *testing.T) {
 	after, _ := os.ReadFile(segs[len(segs)-1])
 	assert.Equal(t, before, after, "the reader changed nothing")
 }
+
+// Last waits for the records appended so far: an Append whose context ended before its
+// group was flushed still gets its record durable, and a caller draining the log (a
+// server's shutdown) must see it, not stop one group short.
+func TestLastWaitsForAppendsInFlight(t *testing.T) {
+	s, err := Open(Options{Dir: t.TempDir(), Fsync: FsyncInterval, FsyncInterval: 300 * time.Millisecond, Logger: quiet()})
+	require.NoError(t, err)
+	l, err := NewLog(s)
+	require.NoError(t, err)
+	defer l.Close()
+	first, _, err := l.Append(context.Background(), []byte("a"), "", nil) // flushed at once: the interval starts
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	_, _, err = l.Append(ctx, []byte("b"), "", nil) // waits for the interval: gives up first
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	last, err := l.Last(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, first+1, last, "the abandoned append's record is durable and counted")
+}
